@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-class Orientation(str, enum.Enum):
+class Orientation(enum.StrEnum):
     """How an undirected edge {u, v} becomes a directed one."""
 
     INDEX_ASCENDING = "index_ascending"  # u -> v when u < v (deepstruct, RandWire)
@@ -38,14 +38,14 @@ class Orientation(str, enum.Enum):
     RANDOM = "random"  # by a seeded random permutation of the nodes
 
 
-class InputWiring(str, enum.Enum):
+class InputWiring(enum.StrEnum):
     """Which hidden neurons receive the input vector (densely)."""
 
     SOURCES = "sources"  # the first layer only (the paper)
     ALL = "all"  # every hidden neuron
 
 
-class Readout(str, enum.Enum):
+class Readout(enum.StrEnum):
     """Which hidden neurons feed the linear classifier."""
 
     LAST_LAYER = "last_layer"  # the paper
@@ -61,6 +61,12 @@ class MappingOptions:
     input_wiring: InputWiring = InputWiring.SOURCES
     readout: Readout = Readout.SINKS
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        # Accept plain strings (from config files) and store the enums.
+        object.__setattr__(self, "orientation", Orientation(self.orientation))
+        object.__setattr__(self, "input_wiring", InputWiring(self.input_wiring))
+        object.__setattr__(self, "readout", Readout(self.readout))
 
     @classmethod
     def from_dict(cls, d: dict) -> MappingOptions:

@@ -35,6 +35,7 @@ __all__ = [
     "DatasetError",
     "load_dataset",
     "dataset_info",
+    "dataset_shape",
     "read_idx",
     "verify_sha256",
     "IDX_FILES",
@@ -247,6 +248,22 @@ def load_dataset(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         raise DatasetError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     x, y = _load_all(name)[split]
     return torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
+
+
+#: Input shape and class count of each dataset, known without loading it.
+SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
+    "digits": ((1, 8, 8), 10),
+    "mnist1d": ((40,), 10),
+    "mnist": ((1, 28, 28), 10),
+    "fashion-mnist": ((1, 28, 28), 10),
+}
+
+
+def dataset_shape(name: str) -> tuple[tuple[int, ...], int]:
+    """``(input_shape, n_classes)`` of a dataset without loading it (for planning)."""
+    if name not in SHAPES:
+        raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    return SHAPES[name]
 
 
 def dataset_info(name: str) -> DatasetInfo:

@@ -37,6 +37,9 @@ __all__ = [
     "SingleNet",
     "spec_from_dag",
     "dense_spec",
+    "spec_param_count",
+    "stack_nets",
+    "load_stacked",
     "initialise",
     "save_model",
     "load_model",
@@ -109,9 +112,7 @@ def _check_spec(spec: NetSpec) -> None:
             raise ValueError(f"layer {i} reads a later block: {layer.inputs}")
 
 
-def spec_from_dag(
-    layered: LayeredDAG, input_shape: tuple[int, ...], n_classes: int
-) -> NetSpec:
+def spec_from_dag(layered: LayeredDAG, input_shape: tuple[int, ...], n_classes: int) -> NetSpec:
     """Build the network of a layered DAG: one ReLU neuron per node.
 
     Hidden layer ``l`` reads the input (rows of input nodes, dense) and every
@@ -122,7 +123,7 @@ def spec_from_dag(
     layers = layered.layers
     input_set = set(layered.input_nodes)
     hidden: list[LayerSpec] = []
-    for li, nodes in enumerate(layers):
+    for _li, nodes in enumerate(layers):
         preds_by_layer: dict[int, list[tuple[int, int]]] = {}
         for row, v in enumerate(nodes):
             for u in layered.dag.predecessors(v):
@@ -169,6 +170,12 @@ def dense_spec(input_shape: tuple[int, ...], hidden_widths: list[int], n_classes
     spec = NetSpec(tuple(input_shape), n_classes, hidden, out)
     _check_spec(spec)
     return spec
+
+
+def spec_param_count(spec: NetSpec) -> int:
+    """Effective parameters of a spec: present weights plus one bias per neuron."""
+    layers = [*spec.hidden, spec.output]
+    return int(sum(int(layer.mask.sum()) + layer.width for layer in layers))
 
 
 class StackedNet(nn.Module):
@@ -406,7 +413,9 @@ def load_stacked(path: str | Path) -> tuple[StackedNet, dict]:
     except Exception as exc:  # safetensors raises several types for damaged files
         raise CheckpointError(f"corrupt or truncated checkpoint {path}: {exc}") from exc
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a graphprior checkpoint (format {meta.get('format')!r})")
+        raise CheckpointError(
+            f"{path} is not a graphprior checkpoint (format {meta.get('format')!r})"
+        )
     raw = json.loads(meta["spec"])
     hidden = [
         LayerSpec(h["width"], h["inputs"], tensors[f"mask{i}"][0].numpy().astype(bool))
@@ -414,7 +423,9 @@ def load_stacked(path: str | Path) -> tuple[StackedNet, dict]:
     ]
     n_h = len(hidden)
     out = LayerSpec(
-        raw["output"]["width"], raw["output"]["inputs"], tensors[f"mask{n_h}"][0].numpy().astype(bool)
+        raw["output"]["width"],
+        raw["output"]["inputs"],
+        tensors[f"mask{n_h}"][0].numpy().astype(bool),
     )
     spec = NetSpec(tuple(raw["input_shape"]), raw["n_classes"], hidden, out)
     net = StackedNet(spec, k=1)
@@ -424,6 +435,26 @@ def load_stacked(path: str | Path) -> tuple[StackedNet, dict]:
         raise CheckpointError(f"checkpoint {path} does not match its spec: {exc}") from exc
     extra = {k: json.loads(v) for k, v in meta.items() if k not in ("format", "spec")}
     return net.eval(), extra
+
+
+def stack_nets(nets: list[StackedNet]) -> StackedNet:
+    """Concatenate stacks with the same architecture into one (e.g. loaded checkpoints)."""
+    if not nets:
+        raise ValueError("nothing to stack")
+    first = nets[0]
+    widths = first.spec.to_json()
+    for other in nets[1:]:
+        if other.spec.to_json() != widths:
+            raise ValueError("cannot stack models with different architectures")
+    out = StackedNet(first.spec, k=sum(n.k for n in nets))
+    sd = {}
+    for name, t in first.state_dict().items():
+        if name.startswith("input_"):
+            sd[name] = t
+        else:
+            sd[name] = torch.cat([n.state_dict()[name] for n in nets], dim=0)
+    out.load_state_dict(sd)
+    return out.eval()
 
 
 def load_model(path: str | Path) -> nn.Module:

@@ -1,0 +1,28 @@
+# graphprior: does the wiring of a sparse neural network predict its robustness?
+# The Snakefile holds no logic: config, validation and rules live in workflow/.
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+# The default study; `--configfile` replaces it whole instead of merging into it,
+# so a small config never inherits keys (such as extra baseline shapes) from it.
+if not config:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/graphs.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/baseline.smk"
+include: "workflow/rules/attack.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.aggregate_parquet.output,
+        rules.correlation_report.output,

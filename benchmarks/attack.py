@@ -1,0 +1,296 @@
+"""Benchmark: our batched attacks against ART's, and the wall cost of each measure.
+
+1. PGD throughput (model-samples per second: K models × B inputs / seconds) of
+   :func:`graphprior.attacks.pgd` on a stack of K models against ART's
+   ``ProjectedGradientDescent`` run model by model on the same models, with
+   equal settings (ε, 20 steps, step 0.25 ε, one random start, ART batch size =
+   all inputs), and the robust accuracy each reaches (mean over the K models).
+2. Seconds per model of every measure of :func:`run_input_attacks` at the
+   default settings (300 test inputs; one-pixel on 20 images, CLEVER on 5),
+   measured on the K = 7 stack and divided by 7; ART's ``PixelAttack`` on a few
+   images for comparison.
+
+The models: a Watts–Strogatz graph (n = 150, k = 6, p = 0.3) mapped to a
+sparse net on 8×8 digits, K stacked copies with different seeds, trained
+15 epochs with Adam. One thread (``torch.set_num_threads(1)``).
+
+Usage::
+
+    .venv/bin/python benchmarks/attack.py [--repeats 3] [--art-onepixel 5]
+
+Prints a Markdown table and writes it to ``benchmarks/results/attack.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from graphprior import attacks as A
+from graphprior.dag import MappingOptions, build_layered_dag
+from graphprior.data import load_dataset
+from graphprior.models import SingleNet, StackedNet, initialise, spec_from_dag
+
+RESULTS = Path(__file__).parent / "results" / "attack.md"
+
+
+def train_stack(k: int, epochs: int = 15) -> StackedNet:
+    graph = nx.watts_strogatz_graph(150, 6, 0.3, seed=0)
+    spec = spec_from_dag(build_layered_dag(graph, MappingOptions(seed=0)), (1, 8, 8), 10)
+    net = StackedNet(spec, k)
+    initialise(net, ["he_normal"] * k, list(range(k)))
+    x, y = load_dataset("digits", "train")
+    flat = x.reshape(len(x), -1)
+    net.set_normalisation(
+        torch.full((64,), float(flat.mean())), torch.full((64,), float(flat.std()))
+    )
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(epochs):
+        perm = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), 64):
+            idx = perm[i : i + 64]
+            loss = F.cross_entropy(net(x[idx]).reshape(-1, 10), y[idx].repeat(k))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            net.apply_masks()
+    return net.eval()
+
+
+def best_of(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def art_pgd(net: StackedNet, x: torch.Tensor, y: torch.Tensor, norm: str, eps: float, steps: int):
+    from art.attacks.evasion import ProjectedGradientDescent
+
+    attacks = []
+    for k in range(net.k):
+        clf = A.art_classifier(SingleNet(net.select(k)), (1, 8, 8), 10)
+        attacks.append(
+            (
+                clf,
+                ProjectedGradientDescent(
+                    clf,
+                    norm=np.inf if norm == "linf" else 2,
+                    eps=eps,
+                    eps_step=0.25 * eps,
+                    max_iter=steps,
+                    num_random_init=1,
+                    batch_size=len(x),
+                    verbose=False,
+                ),
+            )
+        )
+    xs, onehot = x.numpy(), np.eye(10, dtype=np.float32)[y.numpy()]
+
+    def run() -> list[np.ndarray]:
+        with A._numpy_global_seed(0):
+            return [attack.generate(xs, y=onehot) for _, attack in attacks]
+
+    def accuracy(advs: list[np.ndarray]) -> float:
+        accs = [
+            np.mean(
+                (clf.predict(adv).argmax(1) == y.numpy()) & (clf.predict(xs).argmax(1) == y.numpy())
+            )
+            for (clf, _), adv in zip(attacks, advs, strict=True)
+        ]
+        return float(np.mean(accs))
+
+    return run, accuracy
+
+
+def throughput_rows(nets: dict[int, StackedNet], x, y, repeats: int) -> list[list[str]]:
+    rows = []
+    steps = 20
+    for k, net in nets.items():
+        for norm, eps in (("linf", 0.1), ("l2", 1.0)):
+
+            def ours(net=net, norm=norm, eps=eps):
+                return A.robust_accuracy(
+                    net, x, y, "pgd", [eps], norm=norm, steps=steps, rel_step=0.25,
+                    generator=torch.Generator().manual_seed(0),
+                )  # fmt: skip
+
+            t_ours, acc_ours = best_of(ours, repeats)
+            run, accuracy = art_pgd(net, x, y, norm, eps, steps)
+            t_art, advs = best_of(run, repeats)
+            n = k * len(x)
+            rows.append(
+                [
+                    str(k),
+                    f"{norm}, ε={eps}",
+                    f"{n / t_ours:,.0f}",
+                    f"{n / t_art:,.0f}",
+                    f"{t_art / t_ours:.1f}×",
+                    f"{float(acc_ours.mean()):.3f}",
+                    f"{accuracy(advs):.3f}",
+                ]
+            )
+    return rows
+
+
+def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list[list[str]]:
+    cfg = A.merge_config({})
+    seed = 0
+    k = net.k
+    pl, p2, mp = cfg["pgd"]["linf"], cfg["pgd"]["l2"], cfg["min_perturbation"]
+    measures: list[tuple[str, str, Callable[[], object]]] = [
+        ("clean accuracy + micro-F1", "300 inputs", lambda: A.accuracy_and_f1(net, x, y)),
+        (
+            "FGSM grid",
+            f"{len(cfg['fgsm']['eps'])} ε",
+            lambda: A.robust_accuracy(net, x, y, "fgsm", cfg["fgsm"]["eps"]),
+        ),
+        (
+            "PGD L∞ grid",
+            f"{len(pl['eps'])} ε × {pl['steps']} steps",
+            lambda: A.robust_accuracy(
+                net, x, y, "pgd", pl["eps"], nested=True, norm="linf", steps=pl["steps"],
+                rel_step=pl["rel_step"], generator=torch.Generator().manual_seed(seed),
+            ),
+        ),
+        (
+            "PGD L2 grid",
+            f"{len(p2['eps'])} ε × {p2['steps']} steps",
+            lambda: A.robust_accuracy(
+                net, x, y, "pgd", p2["eps"], nested=True, norm="l2", steps=p2["steps"],
+                rel_step=p2["rel_step"], generator=torch.Generator().manual_seed(seed),
+            ),
+        ),
+        (
+            "FGSM line search (paper)",
+            "26 ε",
+            lambda: A.min_perturbation_fgsm_linesearch(net, x, y),
+        ),
+        (
+            "PGD bisection L∞",
+            f"{mp['bisection_steps'] + 1} × {mp['pgd_steps']} steps",
+            lambda: A.min_perturbation_pgd_bisection(
+                net, x, y, norm="linf", eps_max=mp["linf_max"], steps=mp["pgd_steps"],
+                n_bisect=mp["bisection_steps"], generator=torch.Generator().manual_seed(seed),
+            ),
+        ),
+        (
+            "PGD bisection L2",
+            f"{mp['bisection_steps'] + 1} × {mp['pgd_steps']} steps",
+            lambda: A.min_perturbation_pgd_bisection(
+                net, x, y, norm="l2", eps_max=mp["l2_max"], steps=mp["pgd_steps"],
+                n_bisect=mp["bisection_steps"], generator=torch.Generator().manual_seed(seed),
+            ),
+        ),
+        (
+            "One-pixel (ours, DE)",
+            "20 images, maxiter 10, popsize 10",
+            lambda: A.onepixel_success_rate(net, x, y, 20, maxiter=10, popsize=10, seed=seed),
+        ),
+        (
+            "CLEVER (ART)",
+            "5 images, 10 × 50, r = 0.3, L2",
+            lambda: A.clever_scores(net, x, 5, 10, 50, 0.3, 2, seed),
+        ),
+        ("loss sensitivity (ART)", "300 inputs", lambda: A.loss_sensitivity(net, x, y)),
+    ]  # fmt: skip
+    rows = []
+    total = 0.0
+    for name, setting, fn in measures:
+        reps = 1 if "One-pixel" in name or "CLEVER" in name else repeats
+        t, out = best_of(fn, reps)
+        total += t / k
+        note = ""
+        if "One-pixel" in name:
+            note = f"success rate {float(np.mean(out.success_rate)):.2f}"
+        rows.append([name, setting, f"{t / k:.3f}", note])
+    if art_onepixel > 0:
+        from art.attacks.evasion import PixelAttack
+
+        single = SingleNet(net.select(0))
+        correct = A.clean_correct(single, x, y)[0]
+        idx = torch.nonzero(correct).flatten()[:art_onepixel]
+        clf = A.art_classifier(single, (1, 8, 8), 10)
+        attack = PixelAttack(clf, th=1, es=1, max_iter=10, verbose=False)
+        xs = x[idx].numpy()
+        with A._numpy_global_seed(seed):
+            start = time.perf_counter()
+            adv = attack.generate(xs, y=np.eye(10, dtype=np.float32)[y[idx].numpy()])
+            t_art = time.perf_counter() - start
+        rate = float(np.mean(clf.predict(adv).argmax(1) != y[idx].numpy()))
+        t_ours, ours = best_of(
+            lambda: A.onepixel_success_rate(
+                single, x, y, art_onepixel, maxiter=10, popsize=10, seed=seed
+            ),
+            1,
+        )
+        rows.append(
+            [
+                "One-pixel (ART PixelAttack, DE)",
+                f"{art_onepixel} images, max_iter 10, popsize 400/3",
+                f"{t_art * 20 / art_onepixel:.3f}",
+                f"scaled to 20 images; success rate {rate:.2f} "
+                f"(ours on the same {art_onepixel}: {float(ours.success_rate[0]):.2f}, "
+                f"{t_ours * 20 / art_onepixel:.3f} s)",
+            ]
+        )
+    rows.append(["**all measures (default config)**", "", f"{total:.3f}", ""])
+    return rows
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--art-onepixel", type=int, default=5)
+    parser.add_argument("--n", type=int, default=300, help="test inputs")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    x, y = load_dataset("digits", "test")
+    x, y = x[: args.n], y[: args.n]
+    stack7 = train_stack(7)
+    nets = {1: stack7.select(0), 7: stack7}
+    acc, _ = A.accuracy_and_f1(stack7, x, y)
+    t1 = table(
+        ["K", "PGD (20 steps, step 0.25 ε)", "ours samples/s", "ART samples/s", "speed-up",
+         "robust acc. ours", "robust acc. ART"],
+        throughput_rows(nets, x, y, args.repeats),
+    )  # fmt: skip
+    t2 = table(
+        ["measure", "setting", "s per model", "note"],
+        measure_rows(stack7, x, y, args.repeats, args.art_onepixel),
+    )
+    env = (
+        f"torch {torch.__version__}, 1 thread, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}; WS(150, 6, 0.3) graph net on digits, "
+        f"{int(stack7.n_params()[0])} parameters, clean accuracy {acc.mean():.3f} (mean of 7); "
+        f"{len(x)} test inputs; best of {args.repeats} runs (one-pixel, CLEVER: one run)."
+    )
+    text = (
+        "### PGD throughput, ours vs ART\n\n"
+        "Model-samples per second (K models × inputs / s); ART runs model by model.\n\n"
+        f"{t1}\n\n### Cost per model of each measure\n\n{t2}\n\n{env}\n"
+    )
+    print(text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("# Attack benchmark\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()

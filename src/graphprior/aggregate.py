@@ -1,0 +1,68 @@
+"""Join the per-job Parquet parts into the study's tables (rule aggregate_parquet)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from graphprior import tables as T
+from graphprior.config import config_hash
+
+__all__ = ["aggregate_tables", "write_tables"]
+
+log = logging.getLogger(__name__)
+
+
+def _concat(paths: list[str]) -> pd.DataFrame:
+    frames = [T.read_table(p) for p in paths]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def aggregate_tables(
+    specs: list,
+    property_parts: list[str],
+    training_parts: list[str],
+    robustness_parts: list[str],
+) -> dict[str, pd.DataFrame]:
+    """Build `graphs`, `graph_properties`, `models`, `robustness` and `study`."""
+    from graphprior.graphs import graph_record
+
+    graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
+    properties = _concat(property_parts)
+    models = _concat(training_parts)
+    robustness = _concat(robustness_parts)
+    if robustness.empty:
+        robustness = pd.DataFrame(columns=T.ROBUSTNESS_SCHEMA.names)
+    tables = {
+        "graphs": graphs,
+        "graph_properties": properties,
+        "models": models,
+        "robustness": robustness,
+    }
+    T.check_relations(tables)
+    tables["study"] = T.build_study(models, graphs, properties, robustness)
+    log.info(
+        "aggregated %d graphs, %d models, %d robustness rows, study %d x %d",
+        len(graphs),
+        len(models),
+        len(robustness),
+        *tables["study"].shape,
+    )
+    return tables
+
+
+def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], config: dict) -> None:
+    """Write each table with its schema and the run's metadata."""
+    meta = T.file_metadata(config_hash(config), config.get("study", ""))
+    schemas = {
+        "graphs": T.GRAPHS_SCHEMA,
+        "graph_properties": T.properties_schema(tables["graph_properties"].columns),
+        "models": T.MODELS_SCHEMA,
+        "robustness": T.ROBUSTNESS_SCHEMA,
+        "study": T.study_schema(tables["study"]),
+    }
+    for name, schema in schemas.items():
+        T.write_table(tables[name], Path(outputs[name]), schema, name, meta)

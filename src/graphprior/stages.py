@@ -1,0 +1,235 @@
+"""One function per workflow rule: read inputs, compute, return records.
+
+The Snakemake scripts in ``workflow/scripts`` are thin adapters: they set up
+logging, call one function here and write its result. Everything here is
+importable and testable without Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from graphprior import config as cfgmod
+from graphprior.dag import build_layered_dag
+from graphprior.data import dataset_shape, load_dataset
+from graphprior.models import (
+    StackedNet,
+    initialise,
+    load_stacked,
+    save_model,
+    spec_from_dag,
+    stack_nets,
+)
+from graphprior.train import TrainConfig, resolve_device, train_stack
+
+__all__ = [
+    "graph_spec_by_id",
+    "properties_record",
+    "train_graph_models",
+    "model_records",
+    "load_group",
+    "attack_group",
+]
+
+log = logging.getLogger(__name__)
+
+GRAPH_FAMILY = "graph_prior"
+
+
+def graph_spec_by_id(config: dict) -> dict:
+    """Map graph id → spec for the config's graphs (after the parameter filter)."""
+    return {s.graph_id: s for s in cfgmod.graph_specs(config)}
+
+
+def properties_record(graph, graph_id: str, config: dict) -> dict:
+    """One `graph_properties` row: undirected properties plus ``dag_`` ones."""
+    from graphprior.models import spec_param_count
+    from graphprior.properties import dag_properties, graph_properties
+
+    input_shape, n_classes = dataset_shape(config["dataset"])
+    layered = build_layered_dag(graph, cfgmod.mapping_options(config, graph_id))
+    n_params = spec_param_count(spec_from_dag(layered, input_shape, n_classes))
+    row = {"graph_id": graph_id}
+    row.update(graph_properties(graph))
+    row.update(dag_properties(layered, n_params))
+    return row
+
+
+def load_splits(dataset: str, device: torch.device) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    return {
+        s: tuple(t.to(device) for t in load_dataset(dataset, s)) for s in ("train", "val", "test")
+    }
+
+
+def set_normalisation(net: StackedNet, x_train: torch.Tensor) -> None:
+    """Standardise inputs inside the model with the training split's pixel statistics."""
+    flat = x_train.reshape(len(x_train), -1)
+    net.set_normalisation(flat.mean(0), flat.std(0))
+
+
+def model_records(
+    net: StackedNet,
+    results: list,
+    ids: list[str],
+    inits: list[str],
+    seeds: list[int],
+    common: dict,
+    checkpoints: list[str],
+    seconds_per_model: float,
+) -> list[dict]:
+    """The `models` rows of a trained stack."""
+    n_params = net.n_params().tolist()
+    density = net.density().tolist()
+    n_weights = [int(sum(net.mask(i)[k].sum() for i in range(net.n_layers))) for k in range(net.k)]
+    rows = []
+    for k, res in enumerate(results):
+        rows.append(
+            {
+                **common,
+                "model_id": ids[k],
+                "init": inits[k],
+                "seed": int(seeds[k]),
+                "n_params": int(n_params[k]),
+                "n_weights": n_weights[k],
+                "density": float(density[k]),
+                "depth": len(net.spec.hidden),
+                "n_neurons": int(sum(h.width for h in net.spec.hidden)),
+                "best_epoch": res.best_epoch,
+                "train_accuracy": res.train_accuracy,
+                "val_accuracy": res.val_accuracy,
+                "test_accuracy": res.test_accuracy,
+                "train_loss": res.train_loss,
+                "val_loss": res.val_loss,
+                "test_loss": res.test_loss,
+                "gen_gap_accuracy": res.train_accuracy - res.test_accuracy,
+                "gen_gap_loss": res.test_loss - res.train_loss,
+                "status": res.status.value,
+                "train_seconds": seconds_per_model,
+                "checkpoint": checkpoints[k],
+            }
+        )
+    return rows
+
+
+def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path) -> pd.DataFrame:
+    """Train every init × seed of one graph as one stack; save checkpoints; return `models` rows."""
+    t0 = time.perf_counter()
+    device = resolve_device(config.get("device", "auto"))
+    tcfg = config["training"]
+    dataset = config["dataset"]
+    input_shape, n_classes = dataset_shape(dataset)
+    opts = cfgmod.mapping_options(config, graph_id)
+    layered = build_layered_dag(graph, opts)
+    spec = spec_from_dag(layered, input_shape, n_classes)
+    pairs = [(init, seed) for init in tcfg["inits"] for seed in tcfg["seeds"]]
+    inits = [p[0] for p in pairs]
+    seeds = [int(p[1]) for p in pairs]
+    init_seeds = [cfgmod.derive_seed(graph_id, init, s, "init") for init, s in pairs]
+    data_seeds = [cfgmod.derive_seed(graph_id, init, s, "data") for init, s in pairs]
+    data = load_splits(dataset, device)
+    net = StackedNet(spec, k=len(pairs))
+    set_normalisation(net, data["train"][0].cpu())
+    initialise(net, inits, init_seeds)
+    net.to(device)
+    results = train_stack(net, data, data_seeds, TrainConfig.from_dict(tcfg, str(device)))
+    net.cpu()
+    ids = [cfgmod.model_id(graph_id, init, s) for init, s in pairs]
+    model_dir = Path(model_dir)
+    checkpoints = []
+    for k, mid in enumerate(ids):
+        path = model_dir / f"{mid}.safetensors"
+        save_model(net.select(k), path, {"model_id": mid, "graph_id": graph_id})
+        checkpoints.append(str(path))
+    common = {
+        "family": GRAPH_FAMILY,
+        "group": graph_id,
+        "graph_id": graph_id,
+        "dataset": dataset,
+        "epochs": int(tcfg["epochs"]),
+        "batch_size": int(tcfg["batch_size"]),
+        "optimizer": tcfg["optimizer"],
+        "lr": float(tcfg["lr"]),
+        "select": tcfg["select"],
+        "orientation": opts.orientation.value,
+        "sinks_to_last_layer": opts.sinks_to_last_layer,
+        "input_wiring": opts.input_wiring.value,
+        "readout": opts.readout.value,
+        "shape": None,
+        "target_density": math.nan,
+        "prune_step": None,
+        "device": str(device),
+    }
+    elapsed = time.perf_counter() - t0
+    rows = model_records(net, results, ids, inits, seeds, common, checkpoints, elapsed / len(ids))
+    return pd.DataFrame(rows)
+
+
+def load_group(models: pd.DataFrame) -> tuple[StackedNet, pd.DataFrame]:
+    """Load the checkpoints of one group's models (one architecture) as one stack."""
+    nets = [load_stacked(p)[0] for p in models["checkpoint"]]
+    return stack_nets(nets), models.reset_index(drop=True)
+
+
+def pgd_perturbation(acfg: dict, seed: int):
+    """The perturbation behind the 'perturbed' neural-collapse measures.
+
+    L∞ PGD at the paper's ε with the config's L∞ steps and relative step size.
+    Returns ``(perturb(net, x, y) -> x_adv, info)``.
+    """
+    from graphprior.attacks import pgd
+
+    linf = acfg.get("pgd", {}).get("linf", {})
+    eps = float(acfg.get("paper_eps", 0.1))
+    steps = int(linf.get("steps", 20))
+    step_size = float(linf.get("rel_step", 0.25)) * eps
+
+    def perturb(net, x, y):
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        return pgd(net, x, y, eps=eps, norm="linf", steps=steps, step_size=step_size, generator=gen)
+
+    return perturb, {"attack": "pgd", "norm": "linf", "eps": eps}
+
+
+def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """All input-space and beyond-input measures of one group's models (long rows)."""
+    from graphprior.attacks import run_input_attacks
+    from graphprior.measures import run_beyond_input_measures
+
+    device = resolve_device(config.get("device", "auto"))
+    dataset = config["dataset"]
+    acfg = config.get("attack", {})
+    mcfg = config.get("measures", {})
+    x_te, y_te = (t.to(device) for t in load_dataset(dataset, "test"))
+    x_tr, y_tr = (t.to(device) for t in load_dataset(dataset, "train"))
+    n_att = int(acfg.get("n_samples", 300))
+    n_m = int(mcfg.get("n_samples", 300))
+    frames = []
+    # Models of one architecture are attacked as one stack.
+    for _, sub in models.groupby(_architecture_key(models), sort=False):
+        net, sub = load_group(sub)
+        net.to(device)
+        seed = cfgmod.derive_seed("attack", *sub["model_id"])
+        rows = run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed)
+        perturb, info = pgd_perturbation(acfg, seed)
+        rows += run_beyond_input_measures(
+            net, x_te[:n_m], y_te[:n_m], x_tr, y_tr, mcfg, seed, perturb=perturb, perturb_info=info
+        )
+        df = pd.DataFrame(rows)
+        df["model_id"] = sub["model_id"].to_numpy()[df["model_index"].to_numpy()]
+        frames.append(df.drop(columns=["model_index"]))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]]
+
+
+def _architecture_key(models: pd.DataFrame) -> pd.Series:
+    """Models trained in one stack share an architecture; baselines group by shape."""
+    if "shape" in models and models["shape"].notna().any():
+        return models["shape"].fillna("graph")
+    return pd.Series(np.zeros(len(models), dtype=int), index=models.index)

@@ -1,0 +1,67 @@
+"""Graph -> DAG -> layers: orientations, layering, sinks, wiring."""
+
+import networkx as nx
+import pytest
+
+from graphprior.dag import MappingOptions, assign_layers, build_layered_dag, orient
+
+
+@pytest.mark.parametrize("orientation", ["index_ascending", "index_descending", "random"])
+def test_orientation_is_acyclic_and_keeps_every_edge(orientation):
+    g = nx.gnp_random_graph(40, 0.2, seed=3)
+    d = orient(g, orientation, seed=5)
+    assert nx.is_directed_acyclic_graph(d)
+    assert d.number_of_edges() == g.number_of_edges()
+    assert {frozenset(e) for e in d.edges()} == {frozenset(e) for e in g.edges()}
+
+
+def test_index_orientations_follow_node_order():
+    g = nx.path_graph(4)
+    assert sorted(orient(g, "index_ascending").edges()) == [(0, 1), (1, 2), (2, 3)]
+    assert sorted(orient(g, "index_descending").edges()) == [(1, 0), (2, 1), (3, 2)]
+
+
+def test_random_orientation_is_seeded():
+    g = nx.gnp_random_graph(30, 0.3, seed=1)
+    assert sorted(orient(g, "random", 7).edges()) == sorted(orient(g, "random", 7).edges())
+    assert sorted(orient(g, "random", 7).edges()) != sorted(orient(g, "random", 8).edges())
+
+
+def test_layer_is_longest_path_from_sources():
+    d = nx.DiGraph([(0, 1), (1, 2), (0, 2), (2, 3), (0, 4)])
+    assert assign_layers(d) == {0: 0, 1: 1, 2: 2, 3: 3, 4: 1}
+    moved = assign_layers(d, sinks_to_last_layer=True)
+    assert moved[4] == 3 and moved[3] == 3
+
+
+def test_build_layered_dag_paper_mapping_on_a_star():
+    # star with centre 0: descending orientation makes leaves sources, the centre the sink
+    g = nx.star_graph(4)
+    opts = MappingOptions(
+        orientation="index_descending", sinks_to_last_layer=True, readout="last_layer"
+    )
+    ld = build_layered_dag(g, opts)
+    assert ld.layers == [[1, 2, 3, 4], [0]]
+    assert ld.input_nodes == [1, 2, 3, 4]
+    assert ld.readout_nodes == [0]
+    assert ld.depth == 2 and ld.widths == [4, 1]
+
+
+def test_readout_sinks_and_input_all():
+    g = nx.Graph([(0, 1), (0, 2)])
+    g.add_node(3)  # isolated: source and sink at once
+    ld = build_layered_dag(g, MappingOptions(orientation="index_ascending", input_wiring="all"))
+    assert ld.readout_nodes == [1, 2, 3]
+    assert ld.input_nodes == [0, 1, 2, 3]
+    assert ld.layer_of[3] == 0
+
+
+def test_empty_graph_is_refused():
+    with pytest.raises(ValueError, match="no nodes"):
+        build_layered_dag(nx.Graph())
+
+
+def test_options_accept_strings_and_reject_unknown_values():
+    assert MappingOptions.from_dict({"orientation": "random"}).orientation.value == "random"
+    with pytest.raises(ValueError):
+        MappingOptions(orientation="sideways")

@@ -1,0 +1,140 @@
+"""Masked stacked networks: wiring matches the DAG, masks hold, checkpoints are safe."""
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from graphprior.dag import MappingOptions, build_layered_dag
+from graphprior.models import (
+    INITS,
+    CheckpointError,
+    StackedNet,
+    dense_spec,
+    initialise,
+    load_model,
+    load_stacked,
+    save_model,
+    spec_from_dag,
+    spec_param_count,
+    stack_nets,
+)
+
+
+def small_net(k=3, opts=None):
+    g = nx.Graph([(0, 1), (1, 2), (0, 2), (2, 3)])
+    ld = build_layered_dag(g, opts or MappingOptions(orientation="index_ascending"))
+    return ld, StackedNet(spec_from_dag(ld, (5,), 3), k=k)
+
+
+def test_spec_counts_match_a_hand_count():
+    # 0->1, 0->2, 1->2, 2->3: layers [0], [1], [2], [3]; input (5) feeds node 0 only; sink 3 reads out
+    ld, net = small_net()
+    assert ld.layers == [[0], [1], [2], [3]]
+    weights = 5 + 1 + 2 + 1 + 3  # input->0, 0->1, {0,1}->2, 2->3, 3->3 classes
+    biases = 4 + 3
+    assert spec_param_count(net.spec) == weights + biases
+    assert int(net.n_params()[0]) == weights + biases
+
+
+def test_every_dag_edge_is_one_unmasked_weight():
+    g = nx.gnp_random_graph(25, 0.2, seed=2)
+    ld = build_layered_dag(g, MappingOptions(seed=4))
+    spec = spec_from_dag(ld, (6,), 4)
+    hidden_edges = sum(
+        int(h.mask[:, 6:].sum()) if 0 in h.inputs else int(h.mask.sum()) for h in spec.hidden
+    )
+    assert hidden_edges == ld.dag.number_of_edges()
+
+
+def test_masked_weights_stay_zero_through_training():
+    ld, net = small_net(k=2)
+    initialise(net, ["he_normal", "uniform_0.1"], [1, 2])
+    opt = torch.optim.Adam(net.parameters(), lr=0.1)
+    x = torch.rand(16, 5)
+    y = torch.randint(0, 3, (16,))
+    for _ in range(5):
+        loss = torch.nn.functional.cross_entropy(net(x).reshape(-1, 3), y.repeat(2))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        net.apply_masks()
+    for i in range(net.n_layers):
+        assert torch.all(net.weights[i][net.mask(i) == 0] == 0)
+        assert torch.any(net.weights[i][net.mask(i) == 1] != 0)
+
+
+def test_masks_are_buffers_not_parameters():
+    _, net = small_net()
+    names = {n for n, _ in net.named_parameters()}
+    assert not any(n.startswith("mask") for n in names)
+    assert any(n.startswith("mask") for n, _ in net.named_buffers())
+
+
+@pytest.mark.parametrize("init", INITS)
+def test_inits_are_seeded_and_masked(init):
+    _, a = small_net(k=1)
+    _, b = small_net(k=1)
+    initialise(a, [init], [11])
+    initialise(b, [init], [11])
+    for i in range(a.n_layers):
+        assert torch.equal(a.weights[i], b.weights[i])
+        assert torch.all(a.weights[i][a.mask(i) == 0] == 0)
+
+
+def test_fanin_corrected_he_uses_real_fan_in():
+    spec = dense_spec((400,), [300], 2)
+    spec.hidden[0].mask[:, 4:] = False  # every hidden neuron keeps 4 inputs
+    net = StackedNet(spec, k=1)
+    initialise(net, ["he_fanin_corrected"], [0])
+    w = net.weights[0][0][:, :4].detach()
+    assert abs(float(w.std()) - np.sqrt(2 / 4)) < 0.05
+
+
+def test_stacked_forward_equals_single_models():
+    _, net = small_net(k=3)
+    initialise(net, ["he_normal", "xavier_normal", "normal_0.1"], [1, 2, 3])
+    x = torch.rand(7, 5)
+    out = net(x)
+    for k in range(3):
+        assert torch.allclose(net.select(k)(x)[0], out[k], atol=1e-6)
+    xs = torch.rand(3, 7, 5)
+    out = net(xs)
+    for k in range(3):
+        assert torch.allclose(net.select(k)(xs[k])[0], out[k], atol=1e-6)
+
+
+def test_checkpoint_round_trip_and_stacking(tmp_path):
+    _, net = small_net(k=2)
+    initialise(net, ["he_normal", "he_uniform"], [1, 2])
+    for k in range(2):
+        save_model(net.select(k), tmp_path / f"m{k}.safetensors", {"model_id": f"m{k}"})
+    model = load_model(tmp_path / "m1.safetensors")
+    x = torch.rand(4, 5)
+    assert not model.training
+    assert torch.allclose(model(x), net(x)[1], atol=1e-6)
+    loaded = stack_nets([load_stacked(tmp_path / f"m{k}.safetensors")[0] for k in range(2)])
+    assert torch.allclose(loaded(x), net(x), atol=1e-6)
+    assert load_stacked(tmp_path / "m0.safetensors")[1]["model_id"] == "m0"
+
+
+def test_truncated_checkpoint_names_the_file(tmp_path):
+    _, net = small_net(k=1)
+    path = tmp_path / "m.safetensors"
+    save_model(net, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="m.safetensors"):
+        load_model(path)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_model(tmp_path / "missing.safetensors")
+
+
+def test_readout_features_match_logits():
+    _, net = small_net(k=2)
+    initialise(net, ["he_normal", "he_normal"], [1, 2])
+    x = torch.rand(6, 5)
+    feats, logits = net.readout_features(x)
+    w = net.readout_weights()
+    recon = torch.einsum("kbf,kcf->kbc", feats, w) + net.biases[-1].unsqueeze(1)
+    assert torch.allclose(recon, logits, atol=1e-5)

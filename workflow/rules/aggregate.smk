@@ -1,0 +1,29 @@
+rule aggregate_parquet:
+    input:
+        graphs=expand("results/graphs/{graph_id}.graphml", graph_id=GRAPH_IDS),
+        properties=expand("results/properties/{graph_id}.parquet", graph_id=GRAPH_IDS),
+        training=expand("results/training/{group}.parquet", group=GROUPS),
+        robustness=expand("results/robustness/{group}.parquet", group=GROUPS),
+    output:
+        graphs="results/tables/graphs.parquet",
+        graph_properties="results/tables/graph_properties.parquet",
+        models="results/tables/models.parquet",
+        robustness="results/tables/robustness.parquet",
+        study=report(
+            "results/tables/study.parquet",
+            caption="../report/study.rst",
+            category="Tables",
+        ),
+    log:
+        "results/logs/aggregate_parquet.log",
+    benchmark:
+        "results/benchmarks/aggregate_parquet.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        config=CONFIG,
+        specs=SPECS,
+    script:
+        "../scripts/aggregate_parquet.py"

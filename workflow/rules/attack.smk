@@ -1,0 +1,18 @@
+rule attack:
+    input:
+        training=training_table,
+        models=models_dir,
+    output:
+        robustness="results/robustness/{group}.parquet",
+    log:
+        "results/logs/attack/{group}.log",
+    benchmark:
+        "results/benchmarks/attack/{group}.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    params:
+        config=CONFIG,
+    script:
+        "../scripts/attack.py"

@@ -1,0 +1,20 @@
+# Pruned dense networks at densities matched to the graph nets (DESIGN §6).
+rule prune_baseline:
+    input:
+        graph_training=expand("results/training/{graph_id}.parquet", graph_id=GRAPH_IDS),
+        properties=expand("results/properties/{graph_id}.parquet", graph_id=GRAPH_IDS),
+    output:
+        training="results/training/{baseline}.parquet",
+        models=directory("results/models/{baseline}"),
+    log:
+        "results/logs/prune_baseline/{baseline}.log",
+    benchmark:
+        "results/benchmarks/prune_baseline/{baseline}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        config=CONFIG,
+    script:
+        "../scripts/prune_baseline.py"

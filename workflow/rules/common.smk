@@ -1,0 +1,36 @@
+# Config validation, id lists and input functions: everything the rules share.
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from graphprior import config as gpconfig  # noqa: E402
+from graphprior import baseline as gpbaseline  # noqa: E402
+
+validate(config, schema="../schemas/config.schema.yaml")
+try:
+    CONFIG = gpconfig.validate_config(config)
+except gpconfig.ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+
+SPECS = {spec.graph_id: spec for spec in gpconfig.graph_specs(CONFIG)}
+GRAPH_IDS = list(SPECS)
+BASELINE_GROUPS = gpbaseline.baseline_groups(CONFIG)
+GROUPS = GRAPH_IDS + BASELINE_GROUPS
+
+
+wildcard_constraints:
+    graph_id=gpconfig.alternation(GRAPH_IDS),
+    baseline=gpconfig.alternation(BASELINE_GROUPS),
+    group="[A-Za-z0-9._-]+",
+
+
+def training_table(wildcards):
+    """The training table of a model group: a graph or a baseline."""
+    return f"results/training/{wildcards.group}.parquet"
+
+
+def models_dir(wildcards):
+    return f"results/models/{wildcards.group}"

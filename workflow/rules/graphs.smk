@@ -1,0 +1,34 @@
+rule generate_graphs:
+    output:
+        graph="results/graphs/{graph_id}.graphml",
+    log:
+        "results/logs/generate_graphs/{graph_id}.log",
+    benchmark:
+        "results/benchmarks/generate_graphs/{graph_id}.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        spec=lambda wildcards: SPECS[wildcards.graph_id],
+    script:
+        "../scripts/generate_graphs.py"
+
+
+rule compute_graph_properties:
+    input:
+        graph="results/graphs/{graph_id}.graphml",
+    output:
+        properties="results/properties/{graph_id}.parquet",
+    log:
+        "results/logs/compute_graph_properties/{graph_id}.log",
+    benchmark:
+        "results/benchmarks/compute_graph_properties/{graph_id}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        config=CONFIG,
+    script:
+        "../scripts/compute_graph_properties.py"

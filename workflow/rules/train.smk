@@ -1,0 +1,18 @@
+rule train_sparse_nets:
+    input:
+        graph="results/graphs/{graph_id}.graphml",
+    output:
+        training="results/training/{graph_id}.parquet",
+        models=directory("results/models/{graph_id}"),
+    log:
+        "results/logs/train_sparse_nets/{graph_id}.log",
+    benchmark:
+        "results/benchmarks/train_sparse_nets/{graph_id}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        config=CONFIG,
+    script:
+        "../scripts/train_sparse_nets.py"

@@ -1,0 +1,19 @@
+"""Adapter for rule aggregate_parquet: join all parts into the documented tables."""
+
+from graphprior.aggregate import aggregate_tables, write_tables
+from graphprior.logs import setup_job_logging
+
+
+def main(smk) -> None:
+    setup_job_logging(smk.log[0])
+    tables = aggregate_tables(
+        specs=list(smk.params.specs.values()),
+        property_parts=list(smk.input.properties),
+        training_parts=list(smk.input.training),
+        robustness_parts=list(smk.input.robustness),
+    )
+    write_tables(tables, dict(smk.output.items()), smk.params.config)
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821

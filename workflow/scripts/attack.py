@@ -1,0 +1,19 @@
+"""Adapter for rule attack: every robustness measure of one group's models."""
+
+import torch
+
+from graphprior.logs import setup_job_logging
+from graphprior.stages import attack_group
+from graphprior.tables import ROBUSTNESS_SCHEMA, read_table, write_table
+
+
+def main(smk) -> None:
+    setup_job_logging(smk.log[0])
+    torch.set_num_threads(smk.threads)
+    models = read_table(smk.input.training)
+    rows = attack_group(models, smk.params.config)
+    write_table(rows, smk.output.robustness, ROBUSTNESS_SCHEMA, "robustness")
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,20 @@
+"""Adapter for rule compute_graph_properties: one graph -> one Parquet row."""
+
+import pandas as pd
+
+from graphprior.graphs import read_graph
+from graphprior.logs import setup_job_logging
+from graphprior.stages import properties_record
+from graphprior.tables import properties_schema, write_table
+
+
+def main(smk) -> None:
+    setup_job_logging(smk.log[0])
+    graph_id = smk.wildcards.graph_id
+    row = properties_record(read_graph(smk.input.graph), graph_id, smk.params.config)
+    df = pd.DataFrame([row])
+    write_table(df, smk.output.properties, properties_schema(df.columns), "graph_properties")
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821

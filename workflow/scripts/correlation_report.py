@@ -1,0 +1,13 @@
+"""Adapter for rule correlation_report: statistics, figures, HTML and Markdown."""
+
+from graphprior.logs import setup_job_logging
+from graphprior.report import build_report
+
+
+def main(smk) -> None:
+    setup_job_logging(smk.log[0])
+    build_report(dict(smk.input.items()), dict(smk.output.items()), smk.params.config)
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,20 @@
+"""Adapter for rule generate_graphs: draw one graph and write it as GraphML."""
+
+import logging
+
+from graphprior.graphs import make_graph, write_graph
+from graphprior.logs import setup_job_logging
+
+
+def main(smk) -> None:
+    setup_job_logging(smk.log[0])
+    spec = smk.params.spec
+    graph = make_graph(spec)
+    logging.info(
+        "%s: %d nodes, %d edges", spec.graph_id, graph.number_of_nodes(), graph.number_of_edges()
+    )
+    write_graph(graph, spec, smk.output.graph)
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,22 @@
+"""Adapter for rule prune_baseline: train one pruned dense family x shape at matched densities."""
+
+import torch
+
+from graphprior.baseline import train_baseline_group
+from graphprior.logs import setup_job_logging
+from graphprior.tables import MODELS_SCHEMA, read_table, write_table
+
+
+def main(smk) -> None:
+    setup_job_logging(smk.log[0])
+    torch.set_num_threads(smk.threads)
+    graph_models = [read_table(p) for p in smk.input.graph_training]
+    properties = [read_table(p) for p in smk.input.properties]
+    rows = train_baseline_group(
+        smk.wildcards.baseline, smk.params.config, graph_models, properties, smk.output.models
+    )
+    write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,22 @@
+"""Adapter for rule train_sparse_nets: train all inits x seeds of one graph together."""
+
+import torch
+
+from graphprior.graphs import read_graph
+from graphprior.logs import setup_job_logging
+from graphprior.stages import train_graph_models
+from graphprior.tables import MODELS_SCHEMA, write_table
+
+
+def main(smk) -> None:
+    setup_job_logging(smk.log[0])
+    torch.set_num_threads(smk.threads)
+    graph_id = smk.wildcards.graph_id
+    rows = train_graph_models(
+        read_graph(smk.input.graph), graph_id, smk.params.config, smk.output.models
+    )
+    write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821
