@@ -342,7 +342,7 @@ def pgd(
     rel_step: float | None = None,
     random_start: bool = True,
     generator: torch.Generator | None = None,
-    early_stop: bool = True,
+    early_stop: bool = False,
 ) -> torch.Tensor:
     """Projected Gradient Descent (untargeted, L∞ or L2), keeping each sample's strongest iterate.
 
@@ -353,13 +353,12 @@ def pgd(
     projects back onto the ball around ``x`` (per-sample L2 rescaling) and the
     box [0, 1]. Of the ``steps + 1`` iterates, each sample returns its
     strongest rather than the last one: a misclassified iterate beats a
-    correct one, and among correct ones the highest loss wins. With
-    ``early_stop`` (default) a sample keeps its *first* misclassified iterate,
-    and an input that every model of the stack already misclassifies takes no
-    more steps; this only saves work: which samples are fooled, and each
-    model's result, do not depend on the other models or inputs. With
-    ``early_stop=False`` every input takes every step and a misclassified
-    sample keeps its highest-loss misclassified iterate.
+    correct one, and among equals the highest loss wins. With ``early_stop``
+    a sample keeps its *first* misclassified iterate instead, and an input
+    that every model of the stack already misclassifies takes no more steps:
+    this saves work when only *whether* a sample is fooled matters (robust
+    accuracy, the bisection oracle), and which samples are fooled does not
+    change.
 
     Parameters
     ----------
@@ -385,7 +384,7 @@ def pgd(
     generator : torch.Generator, optional
         Source of the random start; ``None`` means a generator seeded with 0.
     early_stop : bool
-        Stop at the first misclassified iterate (see above).
+        Stop at the first misclassified iterate (see above); default off.
 
     Returns
     -------
@@ -533,8 +532,10 @@ def robust_accuracy(
 
     Examples
     --------
+    >>> gen = torch.Generator().manual_seed(0)
     >>> lin = torch.nn.Linear(4, 2)
-    >>> x, y = torch.rand(8, 4), torch.randint(0, 2, (8,))
+    >>> x = torch.rand(8, 4, generator=gen)
+    >>> y = torch.randint(0, 2, (8,), generator=gen)
     >>> acc = robust_accuracy(lin, x, y, "fgsm", [0.0, 0.1])
     >>> acc.shape
     torch.Size([1, 2])
@@ -671,8 +672,9 @@ def min_perturbation_pgd_bisection(
 
     def oracle(eps: torch.Tensor) -> torch.Tensor:
         x_adv = pgd(
-            stacked, x, y, eps, norm=norm, steps=steps, rel_step=rel_step, generator=generator
-        )
+            stacked, x, y, eps, norm=norm, steps=steps, rel_step=rel_step, generator=generator,
+            early_stop=True,
+        )  # fmt: skip
         fooled = clean & ~_correct_at(stacked, x_adv, y)
         delta = (x_adv - x).flatten(2)
         dist = delta.abs().amax(2) if norm is Norm.LINF else delta.norm(dim=2)
@@ -892,7 +894,8 @@ def onepixel_attack(
                 flat = np.ravel_multi_index(tuple(pos), spatial, mode="clip")
                 vals = torch.as_tensor(cands[n_pos:].T, dtype=image.dtype, device=image.device)
                 imgs = image.unsqueeze(0).repeat(cands.shape[1], 1, 1)
-                imgs[torch.arange(cands.shape[1]), :, torch.as_tensor(flat)] = vals
+                rows = torch.arange(cands.shape[1], device=image.device)
+                imgs[rows, :, torch.as_tensor(flat, device=image.device)] = vals
                 return imgs.reshape(cands.shape[1], *x.shape[1:])
 
             def objective(
@@ -988,7 +991,7 @@ def onepixel_success_rate(
         n_succ.append(int(success.sum()))
         if success.any():
             conf, _ = mean_adversarial_confidence(
-                single, x_adv[torch.as_tensor(success)].unsqueeze(0)
+                single, x_adv[torch.as_tensor(success, device=x_adv.device)].unsqueeze(0)
             )
             confs.append(float(conf[0]))
         else:
@@ -1248,6 +1251,7 @@ def run_input_attacks(
                     steps=int(pcfg["steps"]),
                     rel_step=float(pcfg["rel_step"]),
                     generator=gen,
+                    early_stop=True,
                 )
                 .cpu()
                 .numpy()

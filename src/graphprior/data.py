@@ -25,9 +25,12 @@ import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "DATASETS",
@@ -246,6 +249,8 @@ def load_dataset(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    import torch  # imported here so planning code can use this module without PyTorch
+
     x, y = _load_all(name)[split]
     return torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
 

@@ -38,6 +38,7 @@ import scipy.sparse.linalg as spla
 from graphprior.dag import LayeredDAG
 
 __all__ = [
+    "properties_record",
     "GRAPH_PROPERTY_COLUMNS",
     "DAG_PROPERTY_COLUMNS",
     "DENSE_EIGEN_MAX_NODES",
@@ -496,3 +497,24 @@ def dag_properties(layered: LayeredDAG, n_params: int) -> dict[str, float | int]
     )
     props["dag_n_params"] = int(n_params)
     return {key: props[key] for key in DAG_PROPERTY_COLUMNS}
+
+
+def properties_record(graph: nx.Graph, graph_id: str, config: dict) -> dict[str, float | int]:
+    """One `graph_properties` row: undirected properties plus the ``dag_`` ones.
+
+    The DAG is built with the same mapping options (and orientation seed) the
+    network builder uses, so ``dag_*`` describe the network that is trained.
+    Needs no PyTorch.
+    """
+    from graphprior.config import mapping_options
+    from graphprior.dag import build_layered_dag
+    from graphprior.data import dataset_shape
+    from graphprior.netspec import spec_from_dag, spec_param_count
+
+    input_shape, n_classes = dataset_shape(config["dataset"])
+    layered = build_layered_dag(graph, mapping_options(config, graph_id))
+    n_params = spec_param_count(spec_from_dag(layered, input_shape, n_classes))
+    row: dict[str, float | int] = {"graph_id": graph_id}  # type: ignore[dict-item]
+    row.update(graph_properties(graph))
+    row.update(dag_properties(layered, n_params))
+    return row

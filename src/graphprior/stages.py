@@ -31,7 +31,6 @@ from graphprior.train import TrainConfig, resolve_device, train_stack
 
 __all__ = [
     "graph_spec_by_id",
-    "properties_record",
     "train_graph_models",
     "model_records",
     "load_group",
@@ -46,20 +45,6 @@ GRAPH_FAMILY = "graph_prior"
 def graph_spec_by_id(config: dict) -> dict:
     """Map graph id → spec for the config's graphs (after the parameter filter)."""
     return {s.graph_id: s for s in cfgmod.graph_specs(config)}
-
-
-def properties_record(graph, graph_id: str, config: dict) -> dict:
-    """One `graph_properties` row: undirected properties plus ``dag_`` ones."""
-    from graphprior.models import spec_param_count
-    from graphprior.properties import dag_properties, graph_properties
-
-    input_shape, n_classes = dataset_shape(config["dataset"])
-    layered = build_layered_dag(graph, cfgmod.mapping_options(config, graph_id))
-    n_params = spec_param_count(spec_from_dag(layered, input_shape, n_classes))
-    row = {"graph_id": graph_id}
-    row.update(graph_properties(graph))
-    row.update(dag_properties(layered, n_params))
-    return row
 
 
 def load_splits(dataset: str, device: torch.device) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:

@@ -192,7 +192,7 @@ def _coerce(df: pd.DataFrame, schema: pa.Schema, name: str) -> pa.Table:
             )
     try:
         table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as exc:
         raise TableError(f"table {name}: {exc}") from exc
     for f in schema:
         if not f.nullable and table.column(f.name).null_count:

@@ -475,7 +475,7 @@ def test_early_stop_only_saves_work(trained, norm):
     net, x, y = trained
     eps = 0.05 if norm == "linf" else 0.5
     kw = {"norm": norm, "steps": 10, "rel_step": 0.25}
-    fast = A.pgd(net, x, y, eps, generator=torch.Generator().manual_seed(2), **kw)
-    full = A.pgd(net, x, y, eps, generator=torch.Generator().manual_seed(2), early_stop=False, **kw)
+    fast = A.pgd(net, x, y, eps, generator=torch.Generator().manual_seed(2), early_stop=True, **kw)
+    full = A.pgd(net, x, y, eps, generator=torch.Generator().manual_seed(2), **kw)
     yk = y.unsqueeze(0).expand(net.k, -1)
     assert torch.equal(A.clean_correct(net, fast, yk), A.clean_correct(net, full, yk))

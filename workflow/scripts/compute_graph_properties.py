@@ -4,7 +4,7 @@ import pandas as pd
 
 from graphprior.graphs import read_graph
 from graphprior.logs import setup_job_logging
-from graphprior.stages import properties_record
+from graphprior.properties import properties_record
 from graphprior.tables import properties_schema, write_table
 
 

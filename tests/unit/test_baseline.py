@@ -1,0 +1,114 @@
+"""Pruned dense baselines: exact densities, masks that hold through retraining, three families."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from graphprior import baseline as B
+from graphprior.config import validate_config
+from graphprior.models import StackedNet, dense_spec, initialise
+from graphprior.train import TrainConfig, train_stack
+from tests.unit.test_train import digits
+
+
+def test_random_layer_masks_keep_exactly_the_requested_fraction_per_layer():
+    net = StackedNet(dense_spec((1, 8, 8), [40, 20], 10), k=3)
+    gen = torch.Generator().manual_seed(0)
+    masks = B.random_layer_masks(net, [0.5, 0.25, 0.1], gen)
+    for i, m in enumerate(masks):
+        n = net.mask(i)[0].numel()
+        for k, d in enumerate([0.5, 0.25, 0.1]):
+            assert int(m[k].sum()) == max(1, round(d * n))
+    # iterative: a second call keeps a subset of the first masks
+    B._set_masks(net, masks)
+    again = B.random_layer_masks(net, [0.8] * 3, gen)
+    for m_old, m_new in zip(masks, again, strict=True):
+        assert torch.all(m_new <= m_old)
+
+
+def test_pruned_weights_stay_zero_through_retraining():
+    data = digits()
+    net = StackedNet(dense_spec((1, 8, 8), [32], 10), k=2)
+    initialise(net, ["he_normal", "xavier_normal"], [1, 2])
+    B._set_masks(net, B.random_layer_masks(net, [0.3, 0.3], torch.Generator().manual_seed(1)))
+    train_stack(net, data, [1, 2], TrainConfig(epochs=2, lr=0.01), progress=False)
+    for i in range(net.n_layers):
+        assert torch.all(net.weights[i][net.mask(i) == 0] == 0)
+    assert np.allclose(net.density().numpy(), 0.3, atol=0.01)
+
+
+def test_target_densities_match_weight_counts():
+    levels = B.target_densities(np.array([100, 200, 300]), 1000, 3)
+    assert levels == [0.1, 0.2, 0.3]
+    assert B.target_densities(np.array([5000]), 1000, 2) == [1.0]
+
+
+def test_matched_shape_spreads_neurons_over_depth():
+    gm = pd.DataFrame({"n_neurons": [100, 100, 102], "depth": [12, 13, 14]})
+    widths = B.matched_shape(gm)
+    assert len(widths) == 13 and sum(widths) == 100
+
+
+def test_groups_follow_the_config():
+    cfg = validate_config(
+        {
+            "dataset": "digits",
+            "graphs": {
+                "generators": [
+                    {
+                        "generator": "erdos_renyi_gnp",
+                        "params": {"n": [10], "p": [0.3]},
+                        "seeds": [1],
+                    }
+                ]
+            },
+            "baseline": {"activate": True, "shapes": {"small": [8]}, "families": ["fc_magnitude"]},
+        }
+    )
+    assert B.baseline_groups(cfg) == ["baseline-fc_magnitude-small"]
+    assert B.parse_group("baseline-fc_magnitude-small") == ("fc_magnitude", "small")
+    with pytest.raises(ValueError):
+        B.parse_group("ws-n10-k2-p0.1-s1")
+
+
+@pytest.mark.parametrize("family", B.FAMILIES)
+def test_each_family_trains_at_matched_density(family, tmp_path):
+    cfg = validate_config(
+        {
+            "dataset": "digits",
+            "device": "cpu",
+            "graphs": {
+                "generators": [
+                    {
+                        "generator": "erdos_renyi_gnp",
+                        "params": {"n": [10], "p": [0.3]},
+                        "seeds": [1],
+                    }
+                ]
+            },
+            "training": {"inits": ["he_normal"], "epochs": 1},
+            "baseline": {
+                "activate": True,
+                "shapes": {"small": [16, 8]},
+                "families": [family],
+                "densities": [0.5, 0.2],
+                "iterative": {"prune_fraction": 0.5, "retrain_epochs": 1, "max_steps": 3},
+                "finetune_epochs": 1,
+            },
+        }
+    )
+    gm = pd.DataFrame({"n_neurons": [24], "depth": [2], "n_weights": [500], "status": ["ok"]})
+    rows = B.train_baseline_group(f"baseline-{family}-small", cfg, [gm], [], tmp_path)
+    assert set(rows["family"]) == {family}
+    assert rows["model_id"].is_unique
+    if family == "fc_random_iterative":
+        assert list(rows["prune_step"]) == [0, 1, 2, 3]
+        assert rows["density"].is_monotonic_decreasing
+    else:
+        assert sorted(rows["target_density"]) == [0.2, 0.5]
+        assert np.allclose(sorted(rows["density"]), [0.2, 0.5], atol=0.01)
+    from graphprior.models import load_model
+
+    for path in rows["checkpoint"]:
+        load_model(path)

@@ -1,0 +1,93 @@
+"""Config validation names the key; defaults fill in; seeds and ids are stable."""
+
+import copy
+
+import pytest
+import yaml
+
+from graphprior import config as C
+
+DEFAULT = yaml.safe_load(open("config/config.yaml"))
+
+
+@pytest.mark.parametrize("path", ["config/config.yaml", "config/smoke.yaml"])
+def test_shipped_configs_are_valid(path):
+    cfg = C.load_config(path)
+    assert cfg["training"]["inits"]
+    assert C.graph_specs(cfg)
+
+
+def mutate(path, value):
+    cfg = copy.deepcopy(DEFAULT)
+    node = cfg
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        (("training", "epochs"), -1, "training.epochs"),
+        (("training", "inits"), ["he_normal", "glorot"], "training.inits"),
+        (("attack", "fgsm", "eps"), [-0.1], "attack.fgsm.eps"),
+        (("mapping", "orientation"), "sideways", "mapping.orientation"),
+        (("dataset",), "cifar10", "dataset"),
+        (("training", "lr"), 0, "training.lr"),
+    ],
+)
+def test_invalid_values_name_the_key(path, value, named):
+    with pytest.raises(C.ConfigError, match=named.replace(".", r"\.")):
+        C.validate_config(mutate(path, value))
+
+
+def test_unknown_keys_are_refused():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["trainig"] = {"epochs": 3}
+    with pytest.raises(C.ConfigError, match="trainig"):
+        C.validate_config(cfg)
+
+
+def test_impossible_generator_parameters_name_generator_and_parameter():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["graphs"]["generators"] = [
+        {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [1.5]}, "seeds": [1]}
+    ]
+    with pytest.raises(C.ConfigError, match=r"erdos_renyi_gnp.*\bp\b"):
+        C.validate_config(cfg)
+    cfg["graphs"]["generators"] = [
+        {"generator": "watts_strogatz", "params": {"n": [10], "k": [12], "p": [0.1]}, "seeds": [1]}
+    ]
+    with pytest.raises(C.ConfigError, match=r"watts_strogatz.*\bk\b"):
+        C.validate_config(cfg)
+
+
+def test_defaults_fill_missing_sections():
+    cfg = C.validate_config({"dataset": "digits", "graphs": DEFAULT["graphs"]})
+    assert cfg["training"]["epochs"] == 40
+    assert cfg["mapping"]["orientation"] == "random"
+    assert cfg["report"]["bootstrap"] == 1000
+
+
+def test_seeds_are_stable_and_distinct():
+    a = C.derive_seed("ws-n100-k6-p0.3-s1", "he_normal", 0)
+    assert a == C.derive_seed("ws-n100-k6-p0.3-s1", "he_normal", 0)
+    assert a != C.derive_seed("ws-n100-k6-p0.3-s1", "he_normal", 1)
+    assert 0 <= a < 2**31
+
+
+def test_unsafe_ids_are_refused():
+    with pytest.raises(C.ConfigError):
+        C.check_id("../etc/passwd")
+    assert C.model_id("ws-n10-k2-p0.1-s1", "he_normal", 0) == "ws-n10-k2-p0.1-s1--he_normal--s0"
+
+
+def test_config_hash_changes_with_content():
+    assert C.config_hash(DEFAULT) == C.config_hash(copy.deepcopy(DEFAULT))
+    assert C.config_hash(DEFAULT) != C.config_hash(mutate(("training", "epochs"), 3))
+
+
+def test_mapping_orientation_seed_depends_on_graph():
+    cfg = C.validate_config(DEFAULT)
+    assert C.mapping_options(cfg, "a").seed != C.mapping_options(cfg, "b").seed
