@@ -94,8 +94,18 @@ Waittime=0
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
+    # Client shims: snakemake-executor-plugin-slurm-jobstep (0.6.1) removes every
+    # SLURM_* variable, SLURM_CONF included, before its nested `srun`, so a cluster
+    # whose slurm.conf is not at /etc/slurm needs the path baked into the commands.
+    mkdir -p "$dir/bin"
+    local tool
+    for tool in sbatch srun squeue scancel sinfo scontrol sacct; do
+        printf '#!/bin/sh\nSLURM_CONF=%s exec /usr/bin/%s "$@"\n' "$dir/slurm.conf" "$tool" >"$dir/bin/$tool"
+        chmod 0755 "$dir/bin/$tool"
+    done
     cat >"$dir/env.sh" <<EOF
 export SLURM_CONF=$dir/slurm.conf
+export PATH=$dir/bin:\$PATH
 EOF
     export SLURM_CONF=$dir/slurm.conf
     $SBIN/slurmctld -f "$SLURM_CONF"

@@ -44,6 +44,7 @@ import enum
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -1072,7 +1073,10 @@ def clever_scores(
         )
     for k in range(stacked.k):
         single = _single_model(stacked, k)
-        with _attack_mode(single), _numpy_global_seed(seed):
+        with _attack_mode(single), _numpy_global_seed(seed), warnings.catch_warnings():
+            # scipy's Weibull fit warns when the sampled maximum gradient norms
+            # are (nearly) equal, as for a model that is linear around x
+            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
             clf = art_classifier(single, tuple(x.shape[1:]), n_classes)
             xs = x.detach().cpu().numpy().astype(np.float32)
             for i in range(xs.shape[0]):

@@ -175,13 +175,17 @@ def train_stack(
             loss = torch.where(alive, per_model, torch.zeros_like(per_model)).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            with torch.no_grad():
-                for p in net.parameters():
-                    if p.grad is not None:
-                        p.grad[~alive] = 0.0
-                        p.grad.nan_to_num_(0.0, 0.0, 0.0)
+            if not bool(alive.all()):
+                # frozen models: no update, and no NaN leaking into the optimiser state
+                with torch.no_grad():
+                    for p in net.parameters():
+                        if p.grad is not None:
+                            p.grad[~alive] = 0.0
+                            p.grad.nan_to_num_(0.0, 0.0, 0.0)
             opt.step()
-            net.apply_masks()
+        # The gradient of a masked weight is exactly zero, so Adam and SGD leave it
+        # at zero; re-applying the masks once an epoch guards against drift.
+        net.apply_masks()
         acc, _ = evaluate(net, *data[select_split])
         acc = torch.where(alive, acc, torch.full_like(acc, -1.0))
         improved = acc > best_acc

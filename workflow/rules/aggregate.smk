@@ -18,6 +18,8 @@ rule aggregate_parquet:
         "results/logs/aggregate_parquet.log",
     benchmark:
         "results/benchmarks/aggregate_parquet.tsv"
+    conda:
+        "../../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=4000,

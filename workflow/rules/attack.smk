@@ -8,6 +8,8 @@ rule attack:
         "results/logs/attack/{group}.log",
     benchmark:
         "results/benchmarks/attack/{group}.tsv"
+    conda:
+        "../../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=3000,

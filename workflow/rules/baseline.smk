@@ -10,6 +10,8 @@ rule prune_baseline:
         "results/logs/prune_baseline/{baseline}.log",
     benchmark:
         "results/benchmarks/prune_baseline/{baseline}.tsv"
+    conda:
+        "../../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -5,6 +5,8 @@ rule generate_graphs:
         "results/logs/generate_graphs/{graph_id}.log",
     benchmark:
         "results/benchmarks/generate_graphs/{graph_id}.tsv"
+    conda:
+        "../../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=500,
@@ -24,6 +26,8 @@ rule compute_graph_properties:
         "results/logs/compute_graph_properties/{graph_id}.log",
     benchmark:
         "results/benchmarks/compute_graph_properties/{graph_id}.tsv"
+    conda:
+        "../../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=1000,

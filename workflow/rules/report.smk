@@ -19,6 +19,8 @@ rule correlation_report:
         "results/logs/correlation_report.log",
     benchmark:
         "results/benchmarks/correlation_report.tsv"
+    conda:
+        "../../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=4000,

@@ -8,6 +8,8 @@ rule train_sparse_nets:
         "results/logs/train_sparse_nets/{graph_id}.log",
     benchmark:
         "results/benchmarks/train_sparse_nets/{graph_id}.tsv"
+    conda:
+        "../../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=2000,

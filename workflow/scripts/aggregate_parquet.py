@@ -1,5 +1,12 @@
 """Adapter for rule aggregate_parquet: join all parts into the documented tables."""
 
+import sys
+from pathlib import Path
+
+# With --sdm conda the package is not installed: import it from the checkout.
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
+
+
 from graphprior.aggregate import aggregate_tables, write_tables
 from graphprior.logs import setup_job_logging
 

@@ -1,5 +1,12 @@
 """Adapter for rule attack: every robustness measure of one group's models."""
 
+import sys
+from pathlib import Path
+
+# With --sdm conda the package is not installed: import it from the checkout.
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
+
+
 import torch
 
 from graphprior.logs import setup_job_logging

@@ -1,5 +1,12 @@
 """Adapter for rule generate_graphs: draw one graph and write it as GraphML."""
 
+import sys
+from pathlib import Path
+
+# With --sdm conda the package is not installed: import it from the checkout.
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
+
+
 import logging
 
 from graphprior.graphs import make_graph, write_graph

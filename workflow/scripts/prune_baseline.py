@@ -1,5 +1,12 @@
 """Adapter for rule prune_baseline: train one pruned dense family x shape at matched densities."""
 
+import sys
+from pathlib import Path
+
+# With --sdm conda the package is not installed: import it from the checkout.
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
+
+
 import torch
 
 from graphprior.baseline import train_baseline_group

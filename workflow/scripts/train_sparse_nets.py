@@ -1,5 +1,12 @@
 """Adapter for rule train_sparse_nets: train all inits x seeds of one graph together."""
 
+import sys
+from pathlib import Path
+
+# With --sdm conda the package is not installed: import it from the checkout.
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
+
+
 import torch
 
 from graphprior.graphs import read_graph

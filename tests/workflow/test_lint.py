@@ -1,0 +1,46 @@
+"""The workflow stays lint-clean: snakemake --lint, snakefmt --check, ruff."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def run(args, **kw):
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_snakemake_lint_is_clean():
+    res = run([str(BIN / "snakemake"), "--lint", "--cores", "1"])
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+
+
+def test_snakefmt_check_is_clean():
+    res = run([str(BIN / "snakefmt"), "--check", "Snakefile", "workflow"])
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+
+
+def test_ruff_is_clean():
+    if not (BIN / "ruff").exists():
+        pytest.skip("ruff is not installed in this environment")
+    res = run([str(BIN / "ruff"), "check", "src", "tests", "workflow/scripts", "benchmarks"])
+    assert res.returncode == 0, res.stdout[-3000:]
+
+
+def test_dry_run_of_the_default_config_plans_every_rule():
+    res = run([str(BIN / "snakemake"), "-n", "--cores", "2", "--quiet", "rules"])
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    for rule in (
+        "generate_graphs",
+        "compute_graph_properties",
+        "train_sparse_nets",
+        "prune_baseline",
+        "attack",
+        "aggregate_parquet",
+        "correlation_report",
+    ):
+        assert rule in res.stdout, f"{rule} missing from the dry run"
