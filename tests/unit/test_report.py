@@ -1,0 +1,445 @@
+"""Tests for the correlation report (graphprior.report, graphprior.report_sections).
+
+A synthetic study with planted relations stands in for a real run: 30 graphs of
+three generators × 3 initialisations, where robustness falls with graph density
+(claim C2), the generalisation gap grows with prunability (R1), attacks raise
+NC1 more in later layers (R2) and weight perturbations hurt, worst case more
+than random (R3). A tiny degenerate study checks that the report still builds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphprior import tables as T
+from graphprior.report import build_report, fmt
+from graphprior.report_sections import (
+    TITLES,
+    compose_report,
+    discover_measures,
+    paired_summary,
+    property_columns,
+)
+
+GENERATORS = (
+    ("erdos_renyi_gnp", {"n": 20, "p": 0.2}),
+    ("watts_strogatz", {"n": 20, "k": 4, "p": 0.3}),
+    ("barabasi_albert", {"n": 20, "m": 2}),
+)
+INITS = ("xavier_normal", "he_normal", "uniform_0.1")
+BASELINES = ("fc_random_oneshot", "fc_random_iterative", "fc_magnitude")
+CLAIM_IDS = ("C1", "C2", "C3", "C4", "C5", "R1", "R2a", "R2b", "R3a", "R3b")
+
+CONFIG = {
+    "study": "synthetic",
+    "dataset": "digits",
+    "graphs": {"generators": [], "twins": False, "twin_swaps_per_edge": 10},
+    "mapping": {
+        "orientation": "random",
+        "sinks_to_last_layer": False,
+        "input_wiring": "sources",
+        "readout": "sinks",
+    },
+    "training": {"inits": list(INITS), "seeds": [0], "epochs": 3},
+    "attack": {"paper_eps": 0.1, "fgsm": {"eps": [0.0, 0.1, 0.2]}},
+    "report": {
+        "aggregate": ["mean", "median"],
+        "outlier_rule": False,
+        "bootstrap": 200,
+        "seed": 0,
+        "claims_first": False,
+    },
+}
+
+
+def _config(**report) -> dict:
+    cfg = json.loads(json.dumps(CONFIG))
+    cfg["report"].update(report)
+    return cfg
+
+
+def synthetic_tables(
+    n_graphs: int = 30,
+    inits: tuple[str, ...] = INITS,
+    *,
+    seed: int = 0,
+    n_extra_properties: int = 2,
+    baselines: bool = True,
+    untrainable_share: float = 0.05,
+) -> dict[str, pd.DataFrame]:
+    """A study with planted relations, as the workflow's tables."""
+    rng = np.random.default_rng(seed)
+    graphs, props = [], []
+    for i in range(n_graphs):
+        generator, params = GENERATORS[i % len(GENERATORS)]
+        gid = f"{generator[:2]}-g{i}"
+        graphs.append(
+            {
+                "graph_id": gid,
+                "generator": generator,
+                "params_json": json.dumps(params),
+                "n_nodes_requested": 20,
+                "seed": i + 1,
+                "variant": "original",
+                "parent_id": None,
+            }
+        )
+        density = rng.uniform(0.1, 0.4)
+        row = {
+            "graph_id": gid,
+            "n_nodes": 20.0,  # constant: left out
+            "n_edges": density * 190,  # linear copy of density: left out
+            "density": density,
+            "avg_path_length": rng.uniform(1.8, 3.0),
+            "avg_eccentricity": rng.uniform(3.0, 5.0),
+            "degree_std": rng.uniform(0.5, 3.0),
+            "avg_clustering": rng.uniform(0.0, 0.4),
+            "dag_depth": float(rng.integers(4, 10)),
+            "dag_skip_edges": float(rng.integers(5, 40)),
+        }
+        for k in range(n_extra_properties):
+            row[f"dag_extra_{k}"] = rng.normal()
+        props.append(row)
+    graphs_df = pd.DataFrame(graphs)
+    props_df = pd.DataFrame(props)
+    dens = props_df.set_index("graph_id")["density"]
+    z_density = (dens - dens.mean()) / dens.std()
+    prunability = pd.Series(rng.uniform(0.1, 0.6, n_graphs), index=dens.index)
+
+    models, rob = [], []
+
+    def add(model_id: str, measure: str, attack: str, norm: str, eps, value, layer=None):
+        rob.append(
+            {
+                "model_id": model_id,
+                "measure": measure,
+                "attack": attack,
+                "norm": norm,
+                "eps": eps,
+                "layer": layer,
+                "value": float(value),
+                "n": 100,
+            }
+        )
+
+    def add_measures(mid: str, acc: float, z: float, prun: float) -> None:
+        add(mid, "clean_accuracy", "none", "none", np.nan, acc)
+        add(mid, "paper_robustness", "fgsm", "linf", 0.1, 60 - 15 * z + rng.normal(0, 3))
+        for eps in (0.0, 0.1, 0.2):
+            add(mid, "robust_accuracy", "fgsm", "linf", eps, acc * (1 - eps * (3 + z)))
+            add(mid, "robust_accuracy", "pgd", "linf", eps, acc * (1 - eps * (4 + z)))
+        add(mid, "min_perturbation_mean", "pgd_bisection", "linf", np.nan, 0.1 + rng.normal(0, 0.01))
+        add(mid, "margin_mean", "none", "none", np.nan, rng.normal(2, 0.3))
+        add(mid, "prunability", "magnitude", "none", np.nan, prun + rng.normal(0, 0.02))
+        for delta in (0.05, 0.1, 0.2):
+            add(mid, "weight_random_accuracy", "random", "linf", delta, acc - delta + rng.normal(0, 0.005))
+            add(mid, "weight_worst_accuracy", "pgd", "linf", delta, acc - 3 * delta + rng.normal(0, 0.005))
+        nc1 = rng.uniform(0.3, 0.6)
+        add(mid, "nc1", "none", "none", np.nan, nc1)
+        add(mid, "nc1", "pgd", "linf", 0.1, nc1 * rng.uniform(3, 5))
+        add(mid, "nc4", "none", "none", np.nan, rng.uniform(0, 0.05))
+        add(mid, "nc4", "pgd", "linf", 0.1, rng.uniform(0.2, 0.5))
+        for layer in range(4):
+            clean = 1.0 / (layer + 1)
+            add(mid, "nc1", "none", "none", np.nan, clean, layer)
+            pert = clean * 10 ** (0.3 * layer + rng.normal(0, 0.05))
+            add(mid, "nc1", "pgd", "linf", 0.1, pert, layer)
+
+    for gid in dens.index:
+        for init in inits:
+            mid = f"{gid}--{init}--s0"
+            acc = float(np.clip(0.9 + rng.normal(0, 0.02), 0, 1))
+            gap = 0.1 * prunability[gid] + rng.normal(0, 0.005)
+            status = "untrainable" if rng.uniform() < untrainable_share else "ok"
+            models.append(
+                {
+                    "model_id": mid,
+                    "family": "graph_prior",
+                    "group": gid,
+                    "graph_id": gid,
+                    "dataset": "digits",
+                    "init": init,
+                    "seed": 0,
+                    "n_params": int(1000 + 2000 * dens[gid] + rng.integers(0, 100)),
+                    "density": float(rng.uniform(0.2, 0.6)),
+                    "test_accuracy": acc if status == "ok" else 0.11,
+                    "train_accuracy": acc + gap,
+                    "gen_gap_accuracy": gap,
+                    "gen_gap_loss": 2 * gap + rng.normal(0, 0.01),
+                    "status": status,
+                    "checkpoint": f"models/{mid}",
+                }
+            )
+            add_measures(mid, acc, float(z_density[gid]), float(prunability[gid]))
+    if baselines:
+        for family in BASELINES:
+            for density in (0.2, 0.4, 0.6):
+                mid = f"baseline-{family}--he_normal--s0--d{density}"
+                acc = 0.9
+                models.append(
+                    {
+                        "model_id": mid,
+                        "family": family,
+                        "group": f"baseline-{family}",
+                        "graph_id": None,
+                        "dataset": "digits",
+                        "init": "he_normal",
+                        "seed": 0,
+                        "n_params": 3000,
+                        "density": density,
+                        "test_accuracy": acc,
+                        "train_accuracy": acc + 0.02,
+                        "gen_gap_accuracy": 0.02,
+                        "gen_gap_loss": 0.05,
+                        "status": "ok",
+                        "checkpoint": f"models/{mid}",
+                    }
+                )
+                add_measures(mid, acc, 0.0, 0.3)
+    models_df = pd.DataFrame(models)
+    for col in T.MODELS_SCHEMA.names:
+        if col not in models_df:
+            models_df[col] = None
+    robustness = pd.DataFrame(rob, columns=T.ROBUSTNESS_SCHEMA.names)
+    robustness["layer"] = robustness["layer"].astype(float)
+    study = T.build_study(models_df, graphs_df, props_df, robustness)
+    return {
+        "graphs": graphs_df,
+        "graph_properties": props_df,
+        "models": models_df,
+        "robustness": robustness,
+        "study": study,
+    }
+
+
+def degenerate_tables() -> dict[str, pd.DataFrame]:
+    """Two graphs, most models untrainable, no trainable baseline."""
+    tables = synthetic_tables(2, ("he_normal", "he_fanin_corrected"), seed=3, baselines=False)
+    study = tables["study"]
+    study.loc[study.index[1:], "status"] = "untrainable"
+    tables["models"]["status"] = study["status"].to_numpy()
+    return tables
+
+
+@pytest.fixture(scope="module")
+def planted():
+    tables = synthetic_tables()
+    report, corr = compose_report(tables, _config())
+    return tables, report, corr
+
+
+def _claims(report) -> pd.DataFrame:
+    return report.section(TITLES["claims"]).tables[0].frame
+
+
+# ----------------------------------------------------------------------------
+# structure and claims
+# ----------------------------------------------------------------------------
+
+
+def test_report_has_every_section(planted):
+    _, report, _ = planted
+    titles = [s.title for s in report.sections]
+    for title in TITLES.values():
+        assert title in titles
+    assert titles[-1] == TITLES["claims"]
+    md = report.to_markdown()
+    html = report.to_html()
+    for title in TITLES.values():
+        assert f"# {title}" in md
+        assert title.replace("&", "&amp;") in html
+
+
+def test_claims_table_has_every_claim_with_a_verdict(planted):
+    _, report, _ = planted
+    claims = _claims(report).set_index("claim")
+    assert tuple(claims.index) == CLAIM_IDS
+    assert set(claims["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    # the planted relations
+    for cid in ("C2", "R1", "R2a", "R2b", "R3a", "R3b"):
+        assert claims.loc[cid, "verdict"] == "supported", (cid, claims.loc[cid].to_dict())
+    # the rules are written in the report
+    text = " ".join(report.section(TITLES["claims"]).paragraphs)
+    assert "supported" in text and "contradicted" in text and "inconclusive" in text
+
+
+def test_planted_c2_statistic_comes_from_the_correlations_table(planted):
+    tables, report, corr = planted
+    claims = _claims(report).set_index("claim")
+    row = corr.loc[
+        (corr["stratum"] == "pooled")
+        & (corr["aggregate"] == "mean")
+        & (corr["method"] == "spearman")
+        & (corr["x"] == "graph_density")
+        & (corr["y"] == "paper_robustness_fgsm_linf_0.1")
+    ].iloc[0]
+    assert claims.loc["C2", "value"] == row["r"]
+    assert claims.loc["C2", "ci_high"] == row["ci_high"] < 0
+    assert row["r"] < -0.5
+
+
+def test_markdown_numbers_equal_the_correlations_table(planted):
+    _, report, corr = planted
+    md = report.to_markdown()
+    line = next(ln for ln in md.splitlines() if ln.startswith("| C2 |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    header = next(
+        ln for ln in md.splitlines() if ln.startswith("| claim | statement |")
+    ).strip("|")
+    cols = [c.strip() for c in header.split("|")]
+    got = dict(zip(cols, cells, strict=True))
+    row = corr.loc[
+        (corr["stratum"] == "pooled")
+        & (corr["aggregate"] == "mean")
+        & (corr["method"] == "spearman")
+        & (corr["x"] == "graph_density")
+        & (corr["y"] == "paper_robustness_fgsm_linf_0.1")
+    ].iloc[0]
+    assert got["value"] == fmt(row["r"])
+    assert got["ci_low"] == fmt(row["ci_low"])
+    assert got["ci_high"] == fmt(row["ci_high"])
+    assert got["p_adj"] == fmt(row["q"])
+    assert got["n"] == fmt(int(row["n"]))
+    # the strongest-correlations table: every row matches the table
+    top = report.section(TITLES["correlations"]).tables
+    strongest = next(t for t in top if t.caption.startswith("The 20 strongest")).frame
+    for r in strongest.itertuples(index=False):
+        hit = corr.loc[
+            (corr["stratum"] == "pooled")
+            & (corr["aggregate"] == "mean")
+            & (corr["method"] == "spearman")
+            & (corr["x"] == r.x)
+            & (corr["y"] == r.y)
+        ].iloc[0]
+        assert f"| {r.x} | {r.y} | {fmt(hit['r'])} | {fmt(hit['ci_low'])} |" in md
+
+
+def test_html_is_self_contained(planted):
+    _, report, _ = planted
+    html = report.to_html()
+    refs = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]*)['"]""", html)
+    assert refs, "expected figures and table-of-contents links"
+    for ref in refs:
+        assert ref.startswith("data:image/png;base64,") or ref.startswith("#"), ref[:60]
+    assert "http://" not in html and "https://" not in html
+    assert html.count("<img") == len(report.figures) >= 8
+    assert "<nav>" in html
+
+
+def test_correlations_table_matches_the_schema(planted, tmp_path):
+    _, _, corr = planted
+    assert list(corr.columns) == T.CORRELATIONS_SCHEMA.names
+    path = tmp_path / "correlations.parquet"
+    T.write_table(corr, path, T.CORRELATIONS_SCHEMA, "correlations")
+    back = T.read_table(path)
+    assert len(back) == len(corr)
+    assert set(back["stratum"]) >= {"pooled", "erdos_renyi_gnp"}
+    assert set(back["aggregate"]) == {"mean", "median"}
+    assert set(back["method"]) == {"spearman", "kendall", "pearson", "partial_spearman"}
+    partial = back.loc[back["method"] == "partial_spearman", "controls"]
+    assert (partial == "test_accuracy+n_params").all()
+    # bootstrap budget: pooled Spearman rows carry intervals, strata do not
+    pooled_sp = back.loc[(back["stratum"] == "pooled") & (back["method"] == "spearman")]
+    assert pooled_sp["ci_low"].notna().all()
+    assert back.loc[back["stratum"] != "pooled", "ci_low"].isna().all()
+    # q-values: BH within stratum x aggregate x method
+    assert ((back["q"] >= back["p"] - 1e-12) | back["p"].isna()).all()
+
+
+def test_properties_exclude_constant_and_linear_copies(planted):
+    tables, _, _ = planted
+    kept, dropped = property_columns(tables["study"], tables["graph_properties"])
+    assert kept[:3] == ["graph_density", "avg_path_length", "avg_eccentricity"]
+    assert "n_nodes" in dropped and "constant" in dropped["n_nodes"]
+    assert dropped["n_edges"] == "linear copy of graph_density"
+
+
+def test_measures_are_discovered_from_the_long_table(planted):
+    tables, _, _ = planted
+    measures = discover_measures(tables["robustness"], tables["study"], _config())
+    cols = [m.column for m in measures]
+    assert cols[0] == "paper_robustness_fgsm_linf_0.1"
+    assert "robust_accuracy_fgsm_linf_0.1" in cols  # the paper's eps, not 0 or 0.2
+    assert "weight_worst_accuracy_pgd_linf_0.05" in cols
+    assert "prunability_magnitude" in cols
+    assert not any(c.endswith("_0") for c in cols)
+    direction = {m.column: m.direction for m in measures}
+    assert direction["prunability_magnitude"] == -1
+
+
+def test_paired_summary_known_answer():
+    rng = np.random.default_rng(0)
+    out = paired_summary([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], n_boot=200, rng=rng)
+    assert out["median"] == 3.5 and out["n"] == 6
+    assert out["p"] == pytest.approx(0.03125)  # exact two-sided Wilcoxon, all positive
+    assert 1.0 <= out["ci_low"] <= 3.5 <= out["ci_high"] <= 6.0
+    assert paired_summary([0.0, 0.0], n_boot=0, rng=rng)["p"] == 1.0
+
+
+# ----------------------------------------------------------------------------
+# options and edge cases
+# ----------------------------------------------------------------------------
+
+
+def test_claims_first_and_outlier_rule():
+    tables = synthetic_tables(15, seed=5, n_extra_properties=0, baselines=False)
+    study = tables["study"]
+    outlier = study["graph_id"] == study["graph_id"].iloc[0]
+    study.loc[outlier, "paper_robustness_fgsm_linf_0.1"] = 1e4
+    report, corr = compose_report(tables, _config(claims_first=True, outlier_rule=True, bootstrap=50))
+    assert report.sections[0].title == TITLES["claims"]
+    run = " ".join(report.section(TITLES["run"]).paragraphs)
+    assert "was applied" in run
+    removed = next(t for t in report.section(TITLES["run"]).tables if "outlier" in t.caption).frame
+    assert removed.loc[removed["y"] == "paper_robustness_fgsm_linf_0.1", "n_removed"].min() >= 1
+    n = corr.loc[(corr["y"] == "paper_robustness_fgsm_linf_0.1") & (corr["stratum"] == "pooled"), "n"]
+    assert n.max() <= 14
+
+
+def test_degenerate_study_still_builds(tmp_path):
+    tables = degenerate_tables()
+    report, corr = compose_report(tables, _config(bootstrap=20))
+    assert list(corr.columns) == T.CORRELATIONS_SCHEMA.names
+    assert corr.empty
+    titles = [s.title for s in report.sections]
+    for title in TITLES.values():
+        assert title in titles
+    text = report.to_markdown()
+    assert "No correlation could be computed" in text
+    assert "no trainable" in text.lower() or "not trainable" in text.lower()
+    claims = _claims(report)
+    assert tuple(claims["claim"]) == CLAIM_IDS
+    assert (claims["verdict"] == "inconclusive").all()
+    T.write_table(corr, tmp_path / "c.parquet", T.CORRELATIONS_SCHEMA, "correlations")
+
+
+def test_build_report_writes_every_output(tmp_path):
+    tables = synthetic_tables(9, seed=7, n_extra_properties=0)
+    inputs = {}
+    for name, df in tables.items():
+        path = tmp_path / "tables" / f"{name}.parquet"
+        path.parent.mkdir(exist_ok=True)
+        df.to_parquet(path)
+        inputs[name] = str(path)
+    out = tmp_path / "report"
+    outputs = {
+        "html": str(out / "report.html"),
+        "markdown": str(out / "report.md"),
+        "correlations": str(out / "correlations.parquet"),
+        "table": str(tmp_path / "tables" / "correlations.parquet"),
+        "figures": str(out / "figures"),
+    }
+    out.mkdir()
+    build_report(inputs, outputs, _config(bootstrap=20))
+    md = (out / "report.md").read_text()
+    linked = re.findall(r"\]\((figures/[^)]+\.png)\)", md)
+    assert linked and all((out / link).is_file() for link in linked)
+    corr = T.read_table(outputs["correlations"])
+    assert list(corr.columns) == T.CORRELATIONS_SCHEMA.names
+    assert T.read_table(outputs["table"]).equals(corr)
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")

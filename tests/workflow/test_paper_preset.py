@@ -1,0 +1,254 @@
+"""The paper preset: graph selection as the published code did it, a full plan
+without the data, and the scaled-down preset end to end (docs/reproduction.md)."""
+
+import copy
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from graphprior import config as C
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PAPER = ROOT / "config" / "paper.yaml"
+MINI = ROOT / "config" / "paper-mini.yaml"
+
+
+def offline_env(resources: Path) -> dict:
+    """An environment with an empty data folder and every proxy pointing nowhere,
+    so any download attempt fails at once instead of fetching."""
+    env = dict(os.environ)
+    env["GRAPHPRIOR_RESOURCES"] = str(resources)
+    dead = "http://127.0.0.1:9"
+    for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        env[key] = dead
+    env.pop("no_proxy", None)
+    env.pop("NO_PROXY", None)
+    return env
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    """Rule → job count from the 'Job stats' table of a Snakemake run."""
+    table = stdout.split("Job stats:", 1)[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+# ---------------------------------------------------------------------------
+# graph selection (graphs.filter)
+
+
+def small_config(**filt) -> dict:
+    raw = {
+        "dataset": "digits",
+        "graphs": {
+            "generators": [
+                {
+                    "generator": "paper_watts_strogatz",
+                    "params": {"n": [40, 60], "k": [2, 4], "p": [0.5, 0.9]},
+                    "seeds": [1, 2],
+                }
+            ],
+            "twins": False,
+            "filter": filt,
+        },
+        "mapping": {
+            "orientation": "index_descending",
+            "sinks_to_last_layer": True,
+            "input_wiring": "sources",
+            "readout": "last_layer",
+        },
+    }
+    return C.validate_config(raw)
+
+
+def test_paper_count_is_the_allocated_dense_blocks():
+    """Widths w: 64·w0 + w0, then w_l·Σ_{j<l} w_j + w_l per layer, then 10·w_last + 10."""
+    from graphprior.dag import build_layered_dag
+    from graphprior.graphs import make_graph
+
+    cfg = small_config(param_count="paper")
+    eff = small_config(param_count="effective")
+    for spec in C.graph_specs(cfg):
+        w = build_layered_dag(make_graph(spec), C.mapping_options(cfg, spec.graph_id)).widths
+        expected = 64 * w[0] + w[0] + 10 * w[-1] + 10
+        expected += sum(w[i] * sum(w[:i]) + w[i] for i in range(1, len(w)))
+        assert C.param_count(cfg, spec) == expected
+        assert C.param_count(eff, spec) <= expected
+
+
+def test_passes_take_seed_by_seed_in_grid_order():
+    """The paper's loop: every grid point of pass 1 before any of pass 2, stop at the cap."""
+    cfg = small_config(max_graphs=5, selection="passes")
+    ids = [s.graph_id for s in C.graph_specs(cfg)]
+    assert len(ids) == 5
+    assert sum(i.endswith("-s1") for i in ids) == 4 and sum(i.endswith("-s2") for i in ids) == 1
+    assert "pws-n40-k2-p0.5-s2" in ids  # the first point of pass 2
+    report = C.filter_report(cfg)
+    assert report["n_kept"] == 5 and report["n_not_evaluated"] == 16 - 5
+
+
+def test_passes_skip_graphs_outside_the_range_and_report_them():
+    cfg = small_config(min_params=2000, max_params=3000, param_count="paper", max_graphs=3,
+                       selection="passes")  # fmt: skip
+    kept = C.graph_specs(cfg)
+    assert all(2000 <= C.param_count(cfg, s) <= 3000 for s in kept)
+    rep = C.filter_report(cfg)
+    assert rep["n_kept"] == len(kept) <= 3
+    assert rep["n_below_min"] + rep["n_above_max"] == rep["n_dropped_params"]
+    total = rep["n_kept"] + rep["n_dropped_params"] + rep["n_dropped_max_graphs"]
+    assert total + rep["n_not_evaluated"] == rep["n_candidates"] == 16
+
+
+def test_random_selection_is_seeded_sorted_and_within_the_range():
+    cfg = small_config(min_params=1000, param_count="paper", max_graphs=4, selection="random")
+    first = [s.graph_id for s in C.graph_specs(cfg)]
+    C._param_count.cache_clear()
+    assert [s.graph_id for s in C.graph_specs(copy.deepcopy(cfg))] == first
+    order = [s.graph_id for s in C.graph_specs(small_config())]
+    assert first == sorted(first, key=order.index) and len(first) == 4
+    rep = C.filter_report(cfg)
+    assert rep["n_dropped_max_graphs"] == rep["n_candidates"] - rep["n_dropped_params"] - 4
+
+
+def test_without_a_cap_or_range_nothing_is_dropped():
+    rep = C.filter_report(small_config())
+    assert rep["n_kept"] == rep["n_candidates"] == 16
+    assert rep["kept_params_min"] is None
+
+
+def test_twins_follow_their_parent_under_a_cap():
+    cfg = small_config(max_graphs=3, selection="passes")
+    cfg["graphs"]["twins"] = True
+    kept = C.graph_specs(cfg)
+    originals = [s for s in kept if s.variant == "original"]
+    assert len(originals) == 3
+    assert {s.parent_id for s in kept if s.variant == "twin"} == {s.graph_id for s in originals}
+
+
+# ---------------------------------------------------------------------------
+# config/paper.yaml
+
+
+def test_paper_preset_selects_100_nets_as_published():
+    cfg = C.load_config(PAPER)
+    assert cfg["dataset"] == "mnist"
+    rep = C.filter_report(cfg)
+    assert rep["n_kept"] == 100
+    assert 50_000 <= rep["kept_params_min"] <= rep["kept_params_max"] < 91_000
+    assert rep["param_count"] == "paper" and rep["selection"] == "passes"
+    m = cfg["mapping"]
+    assert (m["orientation"], m["sinks_to_last_layer"], m["input_wiring"], m["readout"]) == (
+        "index_descending",
+        True,
+        "sources",
+        "last_layer",
+    )
+    t = cfg["training"]
+    assert (t["optimizer"], t["lr"], t["batch_size"], t["epochs"], t["select"]) == (
+        "adam",
+        0.001,
+        128,
+        30,
+        "test",
+    )
+    assert len(t["inits"]) == 6 and "he_fanin_corrected" not in t["inits"]
+
+
+def test_paper_preset_plans_the_full_dag_without_data(tmp_path):
+    """Planning needs no dataset: an empty data folder and no network suffice."""
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    res = subprocess.run(
+        [
+            str(BIN / "snakemake"),
+            "-n",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--configfile",
+            str(PAPER),
+            "--cores",
+            "2",
+            "--quiet",
+            "rules",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=offline_env(resources),
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    counts = job_counts(res.stdout)
+    assert counts["train_sparse_nets"] >= 100
+    assert counts["generate_graphs"] == counts["compute_graph_properties"] == 100
+    assert counts["prune_baseline"] == 2  # the paper's two dense shapes, iterative pruning
+    assert counts["attack"] == counts["train_sparse_nets"] + counts["prune_baseline"]
+    assert counts["aggregate_parquet"] == counts["correlation_report"] == 1
+    assert list(resources.iterdir()) == [], "planning touched the data folder"
+
+
+# ---------------------------------------------------------------------------
+# config/paper-mini.yaml, end to end
+
+
+@pytest.mark.slow
+def test_paper_mini_runs_end_to_end(tmp_path):
+    res = subprocess.run(
+        [
+            str(BIN / "snakemake"),
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(MINI),
+            "--cores",
+            "2",
+            "--quiet",
+            "rules",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=offline_env(tmp_path / "resources"),
+    )
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    tables = tmp_path / "results" / "tables"
+    for name in ("graphs", "graph_properties", "models", "robustness", "study", "correlations"):
+        assert (tables / f"{name}.parquet").is_file(), name
+
+    cfg = C.load_config(MINI)
+    kept = {s.graph_id for s in C.graph_specs(cfg)}
+    models = pd.read_parquet(tables / "models.parquet")
+    graph_nets = models[models["family"] == "graph_prior"]
+    assert (
+        set(graph_nets["graph_id"]) == kept and len(kept) == cfg["graphs"]["filter"]["max_graphs"]
+    )
+    assert len(graph_nets) == len(kept) * 6
+    assert (graph_nets["orientation"] == "index_descending").all()
+    assert (graph_nets["readout"] == "last_layer").all()
+    assert graph_nets["sinks_to_last_layer"].astype(bool).all()
+    assert (graph_nets["input_wiring"] == "sources").all()
+    assert set(models["family"]) == {"graph_prior", "fc_random_iterative"}
+    baseline = models[models["family"] == "fc_random_iterative"]
+    assert set(baseline["prune_step"].dropna().astype(int)) == {0, 1, 2, 3}
+
+    rob = pd.read_parquet(tables / "robustness.parquet")
+    paper = rob[rob["measure"] == "paper_robustness"]
+    assert set(paper["model_id"]) == set(models["model_id"])
+    assert (paper["eps"] == 0.1).all() and paper["value"].between(0, 100).all()
+    assert not rob[rob["attack"] == "fgsm_linesearch"].empty
+    assert not rob[rob["measure"] == "onepixel_success_rate"].empty
+
+    markdown = (tmp_path / "results" / "report" / "report.md").read_text()
+    headings = [line for line in markdown.splitlines() if line.startswith("## ")]
+    first = next(h for h in headings if "contents" not in h.lower())
+    assert "claim" in first.lower(), headings[:3]
