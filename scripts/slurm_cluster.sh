@@ -139,6 +139,20 @@ stop_pid() {
 cmd_stop() {
     local dir=$1
     [ -d "$dir" ] || return 0
+    # Cancel what is still queued or running (this private cluster runs nothing
+    # else): a job's slurmstepd would outlive slurmd.
+    if [ -f "$dir/slurmctld.pid" ] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+        local jobs
+        jobs=$(SLURM_CONF=$dir/slurm.conf squeue -h -o '%i' -t PENDING,RUNNING,SUSPENDED,COMPLETING 2>/dev/null || true)
+        if [ -n "$jobs" ]; then
+            # shellcheck disable=SC2086
+            SLURM_CONF=$dir/slurm.conf scancel $jobs 2>/dev/null || true
+            for _ in $(seq 1 30); do
+                [ -z "$(SLURM_CONF=$dir/slurm.conf squeue -h -o '%i' -t PENDING,RUNNING,SUSPENDED,COMPLETING 2>/dev/null)" ] && break
+                sleep 0.5
+            done
+        fi
+    fi
     stop_pid "$dir/slurmd.pid"
     stop_pid "$dir/slurmctld.pid"
     stop_pid "$dir/munged.pid"

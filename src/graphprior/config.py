@@ -195,8 +195,8 @@ def param_count(config: dict, spec) -> int:
         ``784 × w_0`` input layer, for every later layer ``l`` a dense weight
         block from *every* earlier layer (``w_l × Σ_{j<l} w_j``, masked
         entries included), a dense ``w_last × classes`` output layer, and all
-        biases. It depends only on the layer widths and is 2–10× the
-        effective count.
+        biases. It depends only on the layer widths; for the paper's
+        kept nets it is 1.4–12× the effective count.
 
     Computed from the layered DAG the network is built from, so the count
     follows the mapping options; cached inside the process.
@@ -356,7 +356,7 @@ def select_graphs(config: dict) -> dict:
             over_cap.append(twin)
         elif twin.parent_id in chosen or cap is None:
             (kept_twins if passes(twin) else dropped_params).append(twin)
-        else:  # capped study, parent outside the range: the twin is not drawn for
+        else:  # capped study and the parent is outside the range: no slot for its twin
             (over_cap if passes(twin) else dropped_params).append(twin)
     order = {s.graph_id: i for i, s in enumerate(specs)}
     kept = sorted([s for s in originals if s.graph_id in chosen] + kept_twins,

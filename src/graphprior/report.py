@@ -244,7 +244,7 @@ _CSS = (
     "table{border-collapse:collapse;font-size:.82em}"
     "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}"
     "th{background:#eef;position:sticky;top:0}"
-    "td.t{text-align:left}"
+    "td.t{text-align:left;white-space:normal;max-width:30em}"
     "td.ok{background:#d8f0d8}td.bad{background:#f6d5d5}td.meh{background:#f3f0d8}"
     "img{max-width:100%}figure{margin:1em 0}"
     "figcaption,.caption{color:#444;font-size:.9em}"
@@ -308,9 +308,13 @@ def _html_table_block(block: Table) -> str:
 
 
 def fig_to_png(fig: plt.Figure, dpi: int = 90) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it."""
+    """Render a matplotlib figure to PNG bytes and close it.
+
+    Figures are drawn with ``layout="constrained"``; ``bbox_inches="tight"`` is
+    not used because it renders every figure twice.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return buf.getvalue()
 

@@ -13,11 +13,12 @@ Conventions
   correlations; untrainable and diverged models are counted and listed.
 * Confidence intervals resample graphs (cluster bootstrap,
   ``report.bootstrap`` resamples, seed ``report.seed``).
-* Bootstrap budget (see ``docs/report.md``): intervals are computed for the
-  pooled stratum, for Spearman on every property and for the partial
-  Spearman on the :data:`MAIN_PROPERTIES`; Kendall, Pearson, the other
-  partial correlations and the per-generator strata carry point estimates,
-  p- and q-values only.
+* Compute budget (see ``docs/report.md`` and :func:`correlation_rows`):
+  bootstrap intervals for the pooled Spearman rows (every property, every
+  aggregate) and the pooled partial Spearman rows of the
+  :data:`MAIN_PROPERTIES` (per-graph means); Kendall, Pearson, the other
+  partial correlations and the per-generator strata (Spearman and Kendall,
+  per-graph means) carry point estimates, p- and q-values only.
 * q-values: Benjamini–Hochberg over all (property, measure) pairs of one
   stratum, one aggregate and one method.
 """
@@ -416,14 +417,20 @@ def correlation_rows(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``correlations`` table (schema :data:`graphprior.tables.CORRELATIONS_SCHEMA`).
 
-    For each aggregate (key of `per_graph`) and each measure y: pooled
-    Spearman (with bootstrap intervals), Kendall τ-b and Pearson (without),
-    partial Spearman controlling for :data:`CONTROLS` (intervals only for x in
-    `boot_partial_xs`); per generator (strata of at least 5 graphs) Spearman
-    and Kendall τ-b without intervals. With `outlier_rule` the paper's 1.5×IQR
-    rule removes, per aggregate and measure, the graphs outside the fences of
-    that measure before any correlation with it. q-values are recomputed
-    over each family (stratum, aggregate, method) at the end.
+    Rows, for each measure y and every property x:
+
+    * pooled stratum, every aggregate (key of `per_graph`): Spearman with
+      bootstrap intervals; Kendall τ-b and Pearson without; partial Spearman
+      controlling for :data:`CONTROLS`, with intervals only for the primary
+      aggregate (the first key, the mean) and x in `boot_partial_xs`;
+    * per generator (strata of at least 5 graphs), primary aggregate only:
+      Spearman and Kendall τ-b (the paper's methods), without intervals.
+
+    This is the bootstrap/compute budget documented in ``docs/report.md``.
+    With `outlier_rule` the paper's 1.5×IQR rule removes, per aggregate and
+    measure, the graphs outside the fences of that measure before any
+    correlation with it. q-values are recomputed over each family (stratum,
+    aggregate, method) at the end.
 
     Returns
     -------
@@ -436,7 +443,8 @@ def correlation_rows(
     outlier_rows = []
     boot_partial = [x for x in xs if x in set(boot_partial_xs)]
     other_partial = [x for x in xs if x not in set(boot_partial_xs)]
-    for how, table in per_graph.items():
+    for index, (how, table) in enumerate(per_graph.items()):
+        primary = index == 0
         for y in ys:
             data = table
             n_removed = 0
@@ -450,9 +458,14 @@ def correlation_rows(
             calls: list[tuple[list[str], dict[str, Any]]] = [
                 (list(xs), {"methods": ("spearman",), "controls": None, "n_boot": n_boot}),
                 (list(xs), {"methods": ("kendall", "pearson"), "controls": None, "n_boot": 0}),
-                (boot_partial, {"methods": (), "controls": CONTROLS, "n_boot": n_boot}),
-                (other_partial, {"methods": (), "controls": CONTROLS, "n_boot": 0}),
             ]
+            if primary:
+                calls += [
+                    (boot_partial, {"methods": (), "controls": CONTROLS, "n_boot": n_boot}),
+                    (other_partial, {"methods": (), "controls": CONTROLS, "n_boot": 0}),
+                ]
+            else:
+                calls.append((list(xs), {"methods": (), "controls": CONTROLS, "n_boot": 0}))
             for x_cols, kwargs in calls:
                 if not x_cols:
                     continue
@@ -461,7 +474,7 @@ def correlation_rows(
                         data, x_cols, [y], strata_col=None, rng=rng, aggregate=how, **kwargs
                     )
                 )
-            if strata and "generator" in data.columns:
+            if strata and primary and "generator" in data.columns:
                 for generator, group in data.groupby("generator", sort=True):
                     if len(group) < _MIN_GRAPHS:
                         continue
@@ -620,7 +633,11 @@ def _grid(n: int, ncols: int = 3, size: tuple[float, float] = (4.0, 3.2)):
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False
+        nrows,
+        ncols,
+        figsize=(size[0] * ncols, size[1] * nrows),
+        squeeze=False,
+        layout="constrained",
     )
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
@@ -1001,7 +1018,9 @@ def _mapping_figure(graph, layered, gid: str) -> Figure:
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), gridspec_kw={"width_ratios": [1.0, 1.5, 1.0]})
+    fig, axes = plt.subplots(
+        1, 3, figsize=(16, 5.2), gridspec_kw={"width_ratios": [1.0, 1.5, 1.0]}, layout="constrained"
+    )
     ax = axes[0]
     pos = nx.spring_layout(graph, seed=0)
     segs = [(pos[u], pos[v]) for u, v in graph.edges()]
@@ -1168,7 +1187,7 @@ def section_trainability(ctx: _Context) -> Section:
 def _trainability_figure(ctx: _Context) -> Figure:
     gn = ctx.graph_nets
     gens = sorted(gn["generator"].astype(str).unique())
-    fig, ax = plt.subplots(figsize=(1.5 + 1.4 * len(gens), 3.6))
+    fig, ax = plt.subplots(figsize=(1.5 + 1.4 * len(gens), 3.6), layout="constrained")
     rng = np.random.default_rng(0)
     markers = {"ok": "o", "untrainable": "x", "diverged": "^"}
     for i, g in enumerate(gens):
@@ -1281,7 +1300,9 @@ def _heatmap(rows: pd.DataFrame, name: str, title: str) -> Figure | None:
     mat = rows.pivot_table(index="x", columns="y", values="r", aggfunc="first", sort=False)
     q = rows.pivot_table(index="x", columns="y", values="q", aggfunc="first", sort=False)
     q = q.reindex(index=mat.index, columns=mat.columns)
-    fig, ax = plt.subplots(figsize=(2.5 + 0.5 * mat.shape[1], 1.5 + 0.28 * mat.shape[0]))
+    fig, ax = plt.subplots(
+        figsize=(2.5 + 0.5 * mat.shape[1], 1.5 + 0.28 * mat.shape[0]), layout="constrained"
+    )
     im = ax.imshow(mat.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
     qa = q.to_numpy(dtype=float)
     for i, j in zip(*np.nonzero(np.nan_to_num(qa, nan=1.0) < ALPHA), strict=True):
@@ -1410,7 +1431,7 @@ def section_regression(ctx: _Context) -> Section:
     data = ctx.per_graph[mean]
     summaries, coefs = [], []
     for m in ctx.measures:
-        fit = S.ols_hc3(data, m.column, xs, CONTROLS)
+        fit = S.ols_hc3(data, m.column, xs, [c for c in CONTROLS if c in data.columns])
         summaries.append(
             {
                 "measure": m.column,
@@ -1792,25 +1813,20 @@ def _per_graph_values(ctx: _Context, per_model: pd.Series, how: str) -> np.ndarr
 
 def weight_statistics(ctx: _Context) -> dict[str, Any]:
     """Claims R3a (accuracy falls with δ) and R3b (worst case below random), per aggregate."""
-    long = _long(ctx, ["weight_random_accuracy", "weight_worst_accuracy"])
+    long = _with_clean_point(ctx, _long(ctx, ["weight_random_accuracy", "weight_worst_accuracy"]))
     out: dict[str, Any] = {"long": long}
     if long.empty:
         return out
-    graph_long = long.loc[long["family"] == "graph_prior"]
-    clean = _clean_accuracy(ctx)
+    graph_long = long.loc[long["family"] == "graph_prior"].sort_values("eps", kind="stable")
     mono, drop = {}, {}
-    for model_id, g in graph_long.groupby("model_id"):
+    for model_id, g in graph_long.groupby("model_id", sort=False):
         rhos, drops = [], []
-        for _, curve in g.groupby(["measure", "norm"]):
-            curve = curve.sort_values("eps")
+        for _, curve in g.groupby(["measure", "norm"], sort=False):
             eps = curve["eps"].to_numpy(dtype=float)
             acc = curve["value"].to_numpy(dtype=float)
-            if not np.any(np.isclose(eps, 0.0)) and model_id in clean.index:
-                eps = np.r_[0.0, eps]
-                acc = np.r_[clean[model_id], acc]
             rhos.append(_monotonicity(eps, acc))
             zero = np.isclose(eps, 0.0)
-            if zero.any():
+            if zero.any() and eps.size > 1:
                 drops.append(float(acc[np.argmax(eps)] - acc[zero][0]))
         mono[model_id] = np.nanmean(rhos) if np.isfinite(rhos).any() else np.nan
         drop[model_id] = np.nanmean(drops) if drops else np.nan
@@ -1849,11 +1865,25 @@ def _monotonicity(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _clean_accuracy(ctx: _Context) -> pd.Series:
-    """Clean accuracy per model for δ = 0: the `clean_accuracy` measure, else test accuracy."""
-    ok = ctx.ok.set_index("model_id")
+    """Clean accuracy per trainable model: the `clean_accuracy` measure, else test accuracy."""
+    ok = _ok(ctx.study).set_index("model_id")
     if "clean_accuracy" in ok.columns and ok["clean_accuracy"].notna().any():
         return ok["clean_accuracy"].fillna(ok["test_accuracy"]).astype(float)
     return ok["test_accuracy"].astype(float)
+
+
+def _with_clean_point(ctx: _Context, long: pd.DataFrame) -> pd.DataFrame:
+    """Add δ = 0 (the clean accuracy) to every weight-perturbation curve that lacks it."""
+    if long.empty:
+        return long
+    keys = ["model_id", "measure", "norm"]
+    has_zero = long.groupby(keys)["eps"].transform(lambda e: bool(np.isclose(e, 0.0).any()))
+    missing = long.loc[~has_zero.astype(bool)].drop_duplicates(keys).copy()
+    clean = _clean_accuracy(ctx)
+    missing["eps"] = 0.0
+    missing["value"] = missing["model_id"].map(clean)
+    missing = missing.loc[missing["value"].notna()]
+    return pd.concat([long, missing], ignore_index=True)
 
 
 def section_weight(ctx: _Context, res: dict[str, Any]) -> Section:
@@ -2162,7 +2192,7 @@ def section_nc(ctx: _Context, res: dict[str, Any]) -> Section:
             ["clean", "perturbed", "log_ratio"]
         ].median()
         mids = [iv.mid for iv in prof.index]
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
         axes[0].plot(mids, prof["clean"], marker="o", label="clean")
         axes[0].plot(mids, prof["perturbed"], marker="o", label="perturbed")
         if (prof[["clean", "perturbed"]] > 0).all().all():

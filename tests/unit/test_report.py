@@ -50,7 +50,7 @@ CONFIG = {
     "report": {
         "aggregate": ["mean", "median"],
         "outlier_rule": False,
-        "bootstrap": 200,
+        "bootstrap": 100,
         "seed": 0,
         "claims_first": False,
     },
@@ -133,12 +133,28 @@ def synthetic_tables(
         for eps in (0.0, 0.1, 0.2):
             add(mid, "robust_accuracy", "fgsm", "linf", eps, acc * (1 - eps * (3 + z)))
             add(mid, "robust_accuracy", "pgd", "linf", eps, acc * (1 - eps * (4 + z)))
-        add(mid, "min_perturbation_mean", "pgd_bisection", "linf", np.nan, 0.1 + rng.normal(0, 0.01))
+        add(
+            mid, "min_perturbation_mean", "pgd_bisection", "linf", np.nan, 0.1 + rng.normal(0, 0.01)
+        )
         add(mid, "margin_mean", "none", "none", np.nan, rng.normal(2, 0.3))
         add(mid, "prunability", "magnitude", "none", np.nan, prun + rng.normal(0, 0.02))
         for delta in (0.05, 0.1, 0.2):
-            add(mid, "weight_random_accuracy", "random", "linf", delta, acc - delta + rng.normal(0, 0.005))
-            add(mid, "weight_worst_accuracy", "pgd", "linf", delta, acc - 3 * delta + rng.normal(0, 0.005))
+            add(
+                mid,
+                "weight_random_accuracy",
+                "random",
+                "linf",
+                delta,
+                acc - delta + rng.normal(0, 0.005),
+            )
+            add(
+                mid,
+                "weight_worst_accuracy",
+                "pgd",
+                "linf",
+                delta,
+                acc - 3 * delta + rng.normal(0, 0.005),
+            )
         nc1 = rng.uniform(0.3, 0.6)
         add(mid, "nc1", "none", "none", np.nan, nc1)
         add(mid, "nc1", "pgd", "linf", 0.1, nc1 * rng.uniform(3, 5))
@@ -288,9 +304,7 @@ def test_markdown_numbers_equal_the_correlations_table(planted):
     md = report.to_markdown()
     line = next(ln for ln in md.splitlines() if ln.startswith("| C2 |"))
     cells = [c.strip() for c in line.strip("|").split("|")]
-    header = next(
-        ln for ln in md.splitlines() if ln.startswith("| claim | statement |")
-    ).strip("|")
+    header = next(ln for ln in md.splitlines() if ln.startswith("| claim | statement |")).strip("|")
     cols = [c.strip() for c in header.split("|")]
     got = dict(zip(cols, cells, strict=True))
     row = corr.loc[
@@ -386,21 +400,6 @@ def test_paired_summary_known_answer():
 # ----------------------------------------------------------------------------
 
 
-def test_claims_first_and_outlier_rule():
-    tables = synthetic_tables(15, seed=5, n_extra_properties=0, baselines=False)
-    study = tables["study"]
-    outlier = study["graph_id"] == study["graph_id"].iloc[0]
-    study.loc[outlier, "paper_robustness_fgsm_linf_0.1"] = 1e4
-    report, corr = compose_report(tables, _config(claims_first=True, outlier_rule=True, bootstrap=50))
-    assert report.sections[0].title == TITLES["claims"]
-    run = " ".join(report.section(TITLES["run"]).paragraphs)
-    assert "was applied" in run
-    removed = next(t for t in report.section(TITLES["run"]).tables if "outlier" in t.caption).frame
-    assert removed.loc[removed["y"] == "paper_robustness_fgsm_linf_0.1", "n_removed"].min() >= 1
-    n = corr.loc[(corr["y"] == "paper_robustness_fgsm_linf_0.1") & (corr["stratum"] == "pooled"), "n"]
-    assert n.max() <= 14
-
-
 def test_degenerate_study_still_builds(tmp_path):
     tables = degenerate_tables()
     report, corr = compose_report(tables, _config(bootstrap=20))
@@ -418,8 +417,12 @@ def test_degenerate_study_still_builds(tmp_path):
     T.write_table(corr, tmp_path / "c.parquet", T.CORRELATIONS_SCHEMA, "correlations")
 
 
-def test_build_report_writes_every_output(tmp_path):
-    tables = synthetic_tables(9, seed=7, n_extra_properties=0)
+def test_build_report_writes_every_output_with_options(tmp_path):
+    """The rule's entry point, with the claims first and the paper's outlier rule on."""
+    tables = synthetic_tables(12, seed=7, n_extra_properties=0)
+    study = tables["study"]
+    outlier = study["graph_id"] == study["graph_id"].iloc[0]
+    study.loc[outlier, "paper_robustness_fgsm_linf_0.1"] = 1e4
     inputs = {}
     for name, df in tables.items():
         path = tmp_path / "tables" / f"{name}.parquet"
@@ -435,11 +438,21 @@ def test_build_report_writes_every_output(tmp_path):
         "figures": str(out / "figures"),
     }
     out.mkdir()
-    build_report(inputs, outputs, _config(bootstrap=20))
+    build_report(inputs, outputs, _config(bootstrap=20, claims_first=True, outlier_rule=True))
     md = (out / "report.md").read_text()
     linked = re.findall(r"\]\((figures/[^)]+\.png)\)", md)
     assert linked and all((out / link).is_file() for link in linked)
     corr = T.read_table(outputs["correlations"])
     assert list(corr.columns) == T.CORRELATIONS_SCHEMA.names
     assert T.read_table(outputs["table"]).equals(corr)
-    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+    html = (out / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    # claims first
+    headings = re.findall(r"^## (.+)$", md, flags=re.MULTILINE)
+    assert headings[1] == TITLES["claims"]  # after "Contents"
+    # the outlier rule: stated, counted, and applied to the correlations
+    assert "was applied" in md
+    pooled = corr.loc[
+        (corr["y"] == "paper_robustness_fgsm_linf_0.1") & (corr["stratum"] == "pooled"), "n"
+    ]
+    assert 0 < pooled.max() <= 11

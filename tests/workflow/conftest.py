@@ -115,22 +115,25 @@ def run_workflow(
     timeout: float = 900,
     env: dict[str, str] | None = None,
     check: bool = True,
+    wrapper: tuple[str, ...] = (),
     **kw,
 ) -> tuple[int, Path]:
     """Run Snakemake to the end (or ``timeout``); return (exit status, log path).
 
-    With ``check`` a non-zero exit fails the test and shows the log's tail.
+    ``wrapper`` goes in front of the command (e.g. ``timeout -s INT 900``). With
+    ``check`` a non-zero exit fails the test and shows the log's tail.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / log_name
-    proc = start(snakemake_args(run_dir, *extra, **kw), log_path, env)
+    proc = start([*wrapper, *snakemake_args(run_dir, *extra, **kw)], log_path, env)
     try:
         rc = proc.wait(timeout)
     except subprocess.TimeoutExpired:
-        stop_group(proc)
+        # SIGINT: Snakemake kills (or, on SLURM, cancels) its jobs and exits
+        stop_group(proc, signal.SIGINT)
         pytest.fail(f"snakemake ran past {timeout} s in {run_dir}:\n{tail(log_path)}")
     except BaseException:
-        stop_group(proc, grace=10)
+        stop_group(proc, signal.SIGINT, grace=10)
         raise
     if check and rc != 0:
         pytest.fail(f"snakemake failed (exit {rc}) in {run_dir}:\n{tail(log_path)}")

@@ -12,9 +12,18 @@ rule correlation_report:
             category="Report",
         ),
         markdown="results/report/report.md",
-        correlations="results/report/correlations.parquet",
+        correlations=report(
+            "results/report/correlations.parquet",
+            caption="../report/correlations.rst",
+            category="Tables",
+        ),
         table="results/tables/correlations.parquet",
-        figures=directory("results/report/figures"),
+        figures=report(
+            directory("results/report/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Report",
+        ),
     log:
         "results/logs/correlation_report.log",
     benchmark:

@@ -1,0 +1,420 @@
+"""Reliability of the workflow: resume after a stop or a crash, identical reruns,
+early and precise errors on bad input, and no unsafe deserialisation.
+
+Unit-level checks of damaged inputs live next to the code they test and are not
+repeated here:
+- a missing dataset file names the path to put it at: tests/unit/test_data.py
+  (``test_missing_file_without_network_says_where_to_put_it``);
+- a truncated checkpoint names the file: tests/unit/test_models.py
+  (``test_truncated_checkpoint_names_the_file``);
+- a corrupt graph file names the file: tests/unit/test_graphs.py
+  (``test_read_graph_corrupt_file``);
+- a corrupt Parquet part names the file: tests/unit/test_tables.py
+  (``test_corrupt_parquet_names_the_file``);
+- a diverging model is recorded, not fatal: tests/unit/test_train.py
+  (``test_divergence_is_recorded_and_does_not_stop_the_others``).
+Here the same damage is made inside a finished run, to check that the message
+reaches the user through Snakemake.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import copy
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from graphprior.graphs import read_graph
+from graphprior.tables import read_table
+
+from .conftest import (
+    REPO,
+    SMOKE_CONFIG,
+    assert_same_tables,
+    parts,
+    run_workflow,
+    snakemake_args,
+    start,
+    stop_group,
+    tail,
+    workflow_env,
+)
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def wait_for(
+    found: Callable[[], bool], proc: subprocess.Popen, log: Path, timeout: float = 600
+) -> None:
+    """Poll until ``found()``; fail if the run ends first or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not found():
+        if proc.poll() is not None:
+            pytest.fail(
+                f"the run ended (exit {proc.returncode}) before the stop point:\n{tail(log)}"
+            )
+        if time.monotonic() > deadline:
+            stop_group(proc, signal.SIGKILL)
+            pytest.fail(f"stop point not reached in {timeout} s:\n{tail(log)}")
+        time.sleep(0.1)
+
+
+def check_parts_readable(run: Path) -> None:
+    """Every part on disk under its final name is whole: writers write a temporary
+    file and rename it. (A temporary file a killed job leaves behind is never read:
+    readers only open final names, and a rerun writes a new one.)"""
+    from graphprior.models import load_model
+
+    for path in parts(run):
+        if path.suffix == ".parquet":
+            read_table(path)
+        elif path.suffix == ".graphml":
+            read_graph(path)
+        elif path.suffix == ".safetensors":
+            load_model(path)
+
+
+def mtimes(run: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in parts(run)}
+
+
+def incomplete_outputs(run: Path) -> list[Path]:
+    """Outputs Snakemake marked incomplete (jobs that were running at a crash).
+
+    Snakemake keeps one marker per output under ``.snakemake/incomplete``, named by
+    the urlsafe base64 of the output path.
+    """
+    root = run / ".snakemake" / "incomplete"
+    out = []
+    if root.exists():
+        for marker in root.rglob("*"):
+            if not marker.is_file() or marker.name == "migration_underway":
+                continue
+            encoded = "".join(p.lstrip("@") for p in marker.relative_to(root).parts)
+            try:
+                out.append(run / base64.urlsafe_b64decode(encoded).decode())
+            except ValueError:
+                continue
+    return out
+
+
+def under_any(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+
+
+# ---------------------------------------------------------------------------
+# resume
+
+
+@pytest.mark.slow
+def test_stopped_and_crashed_runs_resume_without_redoing_work(tmp_path, smoke_run):
+    """Stop a run (SIGTERM) after the first model group is trained, restart it and
+    crash it (SIGKILL of every process) after the first robustness part, restart
+    again: it finishes, keeps every finished part untouched, leaves no damaged file
+    behind, and its tables equal those of an uninterrupted run."""
+    run = tmp_path / "run"
+    args = snakemake_args(run, "--rerun-incomplete")
+    run.mkdir()
+
+    # 1. a stop, as `timeout`, a scheduler or Ctrl-C deliver it: Snakemake removes the
+    #    outputs of the jobs it had to kill
+    log1 = run / "1-stop.log"
+    proc = start(args, log1)
+    wait_for(lambda: any((run / "results" / "training").glob("*.parquet")), proc, log1)
+    stop_group(proc, signal.SIGTERM)
+    check_parts_readable(run)
+    done_before_stop = mtimes(run)
+    assert done_before_stop, "nothing finished before the stop"
+
+    # 2. a crash: nothing gets to clean up, so outputs of running jobs stay behind,
+    #    marked incomplete
+    log2 = run / "2-crash.log"
+    proc = start(args, log2)
+    wait_for(lambda: any((run / "results" / "robustness").glob("*.parquet")), proc, log2)
+    stop_group(proc, signal.SIGKILL)
+    check_parts_readable(run)
+    incomplete = incomplete_outputs(run)
+    done_before_crash = {p: m for p, m in mtimes(run).items() if not under_any(p, incomplete)}
+    changed = [p for p, m in done_before_stop.items() if done_before_crash.get(p) != m]
+    assert not changed, f"the first restart redid finished jobs: {changed}"
+
+    # 3. resume. A killed Snakemake cannot remove its lock, and Snakemake cannot tell
+    #    a stale lock from a live one: `--unlock` first (docs/cluster.md), then the
+    #    same command finishes the run.
+    run_workflow(run, "--unlock", log_name="3-unlock.log", cores=None)
+    rc, log3 = run_workflow(run, "--rerun-incomplete", log_name="3-resume.log", check=False)
+    assert rc == 0, tail(log3)
+    after = mtimes(run)
+    changed = [p for p, m in done_before_crash.items() if after.get(p) != m]
+    assert not changed, f"the last restart redid finished jobs: {changed}"
+    check_parts_readable(run)
+    assert_same_tables(smoke_run, run)
+
+
+# ---------------------------------------------------------------------------
+# determinism
+
+
+@pytest.mark.slow
+def test_two_clean_runs_give_identical_tables(tmp_path, smoke_run):
+    """Seeds derive from the config and ids, so a second run in a fresh folder gives
+    the same numbers bit for bit; only wall-time columns differ."""
+    run = tmp_path / "run"
+    run_workflow(run, "--rerun-incomplete")
+    assert_same_tables(smoke_run, run)
+
+
+# ---------------------------------------------------------------------------
+# bad input: the config
+
+
+def _smoke() -> dict:
+    with open(SMOKE_CONFIG) as f:
+        return yaml.safe_load(f)
+
+
+def _with(path: tuple, value) -> dict:
+    cfg = copy.deepcopy(_smoke())
+    node = cfg
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return cfg
+
+
+def _key_forms(path: tuple) -> tuple[str, str]:
+    """The dotted form (ours) and the subscript form (jsonschema's) of a key path."""
+    dotted = ".".join(str(p) for p in path)
+    subscript = "".join(f"[{p!r}]" for p in path)
+    return dotted, subscript
+
+
+BAD_CONFIGS = {
+    "unknown generator": (
+        _with(("graphs", "generators", 0, "generator"), "erdos_renyi_foo"),
+        ("graphs", "generators", 0, "generator"),
+        "erdos_renyi_foo",
+    ),
+    "probability above 1": (
+        _with(("graphs", "generators", 0, "params", "p"), [1.5]),
+        ("graphs", "generators"),
+        "'p'",
+    ),
+    "negative epsilon": (
+        _with(("attack", "fgsm", "eps"), [0.1, -0.1]),
+        ("attack", "fgsm", "eps"),
+        "-0.1",
+    ),
+    "negative epochs": (
+        _with(("training", "epochs"), -1),
+        ("training", "epochs"),
+        "-1",
+    ),
+    "unknown top-level key": (
+        {**_smoke(), "trainig": {"epochs": 2}},
+        (),
+        "'trainig'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIGS))
+def test_bad_config_fails_the_dry_run_naming_the_key(tmp_path, case):
+    config, key_path, detail = BAD_CONFIGS[case]
+    cfg_file = tmp_path / "bad.yaml"
+    cfg_file.write_text(yaml.safe_dump(config))
+    run = tmp_path / "run"
+    res = subprocess.run(
+        snakemake_args(run, "-n", configfile=cfg_file, cores=1),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=workflow_env(),
+    )
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-3000:]
+    # refused while the workflow is parsed: no DAG, no job, no results folder
+    assert "Job stats" not in out and "Building DAG" not in out, out[-3000:]
+    assert not (run / "results").exists()
+    if key_path:
+        assert any(form in out for form in _key_forms(key_path)), out[-3000:]
+    assert detail in out, out[-3000:]
+
+
+# ---------------------------------------------------------------------------
+# bad input: damaged files inside a finished run reach the user with their name
+
+
+def _copy_run(smoke_run: Path, dest: Path) -> Path:
+    shutil.copytree(smoke_run, dest, symlinks=True)
+    return dest
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("damaged", "target"),
+    [
+        ("results/graphs/{g}.graphml", "results/properties/{g}.parquet"),
+        ("results/properties/{g}.parquet", "results/tables/graphs.parquet"),
+    ],
+    ids=["graph-file", "parquet-part"],
+)
+def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, damaged, target):
+    run = _copy_run(smoke_run, tmp_path / "run")
+    graph_id = sorted((run / "results" / "graphs").glob("*.graphml"))[0].stem
+    bad = run / damaged.format(g=graph_id)
+    _truncate(bad)
+    rc, log = run_workflow(
+        run,
+        "--force",
+        target.format(g=graph_id),
+        "--show-failed-logs",
+        log_name="damaged.log",
+        check=False,
+    )
+    text = log.read_text(errors="replace")
+    assert rc != 0, tail(log)
+    assert damaged.format(g=graph_id) in text, tail(log, 120)
+
+
+# ---------------------------------------------------------------------------
+# safety: nothing in the code unpickles
+
+
+SCANNED = ("src", "workflow", "scripts", "benchmarks")
+
+
+def _python_files() -> list[Path]:
+    files = []
+    for folder in SCANNED:
+        root = REPO / folder
+        if root.exists():
+            files += [p for p in root.rglob("*.py") if ".venv" not in p.parts]
+    return sorted(files)
+
+
+def _snakemake_files() -> list[Path]:
+    files = [REPO / "Snakefile"] if (REPO / "Snakefile").exists() else []
+    return files + sorted((REPO / "workflow").rglob("*.smk"))
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _keyword(call: ast.Call, name: str) -> ast.AST | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _is_true(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+UNPICKLERS = {
+    "pickle.load",
+    "pickle.loads",
+    "cPickle.load",
+    "cPickle.loads",
+    "dill.load",
+    "dill.loads",
+    "joblib.load",
+    "pd.read_pickle",
+    "pandas.read_pickle",
+    "torch.serialization.load",
+}
+SAFE_YAML_LOADERS = {"SafeLoader", "CSafeLoader", "yaml.SafeLoader", "yaml.CSafeLoader"}
+
+
+def unsafe_calls(source: str) -> list[tuple[int, str]]:
+    """(line, reason) for every call that can execute code from a data file."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _dotted(node.func)
+        if name in UNPICKLERS or name.endswith(".read_pickle"):
+            found.append((node.lineno, f"{name}() unpickles"))
+        elif name == "torch.load":
+            if not _is_true(_keyword(node, "weights_only")):
+                found.append((node.lineno, "torch.load() without weights_only=True"))
+        elif name in ("yaml.unsafe_load", "yaml.full_load", "yaml.unsafe_load_all"):
+            found.append((node.lineno, f"{name}() is not safe"))
+        elif name in ("yaml.load", "yaml.load_all"):
+            loader = _keyword(node, "Loader")
+            if loader is None and len(node.args) > 1:
+                loader = node.args[1]
+            if loader is None or _dotted(loader) not in SAFE_YAML_LOADERS:
+                found.append((node.lineno, f"{name}() without a safe Loader"))
+        elif name in ("np.load", "numpy.load") and _is_true(_keyword(node, "allow_pickle")):
+            found.append((node.lineno, f"{name}(allow_pickle=True)"))
+    return found
+
+
+UNSAFE_PATTERNS = [
+    (re.compile(r"\bpickle\.loads?\("), "pickle.load() unpickles"),
+    (
+        re.compile(r"\btorch\.load\((?![^)]*weights_only\s*=\s*True)"),
+        "torch.load() without weights_only=True",
+    ),
+    (
+        re.compile(r"\byaml\.(?:unsafe_|full_)?load\((?![^)]*SafeLoader)"),
+        "yaml.load() without a safe Loader",
+    ),
+    (re.compile(r"\bread_pickle\("), "read_pickle() unpickles"),
+]
+
+
+def test_the_scanner_finds_what_it_looks_for():
+    bad = (
+        "import pickle, torch, yaml, numpy as np, pandas as pd\n"
+        "pickle.load(f)\n"
+        "torch.load(p)\n"
+        "torch.load(p, weights_only=False)\n"
+        "yaml.load(s)\n"
+        "yaml.load(s, Loader=yaml.FullLoader)\n"
+        "yaml.unsafe_load(s)\n"
+        "np.load(p, allow_pickle=True)\n"
+        "pd.read_pickle(p)\n"
+    )
+    assert [line for line, _ in unsafe_calls(bad)] == list(range(2, 10))
+    good = (
+        "torch.load(p, weights_only=True)\n"
+        "yaml.safe_load(s)\n"
+        "yaml.load(s, Loader=yaml.SafeLoader)\n"
+        "np.load(p)\n"
+    )
+    assert unsafe_calls(good) == []
+
+
+def test_no_unsafe_deserialisation_in_the_code():
+    """Checkpoints are safetensors, configs go through yaml.safe_load: no file the
+    workflow reads can run code. Fails on any pickle/torch.load/yaml.load misuse."""
+    problems = []
+    for path in _python_files():
+        for line, why in unsafe_calls(path.read_text()):
+            problems.append(f"{path.relative_to(REPO)}:{line}: {why}")
+    for path in _snakemake_files():
+        for i, text in enumerate(path.read_text().splitlines(), 1):
+            for pattern, why in UNSAFE_PATTERNS:
+                if pattern.search(text):
+                    problems.append(f"{path.relative_to(REPO)}:{i}: {why}")
+    assert not problems, "\n".join(problems)
