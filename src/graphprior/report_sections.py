@@ -82,6 +82,8 @@ CLAIM_PROPERTIES: dict[str, str] = {
     "C2": "density",
     "C3": "avg_path_length",
     "C4": "avg_eccentricity",
+    "C3-DAG": "dag_avg_path_length",
+    "C4-DAG": "dag_avg_eccentricity",
 }
 
 #: Properties that come first in the report and get bootstrap intervals for the
@@ -208,9 +210,41 @@ _PAPER_SETTINGS: tuple[tuple[str, str, Any], ...] = (
     ("FGSM ε of the paper's robustness", "attack.paper_eps", 0.1),
     ("per-graph aggregates", "report.aggregate", "mean, median"),
     ("1.5×IQR outlier rule", "report.outlier_rule", True),
+    ("parameter count of the filter", "graphs.filter.param_count", "paper"),
+    ("parameter range", "graphs.filter.min_params", 50000),
+    ("number of graphs", "graphs.filter.max_graphs", 100),
+    ("graph selection", "graphs.filter.selection", "passes"),
+    ("checkpoint", "training.select", "test"),
+    ("attacked test images", "attack.n_samples", 10000),
+    ("One-Pixel images", "attack.onepixel.n_samples", 100),
+    ("pruning fraction per step", "baseline.iterative.prune_fraction", 0.2),
 )
 
 _MIN_GRAPHS = 5
+
+
+def _graph_selection_table(config: dict) -> pd.DataFrame:
+    """Counts of the parameter filter and the graph cap (graphprior.config.filter_report)."""
+    from graphprior.config import filter_report
+
+    try:
+        rep = filter_report(config)
+    except (KeyError, ValueError) as exc:  # a config without graphs: nothing to report
+        return pd.DataFrame({"setting": ["graph selection"], "value": [f"not available ({exc})"]})
+    lo, hi = rep["min_params"], rep["max_params"]
+    rows = [
+        ("parameter count", rep["param_count"]),
+        ("parameter range", f"{lo if lo is not None else '-'} … {hi if hi is not None else '-'}"),
+        ("at most (max_graphs)", rep["max_graphs"] if rep["max_graphs"] is not None else "no cap"),
+        ("selection rule", rep["selection"]),
+        ("candidates in the grid", rep["n_candidates"]),
+        ("kept", rep["n_kept"]),
+        ("below the range", rep["n_below_min"]),
+        ("above the range", rep["n_above_max"]),
+        ("in range but over the cap", rep["n_dropped_max_graphs"]),
+        ("never drawn (passes rule stopped)", rep["n_not_evaluated"]),
+    ]
+    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["setting", "value"])
 
 
 # ----------------------------------------------------------------------------
@@ -839,6 +873,7 @@ def section_run(ctx: _Context) -> Section:
         paper,
         note=f"{fmt(n_diff)} of {fmt(len(paper))} settings differ from the paper.",
     )
+    sec.table("Graph selection", _graph_selection_table(ctx.config))
     counts = (
         study.groupby(["family", "status"]).size().unstack("status", fill_value=0).reset_index()
         if len(study)
@@ -2439,6 +2474,12 @@ def claims_table(
         ("C2", "Higher graph density goes with lower robustness"),
         ("C3", "Higher average path length goes with lower robustness"),
         ("C4", "Higher average node eccentricity goes with lower robustness"),
+    ):
+        rows.append(_correlation_claim(ctx, cid, CLAIM_PROPERTIES[cid], statement))
+    # The paper computed path measures on the DAG the network is built from.
+    for cid, statement in (
+        ("C3-DAG", "Higher average path length of the DAG goes with lower robustness"),
+        ("C4-DAG", "Higher average node eccentricity of the DAG goes with lower robustness"),
     ):
         rows.append(_correlation_claim(ctx, cid, CLAIM_PROPERTIES[cid], statement))
     rows.append(_c5(ctx))
