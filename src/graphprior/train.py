@@ -112,10 +112,16 @@ def evaluate(
 
 def _optimizer(net: StackedNet, cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(
+            net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True
+        )
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(
-            net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+            net.parameters(),
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            weight_decay=cfg.weight_decay,
+            foreach=True,
         )
     raise ValueError(f"training.optimizer: unknown optimizer {cfg.optimizer!r} (adam, sgd)")
 
