@@ -1,0 +1,136 @@
+"""The smoke study end to end: every table, the report, loadable models, three readers."""
+
+import re
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from graphprior.data import load_dataset
+from graphprior.models import load_model
+
+TABLES = ("graphs", "graph_properties", "models", "robustness", "study", "correlations")
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_table_exists_and_reads_in_pandas_polars_duckdb(smoke_run):
+    for name in TABLES:
+        path = smoke_run / "results" / "tables" / f"{name}.parquet"
+        assert path.is_file(), f"missing {path}"
+        n = len(pd.read_parquet(path))
+        assert pl.read_parquet(path).height == n
+        assert duckdb.sql(f"SELECT count(*) FROM '{path}'").fetchall()[0][0] == n
+        meta = pq.read_schema(path).metadata
+        assert meta[b"graphprior.study"] == b"smoke"
+        assert len(meta[b"graphprior.config_hash"]) == 16
+
+
+def test_tables_are_consistent(smoke_run):
+    t = {n: pd.read_parquet(smoke_run / "results" / "tables" / f"{n}.parquet") for n in TABLES}
+    graphs = t["graphs"]
+    assert len(graphs) == 6 and set(graphs["variant"]) == {"original", "twin"}
+    assert set(t["graph_properties"]["graph_id"]) == set(graphs["graph_id"])
+    models = t["models"]
+    graph_nets = models[models["family"] == "graph_prior"]
+    assert len(graph_nets) == 6 * 2  # graphs x inits x seeds
+    assert set(models["family"]) == {
+        "graph_prior",
+        "fc_random_oneshot",
+        "fc_random_iterative",
+        "fc_magnitude",
+    }
+    assert set(models["status"]) <= {"ok", "untrainable", "diverged"}
+    assert len(t["study"]) == len(models)
+    assert set(t["robustness"]["model_id"]) == set(models["model_id"])
+    # train_seconds is the job's wall time shared by its models
+    assert (models["train_seconds"] > 0).all()
+
+
+def test_robustness_holds_every_measure_and_the_invariants(smoke_run):
+    rob = pd.read_parquet(smoke_run / "results" / "tables" / "robustness.parquet")
+    measures = set(rob["measure"])
+    for m in (
+        "clean_accuracy",
+        "robust_accuracy",
+        "success_rate",
+        "paper_robustness",
+        "robust_auc",
+        "min_perturbation_mean",
+        "onepixel_success_rate",
+        "adv_confidence_mean",
+        "clever_score",
+        "loss_sensitivity",
+        "weight_random_accuracy",
+        "weight_worst_accuracy",
+        "margin_mean",
+        "pruned_accuracy",
+        "prunability",
+        "nc1",
+        "nc4",
+        "ncc_accuracy",
+    ):
+        assert m in measures, f"{m} missing from the robustness table"
+    ra = rob[rob["measure"] == "robust_accuracy"]
+    clean = rob[rob["measure"] == "clean_accuracy"].set_index("model_id")["value"]
+    at_zero = ra[ra["eps"] == 0.0]
+    for _, row in at_zero.iterrows():
+        assert row["value"] == pytest.approx(clean[row["model_id"]])
+    pgd = ra[(ra["attack"] == "pgd")].sort_values("eps")
+    for _, grp in pgd.groupby(["model_id", "norm"]):
+        assert grp["value"].is_monotonic_decreasing
+    assert rob["layer"].notna().any()  # layer-wise neural collapse
+    assert (rob.loc[ra.index, "n"] == 40).all()
+
+
+def test_checkpoints_load_and_reproduce_the_recorded_accuracy(smoke_run):
+    models = pd.read_parquet(smoke_run / "results" / "tables" / "models.parquet")
+    x, y = load_dataset("digits", "test")
+    for _, row in models.head(4).iterrows():
+        model = load_model(smoke_run / row["checkpoint"])
+        with torch.no_grad():
+            acc = float((model(x).argmax(1) == y).float().mean())
+        assert acc == pytest.approx(row["test_accuracy"], abs=1e-6)
+
+
+def test_report_is_self_contained_with_its_sections(smoke_run):
+    report = smoke_run / "results" / "report"
+    html = (report / "report.html").read_text()
+    assert "data:image/png;base64," in html
+    assert not re.search(r"""(src|href)=["']https?://""", html), "the report must open offline"
+    md = (report / "report.md").read_text()
+    for title in ("The run", "Trainability", "Claims"):
+        assert f"## {title}" in md
+    assert any((report / "figures").glob("*.png"))
+    corr = pd.read_parquet(report / "correlations.parquet")
+    assert list(corr.columns) == [
+        "stratum",
+        "aggregate",
+        "x",
+        "y",
+        "method",
+        "r",
+        "p",
+        "q",
+        "ci_low",
+        "ci_high",
+        "n",
+        "controls",
+    ]
+
+
+def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
+    for rule in (
+        "generate_graphs",
+        "compute_graph_properties",
+        "train_sparse_nets",
+        "prune_baseline",
+        "attack",
+    ):
+        assert any((smoke_run / "results" / "logs" / rule).iterdir())
+        assert any((smoke_run / "results" / "benchmarks" / rule).iterdir())
+    train_log = next((smoke_run / "results" / "logs" / "train_sparse_nets").iterdir()).read_text()
+    assert "train" in train_log and "epoch" in train_log  # tqdm progress in the rule's log
