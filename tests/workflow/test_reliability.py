@@ -265,19 +265,31 @@ def _truncate(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+DAMAGE = {
+    # damaged file (glob below results/), job that reads it, message naming it
+    "graph-file": ("graphs/{g}.graphml", "results/properties/{g}.parquet", "corrupt graph file"),
+    "parquet-part": (
+        "properties/{g}.parquet",
+        "results/tables/graphs.parquet",
+        "cannot read Parquet file",
+    ),
+    "checkpoint": (
+        "models/{g}/*.safetensors",
+        "results/robustness/{g}.parquet",
+        "corrupt or truncated checkpoint",
+    ),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("damaged", "target"),
-    [
-        ("results/graphs/{g}.graphml", "results/properties/{g}.parquet"),
-        ("results/properties/{g}.parquet", "results/tables/graphs.parquet"),
-    ],
-    ids=["graph-file", "parquet-part"],
-)
-def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, damaged, target):
+@pytest.mark.parametrize("case", list(DAMAGE))
+def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, case):
+    """Truncate one file of a finished run and force the job that reads it: the job
+    fails and Snakemake shows its log, whose error names the damaged file."""
+    pattern, target, message = DAMAGE[case]
     run = _copy_run(smoke_run, tmp_path / "run")
     graph_id = sorted((run / "results" / "graphs").glob("*.graphml"))[0].stem
-    bad = run / damaged.format(g=graph_id)
+    bad = sorted((run / "results").glob(pattern.format(g=graph_id)))[0]
     _truncate(bad)
     rc, log = run_workflow(
         run,
@@ -289,7 +301,7 @@ def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, damaged, 
     )
     text = log.read_text(errors="replace")
     assert rc != 0, tail(log)
-    assert damaged.format(g=graph_id) in text, tail(log, 120)
+    assert f"{message} {bad.relative_to(run)}" in text, tail(log, 120)
 
 
 # ---------------------------------------------------------------------------

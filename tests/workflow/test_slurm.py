@@ -7,7 +7,7 @@ the SLURM executor and checks that the tables equal those of a local run. A plai
 ``make test`` runs it where SLURM is already installed (``slurmctld`` on the
 machine) and skips it elsewhere, saying why. docs/cluster.md explains the setup.
 
-The dry runs at the end need no cluster: they check that the profile parses and
+The dry run at the end needs no cluster: it checks that the profile parses and
 that job grouping (batching small jobs into one SLURM job) plans.
 """
 
@@ -62,7 +62,7 @@ def slurm_env(tmp_path_factory):
     """Start a private one-node cluster; yield the environment that points at it."""
     if not _asked() and not _installed():
         pytest.skip(
-            "SLURM test skipped: slurmctld is not installed; "
+            "SLURM test skipped: SLURM (munged, slurmctld, slurmd, sbatch) is not installed; "
             "`make test-slurm` (GRAPHPRIOR_SLURM=1) installs it with apt-get and runs it"
         )
     if not _installed():
@@ -136,7 +136,15 @@ def test_slurm_profile_and_grouping_plan_in_a_dry_run(tmp_path):
     graph stage (docs/cluster.md) packs every graph's two jobs into one group job."""
     res = subprocess.run(
         snakemake_args(
-            tmp_path / "run", "-n", "--workflow-profile", str(PROFILE), *GROUPING, cores=1
+            tmp_path / "run",
+            "-n",
+            "--workflow-profile",
+            str(PROFILE),
+            *GROUPING,
+            "--set-resources",
+            "generate_graphs:runtime=1",
+            "compute_graph_properties:runtime=2",
+            cores=1,
         ),
         capture_output=True,
         text=True,
