@@ -9,11 +9,12 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from graphprior import config as gpconfig  # noqa: E402
 from graphprior import baseline as gpbaseline  # noqa: E402
 
-validate(config, schema="../schemas/config.schema.yaml")
+# graphprior's own validation first: its messages name the key without a schema dump.
 try:
     CONFIG = gpconfig.validate_config(config)
 except gpconfig.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
+validate(config, schema="../schemas/config.schema.yaml")
 
 SPECS = {spec.graph_id: spec for spec in gpconfig.graph_specs(CONFIG)}
 GRAPH_IDS = list(SPECS)
