@@ -26,8 +26,10 @@ def aggregate_tables(
     property_parts: list[str],
     training_parts: list[str],
     robustness_parts: list[str],
+    failure_records: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Build `graphs`, `graph_properties`, `models`, `robustness` and `study`."""
+    """Build `graphs`, `graph_properties`, `models`, `robustness`, `study` and `failures`."""
+    from graphprior.failures import read_failures
     from graphprior.graphs import graph_record
 
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
@@ -44,6 +46,13 @@ def aggregate_tables(
     }
     T.check_relations(tables)
     tables["study"] = T.build_study(models, graphs, properties, robustness)
+    tables["failures"] = read_failures(failure_records or [])
+    if len(tables["failures"]):
+        log.warning(
+            "%d jobs failed and were recorded:\n%s",
+            len(tables["failures"]),
+            tables["failures"][["rule", "group", "error"]].to_string(index=False),
+        )
     log.info(
         "aggregated %d graphs, %d models, %d robustness rows, study %d x %d",
         len(graphs),
@@ -63,6 +72,9 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
         "models": T.MODELS_SCHEMA,
         "robustness": T.ROBUSTNESS_SCHEMA,
         "study": T.study_schema(tables["study"]),
+        "failures": T.FAILURES_SCHEMA,
     }
     for name, schema in schemas.items():
+        if name not in outputs:
+            continue
         T.write_table(tables[name], Path(outputs[name]), schema, name, meta)

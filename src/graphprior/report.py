@@ -340,7 +340,8 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
     start = time.perf_counter()
     tables = {
         name: T.read_table(inputs[name])
-        for name in ("graphs", "graph_properties", "models", "robustness", "study")
+        for name in ("graphs", "graph_properties", "models", "robustness", "study", "failures")
+        if name in inputs
     }
     report, correlations = compose_report(tables, config)
     meta = T.file_metadata(config_hash(config), str(config.get("study", "")))

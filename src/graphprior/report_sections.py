@@ -897,6 +897,16 @@ def section_run(ctx: _Context) -> Section:
         )
     else:
         sec.text("No model was excluded: every model trained (status ok).")
+    failures = ctx.tables.get("failures")
+    if failures is not None and len(failures):
+        sec.text(
+            f"{fmt(len(failures))} jobs failed and were recorded (`on_error: record`); their "
+            "models or measures are missing from the tables and every statistic. The log of "
+            "each job holds the traceback."
+        )
+        sec.table("Failed jobs", failures.reset_index(drop=True))
+    elif failures is not None:
+        sec.text("No job failed.")
     no_ok = sorted(set(gn["graph_id"].dropna()) - set(ok["graph_id"].dropna()))
     if no_ok:
         sec.text(

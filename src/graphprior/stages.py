@@ -62,7 +62,9 @@ def set_normalisation(net: StackedNet, x_train: torch.Tensor) -> None:
     about dead pixels.
     """
     flat = x_train.reshape(-1).float()
-    net.set_normalisation(flat.mean().expand(net.spec.input_dim), flat.std().expand(net.spec.input_dim))
+    net.set_normalisation(
+        flat.mean().expand(net.spec.input_dim), flat.std().expand(net.spec.input_dim)
+    )
 
 
 def model_records(
@@ -193,6 +195,9 @@ def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
     from graphprior.attacks import run_input_attacks
     from graphprior.measures import run_beyond_input_measures
 
+    columns = ["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]
+    if models.empty:  # the group's training failed and was recorded
+        return pd.DataFrame(columns=columns)
     device = resolve_device(config.get("device", "auto"))
     dataset = config["dataset"]
     acfg = config.get("attack", {})
@@ -216,7 +221,7 @@ def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
         df["model_id"] = sub["model_id"].to_numpy()[df["model_index"].to_numpy()]
         frames.append(df.drop(columns=["model_index"]))
     out = pd.concat(frames, ignore_index=True)
-    return out[["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]]
+    return out[columns]
 
 
 def _architecture_key(models: pd.DataFrame) -> pd.Series:

@@ -26,6 +26,7 @@ __all__ = [
     "MODELS_SCHEMA",
     "ROBUSTNESS_SCHEMA",
     "CORRELATIONS_SCHEMA",
+    "FAILURES_SCHEMA",
     "TableError",
     "write_table",
     "read_table",
@@ -121,6 +122,16 @@ CORRELATIONS_SCHEMA = pa.schema(
         pa.field("ci_high", pa.float64()),
         pa.field("n", pa.int64()),
         pa.field("controls", pa.string(), nullable=False),
+    ]
+)
+
+FAILURES_SCHEMA = pa.schema(
+    [
+        pa.field("rule", pa.string(), nullable=False),
+        pa.field("group", pa.string(), nullable=False),
+        pa.field("error", pa.string(), nullable=False),
+        pa.field("message", pa.string()),
+        pa.field("log", pa.string()),
     ]
 )
 

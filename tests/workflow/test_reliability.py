@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import base64
 import copy
+import json
 import re
 import shutil
 import signal
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -296,12 +298,44 @@ def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, case):
         "--force",
         target.format(g=graph_id),
         "--show-failed-logs",
+        "--config",
+        "on_error=raise",
+        # the changed config must not make Snakemake redo (and so repair) upstream jobs
+        "--rerun-triggers",
+        "mtime",
         log_name="damaged.log",
         check=False,
     )
     text = log.read_text(errors="replace")
     assert rc != 0, tail(log)
     assert f"{message} {bad.relative_to(run)}" in text, tail(log, 120)
+
+
+@pytest.mark.slow
+def test_failed_job_is_recorded_and_listed_in_the_report(tmp_path, smoke_run):
+    """With on_error: record (the default) a job that fails writes empty outputs and a
+    failure record; the study goes on, the tables keep everything else and the
+    report lists the failed job with the error naming the damaged file."""
+    run = _copy_run(smoke_run, tmp_path / "run")
+    graph_id = sorted((run / "results" / "graphs").glob("*.graphml"))[0].stem
+    bad = sorted((run / "results" / "models" / graph_id).glob("*.safetensors"))[0]
+    _truncate(bad)
+    rc, log = run_workflow(
+        run, "--forcerun", "attack", "--keep-going", log_name="recorded.log", check=False
+    )
+    assert rc == 0, tail(log)
+    record = json.loads((run / "results" / "failures" / "attack" / f"{graph_id}.json").read_text())
+    assert len(record) == 1 and record[0]["rule"] == "attack"
+    assert "corrupt or truncated checkpoint" in record[0]["message"]
+    failures = pd.read_parquet(run / "results" / "tables" / "failures.parquet")
+    assert list(failures["group"]) == [graph_id]
+    robustness = pd.read_parquet(run / "results" / "tables" / "robustness.parquet")
+    models = pd.read_parquet(run / "results" / "tables" / "models.parquet")
+    attacked = set(robustness["model_id"])
+    lost = set(models.loc[models["group"] == graph_id, "model_id"])
+    assert attacked == set(models["model_id"]) - lost  # every other group kept its measures
+    report = (run / "results" / "report" / "report.md").read_text()
+    assert "Failed jobs" in report and graph_id in report
 
 
 # ---------------------------------------------------------------------------

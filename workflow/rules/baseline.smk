@@ -6,6 +6,7 @@ rule prune_baseline:
     output:
         training="results/training/{baseline}.parquet",
         models=directory("results/models/{baseline}"),
+        failures="results/failures/prune_baseline/{baseline}.json",
     log:
         "results/logs/prune_baseline/{baseline}.log",
     benchmark:

@@ -35,3 +35,14 @@ def training_table(wildcards):
 
 def models_dir(wildcards):
     return f"results/models/{wildcards.group}"
+
+
+def failure_records():
+    """The failure record of every guarded job (``[]`` when it succeeded)."""
+    per_graph = ["compute_graph_properties", "train_sparse_nets"]
+    records = [
+        f"results/failures/{rule}/{g}.json" for rule in per_graph for g in GRAPH_IDS
+    ]
+    records += [f"results/failures/prune_baseline/{b}.json" for b in BASELINE_GROUPS]
+    records += [f"results/failures/attack/{group}.json" for group in GROUPS]
+    return records

@@ -22,6 +22,7 @@ rule compute_graph_properties:
         graph="results/graphs/{graph_id}.graphml",
     output:
         properties="results/properties/{graph_id}.parquet",
+        failures="results/failures/compute_graph_properties/{graph_id}.json",
     log:
         "results/logs/compute_graph_properties/{graph_id}.log",
     benchmark:

@@ -5,6 +5,7 @@ rule correlation_report:
         models="results/tables/models.parquet",
         robustness="results/tables/robustness.parquet",
         study="results/tables/study.parquet",
+        failures="results/tables/failures.parquet",
     output:
         html=report(
             "results/report/report.html",

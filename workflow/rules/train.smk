@@ -4,6 +4,7 @@ rule train_sparse_nets:
     output:
         training="results/training/{graph_id}.parquet",
         models=directory("results/models/{graph_id}"),
+        failures="results/failures/train_sparse_nets/{graph_id}.json",
     log:
         "results/logs/train_sparse_nets/{graph_id}.log",
     benchmark:

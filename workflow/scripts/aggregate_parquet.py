@@ -18,6 +18,7 @@ def main(smk) -> None:
         property_parts=list(smk.input.properties),
         training_parts=list(smk.input.training),
         robustness_parts=list(smk.input.robustness),
+        failure_records=list(smk.input.failures),
     )
     write_tables(tables, dict(smk.output.items()), smk.params.config)
 

@@ -7,8 +7,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
 
 
+import pandas as pd
 import torch
 
+from graphprior.failures import run_guarded
 from graphprior.logs import setup_job_logging
 from graphprior.stages import attack_group
 from graphprior.tables import ROBUSTNESS_SCHEMA, read_table, write_table
@@ -17,8 +19,15 @@ from graphprior.tables import ROBUSTNESS_SCHEMA, read_table, write_table
 def main(smk) -> None:
     setup_job_logging(smk.log[0])
     torch.set_num_threads(smk.threads)
-    models = read_table(smk.input.training)
-    rows = attack_group(models, smk.params.config)
+    rows = run_guarded(
+        "attack",
+        smk.wildcards.group,
+        smk.params.config,
+        smk.output.failures,
+        smk.log[0],
+        lambda: attack_group(read_table(smk.input.training), smk.params.config),
+        lambda: pd.DataFrame(columns=ROBUSTNESS_SCHEMA.names),
+    )
     write_table(rows, smk.output.robustness, ROBUSTNESS_SCHEMA, "robustness")
 
 

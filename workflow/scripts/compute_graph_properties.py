@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 
 import pandas as pd
 
+from graphprior.failures import run_guarded
 from graphprior.graphs import read_graph
 from graphprior.logs import setup_job_logging
 from graphprior.properties import properties_record
@@ -18,7 +19,15 @@ from graphprior.tables import properties_schema, write_table
 def main(smk) -> None:
     setup_job_logging(smk.log[0])
     graph_id = smk.wildcards.graph_id
-    row = properties_record(read_graph(smk.input.graph), graph_id, smk.params.config)
+    row = run_guarded(
+        "compute_graph_properties",
+        graph_id,
+        smk.params.config,
+        smk.output.failures,
+        smk.log[0],
+        lambda: properties_record(read_graph(smk.input.graph), graph_id, smk.params.config),
+        lambda: {"graph_id": graph_id},
+    )
     df = pd.DataFrame([row])
     write_table(df, smk.output.properties, properties_schema(df.columns), "graph_properties")
 

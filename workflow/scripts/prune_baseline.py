@@ -7,9 +7,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
 
 
+import pandas as pd
 import torch
 
 from graphprior.baseline import train_baseline_group
+from graphprior.failures import run_guarded
 from graphprior.logs import setup_job_logging
 from graphprior.tables import MODELS_SCHEMA, read_table, write_table
 
@@ -19,9 +21,18 @@ def main(smk) -> None:
     torch.set_num_threads(smk.threads)
     graph_models = [read_table(p) for p in smk.input.graph_training]
     properties = [read_table(p) for p in smk.input.properties]
-    rows = train_baseline_group(
-        smk.wildcards.baseline, smk.params.config, graph_models, properties, smk.output.models
+    rows = run_guarded(
+        "prune_baseline",
+        smk.wildcards.baseline,
+        smk.params.config,
+        smk.output.failures,
+        smk.log[0],
+        lambda: train_baseline_group(
+            smk.wildcards.baseline, smk.params.config, graph_models, properties, smk.output.models
+        ),
+        lambda: pd.DataFrame(columns=MODELS_SCHEMA.names),
     )
+    Path(smk.output.models).mkdir(parents=True, exist_ok=True)
     write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
 
 

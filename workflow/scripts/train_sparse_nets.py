@@ -7,8 +7,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
 
 
+import pandas as pd
 import torch
 
+from graphprior.failures import run_guarded
 from graphprior.graphs import read_graph
 from graphprior.logs import setup_job_logging
 from graphprior.stages import train_graph_models
@@ -19,9 +21,18 @@ def main(smk) -> None:
     setup_job_logging(smk.log[0])
     torch.set_num_threads(smk.threads)
     graph_id = smk.wildcards.graph_id
-    rows = train_graph_models(
-        read_graph(smk.input.graph), graph_id, smk.params.config, smk.output.models
+    rows = run_guarded(
+        "train_sparse_nets",
+        graph_id,
+        smk.params.config,
+        smk.output.failures,
+        smk.log[0],
+        lambda: train_graph_models(
+            read_graph(smk.input.graph), graph_id, smk.params.config, smk.output.models
+        ),
+        lambda: pd.DataFrame(columns=MODELS_SCHEMA.names),
     )
+    Path(smk.output.models).mkdir(parents=True, exist_ok=True)
     write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
 
 
