@@ -51,7 +51,16 @@ def job_seconds(k: int, epochs: int, threads: int, repeats: int) -> float:
     for _ in range(repeats):
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, __file__, "--job", str(k), "--epochs", str(epochs), "--threads", str(threads)],
+            [
+                sys.executable,
+                __file__,
+                "--job",
+                str(k),
+                "--epochs",
+                str(epochs),
+                "--threads",
+                str(threads),
+            ],
             check=True,
         )
         times.append((time.perf_counter() - t0) / k)
@@ -67,7 +76,9 @@ def graph_spec():
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--job", type=int, default=0, help="internal: train one job of K models and exit")
+    ap.add_argument(
+        "--job", type=int, default=0, help="internal: train one job of K models and exit"
+    )
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
@@ -80,13 +91,22 @@ def main() -> None:
         net = StackedNet(spec, k=args.job)
         set_normalisation(net, data["train"][0])
         initialise(net, [INITS[i % len(INITS)] for i in range(args.job)], list(range(args.job)))
-        train_stack(net, data, list(range(args.job)), TrainConfig(epochs=args.epochs, lr=0.003), progress=False)
+        train_stack(
+            net,
+            data,
+            list(range(args.job)),
+            TrainConfig(epochs=args.epochs, lr=0.003),
+            progress=False,
+        )
         return
     depth = layered.depth
     widths = [100 // depth + (1 if i < 100 % depth else 0) for i in range(depth)]
     dense = dense_spec((1, 8, 8), widths, 10)
     rows = []
-    for label, s in (("graph net (WS n=100, k=6)", spec), (f"dense FC {depth}x~{100 // depth}", dense)):
+    for label, s in (
+        ("graph net (WS n=100, k=6)", spec),
+        (f"dense FC {depth}x~{100 // depth}", dense),
+    ):
         t1 = run(s, 1, data, args.epochs, args.repeats)
         t6 = run(s, 6, data, args.epochs, args.repeats)
         rows.append((label, "training loop", t1, t6, t1 / t6))

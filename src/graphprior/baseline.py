@@ -145,7 +145,7 @@ def train_baseline_group(
     out_dir: str | Path,
 ) -> pd.DataFrame:
     """Train one baseline family × shape; save checkpoints; return its `models` rows."""
-    from graphprior.stages import load_splits, set_normalisation
+    from graphprior.stages import load_splits, set_normalisation, training_fields
 
     t0 = time.perf_counter()
     family, shape_name = parse_group(group)
@@ -177,18 +177,12 @@ def train_baseline_group(
         "family": family,
         "group": group,
         "graph_id": None,
-        "dataset": dataset,
-        "epochs": int(tcfg["epochs"]),
-        "batch_size": int(tcfg["batch_size"]),
-        "optimizer": tcfg["optimizer"],
-        "lr": float(tcfg["lr"]),
-        "select": tcfg["select"],
+        **training_fields(config, device),
         "orientation": None,
         "sinks_to_last_layer": None,
         "input_wiring": None,
         "readout": None,
         "shape": shape_label,
-        "device": str(device),
     }
     gen = torch.Generator(device="cpu").manual_seed(cfgmod.derive_seed(group, "masks"))
     base_cfg = TrainConfig.from_dict(tcfg, str(device))

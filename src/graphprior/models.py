@@ -35,6 +35,7 @@ from graphprior.netspec import (
 
 __all__ = [
     "INITS",
+    "PAPER_INITS",
     "LayerSpec",
     "NetSpec",
     "StackedNet",
@@ -52,16 +53,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The paper's six initialisations of the hidden weights, plus a fan-in-corrected He.
-INITS = (
+#: The paper's six initialisations of the hidden weights.
+PAPER_INITS = (
     "xavier_normal",
     "xavier_uniform",
     "he_normal",
     "he_uniform",
     "normal_0.1",
     "uniform_0.1",
-    "he_fanin_corrected",
 )
+#: ... plus a fan-in-corrected He that uses each neuron's real fan-in.
+INITS = (*PAPER_INITS, "he_fanin_corrected")
 
 FORMAT = "graphprior-net-v1"
 

@@ -42,6 +42,7 @@ import scipy.stats  # noqa: E402
 
 from graphprior import stats as S  # noqa: E402
 from graphprior import tables as T  # noqa: E402
+from graphprior.models import PAPER_INITS as _PAPER_INITS  # noqa: E402
 from graphprior.report import Figure, Report, Section, fig_to_png, fmt  # noqa: E402
 
 __all__ = [
@@ -68,14 +69,7 @@ ALPHA = 0.05
 CONTROLS: tuple[str, ...] = ("test_accuracy", "n_params")
 
 #: The paper's six initialisations of the hidden weights (claim C1 is about them).
-PAPER_INITS: tuple[str, ...] = (
-    "xavier_normal",
-    "xavier_uniform",
-    "he_normal",
-    "he_uniform",
-    "normal_0.1",
-    "uniform_0.1",
-)
+PAPER_INITS: tuple[str, ...] = _PAPER_INITS
 
 #: Graph properties of the claims C2–C4 (names in the `graph_properties` table).
 CLAIM_PROPERTIES: dict[str, str] = {

@@ -111,6 +111,20 @@ def model_records(
     return rows
 
 
+def training_fields(config: dict, device: torch.device) -> dict:
+    """The `models` columns every model of a run shares: dataset and training settings."""
+    tcfg = config["training"]
+    return {
+        "dataset": config["dataset"],
+        "epochs": int(tcfg["epochs"]),
+        "batch_size": int(tcfg["batch_size"]),
+        "optimizer": tcfg["optimizer"],
+        "lr": float(tcfg["lr"]),
+        "select": tcfg["select"],
+        "device": str(device),
+    }
+
+
 def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path) -> pd.DataFrame:
     """Train every init × seed of one graph as one stack; save checkpoints; return `models` rows."""
     t0 = time.perf_counter()
@@ -144,12 +158,7 @@ def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path
         "family": GRAPH_FAMILY,
         "group": graph_id,
         "graph_id": graph_id,
-        "dataset": dataset,
-        "epochs": int(tcfg["epochs"]),
-        "batch_size": int(tcfg["batch_size"]),
-        "optimizer": tcfg["optimizer"],
-        "lr": float(tcfg["lr"]),
-        "select": tcfg["select"],
+        **training_fields(config, device),
         "orientation": opts.orientation.value,
         "sinks_to_last_layer": opts.sinks_to_last_layer,
         "input_wiring": opts.input_wiring.value,
@@ -157,7 +166,6 @@ def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path
         "shape": None,
         "target_density": math.nan,
         "prune_step": None,
-        "device": str(device),
     }
     elapsed = time.perf_counter() - t0
     rows = model_records(net, results, ids, inits, seeds, common, checkpoints, elapsed / len(ids))
