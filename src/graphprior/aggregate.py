@@ -15,10 +15,12 @@ __all__ = ["aggregate_tables", "write_tables"]
 log = logging.getLogger(__name__)
 
 
-def _concat(paths: list[str]) -> pd.DataFrame:
+def _concat(paths: list[str], columns: list[str] | None = None) -> pd.DataFrame:
     frames = [T.read_table(p) for p in paths]
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame(columns=columns or [])
 
 
 def aggregate_tables(
@@ -33,11 +35,9 @@ def aggregate_tables(
     from graphprior.graphs import graph_record
 
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
-    properties = _concat(property_parts)
-    models = _concat(training_parts)
-    robustness = _concat(robustness_parts)
-    if robustness.empty:
-        robustness = pd.DataFrame(columns=T.ROBUSTNESS_SCHEMA.names)
+    properties = _concat(property_parts, ["graph_id"])
+    models = _concat(training_parts, T.MODELS_SCHEMA.names)
+    robustness = _concat(robustness_parts, T.ROBUSTNESS_SCHEMA.names)
     tables = {
         "graphs": graphs,
         "graph_properties": properties,

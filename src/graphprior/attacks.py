@@ -109,7 +109,7 @@ DEFAULTS: dict[str, Any] = {
     # n_samples 0 disables; popsize is scipy's multiplier (population = popsize * variables)
     "onepixel": {"n_samples": 10, "maxiter": 10, "popsize": 10},
     # n_samples 0 disables
-    "clever": {"n_samples": 5, "nb_batches": 10, "batch_size": 50, "radius": 0.3, "norm": 2},
+    "clever": {"n_samples": 2, "nb_batches": 5, "batch_size": 20, "radius": 0.3, "norm": 2},
 }
 
 # The paper's FGSM line search (Ben Amor, Stier, Granitzer 2021): 0.001 upwards in

@@ -187,9 +187,12 @@ def train_baseline_group(
     gen = torch.Generator(device="cpu").manual_seed(cfgmod.derive_seed(group, "masks"))
     base_cfg = TrainConfig.from_dict(tcfg, str(device))
 
-    def fresh(pairs):
+    def fresh(pairs, densities=None):
         net = StackedNet(spec, k=len(pairs))
         set_normalisation(net, data["train"][0].cpu())
+        if densities is not None:
+            # prune first, so fan-in-corrected inits see the real fan-in of the mask
+            _set_masks(net, random_layer_masks(net, densities, gen))
         initialise(
             net,
             [p[0] for p in pairs],
@@ -203,8 +206,7 @@ def train_baseline_group(
     rows: list[dict] = []
     if family == "fc_random_oneshot":
         pairs = [(i, s, d) for d in densities for i in inits for s in seeds]
-        net = fresh(pairs)
-        _set_masks(net, random_layer_masks(net, [p[2] for p in pairs], gen))
+        net = fresh(pairs, densities=[p[2] for p in pairs])
         net.to(device)
         results = train_stack(net, data, data_seeds(pairs, "data"), base_cfg)
         net.cpu()
@@ -276,9 +278,12 @@ def _iterative(
         paths = _save(net, ids, out_dir, group)
         dens = net.density().tolist()
         extra = [{"target_density": dens[k], "prune_step": step} for k in range(net.k)]
-        secs = (time.perf_counter() - t0) / (len(ids) * (step + 1))
+        secs = math.nan  # set below, once the job's wall time is known
         rows += _records(net, results, ids, inits, seeds, common, paths, secs, extra)
         log.info("iterative step %d: density %.4f", step, dens[0])
+    secs = (time.perf_counter() - t0) / len(rows)  # the job's wall time per model
+    for row in rows:
+        row["train_seconds"] = secs
     return rows
 
 
@@ -292,7 +297,7 @@ def _magnitude(net, pairs, densities, b, base_cfg, data, group, common, out_dir,
         copies.append(c)
     pruned = stack_nets(copies).to(device)
     all_pairs = [(i, s, d) for d in densities for i, s, _ in pairs]
-    cfg = TrainConfig(**{**base_cfg.__dict__, "epochs": max(1, int(b.get("finetune_epochs", 5)))})
+    cfg = TrainConfig(**{**base_cfg.__dict__, "epochs": int(b.get("finetune_epochs", 5))})
     results = train_stack(
         pruned, data, [cfgmod.derive_seed(group, i, s, d, "ft") for i, s, d in all_pairs], cfg
     )

@@ -69,6 +69,8 @@ def _apply_defaults(instance: Any, schema: dict, root: dict) -> Any:
     for key, sub in schema.get("properties", {}).items():
         if key not in instance and "default" in sub:
             instance[key] = copy.deepcopy(sub["default"])
+        elif key not in instance and sub.get("type") == "object" and "properties" in sub:
+            instance[key] = {}  # a section left out still gets its defaults
         if key in instance:
             instance[key] = _apply_defaults(instance[key], sub, root)
     return instance

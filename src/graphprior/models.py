@@ -167,9 +167,15 @@ class StackedNet(nn.Module):
         return h[..., cols], logits
 
     def readout_columns(self) -> torch.Tensor:
-        """Indices of the output layer's input columns that carry a weight."""
-        m = self.mask(self.n_layers - 1)[0]
-        return torch.nonzero(m.any(dim=0)).flatten()
+        """Indices of the output layer's input columns that carry a weight in any model.
+
+        Models of a pruned baseline have different classifier masks; the union
+        keeps every model's features, and :meth:`readout_weights` holds zeros
+        where a model has no weight, so ``features @ weights.T + bias`` equals
+        each model's logits.
+        """
+        m = self.mask(self.n_layers - 1)
+        return torch.nonzero(m.any(dim=1).any(dim=0)).flatten()
 
     def readout_weights(self) -> torch.Tensor:
         """Classifier weights restricted to the readout features, shape (K, C, F)."""

@@ -302,7 +302,15 @@ def build_study(
                 rob["measure"], rob["attack"], rob["norm"], rob["eps"], strict=True
             )
         ]
-        wide = rob.pivot_table(index="model_id", columns="column", values="value", aggfunc="first")
+        dup = rob.duplicated(["model_id", "column"])
+        if dup.any():
+            first = rob.loc[dup].iloc[0]
+            raise TableError(
+                f"two robustness rows map to study column {first['column']!r} for model "
+                f"{first['model_id']!r}: measure names must be unique per (attack, norm, eps)"
+            )
+        # pivot, not pivot_table: a measure that is NaN for every model keeps its column
+        wide = rob.pivot(index="model_id", columns="column", values="value")
         wide.columns.name = None
         wide = wide.reset_index()
     else:

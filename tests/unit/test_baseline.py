@@ -112,3 +112,36 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
 
     for path in rows["checkpoint"]:
         load_model(path)
+
+
+def test_oneshot_masks_come_before_the_init_so_fan_in_is_real(tmp_path):
+    cfg = validate_config(
+        {
+            "dataset": "digits",
+            "device": "cpu",
+            "graphs": {
+                "generators": [
+                    {
+                        "generator": "erdos_renyi_gnp",
+                        "params": {"n": [10], "p": [0.3]},
+                        "seeds": [1],
+                    }
+                ]
+            },
+            "training": {"inits": ["he_fanin_corrected"], "epochs": 1},
+            "baseline": {
+                "activate": True,
+                "shapes": {"s": [200]},
+                "families": ["fc_random_oneshot"],
+                "densities": [0.1],
+            },
+        }
+    )
+    gm = pd.DataFrame({"n_neurons": [24], "depth": [2], "n_weights": [500], "status": ["ok"]})
+    rows = B.train_baseline_group("baseline-fc_random_oneshot-s", cfg, [gm], [], tmp_path)
+    from graphprior.models import load_stacked
+
+    net, _ = load_stacked(rows["checkpoint"][0])
+    # before training the hidden weights had std sqrt(2 / 6.4); one epoch of Adam moves them little
+    w = net.weights[0][0][net.mask(0)[0] == 1].detach()
+    assert float(w.std()) > 0.35  # the dense fan-in (64) would give about 0.18

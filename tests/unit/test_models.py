@@ -138,3 +138,20 @@ def test_readout_features_match_logits():
     w = net.readout_weights()
     recon = torch.einsum("kbf,kcf->kbc", feats, w) + net.biases[-1].unsqueeze(1)
     assert torch.allclose(recon, logits, atol=1e-5)
+
+
+def test_readout_features_cover_every_model_of_a_pruned_stack():
+    spec = dense_spec((6,), [8], 3)
+    net = StackedNet(spec, k=2)
+    initialise(net, ["he_normal", "he_normal"], [1, 2])
+    with torch.no_grad():
+        out = net.mask(net.n_layers - 1)
+        out.zero_()
+        out[0, :, :4] = 1  # model 0 reads hidden neurons 0-3
+        out[1, :, 4:] = 1  # model 1 reads hidden neurons 4-7
+    net.apply_masks()
+    x = torch.rand(5, 6)
+    feats, logits = net.readout_features(x)
+    assert feats.shape[-1] == 8
+    recon = torch.einsum("kbf,kcf->kbc", feats, net.readout_weights()) + net.biases[-1].unsqueeze(1)
+    assert torch.allclose(recon, logits, atol=1e-5)

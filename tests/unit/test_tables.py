@@ -116,3 +116,27 @@ def test_study_joins_models_graph_properties_and_measures():
     assert list(study["robust_accuracy_pgd_linf_0.1"]) == [0.5, 0.6]
     assert "graph_density" in study and "avg_path_length" in study
     assert "nc1_L1" not in study  # layer-wise rows stay in the long table
+
+
+def test_study_keeps_a_measure_that_is_nan_everywhere_and_refuses_collisions():
+    models = models_frame(2)
+    graphs = pd.DataFrame(
+        {"graph_id": ["g1"], "generator": ["er"], "variant": ["original"], "parent_id": [None]}
+    )
+    props = pd.DataFrame({"graph_id": ["g1"], "avg_path_length": [2.0]})
+    rob = pd.DataFrame(
+        {
+            "model_id": list(models.model_id),
+            "measure": ["clever_score"] * 2,
+            "attack": ["clever"] * 2,
+            "norm": ["l2"] * 2,
+            "eps": [0.3, 0.3],
+            "layer": [None, None],
+            "value": [math.nan, math.nan],
+            "n": [1, 1],
+        }
+    )
+    assert "clever_score_clever_l2_0.3" in T.build_study(models, graphs, props, rob)
+    clash = pd.concat([rob, rob.assign(value=1.0)], ignore_index=True)
+    with pytest.raises(T.TableError, match="clever_score_clever_l2_0.3"):
+        T.build_study(models, graphs, props, clash)
