@@ -128,6 +128,17 @@ def _records(net, results, ids, inits, seeds, common, checkpoints, seconds, extr
     return rows
 
 
+def _density_records(net, results, triples, group, common, out_dir, t0) -> list[dict]:
+    """Save a stack pruned to target densities; its `models` rows (one per (init, seed, density))."""
+    ids = [cfgmod.model_id(group, i, s, f"--d{d:g}") for i, s, d in triples]
+    paths = _save(net, ids, out_dir, group)
+    extra = [{"target_density": d, "prune_step": None} for _, _, d in triples]
+    secs = (time.perf_counter() - t0) / len(ids)
+    inits = [t[0] for t in triples]
+    seeds = [t[1] for t in triples]
+    return _records(net, results, ids, inits, seeds, common, paths, secs, extra)
+
+
 def _save(net: StackedNet, ids: list[str], out_dir: Path, group: str) -> list[str]:
     paths = []
     for k, mid in enumerate(ids):
@@ -210,21 +221,7 @@ def train_baseline_group(
         net.to(device)
         results = train_stack(net, data, data_seeds(pairs, "data"), base_cfg)
         net.cpu()
-        ids = [cfgmod.model_id(group, i, s, f"--d{d:g}") for i, s, d in pairs]
-        paths = _save(net, ids, out_dir, group)
-        extra = [{"target_density": d, "prune_step": None} for _, _, d in pairs]
-        secs = (time.perf_counter() - t0) / len(ids)
-        rows = _records(
-            net,
-            results,
-            ids,
-            [p[0] for p in pairs],
-            [p[1] for p in pairs],
-            common,
-            paths,
-            secs,
-            extra,
-        )
+        rows = _density_records(net, results, pairs, group, common, out_dir, t0)
     else:
         pairs = [(i, s, 1.0) for i in inits for s in seeds]
         net = fresh(pairs).to(device)
@@ -302,18 +299,4 @@ def _magnitude(net, pairs, densities, b, base_cfg, data, group, common, out_dir,
         pruned, data, [cfgmod.derive_seed(group, i, s, d, "ft") for i, s, d in all_pairs], cfg
     )
     pruned.cpu()
-    ids = [cfgmod.model_id(group, i, s, f"--d{d:g}") for i, s, d in all_pairs]
-    paths = _save(pruned, ids, out_dir, group)
-    extra = [{"target_density": d, "prune_step": None} for _, _, d in all_pairs]
-    secs = (time.perf_counter() - t0) / len(ids)
-    return _records(
-        pruned,
-        results,
-        ids,
-        [p[0] for p in all_pairs],
-        [p[1] for p in all_pairs],
-        common,
-        paths,
-        secs,
-        extra,
-    )
+    return _density_records(pruned, results, all_pairs, group, common, out_dir, t0)

@@ -13,7 +13,6 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ __all__ = [
     "config_hash",
     "model_id",
     "graph_specs",
-    "filter_specs_by_params",
     "param_count",
     "select_graphs",
     "filter_report",
@@ -164,19 +162,6 @@ def graph_specs(config: dict) -> list:
     :func:`select_graphs` for the rules.
     """
     return list(select_graphs(config)["kept"])
-
-
-def filter_specs_by_params(config: dict, specs: Iterable) -> tuple[list, list]:
-    """Split specs into those whose derived network has ``min ≤ params ≤ max`` and the rest.
-
-    The count is ``graphs.filter.param_count`` (:func:`param_count`). Twins
-    keep their parent's verdict only if they pass themselves: the filter
-    applies to every graph on its own.
-    """
-    kept, dropped = [], []
-    for spec in specs:
-        (kept if _in_param_range(config, spec) else dropped).append(spec)
-    return kept, dropped
 
 
 #: ``graphs.filter.param_count`` choices (see :func:`param_count`).

@@ -22,7 +22,6 @@ import logging
 import os
 import struct
 import urllib.request
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +36,6 @@ __all__ = [
     "SPLITS",
     "DatasetError",
     "load_dataset",
-    "dataset_info",
     "dataset_shape",
     "read_idx",
     "verify_sha256",
@@ -98,13 +96,6 @@ MIRRORS = {
 
 class DatasetError(RuntimeError):
     """A dataset cannot be loaded: unknown name, missing or corrupt file."""
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    name: str
-    input_shape: tuple[int, ...]
-    n_classes: int
 
 
 def resources_dir() -> Path:
@@ -269,9 +260,3 @@ def dataset_shape(name: str) -> tuple[tuple[int, ...], int]:
     if name not in SHAPES:
         raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     return SHAPES[name]
-
-
-def dataset_info(name: str) -> DatasetInfo:
-    """Input shape and number of classes of a dataset."""
-    x, y = _load_all(name)["train"]
-    return DatasetInfo(name=name, input_shape=tuple(x.shape[1:]), n_classes=int(y.max()) + 1)

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -340,7 +339,3 @@ def study_schema(study: pd.DataFrame) -> pa.Schema:
         else:
             fields.append(pa.field(c, pa.float64()))
     return pa.schema(fields)
-
-
-def numeric_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]

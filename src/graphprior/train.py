@@ -18,7 +18,6 @@ from __future__ import annotations
 import enum
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -241,10 +240,3 @@ def train_stack(
 def _finite(v: torch.Tensor) -> float:
     f = float(v)
     return f if np.isfinite(f) else float("nan")
-
-
-def timed(fn, *args, **kwargs):
-    """Run ``fn`` and return ``(result, wall seconds)``."""
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0

@@ -72,21 +72,24 @@ def test_groups_follow_the_config():
         B.parse_group("ws-n10-k2-p0.1-s1")
 
 
+#: The smallest valid study around a baseline: one tiny graph, CPU.
+TINY = {
+    "dataset": "digits",
+    "device": "cpu",
+    "graphs": {
+        "generators": [
+            {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.3]}, "seeds": [1]}
+        ]
+    },
+}
+GRAPH_MODELS = pd.DataFrame({"n_neurons": [24], "depth": [2], "n_weights": [500], "status": ["ok"]})
+
+
 @pytest.mark.parametrize("family", B.FAMILIES)
 def test_each_family_trains_at_matched_density(family, tmp_path):
     cfg = validate_config(
         {
-            "dataset": "digits",
-            "device": "cpu",
-            "graphs": {
-                "generators": [
-                    {
-                        "generator": "erdos_renyi_gnp",
-                        "params": {"n": [10], "p": [0.3]},
-                        "seeds": [1],
-                    }
-                ]
-            },
+            **TINY,
             "training": {"inits": ["he_normal"], "epochs": 1},
             "baseline": {
                 "activate": True,
@@ -98,8 +101,7 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
             },
         }
     )
-    gm = pd.DataFrame({"n_neurons": [24], "depth": [2], "n_weights": [500], "status": ["ok"]})
-    rows = B.train_baseline_group(f"baseline-{family}-small", cfg, [gm], [], tmp_path)
+    rows = B.train_baseline_group(f"baseline-{family}-small", cfg, [GRAPH_MODELS], [], tmp_path)
     assert set(rows["family"]) == {family}
     assert rows["model_id"].is_unique
     if family == "fc_random_iterative":
@@ -117,17 +119,7 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
 def test_oneshot_masks_come_before_the_init_so_fan_in_is_real(tmp_path):
     cfg = validate_config(
         {
-            "dataset": "digits",
-            "device": "cpu",
-            "graphs": {
-                "generators": [
-                    {
-                        "generator": "erdos_renyi_gnp",
-                        "params": {"n": [10], "p": [0.3]},
-                        "seeds": [1],
-                    }
-                ]
-            },
+            **TINY,
             "training": {"inits": ["he_fanin_corrected"], "epochs": 1},
             "baseline": {
                 "activate": True,
@@ -137,8 +129,7 @@ def test_oneshot_masks_come_before_the_init_so_fan_in_is_real(tmp_path):
             },
         }
     )
-    gm = pd.DataFrame({"n_neurons": [24], "depth": [2], "n_weights": [500], "status": ["ok"]})
-    rows = B.train_baseline_group("baseline-fc_random_oneshot-s", cfg, [gm], [], tmp_path)
+    rows = B.train_baseline_group("baseline-fc_random_oneshot-s", cfg, [GRAPH_MODELS], [], tmp_path)
     from graphprior.models import load_stacked
 
     net, _ = load_stacked(rows["checkpoint"][0])
