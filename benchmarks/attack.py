@@ -1,7 +1,7 @@
 """Benchmark: our batched attacks against ART's, and the wall cost of each measure.
 
 1. PGD throughput (model-samples per second: K models × B inputs / seconds) of
-   :func:`graphprior.attacks.pgd` on a stack of K models against ART's
+   :func:`graphprior.robustness.attacks.pgd` on a stack of K models against ART's
    ``ProjectedGradientDescent`` run model by model on the same models, with
    equal settings (ε, 20 steps, step 0.25 ε, one random start, ART batch size =
    all inputs), and the robust accuracy each reaches (mean over the K models).
@@ -38,10 +38,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from graphprior import attacks as A
-from graphprior.dag import MappingOptions, build_layered_dag
 from graphprior.data import load_dataset
-from graphprior.models import SingleNet, StackedNet, dense_spec, initialise, spec_from_dag
+from graphprior.graphs.dag import MappingOptions, build_layered_dag
+from graphprior.nets.stacked import SingleNet, StackedNet, dense_spec, initialise, spec_from_dag
+from graphprior.robustness import attacks as A
 
 RESULTS = Path(__file__).parent / "results" / "attack.md"
 

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from graphprior.config.datasets import DATASETS, dataset_shape
+
 if TYPE_CHECKING:
     import torch
 
@@ -44,7 +46,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DATASETS = ("digits", "mnist1d", "mnist", "fashion-mnist")
 SPLITS = ("train", "val", "test")
 SPLIT_SEED = 0  # the split is part of the dataset definition, not of an experiment
 
@@ -244,19 +245,3 @@ def load_dataset(name: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
 
     x, y = _load_all(name)[split]
     return torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
-
-
-#: Input shape and class count of each dataset, known without loading it.
-SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
-    "digits": ((1, 8, 8), 10),
-    "mnist1d": ((40,), 10),
-    "mnist": ((1, 28, 28), 10),
-    "fashion-mnist": ((1, 28, 28), 10),
-}
-
-
-def dataset_shape(name: str) -> tuple[tuple[int, ...], int]:
-    """``(input_shape, n_classes)`` of a dataset without loading it (for planning)."""
-    if name not in SHAPES:
-        raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    return SHAPES[name]

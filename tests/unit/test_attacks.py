@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from graphprior import attacks as A
 from graphprior.data import load_dataset
-from graphprior.models import SingleNet, StackedNet, dense_spec, initialise
+from graphprior.nets.stacked import SingleNet, StackedNet, dense_spec, initialise
+from graphprior.robustness import attacks as A
 
 N_TEST = 120  # test samples used by the trained-net tests
 

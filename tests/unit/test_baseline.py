@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
-from graphprior import baseline as B
 from graphprior.config import validate_config
-from graphprior.models import StackedNet, dense_spec, initialise
-from graphprior.train import TrainConfig, train_stack
+from graphprior.nets import baselines as B
+from graphprior.nets.stacked import StackedNet, dense_spec, initialise
+from graphprior.nets.train import TrainConfig, train_stack
 from tests.unit.test_train import digits
 
 
@@ -110,7 +110,7 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
     else:
         assert sorted(rows["target_density"]) == [0.2, 0.5]
         assert np.allclose(sorted(rows["density"]), [0.2, 0.5], atol=0.01)
-    from graphprior.models import load_model
+    from graphprior.nets.stacked import load_model
 
     for path in rows["checkpoint"]:
         load_model(path)
@@ -130,7 +130,7 @@ def test_oneshot_masks_come_before_the_init_so_fan_in_is_real(tmp_path):
         }
     )
     rows = B.train_baseline_group("baseline-fc_random_oneshot-s", cfg, [GRAPH_MODELS], [], tmp_path)
-    from graphprior.models import load_stacked
+    from graphprior.nets.stacked import load_stacked
 
     net, _ = load_stacked(rows["checkpoint"][0])
     # before training the hidden weights had std sqrt(2 / 6.4); one epoch of Adam moves them little

@@ -6,15 +6,16 @@ import pytest
 import yaml
 
 from graphprior import config as C
+from graphprior.graphs import selection as S
 
 DEFAULT = yaml.safe_load(open("config/config.yaml"))
 
 
 @pytest.mark.parametrize("path", ["config/config.yaml", "config/smoke.yaml"])
 def test_shipped_configs_are_valid(path):
-    cfg = C.load_config(path)
+    cfg = S.load_study(path)
     assert cfg["training"]["inits"]
-    assert C.graph_specs(cfg)
+    assert S.graph_specs(cfg)
 
 
 def mutate(path, value):
@@ -39,14 +40,14 @@ def mutate(path, value):
 )
 def test_invalid_values_name_the_key(path, value, named):
     with pytest.raises(C.ConfigError, match=named.replace(".", r"\.")):
-        C.validate_config(mutate(path, value))
+        S.validate_study(mutate(path, value))
 
 
 def test_unknown_keys_are_refused():
     cfg = copy.deepcopy(DEFAULT)
     cfg["trainig"] = {"epochs": 3}
     with pytest.raises(C.ConfigError, match="trainig"):
-        C.validate_config(cfg)
+        S.validate_study(cfg)
 
 
 def test_impossible_generator_parameters_name_generator_and_parameter():
@@ -55,16 +56,16 @@ def test_impossible_generator_parameters_name_generator_and_parameter():
         {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [1.5]}, "seeds": [1]}
     ]
     with pytest.raises(C.ConfigError, match=r"erdos_renyi_gnp.*\bp\b"):
-        C.validate_config(cfg)
+        S.validate_study(cfg)
     cfg["graphs"]["generators"] = [
         {"generator": "watts_strogatz", "params": {"n": [10], "k": [12], "p": [0.1]}, "seeds": [1]}
     ]
     with pytest.raises(C.ConfigError, match=r"watts_strogatz.*\bk\b"):
-        C.validate_config(cfg)
+        S.validate_study(cfg)
 
 
 def test_defaults_fill_missing_sections():
-    cfg = C.validate_config({"dataset": "digits", "graphs": DEFAULT["graphs"]})
+    cfg = S.validate_study({"dataset": "digits", "graphs": DEFAULT["graphs"]})
     assert cfg["training"]["epochs"] == 40
     assert cfg["mapping"]["orientation"] == "random"
     assert cfg["report"]["bootstrap"] == 1000
@@ -89,5 +90,5 @@ def test_config_hash_changes_with_content():
 
 
 def test_mapping_orientation_seed_depends_on_graph():
-    cfg = C.validate_config(DEFAULT)
-    assert C.mapping_options(cfg, "a").seed != C.mapping_options(cfg, "b").seed
+    cfg = S.validate_study(DEFAULT)
+    assert S.mapping_options(cfg, "a").seed != S.mapping_options(cfg, "b").seed

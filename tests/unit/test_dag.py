@@ -3,7 +3,7 @@
 import networkx as nx
 import pytest
 
-from graphprior.dag import MappingOptions, assign_layers, build_layered_dag, orient
+from graphprior.graphs.dag import MappingOptions, assign_layers, build_layered_dag, orient
 
 
 @pytest.mark.parametrize("orientation", ["index_ascending", "index_descending", "random"])

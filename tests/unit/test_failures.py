@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from graphprior.failures import FAILURE_COLUMNS, read_failures, run_guarded
+from graphprior.io.failures import FAILURE_COLUMNS, read_failures, run_guarded
 
 
 def boom():

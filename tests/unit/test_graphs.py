@@ -1,4 +1,4 @@
-"""Tests for graphprior.graphs: ids, grids, validation, generators, twins, GraphML."""
+"""Tests for graphprior.graphs.generators: ids, grids, validation, generators, twins, GraphML."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 import networkx as nx
 import pytest
 
-from graphprior.graphs import (
+from graphprior.graphs.generators import (
     GENERATORS,
     GRAPH_ID_PATTERN,
     GraphSpec,
@@ -313,7 +313,7 @@ def test_paper_watts_strogatz_lattice_and_rewiring():
 
 def test_rewired_twin_impossible_cases_warn(caplog):
     complete = nx.complete_graph(6)
-    with caplog.at_level(logging.WARNING, logger="graphprior.graphs"):
+    with caplog.at_level(logging.WARNING, logger="graphprior.graphs.generators"):
         twin = rewired_twin(complete, seed=1)
     assert edge_set(twin) == edge_set(complete)
     assert "no double-edge swap possible" in caplog.text
@@ -322,7 +322,7 @@ def test_rewired_twin_impossible_cases_warn(caplog):
     single.add_edge(0, 1)
     assert edge_set(rewired_twin(single, seed=1)) == {(0, 1)}
     star = nx.star_graph(5)  # no swap keeps a star simple
-    with caplog.at_level(logging.WARNING, logger="graphprior.graphs"):
+    with caplog.at_level(logging.WARNING, logger="graphprior.graphs.generators"):
         twin = rewired_twin(star, seed=1, swaps_per_edge=1)
     assert dict(twin.degree()) == dict(star.degree())
     assert "double-edge swaps possible" in caplog.text

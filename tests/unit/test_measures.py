@@ -1,4 +1,4 @@
-"""Tests of graphprior.measures: known answers first, then invariants."""
+"""Tests of graphprior.robustness.measures: known answers first, then invariants."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import prune
 
-from graphprior import measures as M
-from graphprior.dag import MappingOptions, build_layered_dag
 from graphprior.data import load_dataset
-from graphprior.models import StackedNet, dense_spec, initialise, spec_from_dag
+from graphprior.graphs.dag import MappingOptions, build_layered_dag
+from graphprior.nets.stacked import StackedNet, dense_spec, initialise, spec_from_dag
+from graphprior.robustness import measures as M
 
 N_CLASSES = 10
 

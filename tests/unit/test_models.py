@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from graphprior.dag import MappingOptions, build_layered_dag
-from graphprior.models import (
+from graphprior.graphs.dag import MappingOptions, build_layered_dag
+from graphprior.nets.stacked import (
     INITS,
     CheckpointError,
     StackedNet,

@@ -1,4 +1,4 @@
-"""Tests for graphprior.properties: known answers, agreement with networkx, edge cases."""
+"""Tests for graphprior.graphs.properties: known answers, agreement with networkx, edge cases."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from graphprior.dag import MappingOptions, build_layered_dag
-from graphprior.properties import (
+from graphprior.graphs.dag import MappingOptions, build_layered_dag
+from graphprior.graphs.properties import (
     DAG_PROPERTY_COLUMNS,
     GRAPH_PROPERTY_COLUMNS,
     dag_properties,
@@ -258,7 +258,7 @@ def test_dag_agrees_with_networkx(seed):
 
 
 def test_source_blocks_give_the_same_statistics():
-    from graphprior.properties import _path_statistics
+    from graphprior.graphs.properties import _path_statistics
 
     graph = nx.gnp_random_graph(30, 0.1, seed=5, directed=True)
     adj = nx.to_scipy_sparse_array(graph, nodelist=range(30), weight=None, format="csr")

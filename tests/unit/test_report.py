@@ -1,4 +1,4 @@
-"""Tests for the correlation report (graphprior.report, graphprior.report_sections).
+"""Tests for the correlation report (graphprior.report.document, graphprior.report.sections).
 
 A synthetic study with planted relations stands in for a real run: 30 graphs of
 three generators × 3 initialisations, where robustness falls with graph density
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphprior import tables as T
-from graphprior.report import build_report, fmt
-from graphprior.report_sections import (
+from graphprior.io import tables as T
+from graphprior.report.document import build_report, fmt
+from graphprior.report.sections import (
     TITLES,
     compose_report,
     discover_measures,

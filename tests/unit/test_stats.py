@@ -1,4 +1,4 @@
-"""Tests for graphprior.stats: known answers, agreement with scipy/statsmodels, invariants."""
+"""Tests for graphprior.analysis.stats: known answers, agreement with scipy/statsmodels, invariants."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import scipy.stats
 import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
-from graphprior import stats
-from graphprior.stats import (
+from graphprior.analysis import stats
+from graphprior.analysis.stats import (
     CORRELATION_COLUMNS,
     aggregate_per_graph,
     bh_qvalues,

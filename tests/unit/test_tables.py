@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from graphprior import tables as T
+from graphprior.io import tables as T
 
 
 def models_frame(n=3):

@@ -3,11 +3,11 @@
 import networkx as nx
 import torch
 
-from graphprior.dag import MappingOptions, build_layered_dag
 from graphprior.data import load_dataset
-from graphprior.models import StackedNet, dense_spec, initialise, spec_from_dag
-from graphprior.stages import set_normalisation
-from graphprior.train import Status, TrainConfig, train_stack
+from graphprior.graphs.dag import MappingOptions, build_layered_dag
+from graphprior.nets.stacked import StackedNet, dense_spec, initialise, spec_from_dag
+from graphprior.nets.train import Status, TrainConfig, train_stack
+from graphprior.stages.common import set_normalisation
 
 
 def digits(n=300):

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from graphprior import config as C
+from graphprior.graphs import selection as S
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -63,42 +64,42 @@ def small_config(**filt) -> dict:
             "readout": "last_layer",
         },
     }
-    return C.validate_config(raw)
+    return S.validate_study(raw)
 
 
 def test_paper_count_is_the_allocated_dense_blocks():
     """Widths w: 64·w0 + w0, then w_l·Σ_{j<l} w_j + w_l per layer, then 10·w_last + 10."""
-    from graphprior.dag import build_layered_dag
-    from graphprior.graphs import make_graph
+    from graphprior.graphs.dag import build_layered_dag
+    from graphprior.graphs.generators import make_graph
 
     cfg = small_config(param_count="paper")
     eff = small_config(param_count="effective")
-    for spec in C.graph_specs(cfg):
-        w = build_layered_dag(make_graph(spec), C.mapping_options(cfg, spec.graph_id)).widths
+    for spec in S.graph_specs(cfg):
+        w = build_layered_dag(make_graph(spec), S.mapping_options(cfg, spec.graph_id)).widths
         expected = 64 * w[0] + w[0] + 10 * w[-1] + 10
         expected += sum(w[i] * sum(w[:i]) + w[i] for i in range(1, len(w)))
-        assert C.param_count(cfg, spec) == expected
-        assert C.param_count(eff, spec) <= expected
+        assert S.param_count(cfg, spec) == expected
+        assert S.param_count(eff, spec) <= expected
 
 
 def test_passes_take_seed_by_seed_in_grid_order():
     """The paper's loop: every grid point of pass 1 before any of pass 2, stop at the cap."""
     cfg = small_config(max_graphs=10, selection="passes")  # 8 grid points per pass
-    ids = [s.graph_id for s in C.graph_specs(cfg)]
+    ids = [s.graph_id for s in S.graph_specs(cfg)]
     assert len(ids) == 10
     assert sum(i.endswith("-s1") for i in ids) == 8
     assert {i for i in ids if i.endswith("-s2")} == {"pws-n40-k2-p0.5-s2", "pws-n40-k2-p0.9-s2"}
-    assert ids == [s.graph_id for s in C.graph_specs(small_config()) if s.graph_id in ids]
-    report = C.filter_report(cfg)
+    assert ids == [s.graph_id for s in S.graph_specs(small_config()) if s.graph_id in ids]
+    report = S.filter_report(cfg)
     assert report["n_kept"] == 10 and report["n_not_evaluated"] == 16 - 10
 
 
 def test_passes_skip_graphs_outside_the_range_and_report_them():
     cfg = small_config(min_params=2000, max_params=3000, param_count="paper", max_graphs=3,
                        selection="passes")  # fmt: skip
-    kept = C.graph_specs(cfg)
-    assert all(2000 <= C.param_count(cfg, s) <= 3000 for s in kept)
-    rep = C.filter_report(cfg)
+    kept = S.graph_specs(cfg)
+    assert all(2000 <= S.param_count(cfg, s) <= 3000 for s in kept)
+    rep = S.filter_report(cfg)
     assert rep["n_kept"] == len(kept) <= 3
     assert rep["n_below_min"] + rep["n_above_max"] == rep["n_dropped_params"]
     total = rep["n_kept"] + rep["n_dropped_params"] + rep["n_dropped_max_graphs"]
@@ -107,17 +108,17 @@ def test_passes_skip_graphs_outside_the_range_and_report_them():
 
 def test_random_selection_is_seeded_sorted_and_within_the_range():
     cfg = small_config(min_params=1000, param_count="paper", max_graphs=4, selection="random")
-    first = [s.graph_id for s in C.graph_specs(cfg)]
+    first = [s.graph_id for s in S.graph_specs(cfg)]
     C._param_count.cache_clear()
-    assert [s.graph_id for s in C.graph_specs(copy.deepcopy(cfg))] == first
-    order = [s.graph_id for s in C.graph_specs(small_config())]
+    assert [s.graph_id for s in S.graph_specs(copy.deepcopy(cfg))] == first
+    order = [s.graph_id for s in S.graph_specs(small_config())]
     assert first == sorted(first, key=order.index) and len(first) == 4
-    rep = C.filter_report(cfg)
+    rep = S.filter_report(cfg)
     assert rep["n_dropped_max_graphs"] == rep["n_candidates"] - rep["n_dropped_params"] - 4
 
 
 def test_without_a_cap_or_range_nothing_is_dropped():
-    rep = C.filter_report(small_config())
+    rep = S.filter_report(small_config())
     assert rep["n_kept"] == rep["n_candidates"] == 16
     assert rep["kept_params_min"] is None
 
@@ -125,7 +126,7 @@ def test_without_a_cap_or_range_nothing_is_dropped():
 def test_twins_follow_their_parent_under_a_cap():
     cfg = small_config(max_graphs=3, selection="passes")
     cfg["graphs"]["twins"] = True
-    kept = C.graph_specs(cfg)
+    kept = S.graph_specs(cfg)
     originals = [s for s in kept if s.variant == "original"]
     assert len(originals) == 3
     assert {s.parent_id for s in kept if s.variant == "twin"} == {s.graph_id for s in originals}
@@ -136,9 +137,9 @@ def test_twins_follow_their_parent_under_a_cap():
 
 
 def test_paper_preset_selects_100_nets_as_published():
-    cfg = C.load_config(PAPER)
+    cfg = S.load_study(PAPER)
     assert cfg["dataset"] == "mnist"
-    rep = C.filter_report(cfg)
+    rep = S.filter_report(cfg)
     assert rep["n_kept"] == 100
     assert 50_000 <= rep["kept_params_min"] <= rep["kept_params_max"] < 91_000
     assert rep["param_count"] == "paper" and rep["selection"] == "passes"
@@ -226,8 +227,8 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     for name in ("graphs", "graph_properties", "models", "robustness", "study", "correlations"):
         assert (tables / f"{name}.parquet").is_file(), name
 
-    cfg = C.load_config(MINI)
-    kept = {s.graph_id for s in C.graph_specs(cfg)}
+    cfg = S.load_study(MINI)
+    kept = {s.graph_id for s in S.graph_specs(cfg)}
     models = pd.read_parquet(tables / "models.parquet")
     graph_nets = models[models["family"] == "graph_prior"]
     assert (

@@ -7,16 +7,17 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from graphprior import config as gpconfig  # noqa: E402
-from graphprior import baseline as gpbaseline  # noqa: E402
+from graphprior.graphs import selection as gpselection  # noqa: E402
+from graphprior.nets import baselines as gpbaseline  # noqa: E402
 
 # graphprior's own validation first: its messages name the key without a schema dump.
 try:
-    CONFIG = gpconfig.validate_config(config)
+    CONFIG = gpselection.validate_study(config)
 except gpconfig.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 validate(config, schema="../schemas/config.schema.yaml")
 
-SPECS = {spec.graph_id: spec for spec in gpconfig.graph_specs(CONFIG)}
+SPECS = {spec.graph_id: spec for spec in gpselection.graph_specs(CONFIG)}
 GRAPH_IDS = list(SPECS)
 BASELINE_GROUPS = gpbaseline.baseline_groups(CONFIG)
 GROUPS = GRAPH_IDS + BASELINE_GROUPS

@@ -7,8 +7,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
 
 
-from graphprior.aggregate import aggregate_tables, write_tables
-from graphprior.logs import setup_job_logging
+from graphprior.io.logs import setup_job_logging
+from graphprior.stages.aggregate_parquet import aggregate_tables, write_tables
 
 
 def main(smk) -> None:

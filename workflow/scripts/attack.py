@@ -10,10 +10,10 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 import pandas as pd
 import torch
 
-from graphprior.failures import run_guarded
-from graphprior.logs import setup_job_logging
-from graphprior.stages import attack_group
-from graphprior.tables import ROBUSTNESS_SCHEMA, read_table, write_table
+from graphprior.io.failures import run_guarded
+from graphprior.io.logs import setup_job_logging
+from graphprior.io.tables import ROBUSTNESS_SCHEMA, read_table, write_table
+from graphprior.stages.common import attack_group
 
 
 def main(smk) -> None:

@@ -9,11 +9,11 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 
 import pandas as pd
 
-from graphprior.failures import run_guarded
-from graphprior.graphs import read_graph
-from graphprior.logs import setup_job_logging
-from graphprior.properties import properties_record
-from graphprior.tables import properties_schema, write_table
+from graphprior.graphs.generators import read_graph
+from graphprior.graphs.properties import properties_record
+from graphprior.io.failures import run_guarded
+from graphprior.io.logs import setup_job_logging
+from graphprior.io.tables import properties_schema, write_table
 
 
 def main(smk) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
 
 
-from graphprior.logs import setup_job_logging
-from graphprior.report import build_report
+from graphprior.io.logs import setup_job_logging
+from graphprior.report.document import build_report
 
 
 def main(smk) -> None:

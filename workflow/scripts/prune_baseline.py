@@ -10,10 +10,10 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 import pandas as pd
 import torch
 
-from graphprior.baseline import train_baseline_group
-from graphprior.failures import run_guarded
-from graphprior.logs import setup_job_logging
-from graphprior.tables import MODELS_SCHEMA, read_table, write_table
+from graphprior.io.failures import run_guarded
+from graphprior.io.logs import setup_job_logging
+from graphprior.io.tables import MODELS_SCHEMA, read_table, write_table
+from graphprior.nets.baselines import train_baseline_group
 
 
 def main(smk) -> None:

@@ -10,11 +10,11 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 import pandas as pd
 import torch
 
-from graphprior.failures import run_guarded
-from graphprior.graphs import read_graph
-from graphprior.logs import setup_job_logging
-from graphprior.stages import train_graph_models
-from graphprior.tables import MODELS_SCHEMA, write_table
+from graphprior.graphs.generators import read_graph
+from graphprior.io.failures import run_guarded
+from graphprior.io.logs import setup_job_logging
+from graphprior.io.tables import MODELS_SCHEMA, write_table
+from graphprior.stages.common import train_graph_models
 
 
 def main(smk) -> None:

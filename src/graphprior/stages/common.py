@@ -17,9 +17,10 @@ import pandas as pd
 import torch
 
 from graphprior import config as cfgmod
-from graphprior.dag import build_layered_dag
 from graphprior.data import dataset_shape, load_dataset
-from graphprior.models import (
+from graphprior.graphs import selection
+from graphprior.graphs.dag import build_layered_dag
+from graphprior.nets.stacked import (
     StackedNet,
     initialise,
     load_stacked,
@@ -27,7 +28,7 @@ from graphprior.models import (
     spec_from_dag,
     stack_nets,
 )
-from graphprior.train import TrainConfig, resolve_device, train_stack
+from graphprior.nets.train import TrainConfig, resolve_device, train_stack
 
 __all__ = [
     "graph_spec_by_id",
@@ -44,7 +45,7 @@ GRAPH_FAMILY = "graph_prior"
 
 def graph_spec_by_id(config: dict) -> dict:
     """Map graph id → spec for the config's graphs (after the parameter filter)."""
-    return {s.graph_id: s for s in cfgmod.graph_specs(config)}
+    return {s.graph_id: s for s in selection.graph_specs(config)}
 
 
 def load_splits(dataset: str, device: torch.device) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
@@ -132,7 +133,7 @@ def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path
     tcfg = config["training"]
     dataset = config["dataset"]
     input_shape, n_classes = dataset_shape(dataset)
-    opts = cfgmod.mapping_options(config, graph_id)
+    opts = selection.mapping_options(config, graph_id)
     layered = build_layered_dag(graph, opts)
     spec = spec_from_dag(layered, input_shape, n_classes)
     pairs = [(init, seed) for init in tcfg["inits"] for seed in tcfg["seeds"]]
@@ -184,7 +185,7 @@ def pgd_perturbation(acfg: dict, seed: int):
     L∞ PGD at the paper's ε with the config's L∞ steps and relative step size.
     Returns ``(perturb(net, x, y) -> x_adv, info)``.
     """
-    from graphprior.attacks import pgd
+    from graphprior.robustness.attacks import pgd
 
     linf = acfg.get("pgd", {}).get("linf", {})
     eps = float(acfg.get("paper_eps", 0.1))
@@ -200,8 +201,8 @@ def pgd_perturbation(acfg: dict, seed: int):
 
 def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
     """All input-space and beyond-input measures of one group's models (long rows)."""
-    from graphprior.attacks import run_input_attacks
-    from graphprior.measures import run_beyond_input_measures
+    from graphprior.robustness.attacks import run_input_attacks
+    from graphprior.robustness.measures import run_beyond_input_measures
 
     columns = ["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]
     if models.empty:  # the group's training failed and was recorded

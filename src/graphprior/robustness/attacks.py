@@ -2,10 +2,10 @@
 
 Every gradient attack here works on a *stack* of K models at once: a module
 that maps inputs ``(K, B, *input_shape)`` to logits ``(K, B, C)``, such as
-:class:`graphprior.models.StackedNet`. Each model is attacked on its own copy
+:class:`graphprior.nets.stacked.StackedNet`. Each model is attacked on its own copy
 of the inputs, in one tensor, so the K models of one graph cost one batched
 forward/backward pass per attack step. A single model ``(B, …) → (B, C)``
-(e.g. :class:`graphprior.models.SingleNet`, or any ``nn.Module``) is used as a
+(e.g. :class:`graphprior.nets.stacked.SingleNet`, or any ``nn.Module``) is used as a
 stack of one through :func:`as_stacked`.
 
 Contract shared by every attack (after torchattacks):
@@ -54,7 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from graphprior.models import SingleNet
+from graphprior.nets.stacked import SingleNet
 
 __all__ = [
     "DEFAULTS",
@@ -156,7 +156,7 @@ def _is_stacked(model: nn.Module) -> bool:
 def as_stacked(model: nn.Module) -> nn.Module:
     """Return ``model`` if it is a stack (has an integer attribute ``k``), else wrap it.
 
-    A :class:`graphprior.models.SingleNet` is unwrapped to its one-model stack.
+    A :class:`graphprior.nets.stacked.SingleNet` is unwrapped to its one-model stack.
     """
     if isinstance(model, StackedAdapter):
         return model
@@ -1169,7 +1169,7 @@ def run_input_attacks(
     Parameters
     ----------
     net : nn.Module
-        A :class:`graphprior.models.StackedNet` (or any stack / single model).
+        A :class:`graphprior.nets.stacked.StackedNet` (or any stack / single model).
     x, y : torch.Tensor
         Test inputs ``(N, …)`` in [0, 1] and labels ``(N,)``; the first
         ``cfg["n_samples"]`` are used.

@@ -1,157 +1,57 @@
-"""Configuration: schema validation, defaults, derived ids and seeds.
+"""Which graphs a config studies, and the mapping options of each.
 
-The workflow validates every config against ``workflow/schemas/config.schema.yaml``
-before any job runs (:func:`validate_config`); semantic checks that a schema
-cannot express (impossible generator parameters, say) follow, and every error
-names the config key. Seeds derive from config values and ids
-(:func:`derive_seed`), so any single job reruns to identical numbers.
+A pure function of the config: the workflow calls :func:`graph_specs` every
+time it builds the DAG, so the list of graph ids is known without running a job.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
-import re
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-import yaml
+import numpy as np
+
+from graphprior.config import (
+    ConfigError,
+    config_hash,
+    dataset_shape,
+    derive_seed,
+    read_config,
+    validate_config,
+)
+from graphprior.graphs.dag import MappingOptions, build_layered_dag
+from graphprior.graphs.generators import expand_grid, make_graph
+from graphprior.graphs.netspec import spec_from_dag, spec_param_count
 
 __all__ = [
-    "ConfigError",
-    "SCHEMA_PATH",
-    "ID_PATTERN",
-    "load_config",
-    "validate_config",
-    "with_defaults",
-    "derive_seed",
-    "config_hash",
-    "model_id",
+    "PARAM_COUNTS",
+    "SELECTIONS",
+    "validate_study",
+    "load_study",
     "graph_specs",
     "param_count",
     "select_graphs",
     "filter_report",
-    "check_id",
+    "mapping_options",
 ]
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
 
+def validate_study(config: dict) -> dict:
+    """:func:`graphprior.config.validate_config`, then the checks that need the generators.
 
-class ConfigError(ValueError):
-    """An invalid configuration; the message names the key."""
-
-
-def _schema_path() -> Path:
-    if SCHEMA_PATH.is_file():
-        return SCHEMA_PATH
-    # installed without the workflow folder next to it: use the packaged copy
-    return Path(__file__).with_name("config.schema.yaml")
-
-
-@lru_cache(maxsize=1)
-def _schema() -> dict:
-    with open(_schema_path()) as f:
-        return yaml.safe_load(f)
-
-
-def _apply_defaults(instance: Any, schema: dict, root: dict) -> Any:
-    """Fill ``default`` values of the schema into a dict, recursively."""
-    if "$ref" in schema:
-        ref = schema["$ref"].split("/")[-1]
-        schema = root["definitions"][ref]
-    if not isinstance(instance, dict) or schema.get("type") != "object":
-        return instance
-    for key, sub in schema.get("properties", {}).items():
-        if key not in instance and "default" in sub:
-            instance[key] = copy.deepcopy(sub["default"])
-        elif key not in instance and sub.get("type") == "object" and "properties" in sub:
-            instance[key] = {}  # a section left out still gets its defaults
-        if key in instance:
-            instance[key] = _apply_defaults(instance[key], sub, root)
-    return instance
-
-
-def validate_config(config: dict) -> dict:
-    """Validate against the JSON schema and semantic rules; return it with defaults.
-
-    Raises :class:`ConfigError` whose message names the offending key, e.g.
-    ``config key training.epochs: -1 is less than the minimum of 1``.
+    Impossible generator parameters (``p`` outside [0, 1], an odd Watts–Strogatz
+    ``k``) raise :class:`ConfigError` naming the generator and the parameter.
     """
-    import jsonschema
-
-    schema = _schema()
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for e in errors[:10]:
-            key = ".".join(str(p) for p in e.absolute_path) or "(top level)"
-            lines.append(f"config key {key}: {e.message}")
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
-    config = with_defaults(config)
-    from graphprior.graphs import expand_grid
-
+    config = validate_config(config)
     try:
         expand_grid(config["graphs"])
     except ValueError as exc:
         raise ConfigError(f"config key graphs.generators: {exc}") from exc
-    filt = config["graphs"].get("filter", {})
-    lo, hi = filt.get("min_params"), filt.get("max_params")
-    if lo is not None and hi is not None and lo > hi:
-        raise ConfigError(f"config key graphs.filter: min_params {lo} > max_params {hi}")
     return config
 
 
-def with_defaults(config: dict) -> dict:
-    """A deep copy of ``config`` with every schema default filled in."""
-    out = copy.deepcopy(config)
-    for section in ("graphs", "mapping", "training", "attack", "measures", "baseline", "report"):
-        out.setdefault(section, {})
-    return _apply_defaults(out, _schema(), _schema())
-
-
-def load_config(path: str | Path) -> dict:
-    """Read a YAML config (``yaml.safe_load``) and validate it."""
-    with open(path) as f:
-        raw = yaml.safe_load(f)
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a config must be a mapping of keys to values")
-    return validate_config(raw)
-
-
-def derive_seed(*parts: object) -> int:
-    """A 31-bit seed from any values (config values, ids), stable across runs and machines.
-
-    Python's ``hash`` is salted per process, so it is never used for seeds.
-
-    Examples
-    --------
-    >>> derive_seed("ws-n100-k6-p0.3-s1", "he_normal", 0) == derive_seed("ws-n100-k6-p0.3-s1", "he_normal", 0)
-    True
-    """
-    text = json.dumps([str(p) for p in parts])
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
-
-
-def config_hash(config: dict) -> str:
-    """SHA-256 (first 16 hex digits) of the canonical JSON of a config."""
-    text = json.dumps(config, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def check_id(value: str, what: str = "id") -> str:
-    """Refuse ids that are unsafe as file names before they become paths."""
-    if not ID_PATTERN.match(value) or value in (".", ".."):
-        raise ConfigError(f"{what} {value!r} is not a safe identifier (letters, digits, . _ -)")
-    return value
-
-
-def model_id(group: str, init: str, seed: int, suffix: str = "") -> str:
-    """Readable model id: ``{group}--{init}--s{seed}{suffix}``."""
-    return check_id(f"{group}--{init}--s{seed}{suffix}", "model id")
+def load_study(path) -> dict:
+    """Read a YAML config and validate it fully (:func:`validate_study`)."""
+    return validate_study(read_config(path))
 
 
 def graph_specs(config: dict) -> list:
@@ -175,7 +75,7 @@ def param_count(config: dict, spec) -> int:
 
     ``effective``
         Weights that exist (mask entries) plus one bias per neuron: the
-        ``n_params`` of the trained model (:func:`graphprior.netspec.spec_param_count`).
+        ``n_params`` of the trained model (:func:`graphprior.graphs.netspec.spec_param_count`).
     ``paper``
         What the paper's code counted (``sum(p.numel() for p in
         model.parameters())`` in Ben Amor et al.'s ``SNN``): a dense
@@ -188,8 +88,6 @@ def param_count(config: dict, spec) -> int:
     Computed from the layered DAG the network is built from, so the count
     follows the mapping options; cached inside the process.
     """
-    from graphprior.data import dataset_shape
-
     method = ((config["graphs"].get("filter") or {}).get("param_count")) or "effective"
     if method not in PARAM_COUNTS:
         raise ConfigError(f"config key graphs.filter.param_count: {method!r} not in {PARAM_COUNTS}")
@@ -200,12 +98,6 @@ def param_count(config: dict, spec) -> int:
 
 @lru_cache(maxsize=8192)
 def _param_count(spec, mapping: tuple, input_shape: tuple, n_classes: int, method: str) -> int:
-    import numpy as np
-
-    from graphprior.dag import build_layered_dag
-    from graphprior.graphs import make_graph
-    from graphprior.netspec import spec_from_dag, spec_param_count
-
     opts = mapping_options({"mapping": dict(mapping)}, spec.graph_id)
     layered = build_layered_dag(make_graph(spec), opts)
     if method == "effective":
@@ -233,8 +125,6 @@ def _pass_order(graphs_config: dict) -> list:
     entries' grids in config order (the paper's ``generate_SNNs`` loop:
     ``while found < 100: for n: for k: for p: draw a fresh graph``).
     """
-    from graphprior.graphs import expand_grid
-
     keyed = []
     position = 0
     swaps = graphs_config.get("twin_swaps_per_edge", 10)
@@ -283,10 +173,6 @@ def select_graphs(config: dict) -> dict:
         ``not_evaluated`` (originals the ``passes`` rule never reached, and
         their twins), ``params`` (graph id → count, for every evaluated spec).
     """
-    import numpy as np
-
-    from graphprior.graphs import expand_grid
-
     graphs = config["graphs"]
     filt = graphs.get("filter") or {}
     cap = filt.get("max_graphs")
@@ -397,17 +283,8 @@ def filter_report(config: dict) -> dict:
     }
 
 
-def alternation(ids: list[str]) -> str:
-    """A regex matching exactly these ids (for Snakemake wildcard constraints)."""
-    if not ids:
-        return "(?!x)x"  # matches nothing
-    return "|".join(re.escape(i) for i in ids)
-
-
 def mapping_options(config: dict, graph_id: str):
     """The mapping options of one graph; the random orientation is seeded by the graph id."""
-    from graphprior.dag import MappingOptions
-
     m = dict(config.get("mapping", {}))
     m["seed"] = derive_seed("orientation", graph_id)
     return MappingOptions.from_dict(m)

@@ -3,7 +3,7 @@
 Two functions, one table row each (DESIGN §3):
 
 * :func:`graph_properties` describes the undirected random graph;
-* :func:`dag_properties` describes the layered DAG of :mod:`graphprior.dag`
+* :func:`dag_properties` describes the layered DAG of :mod:`graphprior.graphs.dag`
   (the exact structure of the trained network), with every key prefixed ``dag_``.
 
 The exact definition of every column, and how disconnected and edgeless graphs
@@ -35,7 +35,7 @@ import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
-from graphprior.dag import LayeredDAG
+from graphprior.graphs.dag import LayeredDAG
 
 __all__ = [
     "properties_record",
@@ -436,7 +436,7 @@ def dag_properties(layered: LayeredDAG, n_params: int) -> dict[str, float | int]
     Parameters
     ----------
     layered : LayeredDAG
-        From :func:`graphprior.dag.build_layered_dag` (nodes ``0..n-1``).
+        From :func:`graphprior.graphs.dag.build_layered_dag` (nodes ``0..n-1``).
     n_params : int
         Trainable parameters of the network built from it (reported as ``dag_n_params``).
 
@@ -506,10 +506,10 @@ def properties_record(graph: nx.Graph, graph_id: str, config: dict) -> dict[str,
     network builder uses, so ``dag_*`` describe the network that is trained.
     Needs no PyTorch.
     """
-    from graphprior.config import mapping_options
-    from graphprior.dag import build_layered_dag
     from graphprior.data import dataset_shape
-    from graphprior.netspec import spec_from_dag, spec_param_count
+    from graphprior.graphs.dag import build_layered_dag
+    from graphprior.graphs.netspec import spec_from_dag, spec_param_count
+    from graphprior.graphs.selection import mapping_options
 
     input_shape, n_classes = dataset_shape(config["dataset"])
     layered = build_layered_dag(graph, mapping_options(config, graph_id))

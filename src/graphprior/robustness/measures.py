@@ -1,7 +1,7 @@
 """Robustness measures beyond input attacks: weights, pruning, neural collapse.
 
 Three families of per-model measures from DESIGN §5, each evaluated on all K
-models of a :class:`~graphprior.models.StackedNet` at once:
+models of a :class:`~graphprior.nets.stacked.StackedNet` at once:
 
 - **Weight perturbation** (Y.-L. Tsai, C.-Y. Hsu, C.-M. Yu, P.-Y. Chen 2021,
   "Formalizing generalization and adversarial robustness of neural networks
@@ -50,7 +50,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from graphprior.models import StackedNet
+from graphprior.nets.stacked import StackedNet
 
 __all__ = [
     "DEFAULTS",
@@ -715,7 +715,7 @@ def layerwise_nc(
     """NC1 and nearest-class-centre accuracy of every hidden layer (Su et al. 2023).
 
     Entry ``i`` describes hidden layer ``i`` (block ``i + 1`` of
-    :meth:`~graphprior.models.StackedNet.forward_blocks`, post-ReLU), each value
+    :meth:`~graphprior.nets.stacked.StackedNet.forward_blocks`, post-ReLU), each value
     of shape (K,). Every layer is included, also layers of width 1 (then Σ_B is
     a scalar and NC1 a variance ratio); a layer whose class means all coincide
     (e.g. all neurons dead) gets NC1 = NaN.

@@ -3,7 +3,7 @@
 :func:`compose_report` is the entry point: it discovers the graph properties
 and the main robustness measures present in the ``study`` table, aggregates
 the graph nets per graph (mean and median over initialisations and seeds, as
-the paper), computes the ``correlations`` table with :mod:`graphprior.stats`,
+the paper), computes the ``correlations`` table with :mod:`graphprior.analysis.stats`,
 checks the claims, draws every figure and returns the
 :class:`~graphprior.report.Report` with the correlations table.
 
@@ -40,10 +40,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import scipy.stats  # noqa: E402
 
-from graphprior import stats as S  # noqa: E402
-from graphprior import tables as T  # noqa: E402
-from graphprior.models import PAPER_INITS as _PAPER_INITS  # noqa: E402
-from graphprior.report import Figure, Report, Section, fig_to_png, fmt  # noqa: E402
+from graphprior.analysis import stats as S  # noqa: E402
+from graphprior.io import tables as T  # noqa: E402
+from graphprior.nets.stacked import PAPER_INITS as _PAPER_INITS  # noqa: E402
+from graphprior.report.document import Figure, Report, Section, fig_to_png, fmt  # noqa: E402
 
 __all__ = [
     "ALPHA",
@@ -157,7 +157,7 @@ RULES: dict[str, str] = {
         "coefficient has the predicted sign; **contradicted** if q < "
         f"{ALPHA} and the interval excludes 0 on the opposite side with the opposite sign; "
         "**inconclusive** otherwise, including when the statistic could not be computed "
-        "(`graphprior.stats.claim_verdict`). The primary test uses the per-graph mean; the "
+        "(`graphprior.analysis.stats.claim_verdict`). The primary test uses the per-graph mean; the "
         "column `median aggregate` repeats it on per-graph medians, and `all measures s/c/i` "
         "counts supported/contradicted/inconclusive over every main robustness measure, "
         "oriented so that the claim predicts lower robustness."
@@ -176,7 +176,7 @@ RULES: dict[str, str] = {
         f"correlations table (per-graph means): **contradicted** if any with q < {ALPHA} "
         f"has |r| ≥ 0.5; **supported** if every one with q < {ALPHA} has |r| < 0.3 and no "
         "bootstrap interval reaches ±0.5; **inconclusive** otherwise "
-        "(`graphprior.stats.weak_correlation_verdict`, Cohen's thresholds). The row shows the "
+        "(`graphprior.analysis.stats.weak_correlation_verdict`, Cohen's thresholds). The row shows the "
         "strongest correlation."
     ),
     "paired": (
@@ -218,8 +218,8 @@ _MIN_GRAPHS = 5
 
 
 def _graph_selection_table(config: dict) -> pd.DataFrame:
-    """Counts of the parameter filter and the graph cap (graphprior.config.filter_report)."""
-    from graphprior.config import filter_report
+    """Counts of the parameter filter and the graph cap (graphprior.graphs.selection.filter_report)."""
+    from graphprior.graphs.selection import filter_report
 
     try:
         rep = filter_report(config)
@@ -253,7 +253,7 @@ class Measure:
     Attributes
     ----------
     column : str
-        Column name in the ``study`` table (:func:`graphprior.tables.measure_column`).
+        Column name in the ``study`` table (:func:`graphprior.io.tables.measure_column`).
     measure, attack, norm : str
         Parts of the long ``robustness`` table.
     eps : float
@@ -443,7 +443,7 @@ def correlation_rows(
     boot_partial_xs: Sequence[str] = (),
     strata: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``correlations`` table (schema :data:`graphprior.tables.CORRELATIONS_SCHEMA`).
+    """The ``correlations`` table (schema :data:`graphprior.io.tables.CORRELATIONS_SCHEMA`).
 
     Rows, for each measure y and every property x:
 
@@ -554,7 +554,7 @@ def _corr_row(
 
 
 # ----------------------------------------------------------------------------
-# small statistics helpers (scipy; candidates for graphprior.stats)
+# small statistics helpers (scipy; candidates for graphprior.analysis.stats)
 # ----------------------------------------------------------------------------
 
 
@@ -615,7 +615,7 @@ def kendall_w_interval(
     """Percentile bootstrap interval of Kendall's W, resampling complete graphs.
 
     Cells are averaged over seeds per (graph, init), as
-    :func:`graphprior.stats.init_independence`; each resample draws graphs with
+    :func:`graphprior.analysis.stats.init_independence`; each resample draws graphs with
     replacement and recomputes ``W = χ²_Friedman / (n (k − 1))`` with
     :func:`scipy.stats.friedmanchisquare` (0 when every block is tied).
     """
@@ -994,9 +994,9 @@ def section_mapping(ctx: _Context) -> Section:
     if row is None:
         sec.text("The graphs table is empty: there is no graph to show.")
         return sec
-    from graphprior.config import mapping_options
-    from graphprior.dag import build_layered_dag
-    from graphprior.graphs import GraphSpec, make_graph
+    from graphprior.graphs.dag import build_layered_dag
+    from graphprior.graphs.generators import GraphSpec, make_graph
+    from graphprior.graphs.selection import mapping_options
 
     try:
         spec = GraphSpec.create(
@@ -2640,7 +2640,7 @@ def compose_report(tables: dict[str, pd.DataFrame], config: dict) -> tuple[Repor
     report : Report
         Sections in order (the claims first when ``report.claims_first``).
     correlations : DataFrame
-        Columns :data:`graphprior.tables.CORRELATIONS_SCHEMA` names.
+        Columns :data:`graphprior.io.tables.CORRELATIONS_SCHEMA` names.
     """
     start = time.perf_counter()
     ctx = _build_context(tables, config)

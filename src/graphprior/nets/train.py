@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from graphprior.models import StackedNet
+from graphprior.nets.stacked import StackedNet
 
 __all__ = [
     "Status",

@@ -5,7 +5,7 @@ This module holds the document model (:class:`Report`, :class:`Section`,
 embedded as a base64 PNG, and Markdown that links the figures by file name)
 and :func:`build_report`, the entry point of the ``correlation_report`` rule.
 The statistics and figures themselves are computed in
-:mod:`graphprior.report_sections` (:func:`~graphprior.report_sections.compose_report`).
+:mod:`graphprior.report.sections` (:func:`~graphprior.report.sections.compose_report`).
 
 Every number in the text is formatted from a table by :func:`fmt`; nothing is
 typed in. The sections and the verdict rules are described in ``docs/report.md``.
@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from graphprior import tables as T  # noqa: E402
+from graphprior.io import tables as T  # noqa: E402
 
 __all__ = [
     "Figure",
@@ -335,7 +335,7 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
         The validated study configuration (section ``report`` in particular).
     """
     from graphprior.config import config_hash
-    from graphprior.report_sections import compose_report
+    from graphprior.report.sections import compose_report
 
     start = time.perf_counter()
     tables = {

@@ -5,8 +5,8 @@ steps (DESIGN §4): orient every edge to get a DAG, assign each node a layer by
 the longest path from the sources, and optionally move every sink to the last
 layer (the paper's choice, so that every node reaches the readout).
 
-Both the network builder (:mod:`graphprior.models`) and the DAG properties
-(:mod:`graphprior.properties`) call :func:`build_layered_dag`, so the numbers in
+Both the network builder (:mod:`graphprior.nets.stacked`) and the DAG properties
+(:mod:`graphprior.graphs.properties`) call :func:`build_layered_dag`, so the numbers in
 the property tables describe exactly the network that was trained.
 """
 

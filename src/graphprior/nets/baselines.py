@@ -9,7 +9,7 @@ Three families, each a column value of ``family`` in the `models` table:
   and retrain for ``retrain_epochs`` (2); every step is a model row with its
   ``prune_step``, until the density falls below the smallest target.
 - ``fc_magnitude``: train dense, prune globally by weight magnitude to the target
-  density (:func:`graphprior.measures.magnitude_prune_masks`, tested against
+  density (:func:`graphprior.robustness.measures.magnitude_prune_masks`, tested against
   ``torch.nn.utils.prune.global_unstructured``), fine-tune.
 
 Shapes: the paper's two (hidden widths 100-50-20 and 50-100-100-50) and
@@ -32,8 +32,8 @@ import torch
 
 from graphprior import config as cfgmod
 from graphprior.data import dataset_shape
-from graphprior.models import StackedNet, dense_spec, initialise, save_model, stack_nets
-from graphprior.train import TrainConfig, resolve_device, train_stack
+from graphprior.nets.stacked import StackedNet, dense_spec, initialise, save_model, stack_nets
+from graphprior.nets.train import TrainConfig, resolve_device, train_stack
 
 __all__ = [
     "FAMILIES",
@@ -120,7 +120,7 @@ def _set_masks(net: StackedNet, masks: list[torch.Tensor]) -> None:
 
 
 def _records(net, results, ids, inits, seeds, common, checkpoints, seconds, extra):
-    from graphprior.stages import model_records
+    from graphprior.stages.common import model_records
 
     rows = model_records(net, results, ids, inits, seeds, common, checkpoints, seconds)
     for row, e in zip(rows, extra, strict=True):
@@ -156,7 +156,7 @@ def train_baseline_group(
     out_dir: str | Path,
 ) -> pd.DataFrame:
     """Train one baseline family × shape; save checkpoints; return its `models` rows."""
-    from graphprior.stages import load_splits, set_normalisation, training_fields
+    from graphprior.stages.common import load_splits, set_normalisation, training_fields
 
     t0 = time.perf_counter()
     family, shape_name = parse_group(group)
@@ -285,7 +285,7 @@ def _iterative(
 
 
 def _magnitude(net, pairs, densities, b, base_cfg, data, group, common, out_dir, device, t0):
-    from graphprior.measures import magnitude_prune_masks
+    from graphprior.robustness.measures import magnitude_prune_masks
 
     copies = []
     for d in densities:

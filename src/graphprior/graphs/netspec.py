@@ -3,7 +3,7 @@
 A :class:`NetSpec` lists, for every hidden layer and the output layer, its
 width, the blocks it reads and its connectivity mask. Planning code (the
 parameter filter, graph properties) builds specs without importing PyTorch;
-:mod:`graphprior.models` turns a spec into trainable stacked networks.
+:mod:`graphprior.nets.stacked` turns a spec into trainable stacked networks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphprior.dag import LayeredDAG
+from graphprior.graphs.dag import LayeredDAG
 
 __all__ = ["LayerSpec", "NetSpec", "spec_from_dag", "dense_spec", "spec_param_count"]
 

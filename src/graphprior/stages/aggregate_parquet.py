@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphprior import tables as T
 from graphprior.config import config_hash
+from graphprior.io import tables as T
 
 __all__ = ["aggregate_tables", "write_tables"]
 
@@ -31,8 +31,8 @@ def aggregate_tables(
     failure_records: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build `graphs`, `graph_properties`, `models`, `robustness`, `study` and `failures`."""
-    from graphprior.failures import read_failures
-    from graphprior.graphs import graph_record
+    from graphprior.graphs.generators import graph_record
+    from graphprior.io.failures import read_failures
 
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
     properties = _concat(property_parts, ["graph_id"])

@@ -1,0 +1,44 @@
+"""Configuration: the schema (the one source of defaults), validation, ids and seeds.
+
+The lowest layer: it imports nothing else from graphprior.
+"""
+
+from graphprior.config.datasets import DATASETS, SHAPES, dataset_shape
+from graphprior.config.errors import ConfigError
+from graphprior.config.ids import (
+    ID_PATTERN,
+    ID_REGEX,
+    alternation,
+    check_id,
+    config_hash,
+    derive_seed,
+    model_id,
+)
+from graphprior.config.schema import (
+    SCHEMA_PATH,
+    load_config,
+    read_config,
+    schema,
+    validate_config,
+    with_defaults,
+)
+
+__all__ = [
+    "ConfigError",
+    "DATASETS",
+    "SHAPES",
+    "dataset_shape",
+    "ID_PATTERN",
+    "ID_REGEX",
+    "alternation",
+    "check_id",
+    "config_hash",
+    "derive_seed",
+    "model_id",
+    "SCHEMA_PATH",
+    "load_config",
+    "read_config",
+    "schema",
+    "validate_config",
+    "with_defaults",
+]
