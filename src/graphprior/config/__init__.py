@@ -3,6 +3,7 @@
 The lowest layer: it imports nothing else from graphprior.
 """
 
+from graphprior.config.choices import BASELINE_FAMILIES, GRAPH_FAMILY, INITS, PAPER_INITS
 from graphprior.config.datasets import DATASETS, SHAPES, dataset_shape
 from graphprior.config.errors import ConfigError
 from graphprior.config.ids import (
@@ -24,6 +25,10 @@ from graphprior.config.schema import (
 )
 
 __all__ = [
+    "BASELINE_FAMILIES",
+    "GRAPH_FAMILY",
+    "INITS",
+    "PAPER_INITS",
     "ConfigError",
     "DATASETS",
     "SHAPES",

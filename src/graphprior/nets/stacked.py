@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from graphprior.config.choices import INITS, PAPER_INITS
 from graphprior.graphs.netspec import (
     LayerSpec,
     NetSpec,
@@ -52,18 +53,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: The paper's six initialisations of the hidden weights.
-PAPER_INITS = (
-    "xavier_normal",
-    "xavier_uniform",
-    "he_normal",
-    "he_uniform",
-    "normal_0.1",
-    "uniform_0.1",
-)
-#: ... plus a fan-in-corrected He that uses each neuron's real fan-in.
-INITS = (*PAPER_INITS, "he_fanin_corrected")
 
 FORMAT = "graphprior-net-v1"
 

@@ -41,8 +41,8 @@ import pandas as pd  # noqa: E402
 import scipy.stats  # noqa: E402
 
 from graphprior.analysis import stats as S  # noqa: E402
+from graphprior.config import PAPER_INITS as _PAPER_INITS  # noqa: E402
 from graphprior.io import tables as T  # noqa: E402
-from graphprior.nets.stacked import PAPER_INITS as _PAPER_INITS  # noqa: E402
 from graphprior.report.document import Figure, Report, Section, fig_to_png, fmt  # noqa: E402
 
 __all__ = [
