@@ -5,11 +5,11 @@ from snakemake.utils import min_version
 min_version("8.0")
 
 
-# The default study; `--configfile` replaces it whole instead of merging into it,
-# so a small config never inherits keys (such as extra baseline shapes) from it.
-if not config:
+# The default study, unless `--configfile` names another: that one replaces it whole
+# (no keys inherited from it); `--config KEY=VALUE` edits whichever is in use.
+if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

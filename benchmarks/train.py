@@ -19,12 +19,12 @@ from pathlib import Path
 
 import networkx as nx
 import torch
+from graphprior.stages.common import set_normalisation
 
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.nets.stacked import INITS, StackedNet, dense_spec, initialise, spec_from_dag
 from graphprior.nets.train import TrainConfig, train_stack
-from graphprior.stages.common import set_normalisation
 
 
 def run(spec, k: int, data, epochs: int, repeats: int) -> float:

@@ -13,15 +13,13 @@ def boom():
 
 
 def test_success_writes_an_empty_record(tmp_path):
-    out = run_guarded("attack", "g", {}, tmp_path / "f.json", "log", lambda: 3, lambda: 0)
+    out = run_guarded("attack", "g", "record", tmp_path / "f.json", "log", lambda: 3, lambda: 0)
     assert out == 3
     assert json.loads((tmp_path / "f.json").read_text()) == []
 
 
 def test_failure_is_recorded_with_its_reason(tmp_path):
-    out = run_guarded(
-        "attack", "g", {"on_error": "record"}, tmp_path / "f.json", "x.log", boom, lambda: "empty"
-    )
+    out = run_guarded("attack", "g", "record", tmp_path / "f.json", "x.log", boom, lambda: "empty")
     assert out == "empty"
     table = read_failures([tmp_path / "f.json"])
     assert list(table.columns) == FAILURE_COLUMNS
@@ -37,7 +35,7 @@ def test_failure_is_recorded_with_its_reason(tmp_path):
 
 def test_raise_mode_propagates_and_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="corrupt graph file"):
-        run_guarded("attack", "g", {"on_error": "raise"}, tmp_path / "f.json", "l", boom, lambda: 0)
+        run_guarded("attack", "g", "raise", tmp_path / "f.json", "l", boom, lambda: 0)
     assert not (tmp_path / "f.json").exists()
 
 

@@ -7,7 +7,7 @@ from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.nets.stacked import StackedNet, dense_spec, initialise, spec_from_dag
 from graphprior.nets.train import Status, TrainConfig, train_stack
-from graphprior.stages.common import set_normalisation
+from graphprior.stages.train_sparse_nets import set_normalisation
 
 
 def digits(n=300):

@@ -44,3 +44,18 @@ def test_dry_run_of_the_default_config_plans_every_rule():
         "correlation_report",
     ):
         assert rule in res.stdout, f"{rule} missing from the dry run"
+
+
+def test_config_on_the_command_line_edits_the_default_config(tmp_path):
+    """``--config KEY=VALUE`` edits the embedded default instead of replacing it."""
+    res = run(
+        [str(BIN / "snakemake"), "-n", "--cores", "1", "--directory", str(tmp_path),
+         "--snakefile", str(ROOT / "Snakefile"), "--config", "device=cpu", "--quiet", "rules"]
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "train_sparse_nets" in res.stdout
+
+
+def test_import_layer_contract_is_kept():
+    res = run([str(BIN / "lint-imports")])
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]

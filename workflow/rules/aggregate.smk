@@ -27,7 +27,7 @@ rule aggregate_parquet:
         mem_mb=4000,
         runtime=20,
     params:
-        config=CONFIG,
+        config=config_for("aggregate_parquet"),
         specs=SPECS,
     script:
         "../scripts/aggregate_parquet.py"

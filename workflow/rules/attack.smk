@@ -16,6 +16,6 @@ rule attack:
         mem_mb=3000,
         runtime=60,
     params:
-        config=CONFIG,
+        config=config_for("attack"),
     script:
         "../scripts/attack.py"

@@ -1,4 +1,4 @@
-# Pruned dense networks at densities matched to the graph nets (DESIGN §6).
+# Pruned dense networks at densities matched to the graph nets.
 rule prune_baseline:
     input:
         graph_training=expand("results/training/{graph_id}.parquet", graph_id=GRAPH_IDS),
@@ -18,6 +18,6 @@ rule prune_baseline:
         mem_mb=2000,
         runtime=60,
     params:
-        config=CONFIG,
+        config=config_for("prune_baseline"),
     script:
         "../scripts/prune_baseline.py"

@@ -8,18 +8,19 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from graphprior import config as gpconfig  # noqa: E402
 from graphprior.graphs import selection as gpselection  # noqa: E402
-from graphprior.nets import baselines as gpbaseline  # noqa: E402
+from graphprior.stages import CONFIG_KEYS  # noqa: E402
 
 # graphprior's own validation first: its messages name the key without a schema dump.
 try:
-    CONFIG = gpselection.validate_study(config)
+    gpselection.validate_study(config)
 except gpconfig.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
-validate(config, schema="../schemas/config.schema.yaml")
+# Then the schema fills every default into Snakemake's config (the one source of defaults).
+validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
-SPECS = {spec.graph_id: spec for spec in gpselection.graph_specs(CONFIG)}
+SPECS = {spec.graph_id: spec for spec in gpselection.graph_specs(config)}
 GRAPH_IDS = list(SPECS)
-BASELINE_GROUPS = gpbaseline.baseline_groups(CONFIG)
+BASELINE_GROUPS = gpconfig.baseline_groups(config)
 GROUPS = GRAPH_IDS + BASELINE_GROUPS
 
 
@@ -27,6 +28,11 @@ wildcard_constraints:
     graph_id=gpconfig.alternation(GRAPH_IDS),
     baseline=gpconfig.alternation(BASELINE_GROUPS),
     group="[A-Za-z0-9._-]+",
+
+
+def config_for(rule_name):
+    """The config slice one rule reads, as its params; other edits never rerun its jobs."""
+    return gpconfig.config_slice(config, CONFIG_KEYS[rule_name])
 
 
 def training_table(wildcards):

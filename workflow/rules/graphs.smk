@@ -13,6 +13,9 @@ rule generate_graphs:
         runtime=5,
     params:
         spec=lambda wildcards: SPECS[wildcards.graph_id],
+        # the spec as text, so Snakemake sees a change of it (an object it cannot)
+        spec_text=lambda wildcards: repr(SPECS[wildcards.graph_id]),
+        config=config_for("generate_graphs"),
     script:
         "../scripts/generate_graphs.py"
 
@@ -34,6 +37,6 @@ rule compute_graph_properties:
         mem_mb=1000,
         runtime=10,
     params:
-        config=CONFIG,
+        config=config_for("compute_graph_properties"),
     script:
         "../scripts/compute_graph_properties.py"

@@ -36,6 +36,6 @@ rule correlation_report:
         mem_mb=4000,
         runtime=30,
     params:
-        config=CONFIG,
+        config=config_for("correlation_report"),
     script:
         "../scripts/correlation_report.py"

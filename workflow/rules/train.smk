@@ -16,6 +16,6 @@ rule train_sparse_nets:
         mem_mb=2000,
         runtime=30,
     params:
-        config=CONFIG,
+        config=config_for("train_sparse_nets"),
     script:
         "../scripts/train_sparse_nets.py"

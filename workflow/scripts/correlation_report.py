@@ -1,4 +1,4 @@
-"""Adapter for rule correlation_report: statistics, figures, HTML and Markdown."""
+"""Adapter for rule correlation_report: the logic is graphprior.stages.correlation_report.run."""
 
 import sys
 from pathlib import Path
@@ -6,15 +6,7 @@ from pathlib import Path
 # With --sdm conda the package is not installed: import it from the checkout.
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
 
-
-from graphprior.io.logs import setup_job_logging
-from graphprior.report.document import build_report
-
-
-def main(smk) -> None:
-    setup_job_logging(smk.log[0])
-    build_report(dict(smk.input.items()), dict(smk.output.items()), smk.params.config)
-
+from graphprior.stages import correlation_report
 
 if __name__ == "__main__":
-    main(snakemake)  # noqa: F821
+    correlation_report.run(snakemake)  # noqa: F821

@@ -1,4 +1,4 @@
-"""Adapter for rule generate_graphs: draw one graph and write it as GraphML."""
+"""Adapter for rule generate_graphs: the logic is graphprior.stages.generate_graphs.run."""
 
 import sys
 from pathlib import Path
@@ -6,22 +6,7 @@ from pathlib import Path
 # With --sdm conda the package is not installed: import it from the checkout.
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F821
 
-
-import logging
-
-from graphprior.graphs.generators import make_graph, write_graph
-from graphprior.io.logs import setup_job_logging
-
-
-def main(smk) -> None:
-    setup_job_logging(smk.log[0])
-    spec = smk.params.spec
-    graph = make_graph(spec)
-    logging.info(
-        "%s: %d nodes, %d edges", spec.graph_id, graph.number_of_nodes(), graph.number_of_edges()
-    )
-    write_graph(graph, spec, smk.output.graph)
-
+from graphprior.stages import generate_graphs
 
 if __name__ == "__main__":
-    main(snakemake)  # noqa: F821
+    generate_graphs.run(snakemake)  # noqa: F821

@@ -7,13 +7,17 @@ from graphprior.config.choices import BASELINE_FAMILIES, GRAPH_FAMILY, INITS, PA
 from graphprior.config.datasets import DATASETS, SHAPES, dataset_shape
 from graphprior.config.errors import ConfigError
 from graphprior.config.ids import (
+    BASELINE_PREFIX,
     ID_PATTERN,
     ID_REGEX,
     alternation,
+    baseline_groups,
     check_id,
     config_hash,
+    config_slice,
     derive_seed,
     model_id,
+    parse_baseline_group,
 )
 from graphprior.config.schema import (
     SCHEMA_PATH,
@@ -36,8 +40,12 @@ __all__ = [
     "ID_PATTERN",
     "ID_REGEX",
     "alternation",
+    "BASELINE_PREFIX",
+    "baseline_groups",
+    "parse_baseline_group",
     "check_id",
     "config_hash",
+    "config_slice",
     "derive_seed",
     "model_id",
     "SCHEMA_PATH",

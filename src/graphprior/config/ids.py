@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 
+from graphprior.config.choices import BASELINE_FAMILIES
 from graphprior.config.errors import ConfigError
 
 __all__ = [
@@ -20,6 +21,10 @@ __all__ = [
     "check_id",
     "model_id",
     "alternation",
+    "BASELINE_PREFIX",
+    "baseline_groups",
+    "parse_baseline_group",
+    "config_slice",
 ]
 
 #: Letters, digits, ``.``, ``_`` and ``-``: every graph, group and model id matches it.
@@ -64,3 +69,43 @@ def alternation(ids: list[str]) -> str:
     if not ids:
         return "(?!x)x"  # matches nothing
     return "|".join(re.escape(i) for i in ids)
+
+
+#: Group ids of the pruned dense baselines start with this prefix.
+BASELINE_PREFIX = "baseline"
+
+
+def baseline_groups(config: dict) -> list[str]:
+    """Group ids ``baseline-{family}-{shape}`` of a config (empty when deactivated)."""
+    b = config["baseline"]
+    if not b["activate"]:
+        return []
+    groups = [f"{BASELINE_PREFIX}-{fam}-{shape}" for fam in b["families"] for shape in b["shapes"]]
+    return [check_id(g, "baseline group") for g in groups]
+
+
+def parse_baseline_group(group: str) -> tuple[str, str]:
+    """``baseline-fc_magnitude-matched`` → ``("fc_magnitude", "matched")``."""
+    prefix, family, shape = group.split("-", 2)
+    if prefix != BASELINE_PREFIX or family not in BASELINE_FAMILIES:
+        raise ValueError(f"not a baseline group id: {group!r}")
+    return family, shape
+
+
+def config_slice(config: dict, keys: tuple[str, ...] | list[str]) -> dict:
+    """The part of ``config`` under ``keys`` (top-level or dotted), nested as in the config.
+
+    Examples
+    --------
+    >>> config_slice({"a": 1, "b": {"c": 2, "d": 3}}, ["b.c"])
+    {'b': {'c': 2}}
+    """
+    out: dict = {}
+    for key in keys:
+        *parents, leaf = key.split(".")
+        src, dst = config, out
+        for part in parents:
+            src = src[part]
+            dst = dst.setdefault(part, {})
+        dst[leaf] = src[leaf]
+    return out

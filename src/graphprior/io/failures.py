@@ -51,7 +51,7 @@ def read_failures(paths: list[str | Path]) -> pd.DataFrame:
 def run_guarded(
     rule: str,
     group: str,
-    config: dict,
+    on_error: str,
     failure_path: str | Path,
     log_path: str | Path,
     compute: Callable[[], T],
@@ -64,7 +64,7 @@ def run_guarded(
     try:
         result = compute()
     except Exception as exc:
-        if config.get("on_error", "record") != "record":
+        if on_error != "record":
             raise
         log.error("%s %s failed; recorded and excluded:\n%s", rule, group, traceback.format_exc())
         record = {

@@ -1,4 +1,4 @@
-"""The data product: Parquet tables with explicit schemas (DESIGN §7).
+"""The data product: Parquet tables with explicit schemas (docs/data-dictionary.md).
 
 Every table is written with a pyarrow schema, validated on write (types,
 non-null keys, unique ids, no orphan rows), and carries file metadata: the

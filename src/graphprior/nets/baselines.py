@@ -120,7 +120,7 @@ def _set_masks(net: StackedNet, masks: list[torch.Tensor]) -> None:
 
 
 def _records(net, results, ids, inits, seeds, common, checkpoints, seconds, extra):
-    from graphprior.stages.common import model_records
+    from graphprior.stages.train_sparse_nets import model_records
 
     rows = model_records(net, results, ids, inits, seeds, common, checkpoints, seconds)
     for row, e in zip(rows, extra, strict=True):
@@ -156,7 +156,7 @@ def train_baseline_group(
     out_dir: str | Path,
 ) -> pd.DataFrame:
     """Train one baseline family × shape; save checkpoints; return its `models` rows."""
-    from graphprior.stages.common import load_splits, set_normalisation, training_fields
+    from graphprior.stages.train_sparse_nets import load_splits, set_normalisation, training_fields
 
     t0 = time.perf_counter()
     family, shape_name = parse_group(group)

@@ -1,16 +1,20 @@
-"""Join the per-job Parquet parts into the study's tables (rule aggregate_parquet)."""
+"""Rule aggregate_parquet: join the per-job Parquet parts into the study's tables."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from graphprior.config import config_hash
+from graphprior.graphs.generators import graph_record
 from graphprior.io import tables as T
+from graphprior.io.failures import read_failures
+from graphprior.stages.job import start_job
 
-__all__ = ["aggregate_tables", "write_tables"]
+__all__ = ["run", "aggregate_tables", "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +35,6 @@ def aggregate_tables(
     failure_records: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build `graphs`, `graph_properties`, `models`, `robustness`, `study` and `failures`."""
-    from graphprior.graphs.generators import graph_record
-    from graphprior.io.failures import read_failures
-
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
     properties = _concat(property_parts, ["graph_id"])
     models = _concat(training_parts, T.MODELS_SCHEMA.names)
@@ -65,7 +66,7 @@ def aggregate_tables(
 
 def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], config: dict) -> None:
     """Write each table with its schema and the run's metadata."""
-    meta = T.file_metadata(config_hash(config), config.get("study", ""))
+    meta = T.file_metadata(config_hash(config), config["study"])
     schemas = {
         "graphs": T.GRAPHS_SCHEMA,
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
@@ -78,3 +79,16 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
         if name not in outputs:
             continue
         T.write_table(tables[name], Path(outputs[name]), schema, name, meta)
+
+
+def run(smk: Any) -> None:
+    """Aggregate every part listed in ``input``; write the tables named in ``output``."""
+    config = start_job(smk)
+    tables = aggregate_tables(
+        specs=list(smk.params.specs.values()),
+        property_parts=list(smk.input.properties),
+        training_parts=list(smk.input.training),
+        robustness_parts=list(smk.input.robustness),
+        failure_records=list(smk.input.failures),
+    )
+    write_tables(tables, dict(smk.output.items()), config)

@@ -1,51 +1,44 @@
-"""One function per workflow rule: read inputs, compute, return records.
-
-The Snakemake scripts in ``workflow/scripts`` are thin adapters: they set up
-logging, call one function here and write its result. Everything here is
-importable and testable without Snakemake.
-"""
+"""Rule train_sparse_nets: train every init x seed of one graph together, as one stack."""
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
-from graphprior import config as cfgmod
-from graphprior.data import dataset_shape, load_dataset
-from graphprior.graphs import selection
+from graphprior.config import GRAPH_FAMILY, dataset_shape, derive_seed, model_id
+from graphprior.data import load_dataset
 from graphprior.graphs.dag import build_layered_dag
-from graphprior.nets.stacked import (
-    StackedNet,
-    initialise,
-    load_stacked,
-    save_model,
-    spec_from_dag,
-    stack_nets,
-)
+from graphprior.graphs.generators import read_graph
+from graphprior.graphs.netspec import spec_from_dag
+from graphprior.graphs.selection import mapping_options
+from graphprior.io.tables import MODELS_SCHEMA, write_table
+from graphprior.nets.stacked import StackedNet, initialise, save_model
 from graphprior.nets.train import TrainConfig, resolve_device, train_stack
+from graphprior.stages.job import guarded, start_job
 
-__all__ = [
-    "graph_spec_by_id",
-    "train_graph_models",
-    "model_records",
-    "load_group",
-    "attack_group",
-]
-
-log = logging.getLogger(__name__)
-
-GRAPH_FAMILY = "graph_prior"
+__all__ = ["run", "train_graph_models", "model_records", "training_fields"]
 
 
-def graph_spec_by_id(config: dict) -> dict:
-    """Map graph id → spec for the config's graphs (after the parameter filter)."""
-    return {s.graph_id: s for s in selection.graph_specs(config)}
+def run(smk: Any) -> None:
+    """Train, save the checkpoints under ``output.models``, write the `models` rows."""
+    config = start_job(smk)
+    torch.set_num_threads(smk.threads)
+    graph_id = smk.wildcards.graph_id
+    rows = guarded(
+        smk,
+        graph_id,
+        lambda: train_graph_models(
+            read_graph(smk.input.graph), graph_id, config, smk.output.models
+        ),
+        lambda: pd.DataFrame(columns=MODELS_SCHEMA.names),
+    )
+    Path(smk.output.models).mkdir(parents=True, exist_ok=True)
+    write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
 
 
 def load_splits(dataset: str, device: torch.device) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
@@ -129,18 +122,18 @@ def training_fields(config: dict, device: torch.device) -> dict:
 def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path) -> pd.DataFrame:
     """Train every init × seed of one graph as one stack; save checkpoints; return `models` rows."""
     t0 = time.perf_counter()
-    device = resolve_device(config.get("device", "auto"))
+    device = resolve_device(config["device"])
     tcfg = config["training"]
     dataset = config["dataset"]
     input_shape, n_classes = dataset_shape(dataset)
-    opts = selection.mapping_options(config, graph_id)
+    opts = mapping_options(config, graph_id)
     layered = build_layered_dag(graph, opts)
     spec = spec_from_dag(layered, input_shape, n_classes)
     pairs = [(init, seed) for init in tcfg["inits"] for seed in tcfg["seeds"]]
     inits = [p[0] for p in pairs]
     seeds = [int(p[1]) for p in pairs]
-    init_seeds = [cfgmod.derive_seed(graph_id, init, s, "init") for init, s in pairs]
-    data_seeds = [cfgmod.derive_seed(graph_id, init, s, "data") for init, s in pairs]
+    init_seeds = [derive_seed(graph_id, init, s, "init") for init, s in pairs]
+    data_seeds = [derive_seed(graph_id, init, s, "data") for init, s in pairs]
     data = load_splits(dataset, device)
     net = StackedNet(spec, k=len(pairs))
     set_normalisation(net, data["train"][0].cpu())
@@ -148,7 +141,7 @@ def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path
     net.to(device)
     results = train_stack(net, data, data_seeds, TrainConfig.from_dict(tcfg, str(device)))
     net.cpu()
-    ids = [cfgmod.model_id(graph_id, init, s) for init, s in pairs]
+    ids = [model_id(graph_id, init, s) for init, s in pairs]
     model_dir = Path(model_dir)
     checkpoints = []
     for k, mid in enumerate(ids):
@@ -171,70 +164,3 @@ def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path
     elapsed = time.perf_counter() - t0
     rows = model_records(net, results, ids, inits, seeds, common, checkpoints, elapsed / len(ids))
     return pd.DataFrame(rows)
-
-
-def load_group(models: pd.DataFrame) -> tuple[StackedNet, pd.DataFrame]:
-    """Load the checkpoints of one group's models (one architecture) as one stack."""
-    nets = [load_stacked(p)[0] for p in models["checkpoint"]]
-    return stack_nets(nets), models.reset_index(drop=True)
-
-
-def pgd_perturbation(acfg: dict, seed: int):
-    """The perturbation behind the 'perturbed' neural-collapse measures.
-
-    L∞ PGD at the paper's ε with the config's L∞ steps and relative step size.
-    Returns ``(perturb(net, x, y) -> x_adv, info)``.
-    """
-    from graphprior.robustness.attacks import pgd
-
-    linf = acfg.get("pgd", {}).get("linf", {})
-    eps = float(acfg.get("paper_eps", 0.1))
-    steps = int(linf.get("steps", 20))
-    step_size = float(linf.get("rel_step", 0.25)) * eps
-
-    def perturb(net, x, y):
-        gen = torch.Generator(device="cpu").manual_seed(seed)
-        return pgd(net, x, y, eps=eps, norm="linf", steps=steps, step_size=step_size, generator=gen)
-
-    return perturb, {"attack": "pgd", "norm": "linf", "eps": eps}
-
-
-def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """All input-space and beyond-input measures of one group's models (long rows)."""
-    from graphprior.robustness.attacks import run_input_attacks
-    from graphprior.robustness.measures import run_beyond_input_measures
-
-    columns = ["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]
-    if models.empty:  # the group's training failed and was recorded
-        return pd.DataFrame(columns=columns)
-    device = resolve_device(config.get("device", "auto"))
-    dataset = config["dataset"]
-    acfg = config.get("attack", {})
-    mcfg = config.get("measures", {})
-    x_te, y_te = (t.to(device) for t in load_dataset(dataset, "test"))
-    x_tr, y_tr = (t.to(device) for t in load_dataset(dataset, "train"))
-    n_att = int(acfg.get("n_samples", 300))
-    n_m = int(mcfg.get("n_samples", 300))
-    frames = []
-    # Models of one architecture are attacked as one stack.
-    for _, sub in models.groupby(_architecture_key(models), sort=False):
-        net, sub = load_group(sub)
-        net.to(device)
-        seed = cfgmod.derive_seed("attack", *sub["model_id"])
-        rows = run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed)
-        perturb, info = pgd_perturbation(acfg, seed)
-        rows += run_beyond_input_measures(
-            net, x_te[:n_m], y_te[:n_m], x_tr, y_tr, mcfg, seed, perturb=perturb, perturb_info=info
-        )
-        df = pd.DataFrame(rows)
-        df["model_id"] = sub["model_id"].to_numpy()[df["model_index"].to_numpy()]
-        frames.append(df.drop(columns=["model_index"]))
-    out = pd.concat(frames, ignore_index=True)
-    return out[columns]
-
-
-def _architecture_key(models: pd.DataFrame) -> pd.Series:
-    """Models trained in one stack share an architecture; baselines group by shape."""
-    if "shape" in models and models["shape"].notna().any():
-        return models["shape"].fillna("graph")
-    return pd.Series(np.zeros(len(models), dtype=int), index=models.index)
