@@ -36,6 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/snakemake --lint --cores 1
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests workflow/scripts benchmarks

@@ -92,3 +92,53 @@ def test_config_hash_changes_with_content():
 def test_mapping_orientation_seed_depends_on_graph():
     cfg = S.validate_study(DEFAULT)
     assert S.mapping_options(cfg, "a").seed != S.mapping_options(cfg, "b").seed
+
+
+def _schema_default(key: str):
+    node = C.schema()
+    for part in key.split("."):
+        node = node["properties"][part]
+    return node["default"]
+
+
+def _readme_defaults():
+    """(dotted key, default) for each row of config/README.md with one literal default."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "config" / "README.md").read_text()
+    section, in_defaults_table = None, False
+    for line in text.splitlines():
+        heading = re.match(r"^## `(\w+)`", line)
+        if line.startswith("## "):
+            section = heading.group(1) if heading else None
+        if line.startswith("|"):
+            in_defaults_table = in_defaults_table or line.startswith("| key | default")
+        else:
+            in_defaults_table = False
+        row = re.match(r"^\| `([\w.]+)` \| `([^`|]+)` \|", line)
+        if row and in_defaults_table:
+            key = f"{section}.{row.group(1)}" if section else row.group(1)
+            yield key, yaml.safe_load(row.group(2))
+
+
+def test_every_schema_key_has_a_description_and_a_default():
+    missing = []
+
+    def walk(node: dict, path: str) -> None:
+        for key, sub in node.get("properties", {}).items():
+            here = f"{path}{key}"
+            if here not in ("dataset", "graphs", "graphs.generators"):  # required, no default
+                if "default" not in sub or "description" not in sub:
+                    missing.append(here)
+            walk(sub, here + ".")
+
+    walk(C.schema(), "")
+    assert not missing, f"schema keys without a default or a description: {missing}"
+
+
+def test_the_config_readme_names_the_schema_defaults():
+    rows = list(_readme_defaults())
+    assert len(rows) > 15
+    for key, value in rows:
+        assert _schema_default(key) == value, key
