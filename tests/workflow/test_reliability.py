@@ -35,7 +35,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from graphprior.graphs.generators import read_graph
+from graphprior.graphs.graphml import read_graph
 from graphprior.io.tables import read_table
 
 from .conftest import (

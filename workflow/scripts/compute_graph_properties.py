@@ -9,8 +9,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 
 import pandas as pd
 
-from graphprior.graphs.generators import read_graph
-from graphprior.graphs.properties import properties_record
+from graphprior.graphs.graphml import read_graph
+from graphprior.graphs.records import properties_record
 from graphprior.io.failures import run_guarded
 from graphprior.io.logs import setup_job_logging
 from graphprior.io.tables import properties_schema, write_table

@@ -9,7 +9,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 
 import logging
 
-from graphprior.graphs.generators import make_graph, write_graph
+from graphprior.graphs.graphml import write_graph
+from graphprior.graphs.grid import make_graph
 from graphprior.io.logs import setup_job_logging
 
 

@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 import pandas as pd
 import torch
 
-from graphprior.graphs.generators import read_graph
+from graphprior.graphs.graphml import read_graph
 from graphprior.io.failures import run_guarded
 from graphprior.io.logs import setup_job_logging
 from graphprior.io.tables import MODELS_SCHEMA, write_table

@@ -31,7 +31,7 @@ def aggregate_tables(
     failure_records: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build `graphs`, `graph_properties`, `models`, `robustness`, `study` and `failures`."""
-    from graphprior.graphs.generators import graph_record
+    from graphprior.graphs.graphml import graph_record
     from graphprior.io.failures import read_failures
 
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
