@@ -20,14 +20,10 @@ from graphprior import config as cfgmod
 from graphprior.data import dataset_shape, load_dataset
 from graphprior.graphs import selection
 from graphprior.graphs.dag import build_layered_dag
-from graphprior.nets.stacked import (
-    StackedNet,
-    initialise,
-    load_stacked,
-    save_model,
-    spec_from_dag,
-    stack_nets,
-)
+from graphprior.graphs.netspec import spec_from_dag
+from graphprior.nets.checkpoints import load_stacked, save_model, stack_nets
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import TrainConfig, resolve_device, train_stack
 
 __all__ = [
