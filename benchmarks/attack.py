@@ -40,7 +40,9 @@ import torch.nn.functional as F
 
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.nets.stacked import SingleNet, StackedNet, dense_spec, initialise, spec_from_dag
+from graphprior.graphs.netspec import dense_spec, spec_from_dag
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import SingleNet, StackedNet
 from graphprior.robustness import attacks as A
 
 RESULTS = Path(__file__).parent / "results" / "attack.md"

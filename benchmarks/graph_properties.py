@@ -27,8 +27,9 @@ import scipy
 from threadpoolctl import threadpool_limits
 
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.graphs.generators import GraphSpec, make_graph
-from graphprior.graphs.properties import dag_properties, graph_properties
+from graphprior.graphs.dag_properties import dag_properties
+from graphprior.graphs.grid import GraphSpec, make_graph
+from graphprior.graphs.properties import graph_properties
 
 RESULTS = Path(__file__).parent / "results" / "graph_properties.md"
 SIZES = (100, 300, 1000)

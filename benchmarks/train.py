@@ -19,12 +19,30 @@ from pathlib import Path
 
 import networkx as nx
 import torch
-from graphprior.stages.common import set_normalisation
 
+from graphprior.config import INITS, validate_config
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.nets.stacked import INITS, StackedNet, dense_spec, initialise, spec_from_dag
-from graphprior.nets.train import TrainConfig, train_stack
+from graphprior.graphs.netspec import dense_spec, spec_from_dag
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import StackedNet
+from graphprior.nets.train import TrainConfig, set_normalisation, train_stack
+
+#: A minimal valid study; its ``training`` section holds the schema's defaults.
+_STUDY = {
+    "dataset": "digits",
+    "graphs": {
+        "generators": [
+            {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.3]}, "seeds": [1]}
+        ]
+    },
+}
+
+
+def train_config(epochs: int, lr: float) -> TrainConfig:
+    """The schema's training settings with these epochs and this learning rate, on CPU."""
+    training = validate_config({**_STUDY, "training": {"epochs": epochs, "lr": lr}})["training"]
+    return TrainConfig.from_dict(training, "cpu")
 
 
 def run(spec, k: int, data, epochs: int, repeats: int) -> float:
@@ -32,14 +50,16 @@ def run(spec, k: int, data, epochs: int, repeats: int) -> float:
     times = []
     warm = StackedNet(spec, k=k)  # first call pays one-off costs (allocator, kernels)
     initialise(warm, [INITS[0]] * k, list(range(k)))
-    train_stack(warm, data, list(range(k)), TrainConfig(epochs=1), progress=False)
+    train_stack(warm, data, list(range(k)), train_config(epochs=1, lr=1e-3), progress=False)
     for r in range(repeats):
         net = StackedNet(spec, k=k)
         set_normalisation(net, data["train"][0])
         inits = [INITS[i % len(INITS)] for i in range(k)]
         initialise(net, inits, [r * 100 + i for i in range(k)])
         t0 = time.perf_counter()
-        train_stack(net, data, list(range(k)), TrainConfig(epochs=epochs, lr=0.003), progress=False)
+        train_stack(
+            net, data, list(range(k)), train_config(epochs=epochs, lr=0.003), progress=False
+        )
         times.append((time.perf_counter() - t0) / k)
     times.sort()
     return times[len(times) // 2]
@@ -95,7 +115,7 @@ def main() -> None:
             net,
             data,
             list(range(args.job)),
-            TrainConfig(epochs=args.epochs, lr=0.003),
+            train_config(epochs=args.epochs, lr=0.003),
             progress=False,
         )
         return

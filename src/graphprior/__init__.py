@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "load_config": "graphprior.graphs.selection",
     "load_dataset": "graphprior.data",
-    "load_model": "graphprior.nets.stacked",
+    "load_model": "graphprior.nets.checkpoints",
 }
 
 __all__ = ["__version__", *_PUBLIC]

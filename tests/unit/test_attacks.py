@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphprior.data import load_dataset
-from graphprior.nets.stacked import SingleNet, StackedNet, dense_spec, initialise
+from graphprior.graphs.netspec import dense_spec
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import SingleNet, StackedNet
 from graphprior.robustness import attacks as A
 
 N_TEST = 120  # test samples used by the trained-net tests

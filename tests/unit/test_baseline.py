@@ -5,11 +5,15 @@ import pandas as pd
 import pytest
 import torch
 
-from graphprior.config import validate_config
+from graphprior import config as C
+from graphprior.config import BASELINE_FAMILIES, validate_config
+from graphprior.graphs.netspec import dense_spec
 from graphprior.nets import baselines as B
-from graphprior.nets.stacked import StackedNet, dense_spec, initialise
-from graphprior.nets.train import TrainConfig, train_stack
-from tests.unit.test_train import digits
+from graphprior.nets.checkpoints import load_model, load_stacked
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import StackedNet
+from graphprior.nets.train import train_stack
+from tests.unit.test_train import TINY, digits, train_config
 
 
 def test_random_layer_masks_keep_exactly_the_requested_fraction_per_layer():
@@ -32,7 +36,7 @@ def test_pruned_weights_stay_zero_through_retraining():
     net = StackedNet(dense_spec((1, 8, 8), [32], 10), k=2)
     initialise(net, ["he_normal", "xavier_normal"], [1, 2])
     B._set_masks(net, B.random_layer_masks(net, [0.3, 0.3], torch.Generator().manual_seed(1)))
-    train_stack(net, data, [1, 2], TrainConfig(epochs=2, lr=0.01), progress=False)
+    train_stack(net, data, [1, 2], train_config(epochs=2, lr=0.01), progress=False)
     for i in range(net.n_layers):
         assert torch.all(net.weights[i][net.mask(i) == 0] == 0)
     assert np.allclose(net.density().numpy(), 0.3, atol=0.01)
@@ -66,26 +70,17 @@ def test_groups_follow_the_config():
             "baseline": {"activate": True, "shapes": {"small": [8]}, "families": ["fc_magnitude"]},
         }
     )
-    assert B.baseline_groups(cfg) == ["baseline-fc_magnitude-small"]
-    assert B.parse_group("baseline-fc_magnitude-small") == ("fc_magnitude", "small")
+    assert C.baseline_groups(cfg) == ["baseline-fc_magnitude-small"]
+    assert C.parse_baseline_group("baseline-fc_magnitude-small") == ("fc_magnitude", "small")
     with pytest.raises(ValueError):
-        B.parse_group("ws-n10-k2-p0.1-s1")
+        C.parse_baseline_group("ws-n10-k2-p0.1-s1")
 
 
-#: The smallest valid study around a baseline: one tiny graph, CPU.
-TINY = {
-    "dataset": "digits",
-    "device": "cpu",
-    "graphs": {
-        "generators": [
-            {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.3]}, "seeds": [1]}
-        ]
-    },
-}
+#: The smallest valid study around a baseline (TINY): one tiny graph, CPU.
 GRAPH_MODELS = pd.DataFrame({"n_neurons": [24], "depth": [2], "n_weights": [500], "status": ["ok"]})
 
 
-@pytest.mark.parametrize("family", B.FAMILIES)
+@pytest.mark.parametrize("family", BASELINE_FAMILIES)
 def test_each_family_trains_at_matched_density(family, tmp_path):
     cfg = validate_config(
         {
@@ -110,8 +105,6 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
     else:
         assert sorted(rows["target_density"]) == [0.2, 0.5]
         assert np.allclose(sorted(rows["density"]), [0.2, 0.5], atol=0.01)
-    from graphprior.nets.stacked import load_model
-
     for path in rows["checkpoint"]:
         load_model(path)
 
@@ -130,8 +123,6 @@ def test_oneshot_masks_come_before_the_init_so_fan_in_is_real(tmp_path):
         }
     )
     rows = B.train_baseline_group("baseline-fc_random_oneshot-s", cfg, [GRAPH_MODELS], [], tmp_path)
-    from graphprior.nets.stacked import load_stacked
-
     net, _ = load_stacked(rows["checkpoint"][0])
     # before training the hidden weights had std sqrt(2 / 6.4); one epoch of Adam moves them little
     w = net.weights[0][0][net.mask(0)[0] == 1].detach()

@@ -29,7 +29,7 @@ def test_random_orientation_is_seeded():
 
 def test_layer_is_longest_path_from_sources():
     d = nx.DiGraph([(0, 1), (1, 2), (0, 2), (2, 3), (0, 4)])
-    assert assign_layers(d) == {0: 0, 1: 1, 2: 2, 3: 3, 4: 1}
+    assert assign_layers(d, sinks_to_last_layer=False) == {0: 0, 1: 1, 2: 2, 3: 3, 4: 1}
     moved = assign_layers(d, sinks_to_last_layer=True)
     assert moved[4] == 3 and moved[3] == 3
 

@@ -1,4 +1,4 @@
-"""Tests for graphprior.graphs.generators: ids, grids, validation, generators, twins, GraphML."""
+"""Tests for the graph layer: generators, grid and ids, twins, GraphML (graphprior.graphs.*)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,15 @@ import re
 import networkx as nx
 import pytest
 
+from graphprior.config import ID_REGEX
 from graphprior.graphs.generators import (
     GENERATORS,
-    GRAPH_ID_PATTERN,
-    GraphSpec,
-    expand_grid,
-    filter_by_params,
-    graph_record,
-    make_graph,
-    paper_grid,
     paper_watts_strogatz_graph,
-    read_graph,
-    rewired_twin,
-    twin_seed,
     validate_generator_params,
-    write_graph,
 )
+from graphprior.graphs.graphml import graph_record, read_graph, write_graph
+from graphprior.graphs.grid import GraphSpec, expand_grid, filter_by_params, make_graph, paper_grid
+from graphprior.graphs.twins import rewired_twin, twin_seed
 
 # One small valid parameter set per generator, the id it must get, and its edge
 # count where the generator fixes it (None otherwise).
@@ -65,12 +58,12 @@ def test_cases_cover_every_generator():
 def test_graph_id_known_answer(generator):
     spec = spec_for(generator)
     assert spec.graph_id == CASES[generator][1]
-    assert re.match(GRAPH_ID_PATTERN, spec.graph_id)
+    assert re.match(ID_REGEX, spec.graph_id)
     assert spec.parent_id is None
     twin = spec.twin()
     assert twin.graph_id == CASES[generator][1] + "-twin"
     assert twin.parent_id == spec.graph_id
-    assert re.match(GRAPH_ID_PATTERN, twin.graph_id)
+    assert re.match(ID_REGEX, twin.graph_id)
 
 
 def test_id_ignores_param_order_and_int_float_spelling():
@@ -207,7 +200,7 @@ def test_expand_grid_without_twins():
 def test_expand_grid_duplicate_id():
     entry = {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.1]}, "seeds": [1]}
     with pytest.raises(ValueError, match="duplicate graph id 'er-n10-p0.1-s1'"):
-        expand_grid({"generators": [entry, entry]})
+        expand_grid({"generators": [entry, entry], "twins": False, "twin_swaps_per_edge": 10})
 
 
 @pytest.mark.parametrize(
@@ -236,7 +229,7 @@ def test_expand_grid_duplicate_id():
 )
 def test_expand_grid_rejects_bad_entries(entry, match):
     with pytest.raises(ValueError, match=match):
-        expand_grid({"generators": [entry]})
+        expand_grid({"generators": [entry], "twins": False, "twin_swaps_per_edge": 10})
 
 
 def test_paper_grid_and_filter():
@@ -313,16 +306,16 @@ def test_paper_watts_strogatz_lattice_and_rewiring():
 
 def test_rewired_twin_impossible_cases_warn(caplog):
     complete = nx.complete_graph(6)
-    with caplog.at_level(logging.WARNING, logger="graphprior.graphs.generators"):
-        twin = rewired_twin(complete, seed=1)
+    with caplog.at_level(logging.WARNING, logger="graphprior.graphs.twins"):
+        twin = rewired_twin(complete, seed=1, swaps_per_edge=10)
     assert edge_set(twin) == edge_set(complete)
     assert "no double-edge swap possible" in caplog.text
     caplog.clear()
     single = nx.empty_graph(5)
     single.add_edge(0, 1)
-    assert edge_set(rewired_twin(single, seed=1)) == {(0, 1)}
+    assert edge_set(rewired_twin(single, seed=1, swaps_per_edge=10)) == {(0, 1)}
     star = nx.star_graph(5)  # no swap keeps a star simple
-    with caplog.at_level(logging.WARNING, logger="graphprior.graphs.generators"):
+    with caplog.at_level(logging.WARNING, logger="graphprior.graphs.twins"):
         twin = rewired_twin(star, seed=1, swaps_per_edge=1)
     assert dict(twin.degree()) == dict(star.degree())
     assert "double-edge swaps possible" in caplog.text
@@ -331,7 +324,7 @@ def test_rewired_twin_impossible_cases_warn(caplog):
 def test_rewired_twin_does_not_modify_input():
     graph = nx.cycle_graph(12)
     before = list(graph.edges())
-    rewired_twin(graph, seed=2)
+    rewired_twin(graph, seed=2, swaps_per_edge=10)
     assert list(graph.edges()) == before
 
 

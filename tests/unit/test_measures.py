@@ -13,7 +13,9 @@ from torch.nn.utils import prune
 
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.nets.stacked import StackedNet, dense_spec, initialise, spec_from_dag
+from graphprior.graphs.netspec import dense_spec, spec_from_dag
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import StackedNet
 from graphprior.robustness import measures as M
 
 N_CLASSES = 10

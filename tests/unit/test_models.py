@@ -5,20 +5,18 @@ import numpy as np
 import pytest
 import torch
 
+from graphprior.config import INITS
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.nets.stacked import (
-    INITS,
+from graphprior.graphs.netspec import dense_spec, spec_from_dag, spec_param_count
+from graphprior.nets.checkpoints import (
     CheckpointError,
-    StackedNet,
-    dense_spec,
-    initialise,
     load_model,
     load_stacked,
     save_model,
-    spec_from_dag,
-    spec_param_count,
     stack_nets,
 )
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import StackedNet
 
 
 def small_net(k=3, opts=None):

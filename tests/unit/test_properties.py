@@ -1,4 +1,4 @@
-"""Tests for graphprior.graphs.properties: known answers, agreement with networkx, edge cases."""
+"""Graph and DAG properties: known answers, agreement with networkx, edge cases."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ import numpy as np
 import pytest
 
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.graphs.properties import (
-    DAG_PROPERTY_COLUMNS,
-    GRAPH_PROPERTY_COLUMNS,
-    dag_properties,
-    graph_properties,
-)
+from graphprior.graphs.dag_properties import DAG_PROPERTY_COLUMNS, dag_properties
+from graphprior.graphs.paths import path_statistics
+from graphprior.graphs.properties import GRAPH_PROPERTY_COLUMNS, graph_properties
 
 approx = pytest.approx
 
@@ -258,12 +255,10 @@ def test_dag_agrees_with_networkx(seed):
 
 
 def test_source_blocks_give_the_same_statistics():
-    from graphprior.graphs.properties import _path_statistics
-
     graph = nx.gnp_random_graph(30, 0.1, seed=5, directed=True)
     adj = nx.to_scipy_sparse_array(graph, nodelist=range(30), weight=None, format="csr")
-    whole = _path_statistics(adj)
-    blocked = _path_statistics(adj, block_entries=30 * 7)  # blocks of 7 sources
+    whole = path_statistics(adj)
+    blocked = path_statistics(adj, block_entries=30 * 7)  # blocks of 7 sources
     for name in ("betweenness", "eccentricity", "reach_out", "dist_out", "reach_in", "dist_in"):
         np.testing.assert_allclose(getattr(blocked, name), getattr(whole, name))
     assert blocked.arc_betweenness_sum == approx(whole.arc_betweenness_sum)

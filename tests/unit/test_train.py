@@ -1,13 +1,34 @@
 """Stacked training: equals separate runs, survives divergence, selects checkpoints."""
 
+import dataclasses
+
 import networkx as nx
+import pytest
 import torch
 
+from graphprior.config import validate_config
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.nets.stacked import StackedNet, dense_spec, initialise, spec_from_dag
-from graphprior.nets.train import Status, TrainConfig, train_stack
-from graphprior.stages.train_sparse_nets import set_normalisation
+from graphprior.graphs.netspec import dense_spec, spec_from_dag
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import StackedNet
+from graphprior.nets.train import Status, TrainConfig, set_normalisation, train_stack
+
+#: The smallest valid study: its ``training`` section holds the schema's defaults.
+TINY = {
+    "dataset": "digits",
+    "device": "cpu",
+    "graphs": {
+        "generators": [
+            {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.3]}, "seeds": [1]}
+        ]
+    },
+}
+
+
+def train_config(**training) -> TrainConfig:
+    """A TrainConfig from a validated config: the schema's defaults, then ``training``."""
+    return TrainConfig.from_dict(validate_config({**TINY, "training": training})["training"], "cpu")
 
 
 def digits(n=300):
@@ -26,7 +47,7 @@ def graph_spec():
 def test_stack_trains_like_separate_runs():
     data = digits()
     spec = graph_spec()
-    cfg = TrainConfig(epochs=2, batch_size=32, lr=0.003)
+    cfg = train_config(epochs=2, batch_size=32, lr=0.003)
     stack = StackedNet(spec, k=2)
     set_normalisation(stack, data["train"][0])
     initialise(stack, ["he_normal", "xavier_uniform"], [1, 2])
@@ -44,7 +65,7 @@ def test_graph_nets_learn_digits():
     net = StackedNet(graph_spec(), k=2)
     set_normalisation(net, data["train"][0])
     initialise(net, ["he_fanin_corrected", "he_fanin_corrected"], [1, 2])
-    res = train_stack(net, data, [1, 2], TrainConfig(epochs=15, lr=0.003), progress=False)
+    res = train_stack(net, data, [1, 2], train_config(epochs=15, lr=0.003), progress=False)
     assert all(r.status is Status.OK for r in res)
     assert all(r.test_accuracy > 0.6 for r in res), [r.test_accuracy for r in res]
     assert all(1 <= r.best_epoch <= 15 for r in res)
@@ -57,7 +78,7 @@ def test_divergence_is_recorded_and_does_not_stop_the_others():
     initialise(net, ["he_normal", "he_normal"], [1, 2])
     with torch.no_grad():
         net.weights[0][1].fill_(float("nan"))  # model 1 produces NaN from the first step
-    res = train_stack(net, data, [1, 2], TrainConfig(epochs=10, lr=0.01), progress=False)
+    res = train_stack(net, data, [1, 2], train_config(epochs=10, lr=0.01), progress=False)
     assert res[1].status is Status.DIVERGED
     assert res[0].status is Status.OK and res[0].test_accuracy > 0.5
     assert torch.isfinite(net.weights[0][0]).all()
@@ -71,5 +92,13 @@ def test_untrainable_when_near_chance():
     with torch.no_grad():
         net.mask(0).zero_()  # no path from the input: the net can only learn the prior
     net.apply_masks()
-    res = train_stack(net, data, [1], TrainConfig(epochs=2), progress=False)
+    res = train_stack(net, data, [1], train_config(epochs=2, lr=1e-3), progress=False)
     assert res[0].status is Status.UNTRAINABLE
+
+
+def test_train_config_takes_its_defaults_from_the_schema():
+    cfg = train_config()
+    assert (cfg.lr, cfg.epochs, cfg.batch_size, cfg.optimizer) == (0.003, 40, 64, "adam")
+    assert dataclasses.replace(cfg, epochs=2).epochs == 2
+    with pytest.raises(KeyError, match="training.optimizer: missing"):
+        TrainConfig.from_dict({"epochs": 2}, "cpu")

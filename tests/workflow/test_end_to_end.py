@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from graphprior.data import load_dataset
-from graphprior.nets.stacked import load_model
+from graphprior.nets.checkpoints import load_model
 
 TABLES = ("graphs", "graph_properties", "models", "robustness", "study", "correlations")
 

@@ -70,7 +70,7 @@ def small_config(**filt) -> dict:
 def test_paper_count_is_the_allocated_dense_blocks():
     """Widths w: 64·w0 + w0, then w_l·Σ_{j<l} w_j + w_l per layer, then 10·w_last + 10."""
     from graphprior.graphs.dag import build_layered_dag
-    from graphprior.graphs.generators import make_graph
+    from graphprior.graphs.grid import make_graph
 
     cfg = small_config(param_count="paper")
     eff = small_config(param_count="effective")

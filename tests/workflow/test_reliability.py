@@ -35,7 +35,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from graphprior.graphs.generators import read_graph
+from graphprior.graphs.graphml import read_graph
 from graphprior.io.tables import read_table
 
 from .conftest import (
@@ -75,7 +75,7 @@ def check_parts_readable(run: Path) -> None:
     """Every part on disk under its final name is whole: writers write a temporary
     file and rename it. (A temporary file a killed job leaves behind is never read:
     readers only open final names, and a rerun writes a new one.)"""
-    from graphprior.nets.stacked import load_model
+    from graphprior.nets.checkpoints import load_model
 
     for path in parts(run):
         if path.suffix == ".parquet":

@@ -1,7 +1,7 @@
 """Graph → DAG → layers: the one conversion every other module uses.
 
 A random undirected graph becomes the hidden structure of a network in three
-steps (DESIGN §4): orient every edge to get a DAG, assign each node a layer by
+steps (docs/reproduction.md compares them with the paper's): orient every edge to get a DAG, assign each node a layer by
 the longest path from the sources, and optionally move every sink to the last
 layer (the paper's choice, so that every node reaches the readout).
 
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from graphprior.config import schema
+
 __all__ = [
     "Orientation",
     "InputWiring",
@@ -28,6 +30,11 @@ __all__ = [
     "assign_layers",
     "build_layered_dag",
 ]
+
+# The defaults of MappingOptions are the schema's ``mapping`` defaults (their one source).
+_MAPPING_DEFAULTS = {
+    key: sub["default"] for key, sub in schema()["properties"]["mapping"]["properties"].items()
+}
 
 
 class Orientation(enum.StrEnum):
@@ -54,13 +61,13 @@ class Readout(enum.StrEnum):
 
 @dataclass(frozen=True)
 class MappingOptions:
-    """Every choice in the graph → network mapping (DESIGN §4)."""
+    """Every choice in the graph → network mapping; defaults from the config schema."""
 
-    orientation: Orientation = Orientation.RANDOM
-    sinks_to_last_layer: bool = False
-    input_wiring: InputWiring = InputWiring.SOURCES
-    readout: Readout = Readout.SINKS
-    seed: int = 0
+    orientation: Orientation = Orientation(_MAPPING_DEFAULTS["orientation"])
+    sinks_to_last_layer: bool = _MAPPING_DEFAULTS["sinks_to_last_layer"]
+    input_wiring: InputWiring = InputWiring(_MAPPING_DEFAULTS["input_wiring"])
+    readout: Readout = Readout(_MAPPING_DEFAULTS["readout"])
+    seed: int = 0  # seeds the random orientation; derived from the graph id, not a config key
 
     def __post_init__(self) -> None:
         # Accept plain strings (from config files) and store the enums.
@@ -70,15 +77,18 @@ class MappingOptions:
 
     @classmethod
     def from_dict(cls, d: dict) -> MappingOptions:
+        """Options from a ``mapping`` section plus ``seed``; missing keys take the defaults."""
+        base = cls()
         return cls(
-            orientation=Orientation(d.get("orientation", "random")),
-            sinks_to_last_layer=bool(d.get("sinks_to_last_layer", False)),
-            input_wiring=InputWiring(d.get("input_wiring", "sources")),
-            readout=Readout(d.get("readout", "sinks")),
-            seed=int(d.get("seed", 0)),
+            orientation=Orientation(d.get("orientation", base.orientation)),
+            sinks_to_last_layer=bool(d.get("sinks_to_last_layer", base.sinks_to_last_layer)),
+            input_wiring=InputWiring(d.get("input_wiring", base.input_wiring)),
+            readout=Readout(d.get("readout", base.readout)),
+            seed=int(d.get("seed", base.seed)),
         )
 
     def to_dict(self) -> dict:
+        """The options as plain config values (``seed`` included)."""
         return {
             "orientation": self.orientation.value,
             "sinks_to_last_layer": self.sinks_to_last_layer,
@@ -151,7 +161,7 @@ def orient(graph: nx.Graph, orientation: Orientation | str, seed: int = 0) -> nx
     return dag
 
 
-def assign_layers(dag: nx.DiGraph, sinks_to_last_layer: bool = False) -> dict[int, int]:
+def assign_layers(dag: nx.DiGraph, sinks_to_last_layer: bool) -> dict[int, int]:
     """Layer of each node: 0 for sources, else 1 + the largest layer of its predecessors.
 
     With ``sinks_to_last_layer`` every node without successors moves to the
@@ -161,7 +171,7 @@ def assign_layers(dag: nx.DiGraph, sinks_to_last_layer: bool = False) -> dict[in
     Examples
     --------
     >>> d = nx.DiGraph([(0, 1), (1, 2), (0, 3)])
-    >>> assign_layers(d)
+    >>> assign_layers(d, sinks_to_last_layer=False)
     {0: 0, 1: 1, 2: 2, 3: 1}
     >>> assign_layers(d, sinks_to_last_layer=True)[3]
     2

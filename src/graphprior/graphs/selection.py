@@ -19,7 +19,7 @@ from graphprior.config import (
     validate_config,
 )
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.graphs.generators import expand_grid, make_graph
+from graphprior.graphs.grid import expand_grid, make_graph
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
 
 __all__ = [
@@ -191,34 +191,72 @@ def select_graphs(config: dict) -> dict:
             params[spec.graph_id] = param_count(config, spec)
         return ok
 
-    in_range: list = []
-    dropped_params: list = []
     over_cap: list = []
     unseen: list = []
     if cap is not None and rule == "passes":
-        for spec in _pass_order(graphs):
-            if len(in_range) >= cap:
-                unseen.append(spec)
-            elif passes(spec):
-                in_range.append(spec)
-            else:
-                dropped_params.append(spec)
+        in_range, dropped_params, unseen = _take_passes(graphs, cap, passes)
         chosen = {s.graph_id for s in in_range}
     else:
+        in_range = []
+        dropped_params = []
         for spec in originals:
             (in_range if passes(spec) else dropped_params).append(spec)
         chosen = {s.graph_id for s in in_range}
         if cap is not None and len(in_range) > cap:
-            key = {
-                "generators": graphs["generators"],
-                "bounds": [filt.get("min_params"), filt.get("max_params")],
-                "param_count": filt.get("param_count") or "effective",
-                "max_graphs": cap,
-            }
-            rng = np.random.default_rng(derive_seed("max_graphs", config_hash(key)))
-            pick = sorted(rng.choice(len(in_range), size=cap, replace=False).tolist())
-            chosen = {in_range[i].graph_id for i in pick}
+            chosen = _random_sample(graphs, filt, cap, in_range)
             over_cap = [s for s in in_range if s.graph_id not in chosen]
+    kept_twins = _place_twins(twins, chosen, cap, passes, unseen, over_cap, dropped_params)
+    order = {s.graph_id: i for i, s in enumerate(specs)}
+    kept = sorted([s for s in originals if s.graph_id in chosen] + kept_twins,
+                  key=lambda s: order[s.graph_id])  # fmt: skip
+    return {
+        "kept": kept,
+        "dropped_params": sorted(dropped_params, key=lambda s: order[s.graph_id]),
+        "dropped_max_graphs": sorted(over_cap, key=lambda s: order[s.graph_id]),
+        "not_evaluated": sorted(unseen, key=lambda s: order[s.graph_id]),
+        "params": params,
+    }
+
+
+def _take_passes(graphs: dict, cap: int, passes) -> tuple[list, list, list]:
+    """The ``passes`` rule: graphs in pass order until ``cap`` pass the filter.
+
+    Returns ``(in_range, dropped_params, unseen)``; graphs after the last one
+    needed are never drawn (``unseen``).
+    """
+    in_range: list = []
+    dropped_params: list = []
+    unseen: list = []
+    for spec in _pass_order(graphs):
+        if len(in_range) >= cap:
+            unseen.append(spec)
+        elif passes(spec):
+            in_range.append(spec)
+        else:
+            dropped_params.append(spec)
+    return in_range, dropped_params, unseen
+
+
+def _random_sample(graphs: dict, filt: dict, cap: int, in_range: list) -> set[str]:
+    """The ``random`` rule: ids of a seeded uniform sample of ``cap`` graphs in range."""
+    key = {
+        "generators": graphs["generators"],
+        "bounds": [filt.get("min_params"), filt.get("max_params")],
+        "param_count": filt.get("param_count") or "effective",
+        "max_graphs": cap,
+    }
+    rng = np.random.default_rng(derive_seed("max_graphs", config_hash(key)))
+    pick = sorted(rng.choice(len(in_range), size=cap, replace=False).tolist())
+    return {in_range[i].graph_id for i in pick}
+
+
+def _place_twins(twins, chosen, cap, passes, unseen, over_cap, dropped_params) -> list:
+    """Sort every twin into kept (returned), ``unseen``, ``over_cap`` or ``dropped_params``.
+
+    A twin follows its parent when the cap removed the parent or never
+    reached it; otherwise it passes the filter on its own (rule 3 of
+    :func:`select_graphs`). The three lists are extended in place.
+    """
     unseen_ids = {s.graph_id for s in unseen}
     over_ids = {s.graph_id for s in over_cap}
     kept_twins = []
@@ -231,16 +269,7 @@ def select_graphs(config: dict) -> dict:
             (kept_twins if passes(twin) else dropped_params).append(twin)
         else:  # capped study and the parent is outside the range: no slot for its twin
             (over_cap if passes(twin) else dropped_params).append(twin)
-    order = {s.graph_id: i for i, s in enumerate(specs)}
-    kept = sorted([s for s in originals if s.graph_id in chosen] + kept_twins,
-                  key=lambda s: order[s.graph_id])  # fmt: skip
-    return {
-        "kept": kept,
-        "dropped_params": sorted(dropped_params, key=lambda s: order[s.graph_id]),
-        "dropped_max_graphs": sorted(over_cap, key=lambda s: order[s.graph_id]),
-        "not_evaluated": sorted(unseen, key=lambda s: order[s.graph_id]),
-        "params": params,
-    }
+    return kept_twins
 
 
 def filter_report(config: dict) -> dict:

@@ -1,6 +1,7 @@
-"""Reference points: dense fully connected nets pruned to the graph nets' density (DESIGN §6).
+"""Reference points: dense fully connected nets pruned to the graph nets' density.
 
-Three families, each a column value of ``family`` in the `models` table:
+Three families (:data:`graphprior.config.BASELINE_FAMILIES`), each a column
+value of ``family`` in the `models` table:
 
 - ``fc_random_oneshot``: a random mask drawn at initialisation, then trained.
   Every layer keeps exactly ``round(d · n_l)`` of its ``n_l`` weights.
@@ -21,25 +22,40 @@ targets are ``n_densities`` evenly spaced quantiles of those values.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from graphprior import config as cfgmod
-from graphprior.data import dataset_shape
-from graphprior.nets.stacked import StackedNet, dense_spec, initialise, save_model, stack_nets
-from graphprior.nets.train import TrainConfig, resolve_device, train_stack
+from graphprior.config import (
+    dataset_shape,
+    derive_seed,
+    model_id,
+    parse_baseline_group,
+)
+from graphprior.graphs.netspec import NetSpec, dense_spec
+from graphprior.nets.checkpoints import save_stack, stack_nets
+from graphprior.nets.inits import initialise
+from graphprior.nets.records import model_records, training_fields
+from graphprior.nets.stacked import StackedNet
+from graphprior.nets.train import (
+    ModelResult,
+    TrainConfig,
+    load_splits,
+    resolve_device,
+    set_normalisation,
+    train_stack,
+)
 
 __all__ = [
-    "FAMILIES",
-    "baseline_groups",
-    "parse_group",
     "matched_shape",
+    "dense_weight_count",
     "target_densities",
     "random_layer_masks",
     "train_baseline_group",
@@ -47,28 +63,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FAMILIES = ("fc_random_oneshot", "fc_random_iterative", "fc_magnitude")
-PREFIX = "baseline"
 
-
-def baseline_groups(config: dict) -> list[str]:
-    """Group ids ``baseline-{family}-{shape}`` of the config (empty when deactivated)."""
-    b = config.get("baseline", {})
-    if not b.get("activate", False):
-        return []
-    shapes = b.get("shapes") or {}
-    groups = [f"{PREFIX}-{fam}-{shape}" for fam in b.get("families", []) for shape in shapes]
-    return [cfgmod.check_id(g, "baseline group") for g in groups]
-
-
-def parse_group(group: str) -> tuple[str, str]:
-    """``baseline-fc_magnitude-matched`` → ``("fc_magnitude", "matched")``."""
-    prefix, family, shape = group.split("-", 2)
-    if prefix != PREFIX or family not in FAMILIES:
-        raise ValueError(f"not a baseline group id: {group!r}")
-    return family, shape
-
-
+#: First part of every baseline group id: ``baseline-{family}-{shape}``.
 def matched_shape(graph_models: pd.DataFrame) -> list[int]:
     """Hidden widths with the graph nets' median neuron count over their median depth."""
     n = int(round(graph_models["n_neurons"].median()))
@@ -78,6 +74,7 @@ def matched_shape(graph_models: pd.DataFrame) -> list[int]:
 
 
 def dense_weight_count(input_dim: int, widths: list[int], n_classes: int) -> int:
+    """Weights of the dense net with these hidden widths (no biases)."""
     dims = [input_dim, *widths, n_classes]
     return int(sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=True)))
 
@@ -119,33 +116,24 @@ def _set_masks(net: StackedNet, masks: list[torch.Tensor]) -> None:
     net.apply_masks()
 
 
-def _records(net, results, ids, inits, seeds, common, checkpoints, seconds, extra):
-    from graphprior.stages.train_sparse_nets import model_records
+@dataclass
+class _Run:
+    """What every step of one baseline group's training shares."""
 
-    rows = model_records(net, results, ids, inits, seeds, common, checkpoints, seconds)
-    for row, e in zip(rows, extra, strict=True):
-        row.update(e)
-    return rows
+    group: str
+    spec: NetSpec
+    baseline: dict  # the validated ``baseline`` section
+    cfg: TrainConfig
+    device: torch.device
+    data: dict[str, tuple[torch.Tensor, torch.Tensor]]
+    gen: torch.Generator  # draws every random mask of the group, in order
+    common: dict  # the `models` columns all rows share
+    out_dir: Path
+    t0: float  # start of the job, for train_seconds
 
-
-def _density_records(net, results, triples, group, common, out_dir, t0) -> list[dict]:
-    """Save a stack pruned to target densities; its `models` rows (one per (init, seed, density))."""
-    ids = [cfgmod.model_id(group, i, s, f"--d{d:g}") for i, s, d in triples]
-    paths = _save(net, ids, out_dir, group)
-    extra = [{"target_density": d, "prune_step": None} for _, _, d in triples]
-    secs = (time.perf_counter() - t0) / len(ids)
-    inits = [t[0] for t in triples]
-    seeds = [t[1] for t in triples]
-    return _records(net, results, ids, inits, seeds, common, paths, secs, extra)
-
-
-def _save(net: StackedNet, ids: list[str], out_dir: Path, group: str) -> list[str]:
-    paths = []
-    for k, mid in enumerate(ids):
-        path = out_dir / f"{mid}.safetensors"
-        save_model(net.select(k), path, {"model_id": mid, "group": group})
-        paths.append(str(path))
-    return paths
+    def seeds(self, triples: list[tuple], *tag: object) -> list[int]:
+        """One derived seed per (init, seed, density) triple and tag."""
+        return [derive_seed(self.group, *t, *tag) for t in triples]
 
 
 def train_baseline_group(
@@ -155,35 +143,26 @@ def train_baseline_group(
     properties: list[pd.DataFrame],
     out_dir: str | Path,
 ) -> pd.DataFrame:
-    """Train one baseline family × shape; save checkpoints; return its `models` rows."""
-    from graphprior.stages.train_sparse_nets import load_splits, set_normalisation, training_fields
+    """Train one baseline family × shape; save checkpoints; return its `models` rows.
 
+    ``config`` is validated (defaults filled); ``graph_models`` are the graph
+    nets' `models` tables, which fix the matched shape and the densities.
+    """
     t0 = time.perf_counter()
-    family, shape_name = parse_group(group)
+    family, shape_name = parse_baseline_group(group)
     b = config["baseline"]
     tcfg = config["training"]
     gm = pd.concat(graph_models, ignore_index=True)
     gm = gm[gm["status"] == "ok"] if (gm["status"] == "ok").any() else gm
-    dataset = config["dataset"]
-    input_shape, n_classes = dataset_shape(dataset)
-    input_dim = int(np.prod(input_shape))
+    input_shape, n_classes = dataset_shape(config["dataset"])
     shape = b["shapes"][shape_name]
     widths = matched_shape(gm) if shape == "auto" else [int(w) for w in shape]
-    spec = dense_spec(input_shape, widths, n_classes)
-    dense_w = dense_weight_count(input_dim, widths, n_classes)
-    if b.get("densities", "auto") == "auto":
-        densities = target_densities(
-            gm["n_weights"].to_numpy(), dense_w, int(b.get("n_densities", 3))
-        )
-    else:
-        densities = sorted(float(d) for d in b["densities"])
+    densities = _densities(b, gm, int(np.prod(input_shape)), widths, n_classes)
     inits = list(b.get("inits") or tcfg["inits"])
     seeds = [int(s) for s in (b.get("seeds") or tcfg["seeds"])]
-    device = resolve_device(config.get("device", "auto"))
-    data = load_splits(dataset, device)
-    shape_label = "-".join(str(w) for w in widths)
+    device = resolve_device(config["device"])
+    data = load_splits(config["dataset"], device)
     log.info("%s: widths %s, densities %s, inits %s", group, widths, densities, inits)
-    out_dir = Path(out_dir)
     common = {
         "family": family,
         "group": group,
@@ -193,98 +172,96 @@ def train_baseline_group(
         "sinks_to_last_layer": None,
         "input_wiring": None,
         "readout": None,
-        "shape": shape_label,
+        "shape": "-".join(str(w) for w in widths),
     }
-    gen = torch.Generator(device="cpu").manual_seed(cfgmod.derive_seed(group, "masks"))
-    base_cfg = TrainConfig.from_dict(tcfg, str(device))
-
-    def fresh(pairs, densities=None):
-        net = StackedNet(spec, k=len(pairs))
-        set_normalisation(net, data["train"][0].cpu())
-        if densities is not None:
-            # prune first, so fan-in-corrected inits see the real fan-in of the mask
-            _set_masks(net, random_layer_masks(net, densities, gen))
-        initialise(
-            net,
-            [p[0] for p in pairs],
-            [cfgmod.derive_seed(group, p[0], p[1], p[2], "init") for p in pairs],
-        )
-        return net
-
-    def data_seeds(pairs, tag):
-        return [cfgmod.derive_seed(group, p[0], p[1], p[2], tag) for p in pairs]
-
-    rows: list[dict] = []
+    gen = torch.Generator(device="cpu").manual_seed(derive_seed(group, "masks"))
+    cfg = TrainConfig.from_dict(tcfg, str(device))
+    spec = dense_spec(input_shape, widths, n_classes)
+    run = _Run(group, spec, b, cfg, device, data, gen, common, Path(out_dir), t0)
     if family == "fc_random_oneshot":
-        pairs = [(i, s, d) for d in densities for i in inits for s in seeds]
-        net = fresh(pairs, densities=[p[2] for p in pairs])
-        net.to(device)
-        results = train_stack(net, data, data_seeds(pairs, "data"), base_cfg)
-        net.cpu()
-        rows = _density_records(net, results, pairs, group, common, out_dir, t0)
-    else:
-        pairs = [(i, s, 1.0) for i in inits for s in seeds]
-        net = fresh(pairs).to(device)
-        dense_results = train_stack(net, data, data_seeds(pairs, "data"), base_cfg)
-        net.cpu()
-        if family == "fc_random_iterative":
-            rows = _iterative(
-                net,
-                dense_results,
-                pairs,
-                densities,
-                b,
-                base_cfg,
-                data,
-                gen,
-                group,
-                common,
-                out_dir,
-                device,
-                t0,
-            )
-        else:
-            rows = _magnitude(
-                net, pairs, densities, b, base_cfg, data, group, common, out_dir, device, t0
-            )
-    return pd.DataFrame(rows)
+        return pd.DataFrame(_oneshot(run, inits, seeds, densities))
+    pairs = [(i, s, 1.0) for i in inits for s in seeds]
+    net = _fresh(run, pairs).to(device)
+    dense_results = train_stack(net, data, run.seeds(pairs, "data"), cfg)
+    net.cpu()
+    if family == "fc_random_iterative":
+        return pd.DataFrame(_iterative(run, net, dense_results, pairs, densities))
+    return pd.DataFrame(_magnitude(run, net, pairs, densities))
+
+
+def _densities(
+    b: dict, gm: pd.DataFrame, input_dim: int, widths: list[int], n_classes: int
+) -> list[float]:
+    """Target densities: ``auto`` matches the graph nets' weight counts, else the listed ones."""
+    if b.get("densities", "auto") == "auto":
+        dense_w = dense_weight_count(input_dim, widths, n_classes)
+        return target_densities(gm["n_weights"].to_numpy(), dense_w, int(b["n_densities"]))
+    return sorted(float(d) for d in b["densities"])
+
+
+def _fresh(run: _Run, triples: list[tuple], densities: list[float] | None = None) -> StackedNet:
+    """A new stack, one model per (init, seed, density), normalised and initialised.
+
+    With ``densities`` every model is pruned at random first, so fan-in-corrected
+    inits see the real fan-in of the mask.
+    """
+    net = StackedNet(run.spec, k=len(triples))
+    set_normalisation(net, run.data["train"][0].cpu())
+    if densities is not None:
+        _set_masks(net, random_layer_masks(net, densities, run.gen))
+    initialise(net, [t[0] for t in triples], run.seeds(triples, "init"))
+    return net
+
+
+def _oneshot(run: _Run, inits: list[str], seeds: list[int], densities: list[float]) -> list[dict]:
+    triples = [(i, s, d) for d in densities for i in inits for s in seeds]
+    net = _fresh(run, triples, densities=[t[2] for t in triples])
+    net.to(run.device)
+    results = train_stack(net, run.data, run.seeds(triples, "data"), run.cfg)
+    net.cpu()
+    return _density_records(run, net, results, triples)
 
 
 def _iterative(
-    net, dense_results, pairs, densities, b, base_cfg, data, gen, group, common, out_dir, device, t0
-):
-    it = b.get("iterative", {})
-    frac = float(it.get("prune_fraction", 0.2))
-    retrain = int(it.get("retrain_epochs", 2))
-    max_steps = int(it.get("max_steps", 30))
-    floor = min(densities)
-    steps = min(max_steps, max(1, math.ceil(math.log(floor) / math.log(1.0 - frac))))
-    inits = [p[0] for p in pairs]
-    seeds = [p[1] for p in pairs]
+    run: _Run,
+    net: StackedNet,
+    dense_results: list[ModelResult],
+    pairs: list[tuple],
+    densities: list[float],
+) -> list[dict]:
+    """Prune ``prune_fraction`` at random and retrain, step by step; a row per model and step."""
+    it = run.baseline["iterative"]
+    frac = float(it["prune_fraction"])
+    max_steps = int(it["max_steps"])
+    steps = min(max_steps, max(1, math.ceil(math.log(min(densities)) / math.log(1.0 - frac))))
+    cfg = dataclasses.replace(run.cfg, epochs=int(it["retrain_epochs"]))
     rows = []
     results = dense_results
     for step in range(steps + 1):
         if step > 0:
-            _set_masks(net, random_layer_masks(net, [1.0 - frac] * net.k, gen))
-            cfg = TrainConfig(**{**base_cfg.__dict__, "epochs": retrain})
-            net.to(device)
-            seeds_step = [cfgmod.derive_seed(group, i, s, step) for i, s, _ in pairs]
-            results = train_stack(net, data, seeds_step, cfg, progress=False)
+            _set_masks(net, random_layer_masks(net, [1.0 - frac] * net.k, run.gen))
+            net.to(run.device)
+            seeds_step = [derive_seed(run.group, i, s, step) for i, s, _ in pairs]
+            results = train_stack(net, run.data, seeds_step, cfg, progress=False)
             net.cpu()
-        ids = [cfgmod.model_id(group, i, s, f"--step{step}") for i, s, _ in pairs]
-        paths = _save(net, ids, out_dir, group)
+        ids = [model_id(run.group, i, s, f"--step{step}") for i, s, _ in pairs]
         dens = net.density().tolist()
         extra = [{"target_density": dens[k], "prune_step": step} for k in range(net.k)]
         secs = math.nan  # set below, once the job's wall time is known
-        rows += _records(net, results, ids, inits, seeds, common, paths, secs, extra)
+        rows += _records(run, net, results, ids, pairs, secs, extra)
         log.info("iterative step %d: density %.4f", step, dens[0])
-    secs = (time.perf_counter() - t0) / len(rows)  # the job's wall time per model
+    secs = (time.perf_counter() - run.t0) / len(rows)  # the job's wall time per model
     for row in rows:
         row["train_seconds"] = secs
     return rows
 
 
-def _magnitude(net, pairs, densities, b, base_cfg, data, group, common, out_dir, device, t0):
+def _magnitude(
+    run: _Run, net: StackedNet, pairs: list[tuple], densities: list[float]
+) -> list[dict]:
+    """Prune copies of the dense stack by global magnitude to each density, fine-tune together."""
+    # Lazy until magnitude pruning moves into the nets layer (graphprior.nets.pruning):
+    # a top-level import of robustness from nets would invert the layer order.
     from graphprior.robustness.measures import magnitude_prune_masks
 
     copies = []
@@ -292,11 +269,38 @@ def _magnitude(net, pairs, densities, b, base_cfg, data, group, common, out_dir,
         c = net.select(list(range(net.k)))
         _set_masks(c, magnitude_prune_masks(c, d))
         copies.append(c)
-    pruned = stack_nets(copies).to(device)
-    all_pairs = [(i, s, d) for d in densities for i, s, _ in pairs]
-    cfg = TrainConfig(**{**base_cfg.__dict__, "epochs": int(b.get("finetune_epochs", 5))})
-    results = train_stack(
-        pruned, data, [cfgmod.derive_seed(group, i, s, d, "ft") for i, s, d in all_pairs], cfg
-    )
+    pruned = stack_nets(copies).to(run.device)
+    triples = [(i, s, d) for d in densities for i, s, _ in pairs]
+    cfg = dataclasses.replace(run.cfg, epochs=int(run.baseline["finetune_epochs"]))
+    results = train_stack(pruned, run.data, run.seeds(triples, "ft"), cfg)
     pruned.cpu()
-    return _density_records(pruned, results, all_pairs, group, common, out_dir, t0)
+    return _density_records(run, pruned, results, triples)
+
+
+def _density_records(
+    run: _Run, net: StackedNet, results: list[ModelResult], triples: list[tuple]
+) -> list[dict]:
+    """Save a stack pruned to target densities; its `models` rows (one per (init, seed, density))."""
+    ids = [model_id(run.group, i, s, f"--d{d:g}") for i, s, d in triples]
+    extra = [{"target_density": d, "prune_step": None} for _, _, d in triples]
+    secs = (time.perf_counter() - run.t0) / len(ids)
+    return _records(run, net, results, ids, triples, secs, extra)
+
+
+def _records(
+    run: _Run,
+    net: StackedNet,
+    results: list[ModelResult],
+    ids: list[str],
+    triples: list[tuple],
+    seconds: float,
+    extra: list[dict],
+) -> list[dict]:
+    """Save the stack's checkpoints and return its `models` rows, each updated with ``extra``."""
+    paths = save_stack(net, ids, run.out_dir, {"group": run.group})
+    inits = [t[0] for t in triples]
+    seeds = [t[1] for t in triples]
+    rows = model_records(net, results, ids, inits, seeds, run.common, paths, seconds)
+    for row, e in zip(rows, extra, strict=True):
+        row.update(e)
+    return rows

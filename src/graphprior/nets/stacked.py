@@ -3,58 +3,28 @@
 A network is a sequence of *blocks*: block 0 is the (normalised, flattened)
 input, block ``i`` (1-based) is hidden layer ``i - 1``. Each hidden layer and
 the output layer read a concatenation of earlier blocks through a masked
-weight matrix. A graph net (DESIGN §4) and a pruned dense net (DESIGN §6) are
-the same object with different masks, so both go through the same training,
-attacks and measures.
+weight matrix. A graph net (:func:`graphprior.graphs.netspec.spec_from_dag`)
+and a pruned dense net (:mod:`graphprior.nets.baselines`) are the same object
+with different masks, so both go through the same training, attacks and
+measures.
 
 All K models of one job share the architecture (the list of blocks each layer
 reads) and are stored as stacked tensors of shape ``(K, out, in)``; forward
 passes use one batched matmul per layer. Masks are non-trainable buffers of the
 same shape (per model, because pruned baselines differ between seeds); masked
 weights are multiplied by zero in the forward pass and kept exactly zero in the
-stored tensors (:meth:`StackedNet.apply_masks`).
+stored tensors (:meth:`StackedNet.apply_masks`). Initialisation lives in
+:mod:`graphprior.nets.inits`, checkpoints in :mod:`graphprior.nets.checkpoints`.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import math
-from pathlib import Path
-
 import torch
 from torch import nn
 
-from graphprior.config.choices import INITS, PAPER_INITS
-from graphprior.graphs.netspec import (
-    LayerSpec,
-    NetSpec,
-    dense_spec,
-    spec_from_dag,
-    spec_param_count,
-)
+from graphprior.graphs.netspec import NetSpec
 
-__all__ = [
-    "INITS",
-    "PAPER_INITS",
-    "LayerSpec",
-    "NetSpec",
-    "StackedNet",
-    "SingleNet",
-    "spec_from_dag",
-    "dense_spec",
-    "spec_param_count",
-    "stack_nets",
-    "load_stacked",
-    "initialise",
-    "save_model",
-    "load_model",
-    "CheckpointError",
-]
-
-log = logging.getLogger(__name__)
-
-FORMAT = "graphprior-net-v1"
+__all__ = ["StackedNet", "SingleNet"]
 
 
 class StackedNet(nn.Module):
@@ -89,15 +59,19 @@ class StackedNet(nn.Module):
         return len(self.spec.hidden) + 1
 
     def mask(self, i: int) -> torch.Tensor:
+        """Mask buffer of layer ``i`` (hidden layers, then the output layer), shape (K, out, in)."""
         return getattr(self, f"mask{i}")
 
     def masks(self) -> list[torch.Tensor]:
+        """The mask buffers of every layer."""
         return [self.mask(i) for i in range(self.n_layers)]
 
     def layer_inputs(self, i: int) -> list[int]:
+        """The blocks layer ``i`` reads, in column order of its weight matrix."""
         return ([*self.spec.hidden, self.spec.output])[i].inputs
 
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Set the input standardisation buffers (std clamped at 1e-3)."""
         self.input_mean.copy_(mean.reshape(-1))
         self.input_std.copy_(std.reshape(-1).clamp_min(1e-3))
 
@@ -206,146 +180,3 @@ class SingleNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)[0]
-
-
-def _init_slice(w: torch.Tensor, mask: torch.Tensor, init: str, gen: torch.Generator) -> None:
-    out_dim, in_dim = w.shape
-    relu_gain = math.sqrt(2.0)
-    if init == "xavier_normal":
-        std = relu_gain * math.sqrt(2.0 / (in_dim + out_dim))
-        w.normal_(0.0, std, generator=gen)
-    elif init == "xavier_uniform":
-        a = relu_gain * math.sqrt(6.0 / (in_dim + out_dim))
-        w.uniform_(-a, a, generator=gen)
-    elif init == "he_normal":
-        w.normal_(0.0, relu_gain / math.sqrt(in_dim), generator=gen)
-    elif init == "he_uniform":
-        a = relu_gain * math.sqrt(3.0 / in_dim)
-        w.uniform_(-a, a, generator=gen)
-    elif init == "normal_0.1":
-        w.normal_(0.0, 0.1, generator=gen)
-    elif init == "uniform_0.1":
-        w.uniform_(-0.1, 0.1, generator=gen)
-    elif init == "he_fanin_corrected":
-        fan_in = mask.sum(dim=1, keepdim=True).clamp_min(1.0)
-        w.normal_(0.0, 1.0, generator=gen)
-        w.mul_(relu_gain / fan_in.sqrt())
-    else:
-        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
-
-
-@torch.no_grad()
-def initialise(net: StackedNet, inits: list[str], seeds: list[int]) -> None:
-    """Initialise model ``k`` of the stack with ``inits[k]`` drawn from ``seeds[k]``.
-
-    The initialisation applies to every weight that feeds a hidden neuron
-    (input → first layer and all hidden → hidden weights), with fans taken
-    from the dense shape of the weight tensor as ``torch.nn.init`` would;
-    ``he_fanin_corrected`` instead uses each neuron's real fan-in from its
-    mask. The classifier uses PyTorch's ``nn.Linear`` default on its real
-    fan-in, U(−1/√fan_in, 1/√fan_in); all biases start at zero.
-    """
-    if len(inits) != net.k or len(seeds) != net.k:
-        raise ValueError(f"need {net.k} inits and seeds, got {len(inits)} and {len(seeds)}")
-    out_i = net.n_layers - 1
-    for k, (init, seed) in enumerate(zip(inits, seeds, strict=True)):
-        gen = torch.Generator(device="cpu").manual_seed(int(seed))
-        for i in range(net.n_layers):
-            w = torch.empty(net.weights[i].shape[1:])
-            mask = net.mask(i)[k].cpu()
-            if i == out_i:
-                fan_in = max(int(mask.any(dim=0).sum()), 1)
-                bound = 1.0 / math.sqrt(fan_in)
-                w.uniform_(-bound, bound, generator=gen)
-            else:
-                _init_slice(w, mask, init, gen)
-            net.weights[i][k].copy_(w)
-            net.biases[i][k].zero_()
-    net.apply_masks()
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, truncated or not a graphprior model."""
-
-
-def save_model(net: StackedNet, path: str | Path, metadata: dict | None = None) -> None:
-    """Save a one-model stack as safetensors (weights, masks, normalisation, spec)."""
-    from safetensors.torch import save_file
-
-    if net.k != 1:
-        raise ValueError("save one model at a time: use net.select(k)")
-    tensors = {name: t.detach().cpu().contiguous() for name, t in net.state_dict().items()}
-    meta = {"format": FORMAT, "spec": net.spec.to_json()}
-    meta.update({k: json.dumps(v) for k, v in (metadata or {}).items()})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    tmp.replace(path)
-
-
-def load_stacked(path: str | Path) -> tuple[StackedNet, dict]:
-    """Load a checkpoint as a one-model :class:`StackedNet` plus its metadata."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as exc:  # safetensors raises several types for damaged files
-        raise CheckpointError(f"corrupt or truncated checkpoint {path}: {exc}") from exc
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{path} is not a graphprior checkpoint (format {meta.get('format')!r})"
-        )
-    raw = json.loads(meta["spec"])
-    hidden = [
-        LayerSpec(h["width"], h["inputs"], tensors[f"mask{i}"][0].numpy().astype(bool))
-        for i, h in enumerate(raw["hidden"])
-    ]
-    n_h = len(hidden)
-    out = LayerSpec(
-        raw["output"]["width"],
-        raw["output"]["inputs"],
-        tensors[f"mask{n_h}"][0].numpy().astype(bool),
-    )
-    spec = NetSpec(tuple(raw["input_shape"]), raw["n_classes"], hidden, out)
-    net = StackedNet(spec, k=1)
-    try:
-        net.load_state_dict(tensors)
-    except RuntimeError as exc:
-        raise CheckpointError(f"checkpoint {path} does not match its spec: {exc}") from exc
-    extra = {k: json.loads(v) for k, v in meta.items() if k not in ("format", "spec")}
-    return net.eval(), extra
-
-
-def stack_nets(nets: list[StackedNet]) -> StackedNet:
-    """Concatenate stacks with the same architecture into one (e.g. loaded checkpoints)."""
-    if not nets:
-        raise ValueError("nothing to stack")
-    first = nets[0]
-    widths = first.spec.to_json()
-    for other in nets[1:]:
-        if other.spec.to_json() != widths:
-            raise ValueError("cannot stack models with different architectures")
-    out = StackedNet(first.spec, k=sum(n.k for n in nets))
-    sd = {}
-    for name, t in first.state_dict().items():
-        if name.startswith("input_"):
-            sd[name] = t
-        else:
-            sd[name] = torch.cat([n.state_dict()[name] for n in nets], dim=0)
-    out.load_state_dict(sd)
-    return out.eval()
-
-
-def load_model(path: str | Path) -> nn.Module:
-    """Load one trained model in eval mode: ``(B, *input_shape)`` in [0, 1] → logits ``(B, C)``.
-
-    The file is safetensors, so loading never unpickles objects.
-    """
-    net, _ = load_stacked(path)
-    return SingleNet(net).eval()

@@ -1,7 +1,7 @@
 """Training K stacked models of one architecture together.
 
 All models of one graph (its inits × seeds) share masks, so they train as one
-stack of weight tensors (DESIGN §4): one batched matmul per layer, one
+stack of weight tensors (:mod:`graphprior.nets.stacked`): one batched matmul per layer, one
 optimiser over the stack. The loss is the sum of the K per-model mean losses,
 so each model's gradient is exactly its own; Adam and SGD act element-wise, so
 the stack trains exactly as K separate runs would. Each model draws its own
@@ -11,6 +11,10 @@ A model whose loss becomes NaN or infinite is frozen and marked ``diverged``;
 the others go on. The checkpoint of each model is the epoch with the best
 validation accuracy (``select: val``) or, as in the paper's code, the best test
 accuracy (``select: test``, a known source of optimistic bias).
+
+:func:`load_splits` puts a dataset's splits on the device and
+:func:`set_normalisation` fits a net's input standardisation to the training
+split; both are shared by graph nets and baselines.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from __future__ import annotations
 import enum
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from graphprior.data import load_dataset
 from graphprior.nets.stacked import StackedNet
 
 __all__ = [
@@ -34,12 +39,16 @@ __all__ = [
     "train_stack",
     "evaluate",
     "resolve_device",
+    "load_splits",
+    "set_normalisation",
 ]
 
 log = logging.getLogger(__name__)
 
 
 class Status(enum.StrEnum):
+    """Outcome of training one model (the ``status`` column of the `models` table)."""
+
     OK = "ok"
     UNTRAINABLE = "untrainable"  # test accuracy within 5 points of chance
     DIVERGED = "diverged"  # NaN or infinite loss during training
@@ -47,20 +56,35 @@ class Status(enum.StrEnum):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    batch_size: int = 64
-    epochs: int = 20
-    select: str = "val"
-    device: str = "cpu"
+    """Optimiser, schedule and checkpoint selection of one training run.
+
+    The fields are the ``training`` keys of the config; their defaults live in
+    the schema only, so build it with :meth:`from_dict` from a config that
+    :func:`graphprior.config.validate_config` has filled.
+    """
+
+    optimizer: str
+    lr: float
+    momentum: float
+    weight_decay: float
+    batch_size: int
+    epochs: int
+    select: str
+    device: str
+    #: Test accuracy within this margin of chance marks a model ``untrainable`` (not a config key).
     untrainable_margin: float = 0.05
 
     @classmethod
-    def from_dict(cls, d: dict, device: str = "cpu") -> TrainConfig:
-        keys = {f for f in cls.__dataclass_fields__ if f != "device"}
-        return cls(**{k: v for k, v in d.items() if k in keys}, device=device)
+    def from_dict(cls, training: dict, device: str) -> TrainConfig:
+        """From the validated ``training`` section (other keys, e.g. ``inits``, are ignored)."""
+        keys = [f.name for f in fields(cls) if f.name not in ("device", "untrainable_margin")]
+        missing = [k for k in keys if k not in training]
+        if missing:
+            raise KeyError(
+                f"training.{missing[0]}: missing; fill the defaults with "
+                "graphprior.config.validate_config"
+            )
+        return cls(**{k: training[k] for k in keys}, device=device)
 
 
 @dataclass
@@ -140,12 +164,10 @@ def train_stack(
     data : ``{"train": (X, y), "val": (X, y), "test": (X, y)}`` on the net's device.
     seeds : one seed per model; it fixes that model's mini-batch order.
     cfg : optimiser, epochs, batch size and checkpoint selection.
+    progress : show a progress bar.
     """
     k = net.k
-    x_tr, y_tr = data["train"]
-    n = len(x_tr)
-    n_classes = net.spec.n_classes
-    device = x_tr.device
+    device = data["train"][0].device
     gens = [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
     opt = _optimizer(net, cfg)
     alive = torch.ones(k, dtype=torch.bool, device=device)
@@ -154,40 +176,10 @@ def train_stack(
     best_epoch = [0] * k
     best_state = {name: t.detach().clone() for name, t in net.state_dict().items()}
     history: list[list[float]] = [[] for _ in range(k)]
-    steps_per_epoch = math.ceil(n / cfg.batch_size)
     epochs = range(1, cfg.epochs + 1)
     bar = tqdm(epochs, desc="train", unit="epoch", disable=not progress, mininterval=1.0)
     for epoch in bar:
-        net.train()
-        perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
-        for step in range(steps_per_epoch):
-            idx = perms[:, step * cfg.batch_size : (step + 1) * cfg.batch_size]
-            xb, yb = x_tr[idx], y_tr[idx]  # (K, B, ...), (K, B)
-            logits = net(xb)
-            per_model = (
-                F.cross_entropy(logits.reshape(-1, n_classes), yb.reshape(-1), reduction="none")
-                .view(k, -1)
-                .mean(1)
-            )
-            finite = torch.isfinite(per_model)
-            newly_dead = alive & ~finite
-            if newly_dead.any():
-                for i in torch.nonzero(newly_dead).flatten().tolist():
-                    log.warning("model %d diverged (non-finite loss) in epoch %d", i, epoch)
-                alive &= finite
-            if not alive.any():
-                break
-            loss = torch.where(alive, per_model, torch.zeros_like(per_model)).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if not bool(alive.all()):
-                # frozen models: no update, and no NaN leaking into the optimiser state
-                with torch.no_grad():
-                    for p in net.parameters():
-                        if p.grad is not None:
-                            p.grad[~alive] = 0.0
-                            p.grad.nan_to_num_(0.0, 0.0, 0.0)
-            opt.step()
+        _train_epoch(net, opt, data["train"], gens, alive, cfg.batch_size, epoch)
         # The gradient of a masked weight is exactly zero, so Adam and SGD leave it
         # at zero; re-applying the masks once an epoch guards against drift.
         net.apply_masks()
@@ -195,11 +187,7 @@ def train_stack(
         acc = torch.where(alive, acc, torch.full_like(acc, -1.0))
         improved = acc > best_acc
         if improved.any():
-            state = net.state_dict()
-            for name, t in state.items():
-                if name.startswith("input_"):
-                    continue
-                best_state[name][improved] = t[improved].detach().clone()
+            _keep_improved(net, improved, best_state)
             for i in torch.nonzero(improved).flatten().tolist():
                 best_epoch[i] = epoch
             best_acc = torch.where(improved, acc, best_acc)
@@ -210,14 +198,84 @@ def train_stack(
             break
     net.load_state_dict(best_state)
     net.eval()
+    return _results(net, data, alive, best_epoch, history, cfg.untrainable_margin)
+
+
+def _train_epoch(
+    net: StackedNet,
+    opt: torch.optim.Optimizer,
+    train: tuple[torch.Tensor, torch.Tensor],
+    gens: list[torch.Generator],
+    alive: torch.Tensor,
+    batch_size: int,
+    epoch: int,
+) -> None:
+    """One epoch over the training split, each model in its own batch order.
+
+    ``alive`` is updated in place: a model whose loss turns non-finite is
+    frozen for the rest of the run.
+    """
+    x_tr, y_tr = train
+    n = len(x_tr)
+    k = net.k
+    n_classes = net.spec.n_classes
+    net.train()
+    perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(x_tr.device)
+    for step in range(math.ceil(n / batch_size)):
+        idx = perms[:, step * batch_size : (step + 1) * batch_size]
+        xb, yb = x_tr[idx], y_tr[idx]  # (K, B, ...), (K, B)
+        logits = net(xb)
+        per_model = (
+            F.cross_entropy(logits.reshape(-1, n_classes), yb.reshape(-1), reduction="none")
+            .view(k, -1)
+            .mean(1)
+        )
+        finite = torch.isfinite(per_model)
+        newly_dead = alive & ~finite
+        if newly_dead.any():
+            for i in torch.nonzero(newly_dead).flatten().tolist():
+                log.warning("model %d diverged (non-finite loss) in epoch %d", i, epoch)
+            alive &= finite
+        if not alive.any():
+            break
+        loss = torch.where(alive, per_model, torch.zeros_like(per_model)).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if not bool(alive.all()):
+            # frozen models: no update, and no NaN leaking into the optimiser state
+            with torch.no_grad():
+                for p in net.parameters():
+                    if p.grad is not None:
+                        p.grad[~alive] = 0.0
+                        p.grad.nan_to_num_(0.0, 0.0, 0.0)
+        opt.step()
+
+
+def _keep_improved(net: StackedNet, improved: torch.Tensor, best_state: dict) -> None:
+    """Copy the current weights of the improved models into ``best_state``."""
+    for name, t in net.state_dict().items():
+        if name.startswith("input_"):
+            continue
+        best_state[name][improved] = t[improved].detach().clone()
+
+
+def _results(
+    net: StackedNet,
+    data: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    alive: torch.Tensor,
+    best_epoch: list[int],
+    history: list[list[float]],
+    untrainable_margin: float,
+) -> list[ModelResult]:
+    """Metrics and status of every model at its selected checkpoint."""
     metrics = {split: evaluate(net, *data[split]) for split in ("train", "val", "test")}
-    chance = 1.0 / n_classes
+    chance = 1.0 / net.spec.n_classes
     results = []
-    for i in range(k):
+    for i in range(net.k):
         test_acc = float(metrics["test"][0][i])
         if not bool(alive[i]):
             status = Status.DIVERGED
-        elif test_acc < chance + cfg.untrainable_margin or best_epoch[i] == 0:
+        elif test_acc < chance + untrainable_margin or best_epoch[i] == 0:
             status = Status.UNTRAINABLE
         else:
             status = Status.OK
@@ -240,3 +298,24 @@ def train_stack(
 def _finite(v: torch.Tensor) -> float:
     f = float(v)
     return f if np.isfinite(f) else float("nan")
+
+
+def load_splits(dataset: str, device: torch.device) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """The train, val and test splits of a dataset, on ``device``."""
+    return {
+        s: tuple(t.to(device) for t in load_dataset(dataset, s)) for s in ("train", "val", "test")
+    }
+
+
+def set_normalisation(net: StackedNet, x_train: torch.Tensor) -> None:
+    """Standardise inputs inside the model with one mean and one std over all training pixels.
+
+    A scalar, not a per-pixel, standardisation: border pixels of digits are
+    almost constant, and dividing by their tiny std would amplify any
+    perturbation there a thousandfold, so every robustness measure would be
+    about dead pixels.
+    """
+    flat = x_train.reshape(-1).float()
+    net.set_normalisation(
+        flat.mean().expand(net.spec.input_dim), flat.std().expand(net.spec.input_dim)
+    )

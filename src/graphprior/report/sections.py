@@ -995,7 +995,7 @@ def section_mapping(ctx: _Context) -> Section:
         sec.text("The graphs table is empty: there is no graph to show.")
         return sec
     from graphprior.graphs.dag import build_layered_dag
-    from graphprior.graphs.generators import GraphSpec, make_graph
+    from graphprior.graphs.grid import GraphSpec, make_graph
     from graphprior.graphs.selection import mapping_options
 
     try:

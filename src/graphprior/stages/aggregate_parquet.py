@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from graphprior.config import config_hash
-from graphprior.graphs.generators import graph_record
+from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T
 from graphprior.io.failures import read_failures
 from graphprior.stages.job import start_job

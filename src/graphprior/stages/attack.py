@@ -11,7 +11,8 @@ import torch
 from graphprior.config import derive_seed
 from graphprior.data import load_dataset
 from graphprior.io.tables import ROBUSTNESS_SCHEMA, read_table, write_table
-from graphprior.nets.stacked import StackedNet, load_stacked, stack_nets
+from graphprior.nets.checkpoints import load_stacked, stack_nets
+from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import resolve_device
 from graphprior.robustness.attacks import pgd, run_input_attacks
 from graphprior.robustness.measures import run_beyond_input_measures

@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from graphprior.graphs.generators import read_graph
-from graphprior.graphs.properties import properties_record
+from graphprior.graphs.graphml import read_graph
+from graphprior.graphs.records import properties_record
 from graphprior.io.tables import properties_schema, write_table
 from graphprior.stages.job import guarded, start_job
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from graphprior.graphs.generators import make_graph, write_graph
+from graphprior.graphs.graphml import write_graph
+from graphprior.graphs.grid import make_graph
 from graphprior.stages.job import start_job
 
 __all__ = ["run"]
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def run(smk: Any) -> None:
-    """Draw ``params.spec`` (a :class:`~graphprior.graphs.generators.GraphSpec`); write it."""
+    """Draw ``params.spec`` (a :class:`~graphprior.graphs.grid.GraphSpec`); write it."""
     start_job(smk)
     spec = smk.params.spec
     graph = make_graph(spec)

@@ -11,17 +11,25 @@ import pandas as pd
 import torch
 
 from graphprior.config import GRAPH_FAMILY, dataset_shape, derive_seed, model_id
-from graphprior.data import load_dataset
 from graphprior.graphs.dag import build_layered_dag
-from graphprior.graphs.generators import read_graph
+from graphprior.graphs.graphml import read_graph
 from graphprior.graphs.netspec import spec_from_dag
 from graphprior.graphs.selection import mapping_options
 from graphprior.io.tables import MODELS_SCHEMA, write_table
-from graphprior.nets.stacked import StackedNet, initialise, save_model
-from graphprior.nets.train import TrainConfig, resolve_device, train_stack
+from graphprior.nets.checkpoints import save_stack
+from graphprior.nets.inits import initialise
+from graphprior.nets.records import model_records, training_fields
+from graphprior.nets.stacked import StackedNet
+from graphprior.nets.train import (
+    TrainConfig,
+    load_splits,
+    resolve_device,
+    set_normalisation,
+    train_stack,
+)
 from graphprior.stages.job import guarded, start_job
 
-__all__ = ["run", "train_graph_models", "model_records", "training_fields"]
+__all__ = ["run", "train_graph_models"]
 
 
 def run(smk: Any) -> None:
@@ -39,84 +47,6 @@ def run(smk: Any) -> None:
     )
     Path(smk.output.models).mkdir(parents=True, exist_ok=True)
     write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
-
-
-def load_splits(dataset: str, device: torch.device) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    return {
-        s: tuple(t.to(device) for t in load_dataset(dataset, s)) for s in ("train", "val", "test")
-    }
-
-
-def set_normalisation(net: StackedNet, x_train: torch.Tensor) -> None:
-    """Standardise inputs inside the model with one mean and one std over all training pixels.
-
-    A scalar, not a per-pixel, standardisation: border pixels of digits are
-    almost constant, and dividing by their tiny std would amplify any
-    perturbation there a thousandfold, so every robustness measure would be
-    about dead pixels.
-    """
-    flat = x_train.reshape(-1).float()
-    net.set_normalisation(
-        flat.mean().expand(net.spec.input_dim), flat.std().expand(net.spec.input_dim)
-    )
-
-
-def model_records(
-    net: StackedNet,
-    results: list,
-    ids: list[str],
-    inits: list[str],
-    seeds: list[int],
-    common: dict,
-    checkpoints: list[str],
-    seconds_per_model: float,
-) -> list[dict]:
-    """The `models` rows of a trained stack."""
-    n_params = net.n_params().tolist()
-    density = net.density().tolist()
-    n_weights = [int(sum(net.mask(i)[k].sum() for i in range(net.n_layers))) for k in range(net.k)]
-    rows = []
-    for k, res in enumerate(results):
-        rows.append(
-            {
-                **common,
-                "model_id": ids[k],
-                "init": inits[k],
-                "seed": int(seeds[k]),
-                "n_params": int(n_params[k]),
-                "n_weights": n_weights[k],
-                "density": float(density[k]),
-                "depth": len(net.spec.hidden),
-                "n_neurons": int(sum(h.width for h in net.spec.hidden)),
-                "best_epoch": res.best_epoch,
-                "train_accuracy": res.train_accuracy,
-                "val_accuracy": res.val_accuracy,
-                "test_accuracy": res.test_accuracy,
-                "train_loss": res.train_loss,
-                "val_loss": res.val_loss,
-                "test_loss": res.test_loss,
-                "gen_gap_accuracy": res.train_accuracy - res.test_accuracy,
-                "gen_gap_loss": res.test_loss - res.train_loss,
-                "status": res.status.value,
-                "train_seconds": seconds_per_model,
-                "checkpoint": checkpoints[k],
-            }
-        )
-    return rows
-
-
-def training_fields(config: dict, device: torch.device) -> dict:
-    """The `models` columns every model of a run shares: dataset and training settings."""
-    tcfg = config["training"]
-    return {
-        "dataset": config["dataset"],
-        "epochs": int(tcfg["epochs"]),
-        "batch_size": int(tcfg["batch_size"]),
-        "optimizer": tcfg["optimizer"],
-        "lr": float(tcfg["lr"]),
-        "select": tcfg["select"],
-        "device": str(device),
-    }
 
 
 def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path) -> pd.DataFrame:
@@ -142,12 +72,7 @@ def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path
     results = train_stack(net, data, data_seeds, TrainConfig.from_dict(tcfg, str(device)))
     net.cpu()
     ids = [model_id(graph_id, init, s) for init, s in pairs]
-    model_dir = Path(model_dir)
-    checkpoints = []
-    for k, mid in enumerate(ids):
-        path = model_dir / f"{mid}.safetensors"
-        save_model(net.select(k), path, {"model_id": mid, "graph_id": graph_id})
-        checkpoints.append(str(path))
+    checkpoints = save_stack(net, ids, model_dir, {"graph_id": graph_id})
     common = {
         "family": GRAPH_FAMILY,
         "group": graph_id,
