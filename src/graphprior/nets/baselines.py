@@ -32,6 +32,7 @@ import torch
 
 from graphprior import config as cfgmod
 from graphprior.data import dataset_shape
+from graphprior.nets.pruning import magnitude_prune_masks, random_layer_masks
 from graphprior.nets.stacked import StackedNet, dense_spec, initialise, save_model, stack_nets
 from graphprior.nets.train import TrainConfig, resolve_device, train_stack
 
@@ -88,28 +89,6 @@ def target_densities(graph_weights: np.ndarray, dense_weights: int, n_levels: in
     qs = np.linspace(0.0, 1.0, n_levels) if n_levels > 1 else np.array([0.5])
     levels = sorted({float(f"{v:.4g}") for v in np.quantile(d, qs)})
     return levels
-
-
-def random_layer_masks(
-    net: StackedNet, densities: list[float], generator: torch.Generator
-) -> list[torch.Tensor]:
-    """Per-model random masks keeping exactly ``round(d · n_l)`` present weights of each layer.
-
-    ``densities[k]`` is model k's kept fraction of the weights it has now; the
-    new masks are subsets of the current ones (so repeated calls prune
-    iteratively).
-    """
-    masks = []
-    for i in range(net.n_layers):
-        current = net.mask(i)
-        new = torch.zeros_like(current)
-        for k in range(net.k):
-            present = torch.nonzero(current[k].flatten()).flatten()
-            keep = max(1, int(round(densities[k] * len(present))))
-            order = torch.randperm(len(present), generator=generator)[:keep]
-            new[k].view(-1)[present[order]] = 1.0
-        masks.append(new)
-    return masks
 
 
 def _set_masks(net: StackedNet, masks: list[torch.Tensor]) -> None:
@@ -285,8 +264,6 @@ def _iterative(
 
 
 def _magnitude(net, pairs, densities, b, base_cfg, data, group, common, out_dir, device, t0):
-    from graphprior.robustness.measures import magnitude_prune_masks
-
     copies = []
     for d in densities:
         c = net.select(list(range(net.k)))
