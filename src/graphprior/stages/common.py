@@ -185,7 +185,7 @@ def pgd_perturbation(acfg: dict, seed: int):
     L∞ PGD at the paper's ε with the config's L∞ steps and relative step size.
     Returns ``(perturb(net, x, y) -> x_adv, info)``.
     """
-    from graphprior.robustness.attacks import pgd
+    from graphprior.robustness import pgd
 
     linf = acfg.get("pgd", {}).get("linf", {})
     eps = float(acfg.get("paper_eps", 0.1))
@@ -201,8 +201,7 @@ def pgd_perturbation(acfg: dict, seed: int):
 
 def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
     """All input-space and beyond-input measures of one group's models (long rows)."""
-    from graphprior.robustness.attacks import run_input_attacks
-    from graphprior.robustness.measures import run_beyond_input_measures
+    from graphprior.robustness import run_beyond_input_measures, run_input_attacks
 
     columns = ["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]
     if models.empty:  # the group's training failed and was recorded
