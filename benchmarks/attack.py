@@ -1,7 +1,7 @@
 """Benchmark: our batched attacks against ART's, and the wall cost of each measure.
 
 1. PGD throughput (model-samples per second: K models × B inputs / seconds) of
-   :func:`graphprior.robustness.attacks.pgd` on a stack of K models against ART's
+   :func:`graphprior.robustness.pgd` on a stack of K models against ART's
    ``ProjectedGradientDescent`` run model by model on the same models, with
    equal settings (ε, 20 steps, step 0.25 ε, one random start, ART batch size =
    all inputs), and the robust accuracy each reaches (mean over the K models).
@@ -38,14 +38,33 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from graphprior.config import validate_config
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import dense_spec, spec_from_dag
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import SingleNet, StackedNet
-from graphprior.robustness import attacks as A
+from graphprior.robustness.accuracy import clean_correct, robust_accuracy
+from graphprior.robustness.art_metrics import (
+    art_classifier,
+    clever_scores,
+    loss_sensitivity,
+    numpy_global_seed,
+)
+from graphprior.robustness.metrics import accuracy_and_f1
+from graphprior.robustness.minimal import (
+    min_perturbation_fgsm_linesearch,
+    min_perturbation_pgd_bisection,
+)
+from graphprior.robustness.onepixel import onepixel_success_rate
 
 RESULTS = Path(__file__).parent / "results" / "attack.md"
+# any graph config: only the attack section's defaults are read
+DEFAULT_GRAPHS = {
+    "generators": [
+        {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.3]}, "seeds": [0]}
+    ]
+}
 
 
 def graph_spec():
@@ -104,7 +123,7 @@ def art_pgd(net: StackedNet, x: torch.Tensor, y: torch.Tensor, norm: str, eps: f
 
     attacks = []
     for k in range(net.k):
-        clf = A.art_classifier(SingleNet(net.select(k)), (1, 8, 8), 10)
+        clf = art_classifier(SingleNet(net.select(k)), (1, 8, 8), 10)
         attack = ProjectedGradientDescent(
             clf,
             norm=np.inf if norm == "linf" else 2,
@@ -120,7 +139,7 @@ def art_pgd(net: StackedNet, x: torch.Tensor, y: torch.Tensor, norm: str, eps: f
 
     def run(seed: int) -> float:
         accs = []
-        with A._numpy_global_seed(seed):
+        with numpy_global_seed(seed):
             for clf, attack in attacks:
                 adv = attack.generate(xs, y=onehot)
                 correct = (clf.predict(adv).argmax(1) == ys) & (clf.predict(xs).argmax(1) == ys)
@@ -137,7 +156,7 @@ def throughput_rows(nets: list[tuple[str, StackedNet]], x, y, repeats: int) -> l
         for norm, eps in (("linf", 0.1), ("l2", 1.0)):
 
             def ours(seed: int, net=net, norm=norm, eps=eps) -> float:
-                return A.robust_accuracy(
+                return robust_accuracy(
                     net, x, y, "pgd", [eps], norm=norm, steps=steps, rel_step=0.25, early_stop=True,
                     generator=torch.Generator().manual_seed(seed),
                 ).mean().item()  # fmt: skip
@@ -161,21 +180,22 @@ def throughput_rows(nets: list[tuple[str, StackedNet]], x, y, repeats: int) -> l
 
 
 def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list[list[str]]:
-    cfg = A.merge_config({})
+    # the schema's defaults
+    cfg = validate_config({"dataset": "digits", "graphs": DEFAULT_GRAPHS})["attack"]
     seed = 0
     k = net.k
     pl, p2, mp = cfg["pgd"]["linf"], cfg["pgd"]["l2"], cfg["min_perturbation"]
     measures: list[tuple[str, str, Callable[[], object]]] = [
-        ("clean accuracy + micro-F1", "300 inputs", lambda: A.accuracy_and_f1(net, x, y)),
+        ("clean accuracy + micro-F1", "300 inputs", lambda: accuracy_and_f1(net, x, y)),
         (
             "FGSM grid",
             f"{len(cfg['fgsm']['eps'])} ε",
-            lambda: A.robust_accuracy(net, x, y, "fgsm", cfg["fgsm"]["eps"]),
+            lambda: robust_accuracy(net, x, y, "fgsm", cfg["fgsm"]["eps"]),
         ),
         (
             "PGD L∞ grid",
             f"{len(pl['eps'])} ε × {pl['steps']} steps",
-            lambda: A.robust_accuracy(
+            lambda: robust_accuracy(
                 net, x, y, "pgd", pl["eps"], nested=True, norm="linf", steps=pl["steps"],
                 rel_step=pl["rel_step"], early_stop=True, generator=torch.Generator().manual_seed(seed),
             ),
@@ -183,7 +203,7 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
         (
             "PGD L2 grid",
             f"{len(p2['eps'])} ε × {p2['steps']} steps",
-            lambda: A.robust_accuracy(
+            lambda: robust_accuracy(
                 net, x, y, "pgd", p2["eps"], nested=True, norm="l2", steps=p2["steps"],
                 rel_step=p2["rel_step"], early_stop=True, generator=torch.Generator().manual_seed(seed),
             ),
@@ -191,35 +211,37 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
         (
             "FGSM line search (paper)",
             "26 ε",
-            lambda: A.min_perturbation_fgsm_linesearch(net, x, y),
+            lambda: min_perturbation_fgsm_linesearch(net, x, y),
         ),
         (
             "PGD bisection L∞",
             f"{mp['bisection_steps'] + 1} × {mp['pgd_steps']} steps",
-            lambda: A.min_perturbation_pgd_bisection(
+            lambda: min_perturbation_pgd_bisection(
                 net, x, y, norm="linf", eps_max=mp["linf_max"], steps=mp["pgd_steps"],
-                n_bisect=mp["bisection_steps"], generator=torch.Generator().manual_seed(seed),
+                n_bisect=mp["bisection_steps"], rel_step=pl["rel_step"],
+                generator=torch.Generator().manual_seed(seed),
             ),
         ),
         (
             "PGD bisection L2",
             f"{mp['bisection_steps'] + 1} × {mp['pgd_steps']} steps",
-            lambda: A.min_perturbation_pgd_bisection(
+            lambda: min_perturbation_pgd_bisection(
                 net, x, y, norm="l2", eps_max=mp["l2_max"], steps=mp["pgd_steps"],
-                n_bisect=mp["bisection_steps"], generator=torch.Generator().manual_seed(seed),
+                n_bisect=mp["bisection_steps"], rel_step=p2["rel_step"],
+                generator=torch.Generator().manual_seed(seed),
             ),
         ),
         (
             "One-pixel (ours, DE)",
             "20 images, maxiter 10, popsize 10",
-            lambda: A.onepixel_success_rate(net, x, y, 20, maxiter=10, popsize=10, seed=seed),
+            lambda: onepixel_success_rate(net, x, y, 20, maxiter=10, popsize=10, seed=seed),
         ),
         (
             "CLEVER (ART)",
             "5 images, 10 × 50, r = 0.3, L2",
-            lambda: A.clever_scores(net, x, 5, 10, 50, 0.3, 2, seed),
+            lambda: clever_scores(net, x, 5, 10, 50, 0.3, 2, seed),
         ),
-        ("loss sensitivity (ART)", "300 inputs", lambda: A.loss_sensitivity(net, x, y)),
+        ("loss sensitivity (ART)", "300 inputs", lambda: loss_sensitivity(net, x, y)),
     ]  # fmt: skip
     rows = []
     total = 0.0
@@ -235,18 +257,18 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
         from art.attacks.evasion import PixelAttack
 
         single = SingleNet(net.select(0))
-        correct = A.clean_correct(single, x, y)[0]
+        correct = clean_correct(single, x, y)[0]
         idx = torch.nonzero(correct).flatten()[:art_onepixel]
-        clf = A.art_classifier(single, (1, 8, 8), 10)
+        clf = art_classifier(single, (1, 8, 8), 10)
         attack = PixelAttack(clf, th=1, es=1, max_iter=10, verbose=False)
         xs = x[idx].numpy()
-        with A._numpy_global_seed(seed):
+        with numpy_global_seed(seed):
             start = time.perf_counter()
             adv = attack.generate(xs, y=np.eye(10, dtype=np.float32)[y[idx].numpy()])
             t_art = time.perf_counter() - start
         rate = float(np.mean(clf.predict(adv).argmax(1) != y[idx].numpy()))
         t_ours, ours = best_of(
-            lambda: A.onepixel_success_rate(
+            lambda: onepixel_success_rate(
                 single, x, y, art_onepixel, maxiter=10, popsize=10, seed=seed
             ),
             1,
@@ -288,7 +310,7 @@ def main() -> None:
         ("dense 64-100-50-20-10", dense7.select(0)),
         ("dense 64-100-50-20-10", dense7),
     ]
-    acc, _ = A.accuracy_and_f1(stack7, x, y)
+    acc, _ = accuracy_and_f1(stack7, x, y)
     t1 = table(
         ["net", "K", "PGD (20 steps, step 0.25 ε)", "ours samples/s", "ART samples/s", "speed-up",
          "robust acc. ours", "robust acc. ART"],

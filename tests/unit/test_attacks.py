@@ -11,11 +11,35 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from graphprior.config import validate_config
 from graphprior.data import load_dataset
 from graphprior.graphs.netspec import dense_spec
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import SingleNet, StackedNet
-from graphprior.robustness import attacks as A
+from graphprior.robustness.accuracy import (
+    auc_robust_accuracy,
+    clean_correct,
+    mean_adversarial_confidence,
+    paper_robustness,
+    robust_accuracy,
+    robust_correct,
+    success_rate_on_correct,
+)
+from graphprior.robustness.art_metrics import (
+    art_classifier,
+    clever_scores,
+    loss_sensitivity,
+    numpy_global_seed,
+)
+from graphprior.robustness.gradient import fgsm, pgd
+from graphprior.robustness.metrics import accuracy_and_f1
+from graphprior.robustness.minimal import (
+    min_perturbation_fgsm_linesearch,
+    min_perturbation_pgd_bisection,
+    summarize_min_perturbation,
+)
+from graphprior.robustness.onepixel import onepixel_attack, onepixel_success_rate
+from graphprior.robustness.run import run_input_attacks
 
 N_TEST = 120  # test samples used by the trained-net tests
 
@@ -66,8 +90,8 @@ def linear_case():
 def test_linear_min_perturbation_pgd_bisection_linf(linear_case):
     model, x, y, margin, w = linear_case
     expected = margin / w.abs().sum()
-    got = A.min_perturbation_pgd_bisection(
-        model, x, y, norm="linf", eps_max=0.5, steps=20, n_bisect=14
+    got = min_perturbation_pgd_bisection(
+        model, x, y, norm="linf", eps_max=0.5, steps=20, n_bisect=14, rel_step=0.25
     )[0]
     assert torch.all(torch.isfinite(got))
     rel = (got.float() - expected).abs() / expected
@@ -77,8 +101,8 @@ def test_linear_min_perturbation_pgd_bisection_linf(linear_case):
 def test_linear_min_perturbation_pgd_bisection_l2(linear_case):
     model, x, y, margin, w = linear_case
     expected = margin / w.norm()
-    got = A.min_perturbation_pgd_bisection(
-        model, x, y, norm="l2", eps_max=1.0, steps=20, n_bisect=14
+    got = min_perturbation_pgd_bisection(
+        model, x, y, norm="l2", eps_max=1.0, steps=20, n_bisect=14, rel_step=0.25
     )[0]
     rel = (got.float() - expected).abs() / expected
     assert rel.max() < 0.02, rel.max()
@@ -87,8 +111,8 @@ def test_linear_min_perturbation_pgd_bisection_l2(linear_case):
 def test_linear_fgsm_flips_exactly_above_linf_minimum(linear_case):
     model, x, y, margin, w = linear_case
     eps_min = margin / w.abs().sum()
-    above = A.fgsm(model, x, y, eps_min * 1.01)
-    below = A.fgsm(model, x, y, eps_min * 0.99)
+    above = fgsm(model, x, y, eps_min * 1.01)
+    below = fgsm(model, x, y, eps_min * 0.99)
     with torch.no_grad():
         assert torch.all(model(above[0]).argmax(-1) != y)
         assert torch.all(model(below[0]).argmax(-1) == y)
@@ -97,7 +121,7 @@ def test_linear_fgsm_flips_exactly_above_linf_minimum(linear_case):
 def test_linear_fgsm_linesearch_is_the_grid_ceiling(linear_case):
     model, x, y, margin, w = linear_case
     eps_min = (margin / w.abs().sum()).double()
-    got = A.min_perturbation_fgsm_linesearch(model, x, y)[0]
+    got = min_perturbation_fgsm_linesearch(model, x, y)[0]
     # smallest grid point 0.001 + 0.01 j strictly above the minimum
     expected = 0.001 + 0.01 * torch.ceil((eps_min - 0.001) / 0.01 + 1e-9)
     fits = expected <= 0.26
@@ -109,7 +133,7 @@ def test_linear_pgd_respects_budget_and_box(linear_case):
     model, x, y, _, _ = linear_case
     gen = torch.Generator().manual_seed(0)
     for norm, eps in (("linf", 0.05), ("l2", 0.3)):
-        x_adv = A.pgd(model, x, y, eps, norm=norm, steps=10, generator=gen)[0]
+        x_adv = pgd(model, x, y, eps, norm=norm, steps=10, generator=gen)[0]
         delta = (x_adv - x).flatten(1)
         size = delta.abs().amax(1) if norm == "linf" else delta.norm(dim=1)
         assert torch.all(size <= eps + 1e-6)
@@ -119,8 +143,8 @@ def test_linear_pgd_respects_budget_and_box(linear_case):
 def test_plain_linear_module_is_a_stack_of_one():
     lin = nn.Linear(4, 3)
     x, y = torch.rand(5, 4), torch.tensor([0, 1, 2, 0, 1])
-    assert A.fgsm(lin, x, y, 0.1).shape == (1, 5, 4)
-    assert A.robust_accuracy(lin, x, y, "pgd", [0.0, 0.1], steps=3).shape == (1, 2)
+    assert fgsm(lin, x, y, 0.1).shape == (1, 5, 4)
+    assert robust_accuracy(lin, x, y, "pgd", [0.0, 0.1], steps=3).shape == (1, 2)
 
 
 # ---------------------------------------------------------------------------
@@ -159,7 +183,7 @@ def trained():
 
 def test_trained_nets_are_accurate(trained):
     net, x, y = trained
-    acc, f1 = A.accuracy_and_f1(net, x, y)
+    acc, f1 = accuracy_and_f1(net, x, y)
     assert acc.shape == (3,) and np.all(acc > 0.9)
     np.testing.assert_allclose(acc, f1)
 
@@ -170,19 +194,19 @@ def test_trained_nets_are_accurate(trained):
 )
 def test_eps_zero_equals_clean_accuracy(trained, attack, kwargs):
     net, x, y = trained
-    clean = A.clean_correct(net, x, y).double().mean(-1)
-    acc = A.robust_accuracy(net, x, y, attack, [0.0], **kwargs)[:, 0]
+    clean = clean_correct(net, x, y).double().mean(-1)
+    acc = robust_accuracy(net, x, y, attack, [0.0], **kwargs)[:, 0]
     assert torch.equal(acc, clean)
 
 
 def test_robust_accuracy_never_rises_with_eps(trained):
     net, x, y = trained
     grid = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
-    fgsm_acc = A.robust_accuracy(net, x, y, "fgsm", grid)
+    fgsm_acc = robust_accuracy(net, x, y, "fgsm", grid)
     # FGSM is not monotone in ε by construction: allow one sample of noise
     assert torch.all(fgsm_acc.diff(dim=1) <= 1.0 / N_TEST + 1e-9)
     gen = torch.Generator().manual_seed(0)
-    pgd_acc = A.robust_accuracy(
+    pgd_acc = robust_accuracy(
         net, x, y, "pgd", grid, nested=True, steps=10, rel_step=0.25, generator=gen
     )
     assert torch.all(pgd_acc.diff(dim=1) <= 0)
@@ -193,7 +217,7 @@ def test_robust_accuracy_never_rises_with_eps(trained):
 def test_pgd_at_eps_one_fools_everything(trained):
     """Gradient-masking check: the whole box is reachable, so nothing survives."""
     net, x, y = trained
-    acc = A.robust_accuracy(net, x, y, "pgd", [1.0], steps=20, rel_step=0.25)
+    acc = robust_accuracy(net, x, y, "pgd", [1.0], steps=20, rel_step=0.25)
     assert torch.all(acc <= 0.01)
 
 
@@ -202,32 +226,32 @@ def test_batched_attack_equals_attacking_each_model(trained, norm):
     net, x, y = trained
     eps = 0.05 if norm == "linf" else 0.5
     kw = {"norm": norm, "steps": 8, "rel_step": 0.25}
-    x_all = A.pgd(net, x, y, eps, generator=torch.Generator().manual_seed(7), **kw)
-    c_all = A.robust_correct(
+    x_all = pgd(net, x, y, eps, generator=torch.Generator().manual_seed(7), **kw)
+    c_all = robust_correct(
         net, x, y, "pgd", [eps], generator=torch.Generator().manual_seed(7), **kw
     )
     for k in range(net.k):
         single = SingleNet(net.select(k))
-        x_k = A.pgd(single, x, y, eps, generator=torch.Generator().manual_seed(7), **kw)
+        x_k = pgd(single, x, y, eps, generator=torch.Generator().manual_seed(7), **kw)
         assert torch.allclose(x_all[k], x_k[0], atol=1e-5)
-        c_k = A.robust_correct(
+        c_k = robust_correct(
             single, x, y, "pgd", [eps], generator=torch.Generator().manual_seed(7), **kw
         )
         assert torch.equal(c_all[k], c_k[0])
-    assert torch.allclose(A.fgsm(net, x, y, 0.1)[1], A.fgsm(SingleNet(net.select(1)), x, y, 0.1)[0])
+    assert torch.allclose(fgsm(net, x, y, 0.1)[1], fgsm(SingleNet(net.select(1)), x, y, 0.1)[0])
 
 
 def test_bisection_batched_equals_single(trained):
     net, x, y = trained
-    kw = {"norm": "linf", "eps_max": 0.3, "steps": 5, "n_bisect": 4}
-    all_k = A.min_perturbation_pgd_bisection(
+    kw = {"norm": "linf", "eps_max": 0.3, "steps": 5, "n_bisect": 4, "rel_step": 0.25}
+    all_k = min_perturbation_pgd_bisection(
         net, x[:40], y[:40], generator=torch.Generator().manual_seed(3), **kw
     )
-    one = A.min_perturbation_pgd_bisection(
+    one = min_perturbation_pgd_bisection(
         net.select(2), x[:40], y[:40], generator=torch.Generator().manual_seed(3), **kw
     )
     assert torch.allclose(all_k[2], one[0], equal_nan=True, atol=1e-6)
-    clean = A.clean_correct(net, x[:40], y[:40])
+    clean = clean_correct(net, x[:40], y[:40])
     assert torch.equal(torch.isnan(all_k), ~clean)
 
 
@@ -235,13 +259,13 @@ def test_per_model_inputs_match_shared_inputs(trained):
     net, x, y = trained
     x_k = x.unsqueeze(0).expand(net.k, *x.shape)
     y_k = y.unsqueeze(0).expand(net.k, -1)
-    assert torch.equal(A.fgsm(net, x, y, 0.05), A.fgsm(net, x_k, y_k, 0.05))
+    assert torch.equal(fgsm(net, x, y, 0.05), fgsm(net, x_k, y_k, 0.05))
 
 
 def test_attacks_are_deterministic_given_a_seed(trained):
     net, x, y = trained
-    a = A.pgd(net, x, y, 0.1, generator=torch.Generator().manual_seed(5), steps=3)
-    b = A.pgd(net, x, y, 0.1, generator=torch.Generator().manual_seed(5), steps=3)
+    a = pgd(net, x, y, 0.1, generator=torch.Generator().manual_seed(5), steps=3)
+    b = pgd(net, x, y, 0.1, generator=torch.Generator().manual_seed(5), steps=3)
     assert torch.equal(a, b)
 
 
@@ -250,33 +274,35 @@ def test_mode_and_gradients_restored(trained):
     net.zero_grad(set_to_none=True)
     net.train()
     try:
-        A.pgd(net, x[:10], y[:10], 0.1, steps=2)
-        A.fgsm(net, x[:10], y[:10], 0.1)
-        A.clever_scores(net.select(0), x[:1], n_samples=1, nb_batches=2, batch_size=4)
+        pgd(net, x[:10], y[:10], 0.1, steps=2)
+        fgsm(net, x[:10], y[:10], 0.1)
+        clever_scores(
+            net.select(0), x[:1], n_samples=1, nb_batches=2, batch_size=4, radius=0.3, norm=2
+        )
         assert net.training and all(m.training for m in net.modules())
         assert all(p.requires_grad and p.grad is None for p in net.parameters())
     finally:
         net.eval()
-    A.pgd(net, x[:10], y[:10], 0.1, steps=2)
+    pgd(net, x[:10], y[:10], 0.1, steps=2)
     assert not net.training
 
 
 def test_success_rate_and_paper_robustness(trained):
     net, x, y = trained
-    rate, n_correct = A.success_rate_on_correct(net, x, y, 0.1)
-    clean = A.clean_correct(net, x, y)
-    x_adv = A.fgsm(net, x, y, 0.1)
-    adv_correct = A.clean_correct(net, x_adv, y.unsqueeze(0).expand(net.k, -1))
+    rate, n_correct = success_rate_on_correct(net, x, y, 0.1)
+    clean = clean_correct(net, x, y)
+    x_adv = fgsm(net, x, y, 0.1)
+    adv_correct = clean_correct(net, x_adv, y.unsqueeze(0).expand(net.k, -1))
     expected = (clean & ~adv_correct).sum(-1).double() / clean.sum(-1)
     assert torch.allclose(rate, expected)
     assert torch.equal(n_correct, clean.sum(-1))
-    assert np.allclose(A.paper_robustness(rate.numpy()), 100 - 100 * expected.numpy())
+    assert np.allclose(paper_robustness(rate.numpy()), 100 - 100 * expected.numpy())
 
 
 def test_adversarial_confidence_counts_successful_only(trained):
     net, x, y = trained
-    x_adv = A.fgsm(net, x, y, 0.1)
-    conf, n = A.mean_adversarial_confidence(net, x_adv, y)
+    x_adv = fgsm(net, x, y, 0.1)
+    conf, n = mean_adversarial_confidence(net, x_adv, y)
     with torch.no_grad():
         probs = torch.softmax(net(x_adv), -1)
     fooled = probs.argmax(-1) != y
@@ -291,7 +317,7 @@ def test_adversarial_confidence_counts_successful_only(trained):
 
 
 def _art(net: StackedNet, k: int = 0):
-    return A.art_classifier(SingleNet(net.select(k)), (1, 8, 8), 10)
+    return art_classifier(SingleNet(net.select(k)), (1, 8, 8), 10)
 
 
 def test_fgsm_matches_art(trained):
@@ -305,7 +331,7 @@ def test_fgsm_matches_art(trained):
         )
         art_correct = clf.predict(art_adv).argmax(1) == y.numpy()
         art_correct &= clf.predict(x.numpy()).argmax(1) == y.numpy()
-        ours = A.robust_correct(net, x, y, "fgsm", [eps])[0, 0].numpy()
+        ours = robust_correct(net, x, y, "fgsm", [eps])[0, 0].numpy()
         assert abs(int(ours.sum()) - int(art_correct.sum())) <= 1
 
 
@@ -316,7 +342,7 @@ def test_pgd_at_least_as_strong_as_art(trained, norm, eps):
     net, x, y = trained
     clf = _art(net, 0)
     steps, step = 20, 0.25 * eps
-    with A._numpy_global_seed(0):
+    with numpy_global_seed(0):
         art_adv = ProjectedGradientDescent(
             clf,
             norm=np.inf if norm == "linf" else 2,
@@ -333,7 +359,7 @@ def test_pgd_at_least_as_strong_as_art(trained, norm, eps):
             & (clf.predict(x.numpy()).argmax(1) == y.numpy())
         )
     )
-    ours = A.robust_accuracy(
+    ours = robust_accuracy(
         net.select(0),
         x,
         y,
@@ -349,7 +375,7 @@ def test_pgd_at_least_as_strong_as_art(trained, norm, eps):
 
 def test_loss_sensitivity_matches_direct_gradients(trained):
     net, x, y = trained
-    got = A.loss_sensitivity(net, x[:30], y[:30])
+    got = loss_sensitivity(net, x[:30], y[:30])
     xs = x[:30].clone().requires_grad_(True)
     loss = F.cross_entropy(net(xs).reshape(-1, 10), y[:30].repeat(net.k), reduction="sum")
     (grad,) = torch.autograd.grad(loss, xs)  # summed over models: recompute per model instead
@@ -367,8 +393,8 @@ def test_clever_is_seeded_bounded_and_leaves_global_rng(trained):
     net, x, _ = trained
     state = np.random.get_state()[1].copy()  # noqa: NPY002
     kw = {"n_samples": 2, "nb_batches": 3, "batch_size": 5, "radius": 0.3, "norm": 2, "seed": 4}
-    a = A.clever_scores(net.select(0), x, **kw)
-    b = A.clever_scores(net.select(0), x, **kw)
+    a = clever_scores(net.select(0), x, **kw)
+    b = clever_scores(net.select(0), x, **kw)
     assert a.shape == (1, 2)
     np.testing.assert_array_equal(a, b)
     assert np.all((a > 0) & (a <= 0.3))
@@ -395,20 +421,20 @@ class OnePixelLinear(nn.Module):
 def test_onepixel_finds_the_one_pixel():
     x = torch.full((3, 1, 4, 4), 0.1)
     y = torch.zeros(3, dtype=torch.long)
-    success, x_adv = A.onepixel_attack(OnePixelLinear(2.0), x, y, maxiter=20, popsize=10, seed=0)
+    success, x_adv = onepixel_attack(OnePixelLinear(2.0), x, y, maxiter=20, popsize=10, seed=0)
     assert success.all()
     changed = (x_adv != x).flatten(1).sum(1)
     assert torch.all(changed == 1)
     assert torch.all(x_adv[:, 0, 2, 1] > 0.25)
     # gain 0.4: even a white pixel cannot beat the logit 0.5 of class 0
-    success, x_adv = A.onepixel_attack(OnePixelLinear(0.4), x, y, maxiter=5, popsize=5, seed=0)
+    success, x_adv = onepixel_attack(OnePixelLinear(0.4), x, y, maxiter=5, popsize=5, seed=0)
     assert not success.any() and torch.equal(x_adv, x)
 
 
 def test_onepixel_success_rate_on_stack_is_seeded(trained):
     net, x, y = trained
-    a = A.onepixel_success_rate(net, x, y, 4, maxiter=3, popsize=5, seed=1)
-    b = A.onepixel_success_rate(net, x, y, 4, maxiter=3, popsize=5, seed=1)
+    a = onepixel_success_rate(net, x, y, 4, maxiter=3, popsize=5, seed=1)
+    b = onepixel_success_rate(net, x, y, 4, maxiter=3, popsize=5, seed=1)
     np.testing.assert_array_equal(a.success_rate, b.success_rate)
     assert a.success_rate.shape == (3,) and np.all(a.n_attacked == 4)
     assert np.all((a.success_rate >= 0) & (a.success_rate <= 1))
@@ -420,7 +446,7 @@ def test_onepixel_success_rate_on_stack_is_seeded(trained):
 
 def test_summarize_min_perturbation_by_hand():
     eps = torch.tensor([[0.1, 0.3, math.inf, math.nan, 0.2], [math.nan] * 5])
-    s = A.summarize_min_perturbation(eps)
+    s = summarize_min_perturbation(eps)
     assert s.mean[0] == pytest.approx(0.2) and s.median[0] == pytest.approx(0.2)
     assert s.min[0] == pytest.approx(0.1) and s.max[0] == pytest.approx(0.3)
     assert s.never_fooled_share[0] == pytest.approx(0.25)
@@ -429,30 +455,44 @@ def test_summarize_min_perturbation_by_hand():
 
 
 def test_auc_by_hand():
-    assert A.auc_robust_accuracy([0, 1, 2], np.array([0.8, 0.8, 0.8])) == pytest.approx(0.8)
-    assert A.auc_robust_accuracy([0.0, 0.5], torch.tensor([[1.0, 0.0]]))[0] == pytest.approx(0.5)
+    assert auc_robust_accuracy([0, 1, 2], np.array([0.8, 0.8, 0.8])) == pytest.approx(0.8)
+    assert auc_robust_accuracy([0.0, 0.5], torch.tensor([[1.0, 0.0]]))[0] == pytest.approx(0.5)
     # unsorted grid gives the same area
-    assert A.auc_robust_accuracy([1, 0, 2], [0.5, 1.0, 0.0]) == pytest.approx(0.5)
+    assert auc_robust_accuracy([1, 0, 2], [0.5, 1.0, 0.0]) == pytest.approx(0.5)
 
 
-def test_merge_config_fills_defaults():
-    cfg = A.merge_config({"pgd": {"linf": {"steps": 3}}, "onepixel": {"n_samples": 0}})
-    assert cfg["pgd"]["linf"]["steps"] == 3 and cfg["pgd"]["linf"]["rel_step"] == 0.25
-    assert cfg["pgd"]["l2"] == A.DEFAULTS["pgd"]["l2"]
-    assert cfg["onepixel"]["maxiter"] == A.DEFAULTS["onepixel"]["maxiter"]
-    assert A.DEFAULTS["onepixel"]["n_samples"] == 10  # not mutated
+GRAPHS = {
+    "generators": [
+        {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.3]}, "seeds": [1]}
+    ]
+}
+
+
+def _attack_section(attack: dict) -> dict:
+    """The ``attack`` section with the schema's defaults filled in, as the stage passes it."""
+    return validate_config({"dataset": "digits", "graphs": GRAPHS, "attack": attack})["attack"]
+
+
+def test_attack_defaults_come_from_the_schema():
+    cfg = _attack_section({"pgd": {"linf": {"steps": 3}}, "onepixel": {"n_samples": 0}})
+    assert cfg["pgd"]["linf"] == {"eps": [0.0, 0.02, 0.05, 0.1, 0.2], "steps": 3, "rel_step": 0.25}
+    assert cfg["pgd"]["l2"] == {"eps": [0.0, 0.25, 0.5, 1.0, 2.0], "steps": 20, "rel_step": 0.25}
+    assert cfg["onepixel"] == {"n_samples": 0, "maxiter": 10, "popsize": 10}
+    assert _attack_section({})["min_perturbation"]["linf_max"] == 0.5
 
 
 def test_run_input_attacks_rows(trained):
     net, x, y = trained
-    cfg = {
-        "n_samples": 60,
-        "pgd": {"linf": {"steps": 5}, "l2": {"steps": 5}},
-        "min_perturbation": {"bisection_steps": 3, "pgd_steps": 5},
-        "onepixel": {"n_samples": 2, "maxiter": 2, "popsize": 3},
-        "clever": {"n_samples": 1, "nb_batches": 2, "batch_size": 4},
-    }
-    rows = A.run_input_attacks(net, x, y, cfg, generator_seed=0)
+    cfg = _attack_section(
+        {
+            "n_samples": 60,
+            "pgd": {"linf": {"steps": 5}, "l2": {"steps": 5}},
+            "min_perturbation": {"bisection_steps": 3, "pgd_steps": 5},
+            "onepixel": {"n_samples": 2, "maxiter": 2, "popsize": 3},
+            "clever": {"n_samples": 1, "nb_batches": 2, "batch_size": 4},
+        }
+    )
+    rows = run_input_attacks(net, x, y, cfg, generator_seed=0)
     keys = {"model_index", "measure", "attack", "norm", "eps", "layer", "value", "n"}
     assert all(set(r) == keys for r in rows)
     measures = {r["measure"] for r in rows}
@@ -468,7 +508,7 @@ def test_run_input_attacks_rows(trained):
     for r in rows:
         if r["measure"] == "robust_accuracy" and r["eps"] == 0.0:
             assert r["value"] == clean[r["model_index"]]
-    again = A.run_input_attacks(net, x, y, cfg, generator_seed=0)
+    again = run_input_attacks(net, x, y, cfg, generator_seed=0)
     assert [r["value"] for r in rows] == pytest.approx([r["value"] for r in again], nan_ok=True)
 
 
@@ -477,7 +517,7 @@ def test_early_stop_only_saves_work(trained, norm):
     net, x, y = trained
     eps = 0.05 if norm == "linf" else 0.5
     kw = {"norm": norm, "steps": 10, "rel_step": 0.25}
-    fast = A.pgd(net, x, y, eps, generator=torch.Generator().manual_seed(2), early_stop=True, **kw)
-    full = A.pgd(net, x, y, eps, generator=torch.Generator().manual_seed(2), **kw)
+    fast = pgd(net, x, y, eps, generator=torch.Generator().manual_seed(2), early_stop=True, **kw)
+    full = pgd(net, x, y, eps, generator=torch.Generator().manual_seed(2), **kw)
     yk = y.unsqueeze(0).expand(net.k, -1)
-    assert torch.equal(A.clean_correct(net, fast, yk), A.clean_correct(net, full, yk))
+    assert torch.equal(clean_correct(net, fast, yk), clean_correct(net, full, yk))

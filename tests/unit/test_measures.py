@@ -1,4 +1,4 @@
-"""Tests of graphprior.robustness.measures: known answers first, then invariants."""
+"""Weight perturbation, margins, pruning and neural collapse: known answers first, then invariants."""
 
 from __future__ import annotations
 
@@ -11,12 +11,23 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import prune
 
+from graphprior.config import validate_config
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import dense_spec, spec_from_dag
 from graphprior.nets.inits import initialise
+from graphprior.nets.pruning import magnitude_prune_masks, random_prune_masks
 from graphprior.nets.stacked import StackedNet
-from graphprior.robustness import measures as M
+from graphprior.robustness.collapse import layerwise_nc, nc_metrics, neural_collapse_rows
+from graphprior.robustness.prunability import prunability, pruned_accuracy_and_loss
+from graphprior.robustness.run import run_beyond_input_measures
+from graphprior.robustness.weights import (
+    classification_margins,
+    margin_summary,
+    margins_from_logits,
+    random_weight_perturbation_accuracy,
+    worst_case_weight_perturbation_accuracy,
+)
 
 N_CLASSES = 10
 
@@ -111,7 +122,7 @@ def test_nc_metrics_simplex_etf_is_fully_collapsed():
     features = means[labels] + offset
     w = 0.7 * means  # classifier aligned with the centred means
     logits = features @ w.T
-    out = M.nc_metrics(features, labels, w, logits)
+    out = nc_metrics(features, labels, w, logits)
     assert out["nc1"].item() == pytest.approx(0.0, abs=1e-12)
     assert out["nc2_equinorm"].item() == pytest.approx(0.0, abs=1e-9)
     assert out["nc2_equiangular"].item() == pytest.approx(0.0, abs=1e-9)
@@ -127,7 +138,7 @@ def test_nc_metrics_absent_class_uses_present_classes_only():
     labels = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])  # class 4 absent
     features = means[labels]
     logits = features @ means.T
-    out = M.nc_metrics(features, labels, means, logits)
+    out = nc_metrics(features, labels, means, logits)
     # four vertices of a regular 5-simplex, re-centred, form a regular 4-simplex
     assert out["nc1"].item() == pytest.approx(0.0, abs=1e-12)
     assert out["nc2_maxangle"].item() == pytest.approx(0.0, abs=1e-9)
@@ -141,7 +152,7 @@ def test_nc_metrics_random_features_are_not_collapsed():
     features = torch.randn(n, f, generator=gen)
     labels = torch.arange(n) % c
     w = torch.randn(c, f, generator=gen)
-    out = M.nc_metrics(features, labels, w, features @ w.T)
+    out = nc_metrics(features, labels, w, features @ w.T)
     assert out["nc1"].item() > 10.0  # within-class spread dwarfs the class means
     assert out["nc2_maxangle"].item() > 0.05
     assert out["nc3"].item() > 0.5
@@ -155,9 +166,9 @@ def test_nc_metrics_batched_equals_single():
     labels = torch.arange(n) % c
     w = torch.randn(k, c, f, generator=gen)
     logits = features @ w.transpose(1, 2)
-    batched = M.nc_metrics(features, labels, w, logits)
+    batched = nc_metrics(features, labels, w, logits)
     for i in range(k):
-        single = M.nc_metrics(features[i], labels, w[i], logits[i])
+        single = nc_metrics(features[i], labels, w[i], logits[i])
         for key, value in single.items():
             assert batched[key][i].item() == pytest.approx(value.item(), rel=1e-9, abs=1e-12)
 
@@ -166,14 +177,14 @@ def test_nc_metrics_single_class_gives_nan_not_error():
     features = torch.randn(6, 3, generator=_gen(2))
     labels = torch.zeros(6, dtype=torch.long)
     w = torch.randn(4, 3, generator=_gen(3))
-    out = M.nc_metrics(features, labels, w, features @ w.T)
+    out = nc_metrics(features, labels, w, features @ w.T)
     assert math.isnan(out["nc1"].item()) and math.isnan(out["nc3"].item())
     assert out["ncc_accuracy"].item() == 1.0
 
 
 def test_layerwise_nc_shapes_and_dead_layer(graph_net, data):
     _, _, x, y = data
-    layers = M.layerwise_nc(graph_net, x, y)
+    layers = layerwise_nc(graph_net, x, y)
     assert len(layers) == len(graph_net.spec.hidden)
     for entry in layers:
         assert entry["nc1"].shape == (graph_net.k,)
@@ -182,7 +193,7 @@ def test_layerwise_nc_shapes_and_dead_layer(graph_net, data):
     with torch.no_grad():
         dead.weights[0].zero_()
         dead.biases[0].fill_(-1.0)  # every neuron of hidden layer 0 outputs 0
-    assert math.isnan(M.layerwise_nc(dead, x, y)[0]["nc1"].item())
+    assert math.isnan(layerwise_nc(dead, x, y)[0]["nc1"].item())
 
 
 def test_neural_collapse_rows_clean_and_fgsm(graph_net, data):
@@ -194,7 +205,7 @@ def test_neural_collapse_rows_clean_and_fgsm(graph_net, data):
         (grad,) = torch.autograd.grad(loss, xk)
         return (xk + eps * grad.sign()).clamp(0, 1).detach()
 
-    rows = M.neural_collapse_rows(graph_net, x, y, fgsm, "fgsm", "linf", 0.15)
+    rows = neural_collapse_rows(graph_net, x, y, fgsm, "fgsm", "linf", 0.15)
     attacks = {r["attack"] for r in rows}
     assert attacks == {"none", "fgsm"}
     n_hidden = len(graph_net.spec.hidden)
@@ -224,19 +235,19 @@ def test_neural_collapse_rows_clean_and_fgsm(graph_net, data):
 
 def test_margins_sign_matches_correctness(graph_net, data):
     _, _, x, y = data
-    margins = M.classification_margins(graph_net, x, y)
+    margins = classification_margins(graph_net, x, y)
     assert margins.shape == (graph_net.k, len(y))
     with torch.no_grad():
         correct = graph_net(x).argmax(-1) == y
     assert torch.equal(margins > 0, correct)
-    summary = M.margin_summary(margins)
+    summary = margin_summary(margins)
     assert torch.allclose(summary["mean"], margins.mean(1))
     assert torch.allclose(summary["median"], margins.median(1).values, atol=1.0)
 
 
 def test_margin_known_answer():
     logits = torch.tensor([[[2.0, 5.0, 1.0], [0.0, -1.0, 3.0]]])
-    margins = M._margins_from_logits(logits, torch.tensor([1, 0]))
+    margins = margins_from_logits(logits, torch.tensor([1, 0]))
     assert margins.tolist() == [[3.0, -3.0]]
 
 
@@ -247,8 +258,10 @@ def test_margin_known_answer():
 def test_zero_delta_gives_clean_accuracy(graph_net, data, norm):
     _, _, x, y = data
     clean = _clean_accuracy(graph_net, x, y)
-    rnd = M.random_weight_perturbation_accuracy(graph_net, x, y, [0.0], norm, 2, _gen())
-    worst = M.worst_case_weight_perturbation_accuracy(graph_net, x, y, [0.0], norm, 3, _gen())
+    rnd = random_weight_perturbation_accuracy(graph_net, x, y, [0.0], norm, 2, _gen())
+    worst = worst_case_weight_perturbation_accuracy(
+        graph_net, x, y, [0.0], norm, 3, _gen(), step_size=None
+    )
     assert torch.allclose(rnd[:, 0], clean)
     assert torch.allclose(worst[:, 0], clean)
 
@@ -259,7 +272,7 @@ def test_random_perturbation_radius_and_masks(graph_net, data, norm, monkeypatch
     before = [w.detach().clone() for w in graph_net.weights]
     spy = _WeightSpy(graph_net, monkeypatch)
     delta = 0.1
-    M.random_weight_perturbation_accuracy(graph_net, x, y, [delta], norm, 2, _gen())
+    random_weight_perturbation_accuracy(graph_net, x, y, [delta], norm, 2, _gen())
     assert len(spy.calls) == 2
     for weights in spy.calls:
         for i, w in enumerate(weights):
@@ -282,7 +295,9 @@ def test_worst_case_stays_in_ball_and_on_mask(graph_net, data, norm, monkeypatch
     _, _, x, y = data
     spy = _WeightSpy(graph_net, monkeypatch)
     delta = 0.05
-    M.worst_case_weight_perturbation_accuracy(graph_net, x, y, [delta], norm, 4, _gen())
+    worst_case_weight_perturbation_accuracy(
+        graph_net, x, y, [delta], norm, 4, _gen(), step_size=None
+    )
     assert len(spy.calls) == 5
     for weights in spy.calls:
         for i, w in enumerate(weights):
@@ -301,8 +316,10 @@ def test_worst_case_stays_in_ball_and_on_mask(graph_net, data, norm, monkeypatch
 def test_worst_case_not_above_random(graph_net, data, norm):
     _, _, x, y = data
     deltas = [0.02, 0.1]
-    rnd = M.random_weight_perturbation_accuracy(graph_net, x, y, deltas, norm, 3, _gen(1))
-    worst = M.worst_case_weight_perturbation_accuracy(graph_net, x, y, deltas, norm, 5, _gen(2))
+    rnd = random_weight_perturbation_accuracy(graph_net, x, y, deltas, norm, 3, _gen(1))
+    worst = worst_case_weight_perturbation_accuracy(
+        graph_net, x, y, deltas, norm, 5, _gen(2), step_size=None
+    )
     assert (worst <= rnd + 0.02).all()
     assert (worst[:, 1] <= worst[:, 0] + 0.02).all()  # a larger ball never helps the model
     clean = _clean_accuracy(graph_net, x, y)
@@ -316,8 +333,8 @@ def test_worst_case_not_above_random(graph_net, data, norm):
 def test_prune_masks_have_exact_density(graph_net, kept):
     n_present = sum(graph_net.mask(i).flatten(1).sum(1) for i in range(graph_net.n_layers))
     for masks in (
-        M.magnitude_prune_masks(graph_net, kept),
-        M.random_prune_masks(graph_net, kept, _gen(5)),
+        magnitude_prune_masks(graph_net, kept),
+        random_prune_masks(graph_net, kept, _gen(5)),
     ):
         kept_count = sum(m.flatten(1).sum(1) for m in masks)
         want = torch.tensor([round(kept * float(n)) for n in n_present])
@@ -328,8 +345,8 @@ def test_prune_masks_have_exact_density(graph_net, kept):
 
 
 def test_magnitude_masks_nested_and_keep_largest(graph_net):
-    big = M.magnitude_prune_masks(graph_net, 0.6)
-    small = M.magnitude_prune_masks(graph_net, 0.3)
+    big = magnitude_prune_masks(graph_net, 0.6)
+    small = magnitude_prune_masks(graph_net, 0.3)
     for b, s in zip(big, small, strict=True):
         assert (s <= b).all()
     for k in range(graph_net.k):
@@ -361,15 +378,15 @@ def test_magnitude_masks_match_torch_global_unstructured(graph_net, kept):
     prune.global_unstructured(
         [(m, "weight") for m in modules], pruning_method=prune.L1Unstructured, amount=n_remove
     )
-    ours = M.magnitude_prune_masks(net, kept)
+    ours = magnitude_prune_masks(net, kept)
     for m, mask in zip(modules, ours, strict=True):
         assert torch.equal(m.weight_mask.bool(), mask[0].bool())
 
 
 def test_random_masks_reproducible_and_seed_dependent(graph_net):
-    a = M.random_prune_masks(graph_net, 0.5, _gen(7))
-    b = M.random_prune_masks(graph_net, 0.5, _gen(7))
-    c = M.random_prune_masks(graph_net, 0.5, _gen(8))
+    a = random_prune_masks(graph_net, 0.5, _gen(7))
+    b = random_prune_masks(graph_net, 0.5, _gen(7))
+    c = random_prune_masks(graph_net, 0.5, _gen(8))
     assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
     assert not all(torch.equal(x, y) for x, y in zip(a, c, strict=True))
 
@@ -378,7 +395,7 @@ def test_pruned_curve_full_kept_is_clean(graph_net, data):
     _, _, x, y = data
     clean = _clean_accuracy(graph_net, x, y)
     for method in ("magnitude", "random"):
-        curve = M.pruned_accuracy_and_loss(graph_net, x, y, [1.0, 0.5, 0.02], method, _gen())
+        curve = pruned_accuracy_and_loss(graph_net, x, y, [1.0, 0.5, 0.02], method, _gen())
         assert curve["accuracy"].shape == (graph_net.k, 3)
         assert torch.allclose(curve["accuracy"][:, 0], clean)
         assert (curve["accuracy"][:, 2] < curve["accuracy"][:, 0]).all()
@@ -390,7 +407,7 @@ def test_prunability_bounds_and_criterion(graph_net, data):
     tol, n_bisect = 0.1, 8
     alphas = {}
     for method in ("magnitude", "random"):
-        alpha = M.prunability(graph_net, x, y, tol, method, n_bisect, _gen(3))
+        alpha = prunability(graph_net, x, y, tol, method, n_bisect, _gen(3))
         assert alpha.shape == (graph_net.k,)
         assert ((alpha > 0) & (alpha <= 1)).all()
         steps = alpha.double() * 2**n_bisect
@@ -398,13 +415,13 @@ def test_prunability_bounds_and_criterion(graph_net, data):
         alphas[method] = alpha
         if method == "magnitude":  # the ranking is deterministic: the criterion holds at α
             for k in range(graph_net.k):
-                curve = M.pruned_accuracy_and_loss(
+                curve = pruned_accuracy_and_loss(
                     graph_net.select([k]), x, y, [1.0, float(alpha[k])], method
                 )
                 assert curve["loss"][0, 1] <= (1 + tol) * curve["loss"][0, 0] + 1e-6
     # magnitude pruning keeps the loss longer than random pruning
     assert alphas["magnitude"].mean() < alphas["random"].mean()
-    loose = M.prunability(graph_net, x, y, 10.0, "magnitude", n_bisect)
+    loose = prunability(graph_net, x, y, 10.0, "magnitude", n_bisect)
     assert loose.mean() <= alphas["magnitude"].mean()
 
 
@@ -414,26 +431,26 @@ def test_prunability_bounds_and_criterion(graph_net, data):
 def test_batched_equals_separate_models(dense_net, data):
     x_tr, y_tr, x, y = data
     x_tr, y_tr = x_tr[:300], y_tr[:300]
-    margins = M.classification_margins(dense_net, x, y)
-    worst = M.worst_case_weight_perturbation_accuracy(
-        dense_net, x, y, [0.05], "l2", 3, random_start=False
+    margins = classification_margins(dense_net, x, y)
+    worst = worst_case_weight_perturbation_accuracy(
+        dense_net, x, y, [0.05], "l2", 3, step_size=None, random_start=False
     )
-    curve = M.pruned_accuracy_and_loss(dense_net, x, y, [0.7, 0.3])
-    alpha = M.prunability(dense_net, x_tr, y_tr, 0.1, "magnitude", 6)
-    nc_rows = M.neural_collapse_rows(dense_net, x_tr, y_tr)
+    curve = pruned_accuracy_and_loss(dense_net, x, y, [0.7, 0.3])
+    alpha = prunability(dense_net, x_tr, y_tr, 0.1, "magnitude", 6)
+    nc_rows = neural_collapse_rows(dense_net, x_tr, y_tr)
     for k in range(dense_net.k):
         single = dense_net.select([k])
-        assert torch.allclose(M.classification_margins(single, x, y)[0], margins[k], atol=1e-5)
-        w1 = M.worst_case_weight_perturbation_accuracy(
-            single, x, y, [0.05], "l2", 3, random_start=False
+        assert torch.allclose(classification_margins(single, x, y)[0], margins[k], atol=1e-5)
+        w1 = worst_case_weight_perturbation_accuracy(
+            single, x, y, [0.05], "l2", 3, step_size=None, random_start=False
         )
         assert torch.allclose(w1[0], worst[k], atol=1e-6)
-        c1 = M.pruned_accuracy_and_loss(single, x, y, [0.7, 0.3])
+        c1 = pruned_accuracy_and_loss(single, x, y, [0.7, 0.3])
         assert torch.allclose(c1["accuracy"][0], curve["accuracy"][k])
         assert torch.allclose(c1["loss"][0], curve["loss"][k], atol=1e-5)
-        a1 = M.prunability(single, x_tr, y_tr, 0.1, "magnitude", 6)
+        a1 = prunability(single, x_tr, y_tr, 0.1, "magnitude", 6)
         assert a1.item() == alpha[k].item()
-        single_rows = M.neural_collapse_rows(single, x_tr, y_tr)
+        single_rows = neural_collapse_rows(single, x_tr, y_tr)
         mine = [r for r in nc_rows if r["model_index"] == k]
         assert len(mine) == len(single_rows)
         for a, b in zip(mine, single_rows, strict=True):
@@ -443,17 +460,33 @@ def test_batched_equals_separate_models(dense_net, data):
 
 # --------------------------------------------------------------------------- orchestration
 
-SMALL_CFG = {
-    "n_samples": 120,
-    "weight_perturbation": {"deltas": [0.0, 0.05], "n_draws": 2, "worst_case_steps": 2},
-    "pruning": {"kept_fractions": [1.0, 0.5], "n_bisect": 4, "train_samples": 200},
-    "neural_collapse": {"train_samples": 150},
+GRAPHS = {
+    "generators": [
+        {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.3]}, "seeds": [1]}
+    ]
 }
+
+
+def _measures_section(measures: dict) -> dict:
+    """The ``measures`` section with the schema's defaults filled in, as the stage passes it."""
+    return validate_config({"dataset": "digits", "graphs": GRAPHS, "measures": measures})[
+        "measures"
+    ]
+
+
+SMALL_CFG = _measures_section(
+    {
+        "n_samples": 120,
+        "weight_perturbation": {"deltas": [0.0, 0.05], "n_draws": 2, "worst_case_steps": 2},
+        "pruning": {"kept_fractions": [1.0, 0.5], "n_bisect": 4, "train_samples": 200},
+        "neural_collapse": {"train_samples": 150},
+    }
+)
 
 
 def test_run_beyond_input_measures_rows(dense_net, data):
     x_tr, y_tr, x_te, y_te = data
-    rows = M.run_beyond_input_measures(dense_net, x_te, y_te, x_tr, y_tr, SMALL_CFG, 11)
+    rows = run_beyond_input_measures(dense_net, x_te, y_te, x_tr, y_tr, SMALL_CFG, 11)
     keys = {"model_index", "measure", "attack", "norm", "eps", "layer", "value", "n"}
     assert all(set(r) == keys for r in rows)
     measures = {r["measure"] for r in rows}
@@ -486,12 +519,24 @@ def test_run_beyond_input_measures_rows(dense_net, data):
             assert r["attack"] == "none" and r["n"] == 150  # no perturbation given
     layers = {r["layer"] for r in rows if r["measure"] == "nc1"}
     assert layers == {None, 0}
-    again = M.run_beyond_input_measures(dense_net, x_te, y_te, x_tr, y_tr, SMALL_CFG, 11)
+    again = run_beyond_input_measures(dense_net, x_te, y_te, x_tr, y_tr, SMALL_CFG, 11)
     assert [r["value"] for r in again] == pytest.approx([r["value"] for r in rows], nan_ok=True)
 
 
-def test_defaults_are_merged_not_replaced():
-    merged = M._merge(M.DEFAULTS, {"pruning": {"tol": 0.2}})
-    assert merged["pruning"]["tol"] == 0.2
-    assert merged["pruning"]["n_bisect"] == M.DEFAULTS["pruning"]["n_bisect"]
-    assert merged["weight_perturbation"] == M.DEFAULTS["weight_perturbation"]
+def test_measures_defaults_come_from_the_schema():
+    cfg = _measures_section({"pruning": {"tol": 0.2}})
+    assert cfg["pruning"] == {
+        "kept_fractions": [1.0, 0.8, 0.6, 0.4, 0.2, 0.1, 0.05],
+        "methods": ["magnitude", "random"],
+        "tol": 0.2,
+        "n_bisect": 8,
+        "train_samples": 1000,
+    }
+    assert cfg["weight_perturbation"] == {
+        "deltas": [0.01, 0.02, 0.05, 0.1, 0.2],
+        "norms": ["linf", "l2"],
+        "n_draws": 3,
+        "worst_case_steps": 5,
+        "worst_case_step_size": None,
+    }
+    assert cfg["neural_collapse"] == {"train_samples": 500, "perturbed": True}

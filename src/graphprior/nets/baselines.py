@@ -10,7 +10,7 @@ value of ``family`` in the `models` table:
   and retrain for ``retrain_epochs`` (2); every step is a model row with its
   ``prune_step``, until the density falls below the smallest target.
 - ``fc_magnitude``: train dense, prune globally by weight magnitude to the target
-  density (:func:`graphprior.robustness.measures.magnitude_prune_masks`, tested against
+  density (:func:`graphprior.nets.pruning.magnitude_prune_masks`, tested against
   ``torch.nn.utils.prune.global_unstructured``), fine-tune.
 
 Shapes: the paper's two (hidden widths 100-50-20 and 50-100-100-50) and
@@ -42,6 +42,7 @@ from graphprior.config import (
 from graphprior.graphs.netspec import NetSpec, dense_spec
 from graphprior.nets.checkpoints import save_stack, stack_nets
 from graphprior.nets.inits import initialise
+from graphprior.nets.pruning import magnitude_prune_masks, random_layer_masks
 from graphprior.nets.records import model_records, training_fields
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import (
@@ -85,28 +86,6 @@ def target_densities(graph_weights: np.ndarray, dense_weights: int, n_levels: in
     qs = np.linspace(0.0, 1.0, n_levels) if n_levels > 1 else np.array([0.5])
     levels = sorted({float(f"{v:.4g}") for v in np.quantile(d, qs)})
     return levels
-
-
-def random_layer_masks(
-    net: StackedNet, densities: list[float], generator: torch.Generator
-) -> list[torch.Tensor]:
-    """Per-model random masks keeping exactly ``round(d · n_l)`` present weights of each layer.
-
-    ``densities[k]`` is model k's kept fraction of the weights it has now; the
-    new masks are subsets of the current ones (so repeated calls prune
-    iteratively).
-    """
-    masks = []
-    for i in range(net.n_layers):
-        current = net.mask(i)
-        new = torch.zeros_like(current)
-        for k in range(net.k):
-            present = torch.nonzero(current[k].flatten()).flatten()
-            keep = max(1, int(round(densities[k] * len(present))))
-            order = torch.randperm(len(present), generator=generator)[:keep]
-            new[k].view(-1)[present[order]] = 1.0
-        masks.append(new)
-    return masks
 
 
 def _set_masks(net: StackedNet, masks: list[torch.Tensor]) -> None:
@@ -260,10 +239,6 @@ def _magnitude(
     run: _Run, net: StackedNet, pairs: list[tuple], densities: list[float]
 ) -> list[dict]:
     """Prune copies of the dense stack by global magnitude to each density, fine-tune together."""
-    # Lazy until magnitude pruning moves into the nets layer (graphprior.nets.pruning):
-    # a top-level import of robustness from nets would invert the layer order.
-    from graphprior.robustness.measures import magnitude_prune_masks
-
     copies = []
     for d in densities:
         c = net.select(list(range(net.k)))

@@ -14,8 +14,7 @@ from graphprior.io.tables import ROBUSTNESS_SCHEMA, read_table, write_table
 from graphprior.nets.checkpoints import load_stacked, stack_nets
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import resolve_device
-from graphprior.robustness.attacks import pgd, run_input_attacks
-from graphprior.robustness.measures import run_beyond_input_measures
+from graphprior.robustness import pgd, run_beyond_input_measures, run_input_attacks
 from graphprior.stages.job import guarded, start_job
 
 __all__ = ["run", "attack_group", "load_group", "pgd_perturbation"]
