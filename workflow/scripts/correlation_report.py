@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))  # noqa: F
 
 
 from graphprior.io.logs import setup_job_logging
-from graphprior.report.document import build_report
+from graphprior.report import build_report
 
 
 def main(smk) -> None:
