@@ -18,10 +18,13 @@ import pytest
 
 from graphprior.analysis.bootstrap import paired_summary
 from graphprior.analysis.columns import discover_measures, property_columns
+from graphprior.analysis.context import build_context, section_rng
+from graphprior.analysis.related import weight_statistics
 from graphprior.analysis.study import build_study
 from graphprior.config import validate_config
 from graphprior.io import tables as T
 from graphprior.report import (
+    SECTIONS,
     TITLES,
     build_report,
     compose_report,
@@ -467,3 +470,52 @@ def test_build_report_writes_every_output_with_options(tmp_path):
         (corr["y"] == "paper_robustness_fgsm_linf_0.1") & (corr["stratum"] == "pooled"), "n"
     ]
     assert 0 < pooled.max() <= 11
+
+
+# ----------------------------------------------------------------------------
+# randomness per section
+# ----------------------------------------------------------------------------
+
+
+def _assert_same_section(a, b) -> None:
+    """Same paragraphs, tables (NaN equal to NaN) and figure names, in the same order."""
+    assert len(a.blocks) == len(b.blocks), a.title
+    for x, y in zip(a.blocks, b.blocks, strict=True):
+        assert type(x) is type(y), a.title
+        if isinstance(x, str):
+            assert x == y, a.title
+        elif hasattr(x, "frame"):
+            assert (x.caption, x.note) == (y.caption, y.note), a.title
+            pd.testing.assert_frame_equal(x.frame, y.frame, obj=f"{a.title}: {x.caption}")
+        else:
+            assert x.name == y.name, a.title
+
+
+@pytest.mark.parametrize("dropped", ["trainability", "init"])
+def test_dropping_a_section_leaves_every_other_number_unchanged(dropped):
+    """Each section draws from its own generator (report.seed and its name), so the
+    correlations table, the claims and every other section stay identical."""
+    tables = synthetic_tables(12, seed=5, n_extra_properties=0)
+    config = _config(bootstrap=30)
+    full, corr_full = compose_report(tables, config)
+    part, corr_part = compose_report(tables, config, sections=[s for s in SECTIONS if s != dropped])
+    pd.testing.assert_frame_equal(corr_full, corr_part)
+    assert corr_full["ci_low"].notna().any()
+    assert TITLES[dropped] not in [s.title for s in part.sections]
+    assert len(part.sections) == len(full.sections) - 1
+    for section in part.sections:
+        _assert_same_section(section, full.section(section.title))
+    pd.testing.assert_frame_equal(_claims(full), _claims(part))
+    assert part.intro == full.intro
+
+
+def test_a_section_statistic_depends_only_on_the_seed_and_its_name():
+    tables = synthetic_tables(12, seed=5, n_extra_properties=0)
+    config = _config(bootstrap=30)
+    report, _ = compose_report(tables, config, sections=["claims"])
+    ctx = build_context(tables, config)
+    alone = weight_statistics(ctx, section_rng(config, "weight"))[("R3b", "mean")]
+    r3b = _claims(report).set_index("claim").loc["R3b"]
+    assert (r3b["ci_low"], r3b["ci_high"]) == (alone["ci_low"], alone["ci_high"])
+    other = weight_statistics(ctx, section_rng(_config(bootstrap=30, seed=1), "weight"))
+    assert other[("R3b", "mean")]["ci_low"] != alone["ci_low"]
