@@ -180,6 +180,7 @@ def _r3(ctx: StudyContext, weight: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _claim(claim: str, statement: str, source: str, evidence: str, **values: Any) -> dict[str, Any]:
+    """A claims-table row: text columns given, numbers NaN unless set in `values`."""
     row = {c: "" for c in CLAIM_COLUMNS}
     row.update(claim=claim, statement=statement, source=source, evidence=evidence)
     row.update({"value": _NAN, "ci_low": _NAN, "ci_high": _NAN, "p_adj": _NAN, "n": 0})
@@ -188,10 +189,12 @@ def _claim(claim: str, statement: str, source: str, evidence: str, **values: Any
 
 
 def _verdict(r: float, lo: float, hi: float, q: float, sign: int) -> str:
+    """The verdict of a directional claim at :data:`ALPHA`."""
     return claim_verdict(r, lo, hi, q, sign)
 
 
 def _correlation_claim(ctx: StudyContext, cid: str, prop: str, statement: str) -> dict[str, Any]:
+    """C2–C4: pooled Spearman of a property with the primary measure, predicted negative."""
     primary = ctx.primary
     x = study_name(prop, ctx.study)
     if primary is None or x is None or x not in ctx.xs:
@@ -243,6 +246,7 @@ def _correlation_claim(ctx: StudyContext, cid: str, prop: str, statement: str) -
 
 
 def _c1(ctx: StudyContext, c1: dict[str, Any]) -> dict[str, Any]:
+    """C1: Kendall's W of the Friedman test on the initialisations."""
     statement = "Robustness does not depend on the initialisation method"
     if not c1:
         return _claim(
@@ -275,6 +279,7 @@ def _c1(ctx: StudyContext, c1: dict[str, Any]) -> dict[str, Any]:
 
 
 def _c5(ctx: StudyContext) -> dict[str, Any]:
+    """C5: the strongest pooled Spearman correlation and the weak-correlation rule."""
     statement = "All correlations between graph properties and robustness are weak"
     rows = (
         ctx.corr.loc[
@@ -337,6 +342,7 @@ def _paired_claim(
     key: str,
     sign: int,
 ) -> dict[str, Any]:
+    """A claim on the median over graphs of a per-graph value (Wilcoxon p, bootstrap interval)."""
     summ = res.get((key, ctx.mean_key))
     if summ is None or summ["n"] == 0:
         return _claim(

@@ -71,6 +71,7 @@ def median_curve(long: pd.DataFrame, value: str = "value") -> pd.DataFrame:
 
 
 def monotone_violations(long: pd.DataFrame) -> pd.DataFrame:
+    """Per attack and norm: ε steps where a model's robust accuracy rises."""
     rows = []
     for (attack, norm), part in long.groupby(["attack", "norm"], sort=True):
         rises, steps = 0, 0

@@ -26,6 +26,7 @@ def _missing(value) -> bool:
 
 
 def _fmt(v: float) -> str:
+    """A float as in a column name (``%g``: 0.1, 1e-05)."""
     return f"{v:g}"
 
 

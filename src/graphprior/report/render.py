@@ -158,6 +158,7 @@ def _md_cell(value: Any) -> str:
 
 
 def _md_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (cells by :func:`fmt`)."""
     if df.empty:
         return "*(no rows)*"
     cols = [str(c) for c in df.columns]
@@ -177,6 +178,7 @@ def _html_cell(value: Any) -> str:
 
 
 def _html_table_block(block: Table) -> str:
+    """Caption, table (folded above :data:`FOLD_ROWS` rows) and note as HTML."""
     df = block.frame
     caption = f"<p class='caption'>{_inline(block.caption)}</p>"
     if df.empty:

@@ -90,6 +90,7 @@ def section_correlations(ctx: StudyContext) -> Section:
 
 
 def strongest_table(pooled: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The `k` strongest pooled Spearman rows with Kendall, Pearson and partial r of the same pair."""
     sp = pooled.loc[(pooled["method"] == "spearman") & pooled["r"].notna()]
     if sp.empty:
         return pd.DataFrame()
@@ -110,6 +111,7 @@ def strongest_table(pooled: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def _claim_pairs_by_stratum(ctx: StudyContext) -> pd.DataFrame:
+    """Rows of the claim properties C2–C4 with the primary measure, every stratum and method."""
     if ctx.primary is None:
         return pd.DataFrame()
     xs = [study_name(p, ctx.study) for p in CLAIM_PROPERTIES.values()]

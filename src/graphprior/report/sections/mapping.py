@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def _example_graph(ctx: StudyContext) -> pd.Series | None:
+    """The graph shown: with a trainable model, original, smallest first."""
     graphs = ctx.tables["graphs"]
     if graphs.empty:
         return None
