@@ -1,4 +1,4 @@
-"""Tests for the correlation report (graphprior.report.document, graphprior.report.sections).
+"""Tests for the correlation report (graphprior.report and the statistics it formats).
 
 A synthetic study with planted relations stands in for a real run: 30 graphs of
 three generators × 3 initialisations, where robustness falls with graph density
@@ -16,14 +16,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from graphprior.analysis.bootstrap import paired_summary
+from graphprior.analysis.columns import discover_measures, property_columns
+from graphprior.analysis.context import build_context, section_rng
+from graphprior.analysis.related import weight_statistics
+from graphprior.analysis.study import build_study
+from graphprior.config import validate_config
 from graphprior.io import tables as T
-from graphprior.report.document import build_report, fmt
-from graphprior.report.sections import (
+from graphprior.report import (
+    SECTIONS,
     TITLES,
+    build_report,
     compose_report,
-    discover_measures,
-    paired_summary,
-    property_columns,
+    fmt,
+    to_html,
+    to_markdown,
 )
 
 GENERATORS = (
@@ -38,7 +45,13 @@ CLAIM_IDS = ("C1", "C2", "C3", "C4", "C3-DAG", "C4-DAG", "C5", "R1", "R2a", "R2b
 CONFIG = {
     "study": "synthetic",
     "dataset": "digits",
-    "graphs": {"generators": [], "twins": False, "twin_swaps_per_edge": 10},
+    "graphs": {
+        "generators": [
+            {"generator": "erdos_renyi_gnp", "params": {"n": [20], "p": [0.2]}, "seeds": [0]}
+        ],
+        "twins": False,
+        "twin_swaps_per_edge": 10,
+    },
     "mapping": {
         "orientation": "random",
         "sinks_to_last_layer": False,
@@ -58,9 +71,10 @@ CONFIG = {
 
 
 def _config(**report) -> dict:
+    """The test study's config with `report` options, validated (every default filled in)."""
     cfg = json.loads(json.dumps(CONFIG))
     cfg["report"].update(report)
-    return cfg
+    return validate_config(cfg)
 
 
 def synthetic_tables(
@@ -223,7 +237,7 @@ def synthetic_tables(
             models_df[col] = None
     robustness = pd.DataFrame(rob, columns=T.ROBUSTNESS_SCHEMA.names)
     robustness["layer"] = robustness["layer"].astype(float)
-    study = T.build_study(models_df, graphs_df, props_df, robustness)
+    study = build_study(models_df, graphs_df, props_df, robustness)
     return {
         "graphs": graphs_df,
         "graph_properties": props_df,
@@ -264,8 +278,8 @@ def test_report_has_every_section(planted):
     for title in TITLES.values():
         assert title in titles
     assert titles[-1] == TITLES["claims"]
-    md = report.to_markdown()
-    html = report.to_html()
+    md = to_markdown(report)
+    html = to_html(report)
     for title in TITLES.values():
         assert f"# {title}" in md
         assert title.replace("&", "&amp;") in html
@@ -301,7 +315,7 @@ def test_planted_c2_statistic_comes_from_the_correlations_table(planted):
 
 def test_markdown_numbers_equal_the_correlations_table(planted):
     _, report, corr = planted
-    md = report.to_markdown()
+    md = to_markdown(report)
     line = next(ln for ln in md.splitlines() if ln.startswith("| C2 |"))
     cells = [c.strip() for c in line.strip("|").split("|")]
     header = next(ln for ln in md.splitlines() if ln.startswith("| claim | statement |")).strip("|")
@@ -335,7 +349,7 @@ def test_markdown_numbers_equal_the_correlations_table(planted):
 
 def test_html_is_self_contained(planted):
     _, report, _ = planted
-    html = report.to_html()
+    html = to_html(report)
     refs = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]*)['"]""", html)
     assert refs, "expected figures and table-of-contents links"
     for ref in refs:
@@ -408,7 +422,7 @@ def test_degenerate_study_still_builds(tmp_path):
     titles = [s.title for s in report.sections]
     for title in TITLES.values():
         assert title in titles
-    text = report.to_markdown()
+    text = to_markdown(report)
     assert "No correlation could be computed" in text
     assert "no trainable" in text.lower() or "not trainable" in text.lower()
     claims = _claims(report)
@@ -456,3 +470,52 @@ def test_build_report_writes_every_output_with_options(tmp_path):
         (corr["y"] == "paper_robustness_fgsm_linf_0.1") & (corr["stratum"] == "pooled"), "n"
     ]
     assert 0 < pooled.max() <= 11
+
+
+# ----------------------------------------------------------------------------
+# randomness per section
+# ----------------------------------------------------------------------------
+
+
+def _assert_same_section(a, b) -> None:
+    """Same paragraphs, tables (NaN equal to NaN) and figure names, in the same order."""
+    assert len(a.blocks) == len(b.blocks), a.title
+    for x, y in zip(a.blocks, b.blocks, strict=True):
+        assert type(x) is type(y), a.title
+        if isinstance(x, str):
+            assert x == y, a.title
+        elif hasattr(x, "frame"):
+            assert (x.caption, x.note) == (y.caption, y.note), a.title
+            pd.testing.assert_frame_equal(x.frame, y.frame, obj=f"{a.title}: {x.caption}")
+        else:
+            assert x.name == y.name, a.title
+
+
+@pytest.mark.parametrize("dropped", ["trainability", "init"])
+def test_dropping_a_section_leaves_every_other_number_unchanged(dropped):
+    """Each section draws from its own generator (report.seed and its name), so the
+    correlations table, the claims and every other section stay identical."""
+    tables = synthetic_tables(12, seed=5, n_extra_properties=0)
+    config = _config(bootstrap=30)
+    full, corr_full = compose_report(tables, config)
+    part, corr_part = compose_report(tables, config, sections=[s for s in SECTIONS if s != dropped])
+    pd.testing.assert_frame_equal(corr_full, corr_part)
+    assert corr_full["ci_low"].notna().any()
+    assert TITLES[dropped] not in [s.title for s in part.sections]
+    assert len(part.sections) == len(full.sections) - 1
+    for section in part.sections:
+        _assert_same_section(section, full.section(section.title))
+    pd.testing.assert_frame_equal(_claims(full), _claims(part))
+    assert part.intro == full.intro
+
+
+def test_a_section_statistic_depends_only_on_the_seed_and_its_name():
+    tables = synthetic_tables(12, seed=5, n_extra_properties=0)
+    config = _config(bootstrap=30)
+    report, _ = compose_report(tables, config, sections=["claims"])
+    ctx = build_context(tables, config)
+    alone = weight_statistics(ctx, section_rng(config, "weight"))[("R3b", "mean")]
+    r3b = _claims(report).set_index("claim").loc["R3b"]
+    assert (r3b["ci_low"], r3b["ci_high"]) == (alone["ci_low"], alone["ci_high"])
+    other = weight_statistics(ctx, section_rng(_config(bootstrap=30, seed=1), "weight"))
+    assert other[("R3b", "mean")]["ci_low"] != alone["ci_low"]

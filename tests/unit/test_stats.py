@@ -1,4 +1,4 @@
-"""Tests for graphprior.analysis.stats: known answers, agreement with scipy/statsmodels, invariants."""
+"""Tests for the statistics of graphprior.analysis: known answers, agreement with scipy/statsmodels, invariants."""
 
 from __future__ import annotations
 
@@ -11,23 +11,54 @@ import scipy.stats
 import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
-from graphprior.analysis import stats
-from graphprior.analysis.stats import (
-    CORRELATION_COLUMNS,
-    aggregate_per_graph,
-    bh_qvalues,
-    claim_verdict,
+from graphprior.analysis import (
+    aggregate,
+    bootstrap,
+    claims,
+    columns,
+    common,
+    context,
+    correlation,
+    curves,
+    groups,
+    regression,
+    related,
+    study,
+    summaries,
+    verdicts,
+)
+from graphprior.analysis import (
+    correlation_table as correlation_table_module,
+)
+from graphprior.analysis.aggregate import aggregate_per_graph, iqr_filter
+from graphprior.analysis.bootstrap import cluster_bootstrap_ci
+from graphprior.analysis.correlation import bh_qvalues, correlate, partial_spearman
+from graphprior.analysis.correlation_table import CORRELATION_COLUMNS, correlation_table
+from graphprior.analysis.groups import (
     cliffs_delta,
-    cluster_bootstrap_ci,
     compare_groups,
-    correlate,
-    correlation_table,
     init_independence,
-    iqr_filter,
     matched_density_comparison,
-    ols_hc3,
-    partial_spearman,
-    weak_correlation_verdict,
+)
+from graphprior.analysis.regression import ols_hc3
+from graphprior.analysis.verdicts import claim_verdict, weak_correlation_verdict
+
+ANALYSIS_MODULES = (
+    aggregate,
+    bootstrap,
+    claims,
+    columns,
+    common,
+    context,
+    correlation,
+    correlation_table_module,
+    curves,
+    groups,
+    regression,
+    related,
+    study,
+    summaries,
+    verdicts,
 )
 
 TOL = 1e-9
@@ -607,6 +638,7 @@ def test_weak_correlation_verdict():
     assert weak_correlation_verdict([np.nan], [np.nan]) == "inconclusive"
 
 
-def test_public_api_is_declared():
-    for name in stats.__all__:
-        assert hasattr(stats, name)
+@pytest.mark.parametrize("module", ANALYSIS_MODULES, ids=lambda m: m.__name__)
+def test_public_api_is_declared(module):
+    for name in module.__all__:
+        assert hasattr(module, name)

@@ -8,6 +8,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from graphprior.analysis import study as S
 from graphprior.io import tables as T
 
 
@@ -83,9 +84,9 @@ def test_corrupt_parquet_names_the_file(tmp_path):
 
 
 def test_measure_column_names():
-    assert T.measure_column("robust_accuracy", "pgd", "linf", 0.1) == "robust_accuracy_pgd_linf_0.1"
-    assert T.measure_column("margin_mean", "none", "none", math.nan) == "margin_mean"
-    assert T.measure_column("nc1", "none", "none", math.nan, 2) == "nc1_L2"
+    assert S.measure_column("robust_accuracy", "pgd", "linf", 0.1) == "robust_accuracy_pgd_linf_0.1"
+    assert S.measure_column("margin_mean", "none", "none", math.nan) == "margin_mean"
+    assert S.measure_column("nc1", "none", "none", math.nan, 2) == "nc1_L2"
 
 
 def test_study_joins_models_graph_properties_and_measures():
@@ -111,7 +112,7 @@ def test_study_joins_models_graph_properties_and_measures():
             "n": [10, 10, 10],
         }
     )
-    study = T.build_study(models, graphs, props, rob)
+    study = S.build_study(models, graphs, props, rob)
     assert len(study) == 2
     assert list(study["robust_accuracy_pgd_linf_0.1"]) == [0.5, 0.6]
     assert "graph_density" in study and "avg_path_length" in study
@@ -136,7 +137,7 @@ def test_study_keeps_a_measure_that_is_nan_everywhere_and_refuses_collisions():
             "n": [1, 1],
         }
     )
-    assert "clever_score_clever_l2_0.3" in T.build_study(models, graphs, props, rob)
+    assert "clever_score_clever_l2_0.3" in S.build_study(models, graphs, props, rob)
     clash = pd.concat([rob, rob.assign(value=1.0)], ignore_index=True)
     with pytest.raises(T.TableError, match="clever_score_clever_l2_0.3"):
-        T.build_study(models, graphs, props, clash)
+        S.build_study(models, graphs, props, clash)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from graphprior.analysis.study import build_study, study_schema
 from graphprior.config import config_hash
 from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T
@@ -46,7 +47,7 @@ def aggregate_tables(
         "robustness": robustness,
     }
     T.check_relations(tables)
-    tables["study"] = T.build_study(models, graphs, properties, robustness)
+    tables["study"] = build_study(models, graphs, properties, robustness)
     tables["failures"] = read_failures(failure_records or [])
     if len(tables["failures"]):
         log.warning(
@@ -72,7 +73,7 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
         "models": T.MODELS_SCHEMA,
         "robustness": T.ROBUSTNESS_SCHEMA,
-        "study": T.study_schema(tables["study"]),
+        "study": study_schema(tables["study"]),
         "failures": T.FAILURES_SCHEMA,
     }
     for name, schema in schemas.items():

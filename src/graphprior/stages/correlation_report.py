@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphprior.report.document import build_report
+from graphprior.report import build_report
 from graphprior.stages.job import start_job
 
 __all__ = ["run"]
