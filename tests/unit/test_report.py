@@ -65,7 +65,6 @@ CONFIG = {
         "outlier_rule": False,
         "bootstrap": 100,
         "seed": 0,
-        "claims_first": False,
     },
 }
 
@@ -452,7 +451,7 @@ def test_build_report_writes_every_output_with_options(tmp_path):
         "figures": str(out / "figures"),
     }
     out.mkdir()
-    build_report(inputs, outputs, _config(bootstrap=20, claims_first=True, outlier_rule=True))
+    build_report(inputs, outputs, _config(bootstrap=20, outlier_rule=True))
     md = (out / "report.md").read_text()
     linked = re.findall(r"\]\((figures/[^)]+\.png)\)", md)
     assert linked and all((out / link).is_file() for link in linked)

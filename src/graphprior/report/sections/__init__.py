@@ -11,7 +11,7 @@ __all__ = ["TITLES"]
 
 #: Section titles (tests and docs refer to them).
 TITLES: dict[str, str] = {
-    "claims": "Claims",
+    "claims": "Claims: the answer first",
     "run": "The run",
     "mapping": "How a graph becomes a network",
     "trainability": "Trainability",
