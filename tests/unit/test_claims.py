@@ -18,6 +18,7 @@ from statsmodels.stats.multitest import multipletests
 from graphprior.analysis.correlation import partial_spearman
 from graphprior.analysis.inference import cluster_ids, correlation_test, holm_qvalues
 from graphprior.analysis.study import build_study
+from graphprior.analysis.twins import twin_contrasts
 from graphprior.io import tables as T
 from graphprior.report import TITLES, compose_report, to_html
 
@@ -163,3 +164,52 @@ def test_fewer_than_15_graphs_is_insufficient():
     assert (claims["verdict"] == "insufficient").all()
     assert claims.loc[claims["claim"] == "C2", "p_method"].isin(["permutation", "exact"]).all()
     assert math.isfinite(claims.loc[claims["claim"] == "C2", "p"].iloc[0])
+
+
+def test_twin_contrasts_known_answer():
+    originals = [f"g{i}" for i in range(8)]
+    frame = pd.DataFrame(
+        {
+            "graph_id": originals + [f"{g}-twin" for g in originals],
+            "variant": ["original"] * 8 + ["twin"] * 8,
+            "parent_id": [None] * 8 + originals,
+            "degree_std": np.tile(np.linspace(1, 2, 8), 2),  # same degrees: contrast 0
+            "rob": np.r_[np.arange(1.0, 9.0) + 10, np.full(8, 10.0)],  # original − twin = 1..8
+        }
+    )
+    table = twin_contrasts(
+        frame, ["degree_std"], ["rob"], n_boot=200, rng=np.random.default_rng(0)
+    ).set_index("column")
+    assert table.loc["rob", "n_pairs"] == 8
+    assert table.loc["rob", "median_difference"] == 4.5
+    assert table.loc["rob", "p"] == pytest.approx(2 / 256)  # exact: all 8 signs positive
+    assert table.loc["rob", "p_method"] == "exact"
+    assert 1 <= table.loc["rob", "ci_low"] <= 4.5 <= table.loc["rob", "ci_high"] <= 8
+    assert table.loc["degree_std", "median_difference"] == 0
+    assert table.loc["degree_std", "p"] == 1.0
+
+
+def test_audit_shows_the_input_width_coupling_and_its_absence_at_fixed_width():
+    tables = _input_width_study()
+    report, _ = compose_report(tables, _config(bootstrap=50), sections=("claims", "audit"))
+    audit = report.section(TITLES["audit"])
+    couples = audit.tables[0].frame
+    hit = couples.loc[
+        (couples["stratum"] == "pooled")
+        & (couples["property"] == "graph_density")
+        & (couples["variable"] == "dag_sources")
+    ]
+    assert hit["r"].iloc[0] > 0.9
+    fits = audit.tables[1].frame.set_index(["stratum", "measure"])
+    fit = fits.loc[("pooled", "paper_robustness_fgsm_linf_0.1")]
+    assert fit["r2_size"] > 0.9 and fit["delta_r2"] < 0.05
+    assert "input width = `dag_sources`" in audit.paragraphs[0]
+    # a fixed-interface arm: the same graphs with one input width, so no coupling is left
+    fixed = _input_width_study()
+    fixed["graph_properties"]["dag_sources"] = 20.0
+    fixed["study"] = build_study(
+        fixed["models"], fixed["graphs"], fixed["graph_properties"], fixed["robustness"]
+    )
+    report, _ = compose_report(fixed, _config(bootstrap=50), sections=("claims", "audit"))
+    couples = report.section(TITLES["audit"]).tables[0].frame
+    assert "dag_sources" not in set(couples["variable"])

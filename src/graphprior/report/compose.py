@@ -31,6 +31,7 @@ from graphprior.io import tables as T
 from graphprior.report.document import Report, Section
 from graphprior.report.figures import colours
 from graphprior.report.render import fmt, to_html, to_markdown
+from graphprior.report.sections.audit import section_audit
 from graphprior.report.sections.baselines import section_baselines
 from graphprior.report.sections.claims import section_claims
 from graphprior.report.sections.correlations import section_correlations
@@ -44,6 +45,7 @@ from graphprior.report.sections.related import section_related
 from graphprior.report.sections.run import section_run
 from graphprior.report.sections.strongest import section_strongest
 from graphprior.report.sections.trainability import section_trainability
+from graphprior.report.sections.twins import section_twins
 from graphprior.report.sections.weight import section_weight
 
 __all__ = ["SECTIONS", "compose_report", "build_report"]
@@ -65,6 +67,7 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     "claims": lambda p: section_claims(
         p.stats["claims"], p.stats["claim_data"], p.stats["excluded"]
     ),
+    "audit": lambda p: section_audit(p.ctx, p.stats["claim_data"]),
     "run": lambda p: section_run(p.ctx),
     "mapping": lambda p: section_mapping(p.ctx),
     "trainability": lambda p: section_trainability(
@@ -72,6 +75,9 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     ),
     "correlations": lambda p: section_correlations(p.ctx),
     "strongest": lambda p: section_strongest(p.ctx, p.palette),
+    "twins": lambda p: section_twins(
+        p.ctx, p.stats["claim_data"], section_rng(p.ctx.config, "twins")
+    ),
     "regression": lambda p: section_regression(p.ctx),
     "eps": lambda p: section_eps(p.ctx, p.palette),
     "init": lambda p: section_init(p.ctx, p.stats["init"]),
