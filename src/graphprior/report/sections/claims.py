@@ -59,7 +59,11 @@ RULES: dict[str, str] = {
 
 
 def _interval(r: float, lo: float, hi: float) -> str:
-    return f"{fmt(r)} [{fmt(lo)}, {fmt(hi)}]" if np.isfinite(r) else "—"
+    if not np.isfinite(r):
+        return "—"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{fmt(r)} [no interval]"
+    return f"{fmt(r)} [{fmt(lo)}, {fmt(hi)}]"
 
 
 def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
@@ -68,6 +72,7 @@ def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for cid in dict.fromkeys(pooled["claim"]):
         row = {"claim": cid, "statement": CLAIM_TEXT.get(cid, ("", ""))[0]}
+        methods = []
         for analysis in ("raw", "controlled"):
             hit = pooled.loc[(pooled["claim"] == cid) & (pooled["analysis"] == analysis)]
             if hit.empty:
@@ -77,8 +82,9 @@ def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
             row[f"{analysis} r [95 % CI]"] = _interval(h["r"], h["ci_low"], h["ci_high"])
             row[f"{analysis} q"] = fmt(h["q"]) if np.isfinite(h["q"]) else "—"
             row[analysis] = h["verdict"]
-            row["n"] = int(h["n"])
-            row["p method"] = h["p_method"]
+            row.setdefault("n", int(h["n"]))
+            methods.append(h["p_method"] if np.isfinite(h["p"]) else "—")
+        row["p method (raw / controlled)"] = " / ".join(methods)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -155,7 +161,7 @@ def section_claims(
         + ", ".join(f"{fmt(int(v))} {k}" for k, v in counts.items())
         + f". **Families:** the claims are their own Holm family ({fmt(n_family)} pooled tests, "
         "`q` here); the exploratory correlation grid keeps Benjamini–Hochberg within each "
-        "stratum, aggregate and method (section *Correlations*)."
+        "stratum, aggregate and method (the correlations section)."
     )
     sec.table("Claims: raw and controlled, pooled over graphs", view)
     for paragraph in _differences(view, claims):
