@@ -8,6 +8,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 import torch
+from statsmodels.stats.multitest import multipletests
 
 from graphprior.data import load_dataset
 from graphprior.nets.checkpoints import load_model
@@ -105,6 +106,8 @@ def test_report_is_self_contained_with_its_sections(smoke_run):
     for title in ("The run", "Trainability", "Claims"):
         assert f"## {title}" in md
     assert any((report / "figures").glob("*.png"))
+    assert md.index("## Claims") < md.index("## Contents") < md.index("## The run")
+    check_claims(pd.read_parquet(smoke_run / "results" / "tables" / "claims.parquet"))
     corr = pd.read_parquet(report / "correlations.parquet")
     assert list(corr.columns) == [
         "stratum",
@@ -134,3 +137,14 @@ def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
         assert any((smoke_run / "results" / "benchmarks" / rule).iterdir())
     train_log = next((smoke_run / "results" / "logs" / "train_sparse_nets").iterdir()).read_text()
     assert "train" in train_log and "epoch" in train_log  # tqdm progress in the rule's log
+
+
+def check_claims(claims: pd.DataFrame) -> None:
+    """claims.parquet: raw and controlled C2–C4, q = Holm over the pooled p, no verdict below 15."""
+    for cid in ("C2", "C3", "C4"):
+        rows = claims.loc[(claims["claim"] == cid) & (claims["stratum"] == "pooled")]
+        assert set(rows["analysis"]) == {"raw", "controlled"}, cid
+    pooled = claims.loc[(claims["stratum"] == "pooled") & claims["p"].notna()]
+    assert pooled["q"].to_numpy() == pytest.approx(multipletests(pooled["p"], method="holm")[1])
+    assert (claims.loc[claims["n"] < 15, "verdict"] == "insufficient").all()
+    assert claims["p_method"].isin(["asymptotic", "exact", "permutation"]).all()
