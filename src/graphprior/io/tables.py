@@ -75,6 +75,7 @@ MODELS_SCHEMA = pa.schema(
         pa.field("n_params", pa.int64(), nullable=False),
         pa.field("n_weights", pa.int64()),
         pa.field("density", pa.float64()),
+        pa.field("matched_density", pa.float64()),
         pa.field("depth", pa.int64()),
         pa.field("n_neurons", pa.int64()),
         pa.field("best_epoch", pa.int64()),
