@@ -90,7 +90,13 @@ def test_groups_follow_the_config():
 
 #: The smallest valid study around a baseline (TINY): one tiny graph, CPU.
 GRAPH_MODELS = pd.DataFrame(
-    {"n_neurons": [24], "depth": [2], "n_weights": [500], "matched_density": [0.4], "status": ["ok"]}
+    {
+        "n_neurons": [24],
+        "depth": [2],
+        "n_weights": [500],
+        "matched_density": [0.4],
+        "status": ["ok"],
+    }
 )
 
 

@@ -4,7 +4,9 @@ Claim C1 (no dependence on the initialisation) is tested with a Friedman test
 blocked by graph and a Kruskal–Wallis test (:func:`init_independence`), with a
 bootstrap interval of Kendall's W (:func:`kendall_w_interval`); graph nets are
 compared with pruned dense baselines at matched density by
-:func:`matched_density_comparison`. Test statistics come from
+:func:`matched_density_comparison`, on the ``matched_density`` both share
+(docs/measures.md), and :func:`matched_density_pairs` lists the achieved
+densities of each pairing. Test statistics come from
 :mod:`scipy.stats`. See docs/report.md.
 """
 
@@ -26,7 +28,10 @@ __all__ = [
     "cliffs_delta",
     "compare_groups",
     "matched_density_comparison",
+    "matched_density_pairs",
+    "nearest_level",
     "MATCHED_COLUMNS",
+    "PAIR_COLUMNS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -251,7 +256,7 @@ def matched_density_comparison(
     graph_df: pd.DataFrame,
     baseline_df: pd.DataFrame,
     measure: str,
-    density_col: str = "density",
+    density_col: str = "matched_density",
     *,
     family_col: str = "family",
     decimals: int | None = None,
@@ -283,7 +288,8 @@ def matched_density_comparison(
     measure : str
         Measure compared.
     density_col : str
-        Density column in both tables.
+        Density column in both tables: ``matched_density``, the one definition
+        graph nets and baselines share (docs/measures.md).
     family_col : str
         Column naming the baseline family.
     decimals : int or None
@@ -345,12 +351,91 @@ MATCHED_COLUMNS: tuple[str, ...] = (
 )
 
 
+def nearest_level(density: Any, levels: Any) -> np.ndarray:
+    """Index of the nearest of the sorted ``levels`` for each density (the lower one on a tie).
+
+    >>> nearest_level([0.1, 0.3, 0.9], [0.2, 0.4, 1.0]).tolist()
+    [0, 0, 2]
+    """
+    d = np.asarray(density, dtype=float)
+    lv = np.asarray(levels, dtype=float)
+    if lv.size == 0:
+        raise ValueError("no density level to pair with")
+    if np.any(np.diff(lv) <= 0):
+        raise ValueError(f"density levels must be sorted and distinct, got {lv.tolist()}")
+    return np.abs(d[:, None] - lv[None, :]).argmin(axis=1)
+
+
+def matched_density_pairs(
+    graph_df: pd.DataFrame,
+    baseline_df: pd.DataFrame,
+    density_col: str,
+    *,
+    family_col: str = "family",
+    decimals: int | None = None,
+) -> pd.DataFrame:
+    """The pairings of :func:`matched_density_comparison`, with the densities each side achieved.
+
+    One row per baseline family and density level (levels formed as there:
+    distinct densities, rounded to `decimals`), columns :data:`PAIR_COLUMNS`:
+    ``level``; ``n_baseline`` models at the level and the smallest and largest
+    density they reached (``baseline_min``, ``baseline_max``); ``n_graphs``
+    graph nets paired with it (0 when none is nearest), their smallest and
+    largest density (``graph_min``, ``graph_max``) and the largest gap
+    ``|graph density − level|`` (``max_gap``). NaN densities are dropped.
+    """
+    require_columns(graph_df, [density_col])
+    require_columns(baseline_df, [density_col])
+    g = graph_df[density_col].astype(float).to_numpy()
+    g = g[np.isfinite(g)]
+    base = baseline_df.loc[np.isfinite(baseline_df[density_col].astype(float))].copy()
+    if family_col not in base.columns:
+        base[family_col] = "baseline"
+    rows = []
+    for fam, models in base.groupby(family_col, sort=True):
+        achieved = models[density_col].astype(float)
+        level = achieved.round(decimals) if decimals is not None else achieved
+        by_level = achieved.groupby(level.to_numpy()).agg(["size", "min", "max"])
+        levels = by_level.index.to_numpy(dtype=float)
+        nearest = nearest_level(g, levels) if g.size else np.array([], dtype=int)
+        for i, lv in enumerate(levels):
+            paired = g[nearest == i]
+            rows.append(
+                {
+                    "family": fam,
+                    "level": float(lv),
+                    "n_baseline": int(by_level["size"].iloc[i]),
+                    "baseline_min": float(by_level["min"].iloc[i]),
+                    "baseline_max": float(by_level["max"].iloc[i]),
+                    "n_graphs": int(paired.size),
+                    "graph_min": float(paired.min()) if paired.size else float("nan"),
+                    "graph_max": float(paired.max()) if paired.size else float("nan"),
+                    "max_gap": float(np.abs(paired - lv).max()) if paired.size else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
+
+
+#: Columns of :func:`matched_density_pairs`.
+PAIR_COLUMNS: tuple[str, ...] = (
+    "family",
+    "level",
+    "n_baseline",
+    "baseline_min",
+    "baseline_max",
+    "n_graphs",
+    "graph_min",
+    "graph_max",
+    "max_gap",
+)
+
+
 def _matched(
     g_density: np.ndarray, g_value: np.ndarray, level_means: pd.Series
 ) -> dict[str, float]:
     """Statistics of the graph values against the mean of the nearest density level."""
     levels = level_means.index.to_numpy(dtype=float)
-    nearest = np.abs(g_density[:, None] - levels[None, :]).argmin(axis=1)
+    nearest = nearest_level(g_density, levels)
     matched = level_means.to_numpy()[nearest]
     diff = g_value - matched
     gap = np.abs(g_density - levels[nearest])

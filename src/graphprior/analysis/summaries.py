@@ -28,6 +28,7 @@ from graphprior.analysis.groups import (
     init_independence,
     kendall_w_interval,
     matched_density_comparison,
+    matched_density_pairs,
 )
 from graphprior.analysis.regression import ols_hc3
 from graphprior.config import PAPER_INITS
@@ -101,26 +102,38 @@ def init_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, An
     return {"inits": inits, "table": table, "medians": medians, "c1": c1}
 
 
-def baseline_comparison(ctx: StudyContext) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def baseline_comparison(
+    ctx: StudyContext,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Graph nets (per-graph means) against each baseline family at the nearest density.
 
-    Returns the per-graph table, the comparison (one row per family and
-    measure, ``q``: BH over the measures of a family) and the compared
-    columns (test accuracy first). Needs trainable baselines and graph nets
-    with a ``density`` column.
+    Both sides use ``matched_density`` (present weights / weights of the
+    dense net of the same widths, docs/measures.md). Returns the per-graph
+    table, the comparison (one row per family and measure, ``q``: BH over the
+    measures of a family), the pairings with the densities both sides
+    reached (:func:`matched_density_pairs`) and the compared columns (test
+    accuracy first). Needs trainable baselines and graph nets with a
+    ``matched_density`` column.
     """
     base_ok = ok_rows(ctx.baselines, True)
     measures = [m for m in ctx.measures if base_ok[m.column].notna().any()]
     cols = ["test_accuracy"] + [m.column for m in measures]
     pg = aggregate_per_graph(
-        ctx.ok, ["density"], [m.column for m in measures] + ["test_accuracy"], "mean", controls=()
+        ctx.ok,
+        ["matched_density"],
+        [m.column for m in measures] + ["test_accuracy"],
+        "mean",
+        controls=(),
     )
-    frames = [matched_density_comparison(pg, base_ok, col, "density", decimals=3) for col in cols]
+    frames = [
+        matched_density_comparison(pg, base_ok, col, "matched_density", decimals=3) for col in cols
+    ]
     comp = pd.concat(frames, ignore_index=True)
     comp["q"] = comp.groupby("family")["wilcoxon_p"].transform(
         lambda p: bh_qvalues(p.to_numpy(dtype=float))
     )
-    return pg, comp, cols
+    pairs = matched_density_pairs(pg, base_ok, "matched_density", decimals=3)
+    return pg, comp, pairs, cols
 
 
 def regression_fits(ctx: StudyContext) -> tuple[list[str], pd.DataFrame, pd.DataFrame | None]:

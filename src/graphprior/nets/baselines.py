@@ -92,7 +92,9 @@ def target_densities(graph_densities: np.ndarray, n_levels: int) -> list[float]:
     d = np.asarray(graph_densities, dtype=float)
     d = d[np.isfinite(d)]
     if d.size == 0:
-        raise ValueError("no graph net with a finite matched_density: cannot choose baseline densities")
+        raise ValueError(
+            "no graph net with a finite matched_density: cannot choose baseline densities"
+        )
     d = np.clip(d, 1e-4, 1.0)
     qs = np.linspace(0.0, 1.0, n_levels) if n_levels > 1 else np.array([0.5])
     return sorted({float(f"{v:.4g}") for v in np.quantile(d, qs)})
