@@ -21,6 +21,8 @@ import pandas as pd
 import scipy.stats
 
 from graphprior.analysis.common import ok_rows, require_columns
+from graphprior.analysis.inference import PERMUTATION_BELOW
+from graphprior.analysis.permutation import friedman_permutation_p, kruskal_permutation_p
 
 __all__ = [
     "init_independence",
@@ -44,6 +46,8 @@ def init_independence(
     group: str = "init",
     *,
     ok_only: bool = True,
+    n_perm: int | None = None,
+    rng: np.random.Generator | None = None,
 ) -> dict[str, Any]:
     """Does a measure depend on the initialisation? Friedman and Kruskal–Wallis.
 
@@ -60,6 +64,12 @@ def init_independence(
       counts as noise). Effect size ``ε² = H·(n + 1)/(n² − 1)``, n the number
       of cells.
 
+    With `n_perm` and `rng`, and fewer than
+    :data:`~graphprior.analysis.inference.PERMUTATION_BELOW` graphs, both
+    p-values are permutation p-values instead (exact when every permutation
+    fits in `n_perm`; :mod:`graphprior.analysis.permutation`); the method of
+    each is in ``friedman_p_method`` / ``kruskal_p_method``.
+
     When every value being ranked is tied (e.g. the measure is identical for
     all inits) the tie-corrected statistics are 0/0; they are reported as 0
     with p = 1 (no evidence of a difference), the limit of the uncorrected
@@ -75,17 +85,24 @@ def init_independence(
         Blocking column (graph) and treatment column (initialisation).
     ok_only : bool
         Drop models whose ``status`` is not ``"ok"``.
+    n_perm : int, optional
+        Permutations for the small-sample p-values (``report.permutations``).
+    rng : numpy.random.Generator, optional
+        Source of the permutations; both or neither with `n_perm`.
 
     Returns
     -------
     dict
         ``measure``; ``k`` (number of inits); ``n_blocks`` (complete graphs
         used by Friedman); ``n_blocks_dropped`` (graphs lacking an init);
-        ``friedman_chi2``, ``friedman_p``, ``kendall_w``; ``n_obs`` (cells used
-        by Kruskal–Wallis); ``kruskal_h``, ``kruskal_p``, ``epsilon_squared``;
+        ``friedman_chi2``, ``friedman_p``, ``friedman_p_method``,
+        ``kendall_w``; ``n_obs`` (cells used by Kruskal–Wallis); ``kruskal_h``,
+        ``kruskal_p``, ``kruskal_p_method``, ``epsilon_squared``;
         ``group_medians`` (dict init → median over cells).
     """
     require_columns(study, [block, group, measure])
+    if (n_perm is None) != (rng is None):
+        raise ValueError("init_independence needs both n_perm and rng, or neither")
     data = ok_rows(study, ok_only)
     data = data.loc[np.isfinite(data[measure].astype(float))]
     cells = data.groupby([block, group], sort=True)[measure].mean()
@@ -101,20 +118,26 @@ def init_independence(
         "n_blocks_dropped": int(len(wide) - n_blocks),
         "friedman_chi2": nan,
         "friedman_p": nan,
+        "friedman_p_method": "asymptotic",
         "kendall_w": nan,
         "n_obs": int(cells.size),
         "kruskal_h": nan,
         "kruskal_p": nan,
+        "kruskal_p_method": "asymptotic",
         "epsilon_squared": nan,
         "group_medians": {str(g): float(v) for g, v in wide.median().items()},
     }
-    result.update(_friedman(complete))
-    result.update(_kruskal(wide))
+    perm = (n_perm, rng) if n_perm is not None and len(wide) < PERMUTATION_BELOW else None
+    result.update(_friedman(complete, perm))
+    result.update(_kruskal(wide, perm))
     return result
 
 
-def _friedman(complete: pd.DataFrame) -> dict[str, float]:
-    """Friedman χ², p and Kendall's W on complete blocks (rows) × inits (columns)."""
+def _friedman(complete: pd.DataFrame, perm: tuple | None) -> dict[str, Any]:
+    """Friedman χ², p and Kendall's W on complete blocks (rows) × inits (columns).
+
+    ``perm`` = (n_perm, rng): the p-value by permutation within blocks.
+    """
     n_blocks, k = complete.shape
     if not (k >= 3 and n_blocks >= 2):
         logger.info("Friedman test needs >= 3 inits and >= 2 complete graphs; skipped")
@@ -125,11 +148,17 @@ def _friedman(complete: pd.DataFrame) -> dict[str, float]:
     else:
         res = scipy.stats.friedmanchisquare(*block_values.T)
         chi2, p = float(res.statistic), float(res.pvalue)
-    return {"friedman_chi2": chi2, "friedman_p": p, "kendall_w": chi2 / (n_blocks * (k - 1))}
+    out = {"friedman_chi2": chi2, "friedman_p": p, "kendall_w": chi2 / (n_blocks * (k - 1))}
+    if perm is not None:
+        out["friedman_p"], out["friedman_p_method"] = friedman_permutation_p(block_values, *perm)
+    return out
 
 
-def _kruskal(wide: pd.DataFrame) -> dict[str, float]:
-    """Kruskal–Wallis H, p and ε² on every (graph, init) cell, inits as groups."""
+def _kruskal(wide: pd.DataFrame, perm: tuple | None) -> dict[str, Any]:
+    """Kruskal–Wallis H, p and ε² on every (graph, init) cell, inits as groups.
+
+    ``perm`` = (n_perm, rng): the p-value by permuting cells among the inits.
+    """
     samples = [wide[g].dropna().to_numpy(dtype=float) for g in wide.columns]
     samples = [s for s in samples if s.size]
     n_obs = sum(s.size for s in samples)
@@ -141,7 +170,10 @@ def _kruskal(wide: pd.DataFrame) -> dict[str, float]:
     else:
         res = scipy.stats.kruskal(*samples)
         h, p = float(res.statistic), float(res.pvalue)
-    return {"kruskal_h": h, "kruskal_p": p, "epsilon_squared": h * (n_obs + 1) / (n_obs**2 - 1)}
+    out = {"kruskal_h": h, "kruskal_p": p, "epsilon_squared": h * (n_obs + 1) / (n_obs**2 - 1)}
+    if perm is not None:
+        out["kruskal_p"], out["kruskal_p_method"] = kruskal_permutation_p(samples, *perm)
+    return out
 
 
 def kendall_w_interval(

@@ -140,6 +140,7 @@ CLAIMS_SCHEMA = pa.schema(
         pa.field("p_method", pa.string(), nullable=False),
         pa.field("q", pa.float64()),
         pa.field("n", pa.int64(), nullable=False),
+        pa.field("n_removed", pa.int64(), nullable=False),
         pa.field("verdict", pa.string(), nullable=False),
     ]
 )

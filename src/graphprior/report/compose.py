@@ -65,7 +65,10 @@ class _Parts:
 #: Section builders in report order (keys of :data:`graphprior.report.sections.TITLES`).
 _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     "claims": lambda p: section_claims(
-        p.stats["claims"], p.stats["claim_data"], p.stats["excluded"]
+        p.stats["claims"],
+        p.stats["claim_data"],
+        p.stats["excluded"],
+        outlier_rule=p.ctx.outlier_rule,
     ),
     "audit": lambda p: section_audit(p.ctx, p.stats["claim_data"]),
     "run": lambda p: section_run(p.ctx),
