@@ -110,27 +110,33 @@ def init_independence(
     k = wide.shape[1]
     complete = wide.dropna()
     n_blocks = len(complete)
-    nan = float("nan")
-    result: dict[str, Any] = {
-        "measure": measure,
-        "k": int(k),
-        "n_blocks": int(n_blocks),
-        "n_blocks_dropped": int(len(wide) - n_blocks),
-        "friedman_chi2": nan,
-        "friedman_p": nan,
-        "friedman_p_method": "asymptotic",
-        "kendall_w": nan,
-        "n_obs": int(cells.size),
-        "kruskal_h": nan,
-        "kruskal_p": nan,
-        "kruskal_p_method": "asymptotic",
-        "epsilon_squared": nan,
-        "group_medians": {str(g): float(v) for g, v in wide.median().items()},
-    }
+    result = _blank_result(measure, int(k), n_blocks, len(wide) - n_blocks, cells.size)
+    result["group_medians"] = {str(g): float(v) for g, v in wide.median().items()}
     perm = (n_perm, rng) if n_perm is not None and len(wide) < PERMUTATION_BELOW else None
     result.update(_friedman(complete, perm))
     result.update(_kruskal(wide, perm))
     return result
+
+
+def _blank_result(measure: str, k: int, n_blocks: int, dropped: int, n_obs: int) -> dict[str, Any]:
+    """The result of :func:`init_independence` before any test ran (NaN, asymptotic)."""
+    nan = float("nan")
+    return {
+        "measure": measure,
+        "k": k,
+        "n_blocks": int(n_blocks),
+        "n_blocks_dropped": int(dropped),
+        "friedman_chi2": nan,
+        "friedman_p": nan,
+        "friedman_p_method": "asymptotic",
+        "kendall_w": nan,
+        "n_obs": int(n_obs),
+        "kruskal_h": nan,
+        "kruskal_p": nan,
+        "kruskal_p_method": "asymptotic",
+        "epsilon_squared": nan,
+        "group_medians": {},
+    }
 
 
 def _friedman(complete: pd.DataFrame, perm: tuple | None) -> dict[str, Any]:
