@@ -33,9 +33,12 @@ from graphprior.robustness.accuracy import (
     robust_accuracy,
     success_rate_on_correct,
 )
+from graphprior.robustness.apgd import apgd
 from graphprior.robustness.art_metrics import art_norm, clever_scores, loss_sensitivity
+from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_config
 from graphprior.robustness.collapse import neural_collapse_rows
 from graphprior.robustness.contract import as_stacked, model_rows, stack_device
+from graphprior.robustness.gates import check_rows, effort_gate, input_gates, zero_gradient_share
 from graphprior.robustness.gradient import Norm, fgsm
 from graphprior.robustness.metrics import accuracy_and_f1
 from graphprior.robustness.minimal import (
@@ -188,8 +191,50 @@ def _onepixel_and_art(
     rows.add("loss_sensitivity", "none", "l2", NAN, sensitivity, int(x.shape[0]))
 
 
+def _autoattack(
+    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
+    checks: list | None,
+) -> None:  # fmt: skip
+    acfg, n = cfg["autoattack"], int(x.shape[0])
+    budget = budget_from_config(acfg)
+    tol, factor = float(cfg["checks"]["tolerance"]), int(cfg["checks"]["effort_factor"])
+    for j, norm in enumerate(("linf", "l2")):
+        for eps in (float(e) for e in acfg[norm]["eps"]):
+            with _timed(f"AutoAttack {norm} eps={eps:g}"):
+                robust = autoattack(stacked, x, y, eps, norm=norm, budget=budget, seed=seed + j)
+            for attack in (*MEMBERS, "autoattack"):
+                rows.add("robust_accuracy", attack, norm, eps, robust[attack].double().mean(1), n)
+            if checks is not None:
+                with _timed(f"more-effort gate {norm} eps={eps:g}"):
+                    gens = tuple(torch.Generator().manual_seed(seed + s) for s in (10 + j, 12 + j))
+                    checks += effort_gate(
+                        stacked, x, y, robust["autoattack"], eps, norm,
+                        (budget.apgd_ce, budget.apgd_t), factor, tol, gens,
+                    )  # fmt: skip
+    if checks is None:
+        return
+    for j, norm in enumerate(("linf", "l2")):
+        eps = float(cfg["min_perturbation"][f"{norm}_max"])
+        gen = torch.Generator().manual_seed(seed + 20 + j)
+        robust, _ = apgd(
+            stacked, x, y, eps, norm=norm, loss="ce", budget=budget.apgd_ce, generator=gen
+        )
+        value = robust.double().mean(1).cpu().numpy()
+        checks += check_rows(
+            f"largest_eps_fools:{norm}:{eps:g}", value, tol, value <= tol, stacked.k
+        )
+    share = zero_gradient_share(stacked, x, y)
+    checks += check_rows("zero_gradient_share", share, tol, ~(share > tol), stacked.k)
+    checks += input_gates(rows, stacked.k, cfg)
+
+
 def run_input_attacks(
-    net: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, generator_seed: int
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cfg: dict,
+    generator_seed: int,
+    checks: list | None = None,
 ) -> list[dict]:
     """Every input-space measure for a stack of models, as long-format rows.
 
@@ -205,6 +250,9 @@ def run_input_attacks(
         (:func:`graphprior.config.validate_config`).
     generator_seed : int
         Seed of every random draw (PGD starts, bisection, DE, CLEVER).
+    checks : list, optional
+        Where given, the validity gates of the attacks are appended to it
+        (rows of :func:`graphprior.robustness.gates.check_rows`).
 
     Returns
     -------
@@ -222,6 +270,7 @@ def run_input_attacks(
     rows = _Rows(stacked.k)
     _clean_and_fgsm(rows, stacked, x, y, cfg)
     _pgd_grids(rows, stacked, x, y, cfg, seed)
+    _autoattack(rows, stacked, x, y, cfg, seed, checks)
     _min_perturbation(rows, stacked, x, y, cfg, seed)
     _onepixel_and_art(rows, stacked, x, y, cfg, seed)
     return list(rows)
