@@ -79,7 +79,7 @@ def test_attacks_respect_budget_box_and_are_seeded(stack, norm, eps):
     net, x, y = stack
     for attack in ("ce", "dlr_targeted", "square"):
 
-        def run():
+        def run(attack=attack):
             gen = torch.Generator().manual_seed(3)
             if attack == "square":
                 return square_attack(

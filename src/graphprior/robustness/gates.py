@@ -131,12 +131,14 @@ def effort_gate(
     """
     ce, t = budget
     more = robust.clone()
+    cols = torch.nonzero(robust.any(0)).flatten()  # only inputs some model still resists can change
+    x, y = x[cols], y[cols]
     runs = (
         ("ce", ApgdBudget(ce.steps * factor, ce.restarts * factor)),
         ("dlr_targeted", ApgdBudget(t.steps * factor, t.restarts, t.n_targets)),
     )
     for (loss, b), gen in zip(runs, generators, strict=True):
         r, _ = apgd(stacked, x, y, eps, norm=norm, loss=loss, budget=b, generator=gen)
-        more &= r
+        more[:, cols] &= r
     drop = (robust.double().mean(1) - more.double().mean(1)).cpu().numpy()
     return _leq(f"more_effort:{norm}:{eps:g}", drop, tol, stacked.k)

@@ -13,6 +13,7 @@ __all__ = ["TITLES"]
 TITLES: dict[str, str] = {
     "claims": "Claims",
     "run": "The run",
+    "gates": "Attack validity",
     "mapping": "How a graph becomes a network",
     "trainability": "Trainability",
     "correlations": "Correlations between graph properties and robustness",
