@@ -169,3 +169,16 @@ def test_effort_gate_passes_a_converged_budget(stack):
     assert all(r["value"] >= 0 for r in rows)
     assert all(r["passed"] for r in rows)
     np.testing.assert_array_less([r["value"] for r in rows], 0.0251)
+
+
+def test_empty_batches_and_no_robust_input(stack):
+    net, x, y = stack
+    budget = AutoAttackBudget(ApgdBudget(3, 1), ApgdBudget(3, 1, 2), 5, 0.8)
+    empty = autoattack(net, x[:0], y[:0], 0.1, norm="l2", budget=budget, seed=0)
+    assert all(v.shape == (net.k, 0) for v in empty.values())
+    none_robust = torch.zeros((net.k, len(y)), dtype=torch.bool)
+    gens = (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
+    rows = effort_gate(
+        net, x, y, none_robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.01, gens
+    )
+    assert all(r["value"] == 0.0 and r["passed"] for r in rows)

@@ -256,6 +256,8 @@ def apgd(
     stacked, x, y = layout(model, x, y)
     gen = default_generator(generator)
     e = bcast(torch.as_tensor(eps, dtype=x.dtype, device=x.device).expand(y.shape), x)
+    if y.numel() == 0:  # no inputs: nothing to attack
+        return torch.zeros(y.shape, dtype=torch.bool, device=x.device), x.clone()
     with frozen_eval(stacked):
         logits = logits_of(stacked, x)
         acc = logits.argmax(-1) == y

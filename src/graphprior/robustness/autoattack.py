@@ -76,6 +76,9 @@ def autoattack(
     classes skips APGD-T (its loss needs 4), which counts as not fooling.
     """
     stacked = as_stacked(model)
+    if x.shape[0] == 0:  # no inputs: nothing is robust, nothing to attack
+        none = torch.zeros((stacked.k, 0), dtype=torch.bool, device=x.device)
+        return {name: none.clone() for name in (*MEMBERS, "autoattack")}
     g_ce, g_t, g_sq = _generators(seed)
     out: dict[str, torch.Tensor] = {}
     out["apgd_ce"], _ = apgd(

@@ -158,6 +158,8 @@ def square_attack(
     """
     norm = Norm(norm)
     stacked, x0, y = layout(model, x, y)
+    if y.numel() == 0:  # no inputs: nothing to attack
+        return torch.zeros(y.shape, dtype=torch.bool, device=x0.device), x0.clone()
     shape = x0.shape
     x = x0.reshape(*shape[:2], *_chw(tuple(shape[2:])))
     k, b, c, h, w = x.shape
