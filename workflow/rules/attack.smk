@@ -4,6 +4,7 @@ rule attack:
         models=models_dir,
     output:
         robustness="results/robustness/{group}.parquet",
+        checks="results/attack_checks/{group}.parquet",
         failures="results/failures/attack/{group}.json",
     log:
         "results/logs/attack/{group}.log",

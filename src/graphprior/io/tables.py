@@ -27,6 +27,7 @@ __all__ = [
     "CORRELATIONS_SCHEMA",
     "CLAIMS_SCHEMA",
     "FAILURES_SCHEMA",
+    "ATTACK_CHECKS_SCHEMA",
     "TableError",
     "write_table",
     "read_table",
@@ -152,6 +153,17 @@ FAILURES_SCHEMA = pa.schema(
         pa.field("error", pa.string(), nullable=False),
         pa.field("message", pa.string()),
         pa.field("log", pa.string()),
+    ]
+)
+
+ATTACK_CHECKS_SCHEMA = pa.schema(
+    [
+        pa.field("group", pa.string(), nullable=False),
+        pa.field("model_id", pa.string(), nullable=False),
+        pa.field("check", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),
+        pa.field("threshold", pa.float64(), nullable=False),
+        pa.field("passed", pa.bool_(), nullable=False),
     ]
 )
 
@@ -282,3 +294,7 @@ def check_relations(tables: dict[str, pd.DataFrame]) -> None:
     orphan_rob = set(tables["robustness"]["model_id"]) - set(gm["model_id"])
     if orphan_rob:
         raise TableError(f"robustness rows for unknown models: {sorted(orphan_rob)[:5]}")
+    if "attack_checks" in tables:
+        orphan_checks = set(tables["attack_checks"]["model_id"]) - set(gm["model_id"])
+        if orphan_checks:
+            raise TableError(f"attack_checks rows for unknown models: {sorted(orphan_checks)[:5]}")

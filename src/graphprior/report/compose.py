@@ -36,6 +36,7 @@ from graphprior.report.sections.baselines import section_baselines
 from graphprior.report.sections.claims import section_claims
 from graphprior.report.sections.correlations import section_correlations
 from graphprior.report.sections.eps import section_eps
+from graphprior.report.sections.gates import section_gates
 from graphprior.report.sections.init import section_init
 from graphprior.report.sections.mapping import section_mapping
 from graphprior.report.sections.nc import section_nc
@@ -72,6 +73,7 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     ),
     "audit": lambda p: section_audit(p.ctx, p.stats["claim_data"]),
     "run": lambda p: section_run(p.ctx),
+    "gates": lambda p: section_gates(p.ctx),
     "mapping": lambda p: section_mapping(p.ctx),
     "trainability": lambda p: section_trainability(
         p.ctx, p.palette, section_rng(p.ctx.config, "trainability")
@@ -206,7 +208,15 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
     start = time.perf_counter()
     tables = {
         name: T.read_table(inputs[name])
-        for name in ("graphs", "graph_properties", "models", "robustness", "study", "failures")
+        for name in (
+            "graphs",
+            "graph_properties",
+            "models",
+            "robustness",
+            "study",
+            "failures",
+            "attack_checks",
+        )  # fmt: skip
         if name in inputs
     }
     report, correlations = compose_report(tables, config)
