@@ -76,3 +76,11 @@ def test_init_independence_uses_permutations_below_30_graphs():
     assert perm["friedman_p"] == pytest.approx(1 / 3001)
     with pytest.raises(ValueError, match="both n_perm and rng"):
         init_independence(study, "rob", n_perm=3000)
+
+
+def test_kruskal_accepts_a_group_of_one_observation():
+    """Groups {1, 2, 3} and {4}: of the 4 places for the singleton's rank, the two
+    ends (rank 1 or 4) give the largest statistic, 28, so p = 2/4."""
+    p, method = kruskal_permutation_p([[1, 2, 3], [4]], 2000, np.random.default_rng(0))
+    assert method == "exact"
+    assert p == pytest.approx(0.5)

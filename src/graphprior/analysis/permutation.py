@@ -87,22 +87,24 @@ def kruskal_permutation_p(
     if pooled.min() == pooled.max():
         return 1.0, "exact"
     ranks = scipy.stats.rankdata(pooled)
-    split = np.split(ranks, np.cumsum(sizes)[:-1])
+    labels = np.repeat(np.arange(len(groups)), sizes)
 
-    def statistic(*rank_samples: np.ndarray, axis: int = -1) -> np.ndarray:
-        return sum(r.sum(axis=axis) ** 2 / r.shape[axis] for r in rank_samples)
+    # The ranks' order is permuted against fixed group labels (one-sample
+    # "pairings": n! orderings), which, unlike scipy's "independent" type, allows
+    # groups of a single observation.
+    def statistic(r: np.ndarray) -> float:
+        return float(sum(r[labels == j].sum() ** 2 / sizes[j] for j in range(len(sizes))))
 
     res = scipy.stats.permutation_test(
-        tuple(split),
+        (ranks,),
         statistic,
-        permutation_type="independent",
+        permutation_type="pairings",
         n_resamples=n_perm,
-        vectorized=True,
         alternative="greater",
         rng=rng,
     )
-    log_count = math.lgamma(sum(sizes) + 1) - sum(math.lgamma(s + 1) for s in sizes)
-    return float(min(res.pvalue, 1.0)), "exact" if log_count <= math.log(n_perm) else "permutation"
+    exact = math.lgamma(len(pooled) + 1) <= math.log(n_perm)
+    return float(min(res.pvalue, 1.0)), "exact" if exact else "permutation"
 
 
 def kendall_permutation_p(
