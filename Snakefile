@@ -26,3 +26,13 @@ rule all:
     input:
         rules.aggregate_parquet.output,
         rules.correlation_report.output,
+
+
+# At the end of every run, success or not: name each recorded failure (rule, group,
+# reason, log) and mark it out of date, so rerunning the same command retries it.
+onsuccess:
+    gpfailures.end_of_run()
+
+
+onerror:
+    gpfailures.end_of_run()

@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from graphprior import config as gpconfig  # noqa: E402
 from graphprior.graphs import selection as gpselection  # noqa: E402
+from graphprior.io import failures as gpfailures  # noqa: E402
 from graphprior.stages import CONFIG_KEYS  # noqa: E402
 
 # graphprior's own validation first: its messages name the key without a schema dump.
