@@ -11,6 +11,7 @@ import torch
 
 from graphprior.data import load_dataset
 from graphprior.nets.checkpoints import load_model
+from graphprior.stages.attack import FAMILIES
 
 TABLES = ("graphs", "graph_properties", "models", "robustness", "study", "correlations")
 
@@ -134,3 +135,8 @@ def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
         assert any((smoke_run / "results" / "benchmarks" / rule).iterdir())
     train_log = next((smoke_run / "results" / "logs" / "train_sparse_nets").iterdir()).read_text()
     assert "train" in train_log and "epoch" in train_log  # tqdm progress in the rule's log
+    attack_log = next((smoke_run / "results" / "logs" / "attack").iterdir()).read_text()
+    for family in FAMILIES:
+        assert f"{family}: 100%" in attack_log  # a tqdm bar per measure family
+    logs = "".join(p.read_text() for p in (smoke_run / "results" / "logs").rglob("*.log"))
+    assert "Inferred" not in logs  # ART's INFO lines stay out of the logs

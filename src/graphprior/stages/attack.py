@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 from graphprior.config import derive_seed
 from graphprior.data import load_dataset
@@ -17,7 +18,10 @@ from graphprior.nets.train import resolve_device
 from graphprior.robustness import pgd, run_beyond_input_measures, run_input_attacks
 from graphprior.stages.job import guarded, start_job
 
-__all__ = ["run", "attack_group", "load_group", "pgd_perturbation"]
+__all__ = ["run", "attack_group", "load_group", "pgd_perturbation", "FAMILIES"]
+
+#: The measure families an attack job runs per stack of models, each with its tqdm bar.
+FAMILIES = ("input-space attacks", "weight, pruning and collapse measures")
 
 
 def run(smk: Any) -> None:
@@ -71,19 +75,26 @@ def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
     n_att = int(acfg["n_samples"])
     n_m = int(mcfg["n_samples"])
     frames = []
+    stacks = list(models.groupby(_architecture_key(models), sort=False))
+    # one bar per measure family (into the job's log, where stderr goes)
+    bars = {f: tqdm(total=len(stacks), desc=f, unit="stack", mininterval=1.0) for f in FAMILIES}
     # Models of one architecture are attacked as one stack.
-    for _, sub in models.groupby(_architecture_key(models), sort=False):
+    for _, sub in stacks:
         net, sub = load_group(sub)
         net.to(device)
         seed = derive_seed("attack", *sub["model_id"])
         rows = run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed)
+        bars[FAMILIES[0]].update()
         perturb, info = pgd_perturbation(acfg, seed)
         rows += run_beyond_input_measures(
             net, x_te[:n_m], y_te[:n_m], x_tr, y_tr, mcfg, seed, perturb=perturb, perturb_info=info
         )
+        bars[FAMILIES[1]].update()
         df = pd.DataFrame(rows)
         df["model_id"] = sub["model_id"].to_numpy()[df["model_index"].to_numpy()]
         frames.append(df.drop(columns=["model_index"]))
+    for bar in bars.values():
+        bar.close()
     out = pd.concat(frames, ignore_index=True)
     return out[columns]
 
