@@ -5,11 +5,13 @@ import re
 import duckdb
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
 
 from graphprior.data import load_dataset
+from graphprior.io.columns import UNDOCUMENTED
 from graphprior.nets.checkpoints import load_model
 from graphprior.stages.attack import FAMILIES
 
@@ -28,6 +30,23 @@ def test_every_table_exists_and_reads_in_pandas_polars_duckdb(smoke_run):
         meta = pq.read_schema(path).metadata
         assert meta[b"graphprior.study"] == b"smoke"
         assert len(meta[b"graphprior.config_hash"]) == 16
+
+
+def test_every_column_says_what_it_means_and_counts_are_integers(smoke_run):
+    """Field metadata: a description and a unit from the data dictionary on every
+    column of every table; graph counts are int64, not doubles."""
+    for name in (*TABLES, "failures"):
+        schema = pq.read_schema(smoke_run / "results" / "tables" / f"{name}.parquet")
+        for field in schema:
+            meta = field.metadata or {}
+            assert meta.get(b"description") and meta.get(b"unit"), (name, field.name)
+            assert meta[b"description"].decode() != UNDOCUMENTED, (name, field.name)
+    props = pq.read_schema(smoke_run / "results" / "tables" / "graph_properties.parquet")
+    study = pq.read_schema(smoke_run / "results" / "tables" / "study.parquet")
+    for column in ("n_nodes", "n_edges", "n_components", "dag_depth", "dag_n_params"):
+        assert props.field(column).type == pa.int64(), column
+        assert study.field(column).type == pa.int64(), column
+    assert study.field("test_accuracy").metadata[b"unit"] == b"fraction"
 
 
 def test_tables_are_consistent(smoke_run):
@@ -91,7 +110,8 @@ def test_checkpoints_load_and_reproduce_the_recorded_accuracy(smoke_run):
     models = pd.read_parquet(smoke_run / "results" / "tables" / "models.parquet")
     x, y = load_dataset("digits", "test")
     for _, row in models.head(4).iterrows():
-        model = load_model(smoke_run / row["checkpoint"])
+        assert not row["checkpoint"].startswith("results/")  # relative to results/
+        model = load_model(smoke_run / "results" / row["checkpoint"])
         with torch.no_grad():
             acc = float((model(x).argmax(1) == y).float().mean())
         assert acc == pytest.approx(row["test_accuracy"], abs=1e-6)

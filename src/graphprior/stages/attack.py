@@ -16,7 +16,7 @@ from graphprior.nets.checkpoints import load_stacked, stack_nets
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import resolve_device
 from graphprior.robustness import pgd, run_beyond_input_measures, run_input_attacks
-from graphprior.stages.job import guarded, start_job
+from graphprior.stages.job import checkpoints_resolved, guarded, start_job
 
 __all__ = ["run", "attack_group", "load_group", "pgd_perturbation", "FAMILIES"]
 
@@ -31,7 +31,9 @@ def run(smk: Any) -> None:
     rows = guarded(
         smk,
         smk.wildcards.group,
-        lambda: attack_group(read_table(smk.input.training), config),
+        lambda: attack_group(
+            checkpoints_resolved(read_table(smk.input.training), smk.input.models), config
+        ),
         lambda: pd.DataFrame(columns=ROBUSTNESS_SCHEMA.names),
     )
     write_table(rows, smk.output.robustness, ROBUSTNESS_SCHEMA, "robustness")
