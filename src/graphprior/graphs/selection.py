@@ -88,10 +88,10 @@ def param_count(config: dict, spec) -> int:
     Computed from the layered DAG the network is built from, so the count
     follows the mapping options; cached inside the process.
     """
-    method = ((config["graphs"].get("filter") or {}).get("param_count")) or "effective"
+    method = config["graphs"]["filter"]["param_count"]
     if method not in PARAM_COUNTS:
         raise ConfigError(f"config key graphs.filter.param_count: {method!r} not in {PARAM_COUNTS}")
-    mapping = tuple(sorted((config.get("mapping") or {}).items()))
+    mapping = tuple(sorted(config["mapping"].items()))
     input_shape, n_classes = dataset_shape(config["dataset"])
     return _param_count(spec, mapping, tuple(input_shape), int(n_classes), method)
 
@@ -110,8 +110,8 @@ def _param_count(spec, mapping: tuple, input_shape: tuple, n_classes: int, metho
 
 
 def _in_param_range(config: dict, spec) -> bool:
-    filt = config["graphs"].get("filter") or {}
-    lo, hi = filt.get("min_params"), filt.get("max_params")
+    filt = config["graphs"]["filter"]
+    lo, hi = filt["min_params"], filt["max_params"]
     if lo is None and hi is None:
         return True
     n = param_count(config, spec)
@@ -127,7 +127,7 @@ def _pass_order(graphs_config: dict) -> list:
     """
     keyed = []
     position = 0
-    swaps = graphs_config.get("twin_swaps_per_edge", 10)
+    swaps = graphs_config["twin_swaps_per_edge"]
     for entry in graphs_config["generators"]:
         seed_rank = {int(s): r for r, s in enumerate(entry["seeds"])}
         one = {"generators": [entry], "twins": False, "twin_swaps_per_edge": swaps}
@@ -174,12 +174,12 @@ def select_graphs(config: dict) -> dict:
         their twins), ``params`` (graph id → count, for every evaluated spec).
     """
     graphs = config["graphs"]
-    filt = graphs.get("filter") or {}
-    cap = filt.get("max_graphs")
-    rule = filt.get("selection") or "random"
+    filt = graphs["filter"]
+    cap = filt["max_graphs"]
+    rule = filt["selection"]
     if rule not in SELECTIONS:
         raise ConfigError(f"config key graphs.filter.selection: {rule!r} not in {SELECTIONS}")
-    has_range = filt.get("min_params") is not None or filt.get("max_params") is not None
+    has_range = filt["min_params"] is not None or filt["max_params"] is not None
     specs = expand_grid(graphs)
     originals = [s for s in specs if s.variant == "original"]
     twins = [s for s in specs if s.variant == "twin"]
@@ -241,8 +241,8 @@ def _random_sample(graphs: dict, filt: dict, cap: int, in_range: list) -> set[st
     """The ``random`` rule: ids of a seeded uniform sample of ``cap`` graphs in range."""
     key = {
         "generators": graphs["generators"],
-        "bounds": [filt.get("min_params"), filt.get("max_params")],
-        "param_count": filt.get("param_count") or "effective",
+        "bounds": [filt["min_params"], filt["max_params"]],
+        "param_count": filt["param_count"],
         "max_graphs": cap,
     }
     rng = np.random.default_rng(derive_seed("max_graphs", config_hash(key)))
@@ -284,9 +284,9 @@ def filter_report(config: dict) -> dict:
     the kept graphs' counts; None without a parameter range) and
     ``kept_ids``.
     """
-    filt = config["graphs"].get("filter") or {}
+    filt = config["graphs"]["filter"]
     sel = select_graphs(config)
-    lo, hi = filt.get("min_params"), filt.get("max_params")
+    lo, hi = filt["min_params"], filt["max_params"]
     counts = sel["params"]
     dropped = [counts[s.graph_id] for s in sel["dropped_params"] if s.graph_id in counts]
     kept_counts = [counts[s.graph_id] for s in sel["kept"] if s.graph_id in counts]
@@ -294,11 +294,11 @@ def filter_report(config: dict) -> dict:
         len(sel[key]) for key in ("kept", "dropped_params", "dropped_max_graphs", "not_evaluated")
     )
     return {
-        "param_count": filt.get("param_count") or "effective",
+        "param_count": filt["param_count"],
         "min_params": lo,
         "max_params": hi,
-        "max_graphs": filt.get("max_graphs"),
-        "selection": filt.get("selection") or "random",
+        "max_graphs": filt["max_graphs"],
+        "selection": filt["selection"],
         "n_candidates": n_candidates,
         "n_kept": len(sel["kept"]),
         "n_dropped_params": len(sel["dropped_params"]),
@@ -314,6 +314,6 @@ def filter_report(config: dict) -> dict:
 
 def mapping_options(config: dict, graph_id: str):
     """The mapping options of one graph; the random orientation is seeded by the graph id."""
-    m = dict(config.get("mapping", {}))
+    m = dict(config["mapping"])
     m["seed"] = derive_seed("orientation", graph_id)
     return MappingOptions.from_dict(m)

@@ -261,9 +261,6 @@ def _graph_selection_table(config: dict) -> pd.DataFrame:
 
 
 #: Keys shown in the report that have no schema default (absent when not configured).
-_OPTIONAL_KEYS = frozenset({"attack.fgsm.eps"})
-
-
 def _config_value(config: dict, dotted: str) -> Any:
     """A value of the (defaults-filled) config by dotted key; lists joined by commas."""
     if dotted == "graphs.generators":
@@ -273,7 +270,7 @@ def _config_value(config: dict, dotted: str) -> Any:
     node = config
     for key in parents:
         node = node[key]
-    value = node.get(last) if dotted in _OPTIONAL_KEYS else node[last]
+    value = node[last]
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value
