@@ -21,6 +21,7 @@ SCHEMAS = {
     "robustness": T.ROBUSTNESS_SCHEMA,
     "failures": T.FAILURES_SCHEMA,
     "correlations": T.CORRELATIONS_SCHEMA,
+    "claims": T.CLAIMS_SCHEMA,
 }
 
 

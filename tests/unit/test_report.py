@@ -65,7 +65,6 @@ CONFIG = {
         "outlier_rule": False,
         "bootstrap": 100,
         "seed": 0,
-        "claims_first": False,
     },
 }
 
@@ -264,7 +263,15 @@ def planted():
 
 
 def _claims(report) -> pd.DataFrame:
+    """The report's claims table: one row per claim, raw beside controlled."""
     return report.section(TITLES["claims"]).tables[0].frame
+
+
+def _claim_rows(report, analysis: str = "raw") -> pd.DataFrame:
+    """The pooled rows of the machine-readable claims table for one analysis, by claim."""
+    claims = report.data["claims"]
+    rows = claims.loc[(claims["stratum"] == "pooled") & (claims["analysis"] == analysis)]
+    return rows.set_index("claim")
 
 
 # ----------------------------------------------------------------------------
@@ -277,7 +284,7 @@ def test_report_has_every_section(planted):
     titles = [s.title for s in report.sections]
     for title in TITLES.values():
         assert title in titles
-    assert titles[-1] == TITLES["claims"]
+    assert titles[0] == TITLES["claims"]
     md = to_markdown(report)
     html = to_html(report)
     for title in TITLES.values():
@@ -289,10 +296,11 @@ def test_claims_table_has_every_claim_with_a_verdict(planted):
     _, report, _ = planted
     claims = _claims(report).set_index("claim")
     assert tuple(claims.index) == CLAIM_IDS
-    assert set(claims["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    verdicts = {"supported", "contradicted", "inconclusive", "insufficient"}
+    assert set(claims["raw"]) <= verdicts
     # the planted relations
     for cid in ("C2", "R1", "R2a", "R2b", "R3a", "R3b"):
-        assert claims.loc[cid, "verdict"] == "supported", (cid, claims.loc[cid].to_dict())
+        assert claims.loc[cid, "raw"] == "supported", (cid, claims.loc[cid].to_dict())
     # the rules are written in the report
     text = " ".join(report.section(TITLES["claims"]).paragraphs)
     assert "supported" in text and "contradicted" in text and "inconclusive" in text
@@ -300,7 +308,7 @@ def test_claims_table_has_every_claim_with_a_verdict(planted):
 
 def test_planted_c2_statistic_comes_from_the_correlations_table(planted):
     tables, report, corr = planted
-    claims = _claims(report).set_index("claim")
+    claims = _claim_rows(report)
     row = corr.loc[
         (corr["stratum"] == "pooled")
         & (corr["aggregate"] == "mean")
@@ -308,8 +316,8 @@ def test_planted_c2_statistic_comes_from_the_correlations_table(planted):
         & (corr["x"] == "graph_density")
         & (corr["y"] == "paper_robustness_fgsm_linf_0.1")
     ].iloc[0]
-    assert claims.loc["C2", "value"] == row["r"]
-    assert claims.loc["C2", "ci_high"] == row["ci_high"] < 0
+    assert claims.loc["C2", "r"] == pytest.approx(row["r"], abs=1e-12)
+    assert claims.loc["C2", "ci_high"] < 0 and row["ci_high"] < 0
     assert row["r"] < -0.5
 
 
@@ -321,17 +329,13 @@ def test_markdown_numbers_equal_the_correlations_table(planted):
     header = next(ln for ln in md.splitlines() if ln.startswith("| claim | statement |")).strip("|")
     cols = [c.strip() for c in header.split("|")]
     got = dict(zip(cols, cells, strict=True))
-    row = corr.loc[
-        (corr["stratum"] == "pooled")
-        & (corr["aggregate"] == "mean")
-        & (corr["method"] == "spearman")
-        & (corr["x"] == "graph_density")
-        & (corr["y"] == "paper_robustness_fgsm_linf_0.1")
-    ].iloc[0]
-    assert got["value"] == fmt(row["r"])
-    assert got["ci_low"] == fmt(row["ci_low"])
-    assert got["ci_high"] == fmt(row["ci_high"])
-    assert got["p_adj"] == fmt(row["q"])
+    for analysis in ("raw", "controlled"):
+        row = _claim_rows(report, analysis).loc["C2"]
+        assert got[f"{analysis} r [95 % CI]"] == (
+            f"{fmt(row['r'])} [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+        )
+        assert got[f"{analysis} q"] == fmt(row["q"])
+        assert got[analysis] == row["verdict"]
     assert got["n"] == fmt(int(row["n"]))
     # the strongest-correlations table: every row matches the table
     top = report.section(TITLES["correlations"]).tables
@@ -427,12 +431,12 @@ def test_degenerate_study_still_builds(tmp_path):
     assert "no trainable" in text.lower() or "not trainable" in text.lower()
     claims = _claims(report)
     assert tuple(claims["claim"]) == CLAIM_IDS
-    assert (claims["verdict"] == "inconclusive").all()
+    assert (report.data["claims"]["verdict"] == "insufficient").all()
     T.write_table(corr, tmp_path / "c.parquet", T.CORRELATIONS_SCHEMA, "correlations")
 
 
 def test_build_report_writes_every_output_with_options(tmp_path):
-    """The rule's entry point, with the claims first and the paper's outlier rule on."""
+    """The rule's entry point, with the paper's outlier rule on; the claims come first."""
     tables = synthetic_tables(12, seed=7, n_extra_properties=0)
     study = tables["study"]
     outlier = study["graph_id"] == study["graph_id"].iloc[0]
@@ -449,10 +453,11 @@ def test_build_report_writes_every_output_with_options(tmp_path):
         "markdown": str(out / "report.md"),
         "correlations": str(out / "correlations.parquet"),
         "table": str(tmp_path / "tables" / "correlations.parquet"),
+        "claims": str(tmp_path / "tables" / "claims.parquet"),
         "figures": str(out / "figures"),
     }
     out.mkdir()
-    build_report(inputs, outputs, _config(bootstrap=20, claims_first=True, outlier_rule=True))
+    build_report(inputs, outputs, _config(bootstrap=20, outlier_rule=True))
     md = (out / "report.md").read_text()
     linked = re.findall(r"\]\((figures/[^)]+\.png)\)", md)
     assert linked and all((out / link).is_file() for link in linked)
@@ -463,7 +468,10 @@ def test_build_report_writes_every_output_with_options(tmp_path):
     assert html.startswith("<!DOCTYPE html>")
     # claims first
     headings = re.findall(r"^## (.+)$", md, flags=re.MULTILINE)
-    assert headings[1] == TITLES["claims"]  # after "Contents"
+    assert headings[0] == TITLES["claims"] and headings[1] == "Contents"
+    claims = T.read_table(outputs["claims"])
+    assert list(claims.columns) == T.CLAIMS_SCHEMA.names
+    assert set(claims.loc[claims["claim"] == "C2", "analysis"]) == {"raw", "controlled"}
     # the outlier rule: stated, counted, and applied to the correlations
     assert "was applied" in md
     pooled = corr.loc[
@@ -515,7 +523,7 @@ def test_a_section_statistic_depends_only_on_the_seed_and_its_name():
     report, _ = compose_report(tables, config, sections=["claims"])
     ctx = build_context(tables, config)
     alone = weight_statistics(ctx, section_rng(config, "weight"))[("R3b", "mean")]
-    r3b = _claims(report).set_index("claim").loc["R3b"]
+    r3b = _claim_rows(report).loc["R3b"]
     assert (r3b["ci_low"], r3b["ci_high"]) == (alone["ci_low"], alone["ci_high"])
     other = weight_statistics(ctx, section_rng(_config(bootstrap=30, seed=1), "weight"))
     assert other[("R3b", "mean")]["ci_low"] != alone["ci_low"]

@@ -33,6 +33,7 @@ COMPARED_TABLES = (
     "results/tables/robustness.parquet",
     "results/tables/study.parquet",
     "results/tables/correlations.parquet",
+    "results/tables/claims.parquet",
 )
 
 #: Per-job outputs (rule parts) below results/.

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from statsmodels.stats.multitest import multipletests
 
 from graphprior.data import load_dataset
 from graphprior.io.columns import UNDOCUMENTED
@@ -35,7 +36,7 @@ def test_every_table_exists_and_reads_in_pandas_polars_duckdb(smoke_run):
 def test_every_column_says_what_it_means_and_counts_are_integers(smoke_run):
     """Field metadata: a description and a unit from the data dictionary on every
     column of every table; graph counts are int64, not doubles."""
-    for name in (*TABLES, "failures"):
+    for name in (*TABLES, "failures", "claims"):
         schema = pq.read_schema(smoke_run / "results" / "tables" / f"{name}.parquet")
         for field in schema:
             meta = field.metadata or {}
@@ -126,6 +127,8 @@ def test_report_is_self_contained_with_its_sections(smoke_run):
     for title in ("The run", "Trainability", "Claims"):
         assert f"## {title}" in md
     assert any((report / "figures").glob("*.png"))
+    assert md.index("## Claims") < md.index("## Contents") < md.index("## The run")
+    check_claims(pd.read_parquet(smoke_run / "results" / "tables" / "claims.parquet"))
     corr = pd.read_parquet(report / "correlations.parquet")
     assert list(corr.columns) == [
         "stratum",
@@ -160,3 +163,14 @@ def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
         assert f"{family}: 100%" in attack_log  # a tqdm bar per measure family
     logs = "".join(p.read_text() for p in (smoke_run / "results" / "logs").rglob("*.log"))
     assert "Inferred" not in logs  # ART's INFO lines stay out of the logs
+
+
+def check_claims(claims: pd.DataFrame) -> None:
+    """claims.parquet: raw and controlled C2–C4, q = Holm over the pooled p, no verdict below 15."""
+    for cid in ("C2", "C3", "C4"):
+        rows = claims.loc[(claims["claim"] == cid) & (claims["stratum"] == "pooled")]
+        assert set(rows["analysis"]) == {"raw", "controlled"}, cid
+    pooled = claims.loc[(claims["stratum"] == "pooled") & claims["p"].notna()]
+    assert pooled["q"].to_numpy() == pytest.approx(multipletests(pooled["p"], method="holm")[1])
+    assert (claims.loc[claims["n"] < 15, "verdict"] == "insufficient").all()
+    assert claims["p_method"].isin(["asymptotic", "exact", "permutation"]).all()

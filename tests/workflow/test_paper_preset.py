@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graphprior import config as C
 from graphprior.graphs import selection as S
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +108,7 @@ def test_passes_skip_graphs_outside_the_range_and_report_them():
 def test_random_selection_is_seeded_sorted_and_within_the_range():
     cfg = small_config(min_params=1000, param_count="paper", max_graphs=4, selection="random")
     first = [s.graph_id for s in S.graph_specs(cfg)]
-    C._param_count.cache_clear()
+    S._param_count.cache_clear()
     assert [s.graph_id for s in S.graph_specs(copy.deepcopy(cfg))] == first
     order = [s.graph_id for s in S.graph_specs(small_config())]
     assert first == sorted(first, key=order.index) and len(first) == 4

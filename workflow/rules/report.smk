@@ -19,6 +19,7 @@ rule correlation_report:
             category="Tables",
         ),
         table="results/tables/correlations.parquet",
+        claims="results/tables/claims.parquet",
         figures=report(
             directory("results/report/figures"),
             patterns=["{name}.png"],

@@ -25,7 +25,7 @@ import scipy.stats
 from graphprior.analysis.common import as_rng, clip_r, is_constant, require_columns, unique
 from graphprior.analysis.correlation import DEGENERATE_RTOL, CorrelationMethod
 
-__all__ = ["cluster_bootstrap_ci", "bootstrap_ci_arrays", "paired_summary"]
+__all__ = ["cluster_bootstrap_ci", "bootstrap_ci_arrays", "paired_summary", "resample_statistics"]
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,17 @@ def _bootstrap_statistics(
     return r
 
 
+def resample_statistics(
+    x: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    method: CorrelationMethod,
+    counts: np.ndarray,
+) -> np.ndarray:
+    """The statistic of each resample given by its (n_boot, n) row counts; NaN where undefined."""
+    return _bootstrap_statistics(x, y, z, CorrelationMethod(method), counts)
+
+
 def _percentile_interval(stats: np.ndarray, level: float) -> tuple[float, float]:
     valid = stats[np.isfinite(stats)]
     if valid.size == 0:
@@ -258,6 +269,19 @@ def cluster_bootstrap_ci(
     )
 
 
+def _wilcoxon(v: np.ndarray, rng: np.random.Generator) -> tuple[float, str]:
+    """Two-sided Wilcoxon signed-rank p of `v` against 0 and how it was computed."""
+    if v.size >= 30:
+        return float(scipy.stats.wilcoxon(v, method="asymptotic").pvalue), "asymptotic"
+    nonzero = v[v != 0]
+    if nonzero.size == np.unique(np.abs(nonzero)).size == v.size:
+        return float(scipy.stats.wilcoxon(v, method="exact").pvalue), "exact"
+    n_resamples = 9999
+    method = scipy.stats.PermutationMethod(n_resamples=n_resamples, rng=rng)
+    p = float(scipy.stats.wilcoxon(v, method=method).pvalue)
+    return p, "exact" if 2**v.size <= n_resamples else "permutation"
+
+
 def paired_summary(
     values: Any, *, n_boot: int, rng: np.random.Generator, level: float = 0.95
 ) -> dict[str, float]:
@@ -279,12 +303,16 @@ def paired_summary(
     dict
         ``n``, ``median``, ``ci_low``, ``ci_high``, ``p`` (two-sided
         :func:`scipy.stats.wilcoxon` of the values against 0, zeros dropped;
-        1 when all values are 0; NaN for fewer than 2 values).
+        1 when all values are 0; NaN for fewer than 2 values) and
+        ``p_method``: below 30 values the exact null distribution, or (with
+        ties or zeros) 9 999 random sign flips, exact when 2ⁿ fits;
+        ``asymptotic`` from 30 values on.
     """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     nan = float("nan")
-    out = {"n": int(v.size), "median": nan, "ci_low": nan, "ci_high": nan, "p": nan}
+    out: dict[str, Any] = {"n": int(v.size), "median": nan, "ci_low": nan, "ci_high": nan}
+    out |= {"p": nan, "p_method": "asymptotic"}
     if v.size == 0:
         return out
     out["median"] = float(np.median(v))
@@ -292,7 +320,7 @@ def paired_summary(
         if np.all(v == 0):
             out["p"] = 1.0
         else:
-            out["p"] = float(scipy.stats.wilcoxon(v).pvalue)
+            out["p"], out["p_method"] = _wilcoxon(v, rng)
     if n_boot > 0 and v.size >= 3:
         idx = rng.integers(0, v.size, size=(n_boot, v.size))
         medians = np.median(v[idx], axis=1)

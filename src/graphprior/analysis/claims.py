@@ -1,372 +1,247 @@
-"""The claims table: the paper's claims C1–C5 and the related claims R1–R3 with verdicts.
+"""The claims table: C1–C5 of the paper and R1–R3 of related studies, raw and controlled.
 
-Each row names the claim, its source, the statistic used as evidence, its
-interval and adjusted p-value, and a verdict from
-:mod:`graphprior.analysis.verdicts`. The rules are in docs/report.md.
+One row per (claim, analysis, stratum), columns
+:data:`graphprior.io.tables.CLAIMS_SCHEMA` (``results/tables/claims.parquet``,
+docs/data-dictionary.md). The correlation claims C2–C4 are judged twice:
+``raw`` (Spearman ρ of the property and the primary measure) and
+``controlled`` (partial Spearman ρ controlling for clean accuracy, parameter
+count, input and readout width, :func:`graphprior.analysis.interface.claim_controls`),
+each pooled and per stratum. C5 counts structural properties only. The
+claims form their own Holm family (``q``, pooled rows); the exploratory
+correlations table keeps Benjamini–Hochberg within its own families. Rules:
+docs/report.md ("Verdict rules").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.stats
 
-from graphprior.analysis.columns import CLAIM_PROPERTIES, MIN_GRAPHS, study_name
+from graphprior.analysis.claim_rows import NAN, claim_row, finish_claims
+from graphprior.analysis.claims_related import related_rows
+from graphprior.analysis.columns import CLAIM_PROPERTIES, MIN_GRAPHS, Measure, study_name
 from graphprior.analysis.context import StudyContext
-from graphprior.analysis.correlation_table import corr_row
-from graphprior.analysis.verdicts import ALPHA, claim_verdict, weak_correlation_verdict
+from graphprior.analysis.correlation import bh_qvalues
+from graphprior.analysis.inference import correlation_test
+from graphprior.analysis.interface import claim_controls, claim_frame, structural
+from graphprior.analysis.verdicts import weak_correlation_verdict
 
-__all__ = ["CLAIM_COLUMNS", "PAPER", "claims_table"]
-
-#: Columns of the claims table, in order.
-CLAIM_COLUMNS: tuple[str, ...] = (
-    "claim",
-    "statement",
-    "source",
-    "evidence",
-    "value",
-    "ci_low",
-    "ci_high",
-    "p_adj",
-    "n",
-    "verdict",
-    "median aggregate",
-    "all measures s/c/i",
-)
+__all__ = ["CLAIM_TEXT", "PAPER", "ClaimData", "claims_table", "claim_data", "claim_measures"]
 
 #: Source of the claims C1–C5.
 PAPER = "Ben Amor et al. 2021"
-_NAN = float("nan")
+
+#: Statement and source of each claim, in table order.
+CLAIM_TEXT: dict[str, tuple[str, str]] = {
+    "C1": ("Robustness does not depend on the initialisation method", PAPER),
+    "C2": ("Higher graph density goes with lower robustness", PAPER),
+    "C3": ("Higher average path length goes with lower robustness", PAPER),
+    "C4": ("Higher average node eccentricity goes with lower robustness", PAPER),
+    "C3-DAG": ("Higher average path length of the DAG goes with lower robustness", PAPER),
+    "C4-DAG": ("Higher average node eccentricity of the DAG goes with lower robustness", PAPER),
+    "C5": ("All correlations between structural properties and robustness are weak", PAPER),
+    "R1": (
+        "Prunability predicts the generalisation gap (less prunable, larger gap)",
+        "Kuhn et al. 2021",
+    ),
+    "R2a": (
+        "Neural collapse breaks under small attacks: NC1 perturbed > clean",
+        "Su et al. 2023",
+    ),
+    "R2b": ("Earlier layers stay more collapsed under attack than later ones", "Su et al. 2023"),
+    "R3a": ("Accuracy degrades under weight perturbation as δ grows", "Tsai et al. 2021"),
+    "R3b": ("Worst-case weight perturbation hurts more than random", "Tsai et al. 2021"),
+}
+
+
+def claim_measures(ctx: StudyContext, excluded: Mapping[str, str]) -> list[Measure]:
+    """The main measures the claims may use: those not in `excluded` (column → reason)."""
+    return [m for m in ctx.measures if m.column not in excluded]
 
 
 def claims_table(
     ctx: StudyContext,
-    c1: dict[str, Any],
-    weight: dict[str, Any],
-    prun: dict[str, Any],
-    nc: dict[str, Any],
+    stats: dict[str, Any],
+    rng: np.random.Generator,
+    excluded: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """The claims C1–C5 of the paper and the related claims R1–R3, each with a verdict.
+    """Every claim's rows, with Holm q-values over the pooled tests and verdicts.
 
-    `c1`, `weight`, `prun` and `nc` are the ``c1`` entry of
-    :func:`graphprior.analysis.summaries.init_statistics` and the results of
-    the statistics of :mod:`graphprior.analysis.related`.
+    Parameters
+    ----------
+    ctx : StudyContext
+        The study.
+    stats : dict
+        ``init``, ``weight``, ``prunability`` and ``nc`` statistics of the report.
+    rng : numpy.random.Generator
+        Permutations and resamples (the ``claims`` section's generator).
+    excluded : mapping, optional
+        Measures (study columns) kept out of every claim, with the reason
+        (failed attack gates, saturation); the primary measure is the first
+        main measure not excluded.
+
+    Returns
+    -------
+    DataFrame
+        Columns exactly ``CLAIMS_SCHEMA.names``.
     """
-    rows = [_c1(ctx, c1)]
-    for cid, statement in (
-        ("C2", "Higher graph density goes with lower robustness"),
-        ("C3", "Higher average path length goes with lower robustness"),
-        ("C4", "Higher average node eccentricity goes with lower robustness"),
-        # The paper computed path measures on the DAG the network is built from.
-        ("C3-DAG", "Higher average path length of the DAG goes with lower robustness"),
-        ("C4-DAG", "Higher average node eccentricity of the DAG goes with lower robustness"),
-    ):
-        rows.append(_correlation_claim(ctx, cid, CLAIM_PROPERTIES[cid], statement))
-    rows.append(_c5(ctx))
-    rows.append(_r1(ctx, prun))
-    rows += _r2(ctx, nc)
-    rows += _r3(ctx, weight)
-    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
-
-
-def _r1(ctx: StudyContext, prun: dict[str, Any]) -> dict[str, Any]:
-    """R1 (Kuhn et al.): Kendall τ-b of prunability and the generalisation gap."""
-    statement = "Prunability predicts the generalisation gap (less prunable, larger gap)"
-    source = "Kuhn et al. 2021"
-    table = prun.get("table", pd.DataFrame())
-    row = (
-        corr_row(table, "prunability_magnitude", "gen_gap_accuracy", "kendall", ctx.mean_key)
-        if len(table)
-        else None
-    )
-    if row is None:
-        return _claim(
-            "R1",
-            statement,
-            source,
-            "not computed (prunability or the gap absent, or too few graphs)",
-            verdict="inconclusive",
-        )
-    median = ""
-    mrow = (
-        corr_row(table, "prunability_magnitude", "gen_gap_accuracy", "kendall", "median")
-        if ctx.mean_key != "median"
-        else None
-    )
-    if mrow is not None:
-        median = _verdict(mrow["r"], mrow["ci_low"], mrow["ci_high"], mrow["q"], +1)
-    return _claim(
-        "R1",
-        statement,
-        source,
-        f"Kendall τ-b(prunability_magnitude, gen_gap_accuracy) over graphs, per-graph {ctx.mean_key}s; predicted sign positive",
-        value=float(row["r"]),
-        ci_low=float(row["ci_low"]),
-        ci_high=float(row["ci_high"]),
-        p_adj=float(row["q"]),
-        n=int(row["n"]),
-        verdict=_verdict(row["r"], row["ci_low"], row["ci_high"], row["q"], +1),
-        **{"median aggregate": median},
-    )
-
-
-def _r2(ctx: StudyContext, nc: dict[str, Any]) -> list[dict[str, Any]]:
-    """R2a and R2b (Su et al.): neural collapse under attack, and its depth profile."""
-    nc_res = dict(nc)
-    table = nc.get("table", pd.DataFrame())
-    if len(table):
-        for how in ctx.aggregates:
-            sub = table.loc[(table["metric"] == "nc1") & (table["aggregate"] == how)]
-            if len(sub):
-                r = sub.iloc[0]
-                nc_res[("R2a", how)] = {
-                    "n": int(r["n"]),
-                    "median": r["median_difference"],
-                    "ci_low": r["ci_low"],
-                    "ci_high": r["ci_high"],
-                    "p": r["p"],
-                }
-    source = "Su et al. 2023"
-    return [
-        _paired_claim(
-            ctx,
-            "R2a",
-            "Neural collapse breaks under small attacks: NC1 on perturbed data is larger than on clean data",
-            source,
-            "median over graphs of NC1(perturbed) − NC1(clean); predicted positive",
-            nc_res,
-            "R2a",
-            +1,
-        ),
-        _paired_claim(
-            ctx,
-            "R2b",
-            "Earlier layers stay more collapsed under attack than later ones",
-            source,
-            "median over graphs of the per-model Spearman ρ(layer index, log10 NC1 perturbed/clean); predicted positive",
-            nc_res,
-            "R2b",
-            +1,
-        ),
-    ]
-
-
-def _r3(ctx: StudyContext, weight: dict[str, Any]) -> list[dict[str, Any]]:
-    """R3a and R3b (Tsai et al.): accuracy under weight perturbation."""
-    source = "Tsai et al. 2021"
-    return [
-        _paired_claim(
-            ctx,
-            "R3a",
-            "Accuracy degrades under weight perturbation as δ grows",
-            source,
-            "median over graphs of the per-model Spearman ρ(δ, accuracy), δ = 0 the clean accuracy; predicted negative",
-            weight,
-            "R3a",
-            -1,
-        ),
-        _paired_claim(
-            ctx,
-            "R3b",
-            "Worst-case weight perturbation hurts more than random",
-            source,
-            "median over graphs of accuracy(worst) − accuracy(random) at equal δ and norm; predicted negative",
-            weight,
-            "R3b",
-            -1,
-        ),
-    ]
-
-
-def _claim(claim: str, statement: str, source: str, evidence: str, **values: Any) -> dict[str, Any]:
-    """A claims-table row: text columns given, numbers NaN unless set in `values`."""
-    row = {c: "" for c in CLAIM_COLUMNS}
-    row.update(claim=claim, statement=statement, source=source, evidence=evidence)
-    row.update({"value": _NAN, "ci_low": _NAN, "ci_high": _NAN, "p_adj": _NAN, "n": 0})
-    row.update(values)
-    return row
-
-
-def _verdict(r: float, lo: float, hi: float, q: float, sign: int) -> str:
-    """The verdict of a directional claim at :data:`ALPHA`."""
-    return claim_verdict(r, lo, hi, q, sign)
-
-
-def _correlation_claim(ctx: StudyContext, cid: str, prop: str, statement: str) -> dict[str, Any]:
-    """C2–C4: pooled Spearman of a property with the primary measure, predicted negative."""
-    primary = ctx.primary
-    x = study_name(prop, ctx.study)
-    if primary is None or x is None or x not in ctx.xs:
-        why = "no robustness measure" if primary is None else f"{prop} absent or constant"
-        return _claim(cid, statement, PAPER, f"not computed ({why})", verdict="inconclusive")
-    sign = -primary.direction  # the claim: higher x, lower robustness
-    row = corr_row(ctx.corr, x, primary.column, "spearman", ctx.mean_key)
-    if row is None:
-        return _claim(
-            cid,
-            statement,
-            PAPER,
-            f"Spearman ρ({x}, {primary.column}) not computed (fewer than {MIN_GRAPHS} graphs)",
-            verdict="inconclusive",
-        )
-    verdict = _verdict(row["r"], row["ci_low"], row["ci_high"], row["q"], sign)
-    median = ""
-    if "median" in ctx.aggregates and ctx.mean_key != "median":
-        mrow = corr_row(ctx.corr, x, primary.column, "spearman", "median")
-        median = (
-            _verdict(mrow["r"], mrow["ci_low"], mrow["ci_high"], mrow["q"], sign)
-            if mrow is not None
-            else "inconclusive"
-        )
-    counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
-    for m in ctx.measures:
-        mrow = corr_row(ctx.corr, x, m.column, "spearman", ctx.mean_key)
-        if mrow is None:
-            counts["inconclusive"] += 1
-            continue
-        counts[_verdict(mrow["r"], mrow["ci_low"], mrow["ci_high"], mrow["q"], -m.direction)] += 1
-    return _claim(
-        cid,
-        statement,
-        PAPER,
-        f"pooled Spearman ρ({x}, {primary.column}), per-graph {ctx.mean_key}s; predicted sign "
-        f"{'negative' if sign < 0 else 'positive'}",
-        value=float(row["r"]),
-        ci_low=float(row["ci_low"]),
-        ci_high=float(row["ci_high"]),
-        p_adj=float(row["q"]),
-        n=int(row["n"]),
-        verdict=verdict,
-        **{
-            "median aggregate": median,
-            "all measures s/c/i": f"{counts['supported']}/{counts['contradicted']}/{counts['inconclusive']}",
-        },
-    )
-
-
-def _c1(ctx: StudyContext, c1: dict[str, Any]) -> dict[str, Any]:
-    """C1: Kendall's W of the Friedman test on the initialisations."""
-    statement = "Robustness does not depend on the initialisation method"
-    if not c1:
-        return _claim(
-            "C1", statement, PAPER, "not computed (no trainable graph net)", verdict="inconclusive"
-        )
-    w, p, lo, hi = c1["kendall_w"], c1["friedman_p"], c1["ci_low"], c1["ci_high"]
-    if not np.isfinite(w) or c1["n_blocks"] < MIN_GRAPHS or c1["k"] < 3:
-        verdict = "inconclusive"
-    elif p < ALPHA and w >= 0.1:
-        verdict = "contradicted"
-    elif np.isfinite(hi) and hi < 0.3:
-        verdict = "supported"
+    data = claim_data(ctx, excluded)
+    rows = related_rows(ctx, stats, data.primary, rng)
+    corr_rows: list[dict[str, Any]] = []
+    if data.primary is not None and data.frame is not None:
+        for cid, prop in CLAIM_PROPERTIES.items():
+            x = study_name(prop, ctx.study)
+            corr_rows += _correlation_claim(data, cid, x, ctx, rng)
+        corr_rows += _c5(data, ctx, rng)
     else:
-        verdict = "inconclusive"
-    which = "the paper's" if c1["paper_inits"] else "all"
-    return _claim(
-        "C1",
-        statement,
-        PAPER,
-        f"Kendall's W of the Friedman test (blocked by graph) on {c1['measure']}, {which} "
-        f"{c1['k']} initialisations ({', '.join(c1['inits'])}), {c1['n_blocks']} complete graphs; "
-        "p_adj is the Friedman p",
-        value=float(w),
-        ci_low=lo,
-        ci_high=hi,
-        p_adj=float(p),
-        n=int(c1["n_blocks"]),
-        verdict=verdict,
-    )
+        for cid in (*CLAIM_PROPERTIES, "C5"):
+            corr_rows.append(claim_row(cid, "raw", "pooled", "", "", "", "spearman"))
+    return finish_claims([rows[0], *corr_rows, *rows[1:]])
 
 
-def _c5(ctx: StudyContext) -> dict[str, Any]:
-    """C5: the strongest pooled Spearman correlation and the weak-correlation rule."""
-    statement = "All correlations between graph properties and robustness are weak"
-    rows = (
-        ctx.corr.loc[
-            (ctx.corr["stratum"] == "pooled")
-            & (ctx.corr["aggregate"] == ctx.mean_key)
-            & (ctx.corr["method"] == "spearman")
-            & ctx.corr["r"].notna()
-        ]
-        if len(ctx.corr)
-        else pd.DataFrame()
+@dataclass
+class ClaimData:
+    """What the correlation claims read: measures, primary measure, per-graph frame, controls."""
+
+    measures: list[Measure]
+    primary: Measure | None
+    frame: pd.DataFrame | None
+    controls: list[str]
+
+
+def claim_data(ctx: StudyContext, excluded: Mapping[str, str] | None = None) -> ClaimData:
+    """The claims' per-graph table (:func:`graphprior.analysis.interface.claim_frame`) and controls."""
+    measures = claim_measures(ctx, dict(excluded or {}))
+    primary = _primary(measures)
+    if primary is None or ctx.ok.empty:
+        return ClaimData(measures, primary, None, [])
+    controls = claim_controls(ctx.ok, ctx.config["mapping"])
+    props = [p for p in (study_name(v, ctx.study) for v in CLAIM_PROPERTIES.values()) if p]
+    frame, used = claim_frame(
+        ctx.ok, ctx.study, [*props, *ctx.xs], [m.column for m in measures], controls, ctx.mean_key
     )
-    if rows.empty:
-        return _claim(
-            "C5", statement, PAPER, "not computed (no correlation)", verdict="inconclusive"
-        )
-    verdict = weak_correlation_verdict(
-        rows["r"], rows["q"], ci_low=rows["ci_low"], ci_high=rows["ci_high"]
-    )
-    median = ""
-    if "median" in ctx.aggregates and ctx.mean_key != "median":
-        med = ctx.corr.loc[
-            (ctx.corr["stratum"] == "pooled")
-            & (ctx.corr["aggregate"] == "median")
-            & (ctx.corr["method"] == "spearman")
+    return ClaimData(measures, primary, frame, used)
+
+
+def _primary(measures: list[Measure]) -> Measure | None:
+    for m in measures:
+        if m.measure == "paper_robustness":
+            return m
+    return measures[0] if measures else None
+
+
+def _correlation_claim(
+    data: ClaimData, cid: str, x: str | None, ctx: StudyContext, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """Raw and controlled rows of one of C2–C4, pooled and per stratum (≥ MIN_GRAPHS clusters)."""
+    frame, primary, controls = data.frame, data.primary, data.controls
+    y = primary.column
+    sign = -primary.direction  # higher x, lower robustness
+    if x is None or x not in frame.columns:
+        return [
+            claim_row(cid, a, "pooled", x or "", y, "", s, sign=sign)
+            for a, s in (("raw", "spearman"), ("controlled", "partial_spearman"))
         ]
-        median = (
-            weak_correlation_verdict(
-                med["r"], med["q"], ci_low=med["ci_low"], ci_high=med["ci_high"]
+    rows = []
+    n_perm, n_boot = int(ctx.config["report"]["permutations"]), ctx.n_boot
+    for analysis, ctrl in (("raw", []), ("controlled", [c for c in controls if c != x])):
+        statistic = "partial_spearman" if analysis == "controlled" else "spearman"
+        strata = [("pooled", frame)] + [
+            (str(name), g) for name, g in frame.groupby("stratum", sort=True)
+        ]
+        for stratum, part in strata:
+            if stratum != "pooled" and part["unit"].nunique() < MIN_GRAPHS:
+                continue
+            z = part[ctrl].to_numpy(dtype=float) if ctrl else None
+            t = correlation_test(
+                part[x], part[y], z, part["unit"], n_perm=n_perm, n_boot=n_boot, rng=rng
             )
-            if len(med)
-            else "inconclusive"
-        )
-    sig = rows.loc[rows["q"] < ALPHA]
-    pool = sig if len(sig) else rows
-    top = pool.loc[pool["r"].abs().idxmax()]
-    return _claim(
-        "C5",
-        statement,
-        PAPER,
-        f"strongest pooled Spearman ρ ({top['x']}, {top['y']}) among "
-        f"{'the ' + str(len(sig)) + ' with q < ' + str(ALPHA) if len(sig) else 'all'} of "
-        f"{len(rows)} correlations, per-graph {ctx.mean_key}s",
-        value=float(top["r"]),
-        ci_low=float(top["ci_low"]),
-        ci_high=float(top["ci_high"]),
-        p_adj=float(top["q"]),
-        n=int(top["n"]),
-        verdict=verdict,
-        **{"median aggregate": median},
-    )
+            rows.append(
+                claim_row(
+                    cid, analysis, stratum, x, y, ",".join(ctrl), statistic,
+                    r=t.r, ci_low=t.ci_low, ci_high=t.ci_high, p=t.p, p_method=t.p_method,
+                    n=t.n, n_units=t.n_units, sign=sign,
+                )
+            )  # fmt: skip
+    return rows
 
 
-def _paired_claim(
-    ctx: StudyContext,
-    cid: str,
-    statement: str,
-    source: str,
-    evidence: str,
-    res: dict[str, Any],
-    key: str,
-    sign: int,
-) -> dict[str, Any]:
-    """A claim on the median over graphs of a per-graph value (Wilcoxon p, bootstrap interval)."""
-    summ = res.get((key, ctx.mean_key))
-    if summ is None or summ["n"] == 0:
-        return _claim(
-            cid,
-            statement,
-            source,
-            f"not computed (no data for the {evidence.split(';')[0]})",
-            verdict="inconclusive",
+def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """C5 raw and controlled: the weak-correlation rule over structural properties × measures."""
+    frame, controls = data.frame, data.controls
+    xs = structural(ctx.xs)
+    ys = [m.column for m in data.measures]
+    rows = []
+    n_perm, n_boot = int(ctx.config["report"]["permutations"]), ctx.n_boot
+    for analysis, statistic in (("raw", "spearman"), ("controlled", "partial_spearman")):
+        grid = []
+        for x in xs:
+            ctrl = controls if analysis == "controlled" else []
+            for y in ys:
+                r, p, n, k = _quick(frame, x, y, ctrl)
+                grid.append((x, y, r, p, n, k))
+        tab = pd.DataFrame(grid, columns=["x", "y", "r", "p", "n", "k"]).dropna(subset=["r"])
+        if tab.empty:
+            rows.append(claim_row("C5", analysis, "pooled", "", "", "", f"max_abs_{statistic}"))
+            continue
+        tab["q"] = bh_qvalues(tab["p"].to_numpy(dtype=float))
+        lo, hi = _fisher(tab["r"], tab["n"] - tab["k"])
+        verdict = weak_correlation_verdict(tab["r"], tab["q"], ci_low=lo, ci_high=hi)
+        top = tab.loc[tab["r"].abs().idxmax()]
+        ctrl = [c for c in controls if c != top["x"]] if analysis == "controlled" else []
+        z = frame[ctrl].to_numpy(dtype=float) if ctrl else None
+        t = correlation_test(
+            frame[top["x"]],
+            frame[top["y"]],
+            z,
+            frame["unit"],
+            n_perm=n_perm,
+            n_boot=n_boot,
+            rng=rng,
         )
-    verdict = _verdict(summ["median"], summ["ci_low"], summ["ci_high"], summ["p"], sign)
-    median = ""
-    other = res.get((key, "median")) if ctx.mean_key != "median" else None
-    if other is not None:
-        median = _verdict(other["median"], other["ci_low"], other["ci_high"], other["p"], sign)
-    return _claim(
-        cid,
-        statement,
-        source,
-        f"{evidence}; p_adj is the Wilcoxon signed-rank p",
-        value=summ["median"],
-        ci_low=summ["ci_low"],
-        ci_high=summ["ci_high"],
-        p_adj=summ["p"],
-        n=summ["n"],
-        verdict=verdict,
-        **{"median aggregate": median},
-    )
+        rows.append(
+            claim_row(
+                "C5", analysis, "pooled", str(top["x"]), str(top["y"]), ",".join(ctrl),
+                f"max_abs_{statistic}", r=t.r, ci_low=t.ci_low, ci_high=t.ci_high, p=t.p,
+                p_method=t.p_method, n=t.n, n_units=t.n_units, fixed_verdict=verdict,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _quick(frame: pd.DataFrame, x: str, y: str, ctrl: list[str]) -> tuple[float, float, int, int]:
+    """Asymptotic (partial) Spearman r, p, n and the number of controls, for the C5 grid."""
+    cols = [x, y, *[c for c in ctrl if c not in (x, y)]]
+    data = frame[cols].astype(float)
+    data = data.loc[np.isfinite(data.to_numpy()).all(axis=1)]
+    if len(data) < 4 or data[x].nunique() < 2 or data[y].nunique() < 2:
+        return NAN, NAN, len(data), 0
+    ranks = scipy.stats.rankdata(data.to_numpy(), axis=0)
+    centred = ranks - ranks.mean(axis=0)
+    z = centred[:, 2:]
+    k = int(np.linalg.matrix_rank(z)) if z.shape[1] else 0
+    if z.shape[1]:
+        coef = np.linalg.lstsq(z, centred[:, :2], rcond=None)[0]
+        centred = centred[:, :2] - z @ coef
+    ex, ey = centred[:, 0], centred[:, 1]
+    denom = np.sqrt((ex @ ex) * (ey @ ey))
+    dof = len(data) - 2 - k
+    if dof < 1 or denom <= 1e-12:
+        return NAN, NAN, len(data), k
+    r = float(np.clip(ex @ ey / denom, -1, 1))
+    t = r * np.sqrt(dof / max(1e-300, 1 - r * r))
+    return r, float(2 * scipy.stats.t.sf(abs(t), dof)), len(data), k
+
+
+def _fisher(r: pd.Series, n_eff: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Fisher-z intervals with n_eff − 3 degrees of freedom (NaN when too few)."""
+    zr = np.arctanh(np.clip(r.to_numpy(dtype=float), -1 + 1e-12, 1 - 1e-12))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = 1.959963984540054 / np.sqrt(n_eff.to_numpy(dtype=float) - 3)
+    half[~np.isfinite(half)] = np.nan
+    return np.tanh(zr - half), np.tanh(zr + half)

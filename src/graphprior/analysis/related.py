@@ -171,6 +171,7 @@ def nc_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, Any]
                         "ci_low": summ["ci_low"],
                         "ci_high": summ["ci_high"],
                         "p": summ["p"],
+                        "p_method": summ["p_method"],
                     }
                 )
         table = pd.DataFrame(rows)

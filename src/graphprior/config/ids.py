@@ -93,10 +93,16 @@ def parse_baseline_group(group: str) -> tuple[str, str]:
 
 
 def config_slice(config: dict, keys: tuple[str, ...] | list[str]) -> dict:
-    """The part of ``config`` under ``keys`` (top-level or dotted), nested as in the config.
+    """The part of ``config`` under ``keys`` (top-level or dotted), keys sorted at every level.
+
+    The workflow passes a rule's slice as its ``params``; Snakemake compares params
+    by their ``repr``, so sorting makes the slice independent of the order in which
+    keys were written in the config file (or filled in from the schema).
 
     Examples
     --------
+    >>> config_slice({"a": 1, "b": {"d": 3, "c": 2}}, ["b"])
+    {'b': {'c': 2, 'd': 3}}
     >>> config_slice({"a": 1, "b": {"c": 2, "d": 3}}, ["b.c"])
     {'b': {'c': 2}}
     """
@@ -108,4 +114,12 @@ def config_slice(config: dict, keys: tuple[str, ...] | list[str]) -> dict:
             src = src[part]
             dst = dst.setdefault(part, {})
         dst[leaf] = src[leaf]
-    return out
+    return _sorted(out)
+
+
+def _sorted(value):
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value

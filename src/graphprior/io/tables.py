@@ -26,6 +26,7 @@ __all__ = [
     "MODELS_SCHEMA",
     "ROBUSTNESS_SCHEMA",
     "CORRELATIONS_SCHEMA",
+    "CLAIMS_SCHEMA",
     "FAILURES_SCHEMA",
     "TableError",
     "write_table",
@@ -120,6 +121,26 @@ CORRELATIONS_SCHEMA = pa.schema(
         pa.field("ci_high", pa.float64()),
         pa.field("n", pa.int64()),
         pa.field("controls", pa.string(), nullable=False),
+    ]
+)
+
+CLAIMS_SCHEMA = pa.schema(
+    [
+        pa.field("claim", pa.string(), nullable=False),
+        pa.field("analysis", pa.string(), nullable=False),
+        pa.field("stratum", pa.string(), nullable=False),
+        pa.field("x", pa.string(), nullable=False),
+        pa.field("y", pa.string(), nullable=False),
+        pa.field("controls", pa.string(), nullable=False),
+        pa.field("statistic", pa.string(), nullable=False),
+        pa.field("r", pa.float64()),
+        pa.field("ci_low", pa.float64()),
+        pa.field("ci_high", pa.float64()),
+        pa.field("p", pa.float64()),
+        pa.field("p_method", pa.string(), nullable=False),
+        pa.field("q", pa.float64()),
+        pa.field("n", pa.int64(), nullable=False),
+        pa.field("verdict", pa.string(), nullable=False),
     ]
 )
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from graphprior.analysis.claims import claims_table
+from graphprior.analysis.claims import claim_data, claims_table
 from graphprior.analysis.context import StudyContext, build_context, section_rng
 from graphprior.analysis.related import nc_statistics, prunability_statistics, weight_statistics
 from graphprior.analysis.summaries import init_statistics
@@ -31,6 +31,7 @@ from graphprior.io import tables as T
 from graphprior.report.document import Report, Section
 from graphprior.report.figures import colours
 from graphprior.report.render import fmt, to_html, to_markdown
+from graphprior.report.sections.audit import section_audit
 from graphprior.report.sections.baselines import section_baselines
 from graphprior.report.sections.claims import section_claims
 from graphprior.report.sections.correlations import section_correlations
@@ -44,6 +45,7 @@ from graphprior.report.sections.related import section_related
 from graphprior.report.sections.run import section_run
 from graphprior.report.sections.strongest import section_strongest
 from graphprior.report.sections.trainability import section_trainability
+from graphprior.report.sections.twins import section_twins
 from graphprior.report.sections.weight import section_weight
 
 __all__ = ["SECTIONS", "compose_report", "build_report"]
@@ -62,6 +64,10 @@ class _Parts:
 
 #: Section builders in report order (keys of :data:`graphprior.report.sections.TITLES`).
 _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
+    "claims": lambda p: section_claims(
+        p.stats["claims"], p.stats["claim_data"], p.stats["excluded"]
+    ),
+    "audit": lambda p: section_audit(p.ctx, p.stats["claim_data"]),
     "run": lambda p: section_run(p.ctx),
     "mapping": lambda p: section_mapping(p.ctx),
     "trainability": lambda p: section_trainability(
@@ -69,6 +75,9 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     ),
     "correlations": lambda p: section_correlations(p.ctx),
     "strongest": lambda p: section_strongest(p.ctx, p.palette),
+    "twins": lambda p: section_twins(
+        p.ctx, p.stats["claim_data"], section_rng(p.ctx.config, "twins")
+    ),
     "regression": lambda p: section_regression(p.ctx),
     "eps": lambda p: section_eps(p.ctx, p.palette),
     "init": lambda p: section_init(p.ctx, p.stats["init"]),
@@ -77,16 +86,17 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     "weight": lambda p: section_weight(p.ctx, p.stats["weight"], p.palette),
     "prunability": lambda p: section_prunability(p.ctx, p.stats["prunability"], p.palette),
     "nc": lambda p: section_nc(p.ctx, p.stats["nc"]),
-    "claims": lambda p: section_claims(p.stats["claims"]),
 }
 
 #: Names of the sections, in report order.
 SECTIONS: tuple[str, ...] = tuple(_BUILDERS)
 
 
-def _statistics(ctx: StudyContext, timings: dict[str, float]) -> dict[str, Any]:
+def _statistics(
+    ctx: StudyContext, timings: dict[str, float], excluded: Mapping[str, str]
+) -> dict[str, Any]:
     """The statistics several sections and the claims share, each from its section's generator."""
-    stats: dict[str, Any] = {}
+    stats: dict[str, Any] = {"excluded": dict(excluded)}
     for name, compute in (
         ("init", init_statistics),
         ("weight", weight_statistics),
@@ -96,14 +106,18 @@ def _statistics(ctx: StudyContext, timings: dict[str, float]) -> dict[str, Any]:
         start = time.perf_counter()
         stats[name] = compute(ctx, section_rng(ctx.config, name))
         timings[f"{name}_stats"] = time.perf_counter() - start
-    stats["claims"] = claims_table(
-        ctx, stats["init"].get("c1", {}), stats["weight"], stats["prunability"], stats["nc"]
-    )
+    start = time.perf_counter()
+    stats["claim_data"] = claim_data(ctx, excluded)
+    stats["claims"] = claims_table(ctx, stats, section_rng(ctx.config, "claims"), excluded)
+    timings["claims_stats"] = time.perf_counter() - start
     return stats
 
 
 def compose_report(
-    tables: dict[str, pd.DataFrame], config: dict, sections: Sequence[str] = SECTIONS
+    tables: dict[str, pd.DataFrame],
+    config: dict,
+    sections: Sequence[str] = SECTIONS,
+    excluded: Mapping[str, str] | None = None,
 ) -> tuple[Report, pd.DataFrame]:
     """Build the sections; return the report and the ``correlations`` table.
 
@@ -115,15 +129,19 @@ def compose_report(
     config : dict
         The validated (defaults-filled) study configuration; ``report.aggregate``,
         ``report.bootstrap``, ``report.seed``, ``report.outlier_rule`` and
-        ``report.claims_first`` steer the report.
+        ``report.permutations`` steer the report.
     sections : sequence of str
         Names of the sections to build (:data:`SECTIONS`, all by default);
         they are shown in report order whatever the order given.
+    excluded : mapping, optional
+        Robustness measures (study columns) kept out of the claims, with the
+        reason (failed attack gates, saturation); shown in the claims section.
 
     Returns
     -------
     report : Report
-        Sections in order (the claims first when ``report.claims_first``).
+        Sections in order, the claims first; ``report.data["claims"]`` is the
+        claims table (:data:`graphprior.io.tables.CLAIMS_SCHEMA`).
     correlations : DataFrame
         Columns :data:`graphprior.io.tables.CORRELATIONS_SCHEMA` names.
     """
@@ -133,7 +151,7 @@ def compose_report(
     start = time.perf_counter()
     ctx = build_context(tables, config)
     timings = {"context": time.perf_counter() - start}
-    stats = _statistics(ctx, timings)
+    stats = _statistics(ctx, timings, excluded or {})
     parts = _Parts(ctx, colours(ctx.graph_nets["generator"].dropna().astype(str).tolist()), stats)
     built: list[Section] = []
     for name in SECTIONS:
@@ -141,11 +159,12 @@ def compose_report(
             t = time.perf_counter()
             section = _BUILDERS[name](parts)
             timings[name] = time.perf_counter() - t
-            if name == "claims" and config["report"]["claims_first"]:
-                built.insert(0, section)
-            else:
-                built.append(section)
-    report = Report(title=f"graphprior report: study '{config['study']}'", sections=built)
+            built.append(section)
+    report = Report(
+        title=f"graphprior report: study '{config['study']}'",
+        sections=built,
+        data={"claims": stats["claims"]},
+    )
     report.intro = _intro(tables, ctx, stats["claims"])
     log.info(
         "report composed in %.1f s (%s)",
@@ -156,15 +175,13 @@ def compose_report(
 
 
 def _intro(tables: dict[str, pd.DataFrame], ctx: StudyContext, claims: pd.DataFrame) -> list[str]:
-    """The two paragraphs above the table of contents, with the verdict of every claim."""
-    summary = ", ".join(f"{c} {v}" for c, v in zip(claims["claim"], claims["verdict"], strict=True))
+    """One short paragraph above the claims: the study's size; the run details follow later."""
+    del claims
     return [
-        f"Does the wiring of a sparse network, drawn from a random graph, predict its robustness? "
         f"This report reproduces the correlation analysis of Ben Amor, Stier and Granitzer (2021) "
-        f"on {fmt(len(tables['graphs']))} graphs and {fmt(len(ctx.study))} models, and checks three "
-        f"related results. Verdicts: {summary}.",
-        "Every number is computed from the Parquet tables under results/tables; the full "
-        "correlation table is results/report/correlations.parquet.",
+        f"on {fmt(len(tables['graphs']))} graphs and {fmt(len(ctx.study))} models, and checks "
+        "three related results. Every number comes from the Parquet tables under "
+        "results/tables (claims.parquet, correlations.parquet)."
     ]
 
 
@@ -178,7 +195,7 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
         ``models``, ``robustness`` and ``study`` (``failures`` optional).
     outputs : dict
         Paths ``html``, ``markdown``, ``correlations`` and ``table`` (both get
-        the correlations table) and ``figures`` (a folder; every figure is
+        the correlations table), ``claims`` (the claims table) and ``figures`` (a folder; every figure is
         written there as ``{name}.png``).
     config : dict
         The validated study configuration (section ``report`` in particular).
@@ -194,6 +211,8 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
     for key in ("correlations", "table"):
         if outputs.get(key):
             T.write_table(correlations, outputs[key], T.CORRELATIONS_SCHEMA, "correlations", meta)
+    if outputs.get("claims"):
+        T.write_table(report.data["claims"], outputs["claims"], T.CLAIMS_SCHEMA, "claims", meta)
     fig_dir = Path(outputs["figures"])
     fig_dir.mkdir(parents=True, exist_ok=True)
     for figure in report.figures:

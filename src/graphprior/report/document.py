@@ -82,11 +82,16 @@ class Section:
 
 @dataclass
 class Report:
-    """A report: a title, an introduction and a list of sections."""
+    """A report: a title, an introduction, a list of sections and the tables it is rendered from.
+
+    ``data`` holds the machine-readable tables behind the text (``claims``:
+    :data:`graphprior.io.tables.CLAIMS_SCHEMA`).
+    """
 
     title: str
     sections: list[Section] = field(default_factory=list)
     intro: list[str] = field(default_factory=list)
+    data: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def section(self, title: str) -> Section:
         """The section with this title (``KeyError`` if none)."""

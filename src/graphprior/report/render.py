@@ -23,7 +23,12 @@ __all__ = ["FOLD_ROWS", "fmt", "to_markdown", "to_html"]
 #: Tables longer than this are folded (HTML ``<details>``) in the HTML report.
 FOLD_ROWS = 25
 
-_VERDICT_CLASSES = {"supported": "ok", "contradicted": "bad", "inconclusive": "meh"}
+_VERDICT_CLASSES = {
+    "supported": "ok",
+    "contradicted": "bad",
+    "inconclusive": "meh",
+    "insufficient": "meh",
+}
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -60,12 +65,14 @@ def to_markdown(report: Report, figure_dir: str = "figures") -> str:
     """The report as Markdown; figures are linked as ``{figure_dir}/{name}.png``."""
     out = [f"# {report.title}", ""]
     out += [p + "\n" for p in report.intro]
-    out += ["## Contents", ""]
+    contents = ["## Contents", ""]
     for s in report.sections:
         indent = "  " * (s.level - 2)
-        out.append(f"{indent}- [{s.title}](#{_slug(s.title)})")
-    out.append("")
-    for s in report.sections:
+        contents.append(f"{indent}- [{s.title}](#{_slug(s.title)})")
+    contents.append("")
+    for i, s in enumerate(report.sections):
+        if i == 1:  # the answer (first section) comes before the contents
+            out += contents
         out += ["#" * s.level + f" {s.title}", ""]
         for block in s.blocks:
             if isinstance(block, str):
@@ -78,6 +85,8 @@ def to_markdown(report: Report, figure_dir: str = "figures") -> str:
             else:
                 out += [f"![{block.caption}]({figure_dir}/{block.name}.png)", ""]
                 out += [f"*Figure `{block.name}.png`: {block.caption}*", ""]
+    if len(report.sections) < 2:
+        out += contents
     return "\n".join(out)
 
 
@@ -93,12 +102,14 @@ def to_html(report: Report) -> str:
         f"<h1>{html.escape(report.title)}</h1>",
     ]
     parts += [f"<p>{_inline(p)}</p>" for p in report.intro]
-    parts.append("<nav><h2>Contents</h2><ol>")
+    nav = ["<nav><h2>Contents</h2><ol>"]
     for i, s in enumerate(report.sections):
         cls = " class='sub'" if s.level > 2 else ""
-        parts.append(f"<li{cls}><a href='#s{i}'>{html.escape(s.title)}</a></li>")
-    parts.append("</ol></nav>")
+        nav.append(f"<li{cls}><a href='#s{i}'>{html.escape(s.title)}</a></li>")
+    nav.append("</ol></nav>")
     for i, s in enumerate(report.sections):
+        if i == 1:  # the answer (first section) comes before the contents
+            parts += nav
         tag = f"h{min(max(s.level, 2), 4)}"
         parts.append(f"<section><{tag} id='s{i}'>{html.escape(s.title)}</{tag}>")
         for block in s.blocks:
@@ -116,6 +127,8 @@ def to_html(report: Report) -> str:
                     "</figcaption></figure>"
                 )
         parts.append("</section>")
+    if len(report.sections) < 2:
+        parts += nav
     parts.append("</body></html>")
     return "\n".join(parts)
 

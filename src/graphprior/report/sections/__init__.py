@@ -11,12 +11,14 @@ __all__ = ["TITLES"]
 
 #: Section titles (tests and docs refer to them).
 TITLES: dict[str, str] = {
-    "claims": "Claims",
+    "claims": "Claims: the answer first",
+    "audit": "Confound audit: structure against size and interface",
     "run": "The run",
     "mapping": "How a graph becomes a network",
     "trainability": "Trainability",
     "correlations": "Correlations between graph properties and robustness",
     "strongest": "Strongest associations",
+    "twins": "Twins: structure beyond the degree sequence",
     "regression": "Regression: OLS with HC3 errors",
     "eps": "Robust accuracy vs ε per family",
     "init": "Initialisation",

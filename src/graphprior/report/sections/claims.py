@@ -1,72 +1,181 @@
-"""Report section "Claims": the claims table and the verdict rules in words."""
+"""Report section "Claims": the answer first — the claims table, raw beside controlled, one figure.
+
+Rendered from the ``claims`` table (``results/tables/claims.parquet``,
+:func:`graphprior.analysis.claims.claims_table`); the verdict rules are in
+docs/report.md and repeated here in words.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
+from graphprior.analysis.claims import CLAIM_TEXT, ClaimData
+from graphprior.analysis.inference import INSUFFICIENT_BELOW, PERMUTATION_BELOW, partial_residuals
 from graphprior.analysis.verdicts import ALPHA
-from graphprior.report.document import Section
+from graphprior.report.document import Figure, Section
+from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt
 from graphprior.report.sections import TITLES
 
-__all__ = ["RULES", "section_claims"]
-
+__all__ = ["RULES", "claims_view", "section_claims"]
 
 #: The verdict rules, as written in the report and in docs/report.md.
 RULES: dict[str, str] = {
     "correlation": (
-        "Directional correlation claims (C2–C4, R1): **supported** if the BH q-value is below "
-        f"{ALPHA}, the 95 % cluster-bootstrap interval excludes 0 on the predicted side and the "
-        "coefficient has the predicted sign; **contradicted** if q < "
-        f"{ALPHA} and the interval excludes 0 on the opposite side with the opposite sign; "
-        "**inconclusive** otherwise, including when the statistic could not be computed "
-        "(`graphprior.analysis.verdicts.claim_verdict`). The primary test uses the per-graph mean; the "
-        "column `median aggregate` repeats it on per-graph medians, and `all measures s/c/i` "
-        "counts supported/contradicted/inconclusive over every main robustness measure, "
-        "oriented so that the claim predicts lower robustness."
+        "C2–C4 (and the DAG variants) are tested twice on one row per graph (per-graph means): "
+        "**raw**, Spearman ρ of the property and the primary measure; **controlled**, partial "
+        "Spearman ρ after removing the ranks of the controls named in the table (clean "
+        "accuracy, parameter count, input and readout width where present). A verdict is "
+        f"**supported** if the Holm q < {ALPHA}, the 95 % interval excludes 0 on the predicted "
+        "side and every stratum's estimate has the pooled sign; **contradicted** if the same "
+        "holds on the opposite side; **inconclusive** otherwise; **insufficient** with fewer "
+        f"than {INSUFFICIENT_BELOW} independent graphs (a twin counts with its original)."
+    ),
+    "small": (
+        f"Below {PERMUTATION_BELOW} independent graphs p-values are permutation p-values "
+        "(exact when every permutation fits in `report.permutations`; controlled: residuals "
+        "permuted) and intervals BCa bootstraps (Fisher z where BCa is undefined); from "
+        f"{PERMUTATION_BELOW} on, t-based p-values and percentile bootstraps. Twins are "
+        "resampled and permuted together with their original."
     ),
     "C1": (
-        "C1 (no dependence on the initialisation): Friedman test blocked by graph on the "
-        "paper's initialisations (all initialisations if fewer than 3 of them were run), "
-        "effect size Kendall's W with a bootstrap interval over graphs. **contradicted** if "
-        f"p < {ALPHA} and W ≥ 0.1 (a detectable, at least small, consistent ordering of the "
-        "initialisations); **supported** if not contradicted and the interval's upper bound is "
-        "below 0.3 (a moderate or larger dependence is ruled out); **inconclusive** otherwise or "
-        "with fewer than 5 complete graphs or 3 initialisations."
+        "C1: Friedman test blocked by graph, effect Kendall's W; **contradicted** if q < "
+        f"{ALPHA} and W ≥ 0.1, **supported** if not and the interval's upper bound is below 0.3."
     ),
     "C5": (
-        "C5 (all correlations are weak), over every pooled Spearman correlation of the "
-        f"correlations table (per-graph means): **contradicted** if any with q < {ALPHA} "
-        f"has |r| ≥ 0.5; **supported** if every one with q < {ALPHA} has |r| < 0.3 and no "
-        "bootstrap interval reaches ±0.5; **inconclusive** otherwise "
-        "(`graphprior.analysis.verdicts.weak_correlation_verdict`, Cohen's thresholds). The row shows the "
-        "strongest correlation."
+        "C5 counts structural properties only (never size or interface columns): "
+        f"**contradicted** if any correlation with BH q < {ALPHA} has |ρ| ≥ 0.5, **supported** "
+        "if every significant one has |ρ| < 0.3 and no interval reaches ±0.5; the row shows the "
+        "strongest pair, raw and controlled."
     ),
     "paired": (
-        "Paired and per-model claims (R2a, R2b, R3a, R3b): the statistic is the median over "
-        "graphs of a per-graph value (mean over the graph's models); **supported** if the "
-        f"two-sided Wilcoxon signed-rank p < {ALPHA}, the bootstrap interval of the median "
-        "(graphs resampled) excludes 0 on the predicted side and the median has the predicted "
-        "sign; **contradicted** if the same holds on the opposite side; **inconclusive** "
-        "otherwise (`claim_verdict` applied to median, interval and p)."
+        "R2a, R2b, R3a, R3b: median over graphs of a per-graph value, Wilcoxon signed-rank p, "
+        "bootstrap interval of the median; the directional rule above on q."
     ),
 }
 
 
-def section_claims(claims: pd.DataFrame) -> Section:
-    """The claims table (:func:`graphprior.analysis.claims.claims_table`) and the rules."""
-    sec = Section(TITLES["claims"])
-    counts = claims["verdict"].value_counts()
-    sec.text(
-        f"The paper's claims C1–C5 and the related claims R1–R3 checked against this run: "
-        f"{fmt(int(counts.get('supported', 0)))} supported, "
-        f"{fmt(int(counts.get('contradicted', 0)))} contradicted, "
-        f"{fmt(int(counts.get('inconclusive', 0)))} inconclusive. value is the statistic named in "
-        "evidence, [ci_low, ci_high] its 95 % interval (graphs resampled)."
+def _interval(r: float, lo: float, hi: float) -> str:
+    if not np.isfinite(r):
+        return "—"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{fmt(r)} [no interval]"
+    return f"{fmt(r)} [{fmt(lo)}, {fmt(hi)}]"
+
+
+def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: the pooled raw and controlled results side by side."""
+    pooled = claims.loc[claims["stratum"] == "pooled"]
+    rows = []
+    for cid in dict.fromkeys(pooled["claim"]):
+        row = {"claim": cid, "statement": CLAIM_TEXT.get(cid, ("", ""))[0]}
+        methods = []
+        for analysis in ("raw", "controlled"):
+            hit = pooled.loc[(pooled["claim"] == cid) & (pooled["analysis"] == analysis)]
+            if hit.empty:
+                row |= {f"{analysis} r [95 % CI]": "", f"{analysis} q": "", analysis: ""}
+                continue
+            h = hit.iloc[0]
+            row[f"{analysis} r [95 % CI]"] = _interval(h["r"], h["ci_low"], h["ci_high"])
+            row[f"{analysis} q"] = fmt(h["q"]) if np.isfinite(h["q"]) else "—"
+            row[analysis] = h["verdict"]
+            row.setdefault("n", int(h["n"]))
+            methods.append(h["p_method"] if np.isfinite(h["p"]) else "—")
+        row["p method (raw / controlled)"] = " / ".join(methods)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _differences(view: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
+    out = []
+    for _, row in view.iterrows():
+        if not row.get("controlled") or row["raw"] == row["controlled"]:
+            continue
+        ctrl = claims.loc[
+            (claims["claim"] == row["claim"])
+            & (claims["analysis"] == "controlled")
+            & (claims["stratum"] == "pooled"),
+            "controls",
+        ].iloc[0]
+        out.append(
+            f"**{row['claim']}: raw and controlled verdicts differ** ({row['raw']} raw, "
+            f"{row['controlled']} controlled): controlling for {ctrl.replace(',', ', ') or 'nothing'} "
+            f"moves ρ from {row['raw r [95 % CI]']} to {row['controlled r [95 % CI]']}, so the raw "
+            "association runs through size or interface, not structure alone."
+        )
+    return out
+
+
+def _main_figure(claims: pd.DataFrame, data: ClaimData) -> Figure | None:
+    """Added-variable plot of the first correlation claim with a finite controlled estimate."""
+    rows = claims.loc[
+        (claims["analysis"] == "controlled")
+        & (claims["stratum"] == "pooled")
+        & claims["claim"].str.match(r"C[234]")
+        & claims["r"].notna()
+    ]
+    if rows.empty or data.frame is None:
+        return None
+    row = rows.iloc[0]
+    frame = data.frame
+    ctrl = [c for c in row["controls"].split(",") if c]
+    z = frame[ctrl].to_numpy(dtype=float) if ctrl else None
+    ex, ey = partial_residuals(frame[row["x"]], frame[row["y"]], z)
+    fig, ax = plt.subplots(figsize=(5.2, 3.6), layout="constrained")
+    for stratum, idx in frame.groupby("stratum").groups.items():
+        pos = frame.index.get_indexer(idx)
+        ax.scatter(ex[pos], ey[pos], s=22, alpha=0.85, label=str(stratum))
+    ax.axhline(0, color="0.8", lw=0.8)
+    ax.axvline(0, color="0.8", lw=0.8)
+    ax.set_xlabel(f"rank of {short(row['x'])} | controls", fontsize=8)
+    ax.set_ylabel(f"rank of {short(row['y'], 30)} | controls", fontsize=8)
+    ax.set_title(
+        f"{row['claim']} controlled: ρ = {_interval(row['r'], row['ci_low'], row['ci_high'])}, "
+        f"q = {fmt(row['q'])}, {row['verdict']}",
+        fontsize=8,
     )
-    sec.table("Claims", claims)
+    ax.legend(fontsize=6, loc="best")
+    return figure(
+        "main_controlled_association",
+        f"{row['claim']}: residual ranks of {row['x']} and {row['y']} after removing "
+        f"{row['controls'].replace(',', ', ') or 'no control'}; one point per graph.",
+        fig,
+    )
+
+
+def section_claims(
+    claims: pd.DataFrame, data: ClaimData, excluded: Mapping[str, str] | None = None
+) -> Section:
+    """The claims (raw beside controlled), the verdict rules, the main controlled association."""
+    sec = Section(TITLES["claims"])
+    view = claims_view(claims)
+    counts = view["controlled"].where(view["controlled"] != "", view["raw"]).value_counts()
+    n_family = int(claims.loc[claims["stratum"] == "pooled", "p"].notna().sum())
+    sec.text(
+        "Does the wiring of a sparse network, drawn from a random graph, predict its "
+        "robustness once size and interface are held fixed? Each claim below is tested raw and "
+        "controlled; final verdicts: "
+        + ", ".join(f"{fmt(int(v))} {k}" for k, v in counts.items())
+        + f". **Families:** the claims are their own Holm family ({fmt(n_family)} pooled tests, "
+        "`q` here); the exploratory correlation grid keeps Benjamini–Hochberg within each "
+        "stratum, aggregate and method (the correlations section)."
+    )
+    sec.table("Claims: raw and controlled, pooled over graphs", view)
+    for paragraph in _differences(view, claims):
+        sec.text(paragraph)
+    sec.figure(_main_figure(claims, data))
+    if excluded:
+        sec.table(
+            "Measures excluded from the claims",
+            pd.DataFrame({"measure": list(excluded), "reason": list(excluded.values())}),
+        )
+    strata = claims.loc[claims["stratum"] != "pooled"]
+    if len(strata):
+        sec.table("Claims per stratum", strata.drop(columns=["q"]))
     sec.text("**Verdict rules.** " + RULES["correlation"])
-    sec.text(RULES["C1"])
-    sec.text(RULES["C5"])
-    sec.text(RULES["paired"])
+    for key in ("small", "C1", "C5", "paired"):
+        sec.text(RULES[key])
     return sec

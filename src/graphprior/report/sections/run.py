@@ -106,7 +106,7 @@ def _config_table(ctx: StudyContext) -> pd.DataFrame:
         ("bootstrap resamples", ctx.n_boot),
         ("bootstrap seed", config["report"]["seed"]),
         ("1.5×IQR outlier rule", ctx.outlier_rule),
-        ("claims first", bool(config["report"]["claims_first"])),
+        ("claim permutations", config["report"]["permutations"]),
     ]
     return pd.DataFrame(
         [(k, "" if v is None else str(v)) for k, v in config_rows], columns=["setting", "value"]

@@ -1,0 +1,153 @@
+"""The study context: the tables and everything the report's sections share, computed once.
+
+:func:`build_context` discovers the graph properties and the main robustness
+measures present in the ``study`` table, aggregates the graph nets per graph
+(mean and median over initialisations and seeds, as the paper) and computes
+the ``correlations`` table. Conventions (docs/report.md):
+
+* Unit of analysis: the graph. Only graph nets with ``status == "ok"`` enter
+  correlations; untrainable and diverged models are counted and listed.
+* Confidence intervals resample graphs (cluster bootstrap,
+  ``report.bootstrap`` resamples).
+* Randomness: every section draws from its own generator,
+  :func:`section_rng` (``report.seed`` and the section's name), so adding or
+  dropping a section leaves the numbers of every other section unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from graphprior.analysis.aggregate import aggregate_per_graph
+from graphprior.analysis.columns import (
+    CONTROLS,
+    MAIN_PROPERTIES,
+    Measure,
+    bare,
+    discover_measures,
+    graph_nets,
+    property_columns,
+)
+from graphprior.analysis.common import ok_rows
+from graphprior.analysis.correlation_table import correlation_rows
+from graphprior.config import derive_seed
+
+__all__ = ["StudyContext", "build_context", "section_rng"]
+
+log = logging.getLogger(__name__)
+
+
+def section_rng(config: dict, name: str) -> np.random.Generator:
+    """The random generator of one report section: seeded by ``report.seed`` and `name`."""
+    return np.random.default_rng(derive_seed(config["report"]["seed"], name))
+
+
+@dataclass
+class StudyContext:
+    """Everything the sections share, computed once by :func:`build_context`."""
+
+    tables: dict[str, pd.DataFrame]
+    config: dict
+    study: pd.DataFrame
+    graph_nets: pd.DataFrame
+    ok: pd.DataFrame
+    baselines: pd.DataFrame
+    measures: list[Measure]
+    xs: list[str]
+    dropped_xs: dict[str, str]
+    aggregates: list[str]
+    per_graph: dict[str, pd.DataFrame]
+    corr: pd.DataFrame
+    outliers: pd.DataFrame
+    outlier_rule: bool
+    n_boot: int
+
+    @property
+    def primary(self) -> Measure | None:
+        """The paper's robustness measure, else the first main measure."""
+        for m in self.measures:
+            if m.measure == "paper_robustness":
+                return m
+        return self.measures[0] if self.measures else None
+
+    @property
+    def mean_key(self) -> str:
+        """The primary aggregate: the mean when it is computed, else the first one."""
+        return "mean" if "mean" in self.aggregates else self.aggregates[0]
+
+    def direction(self, column: str) -> int:
+        """+1 / −1 when a higher value of a main measure is more / less robust, 0 if unknown."""
+        for m in self.measures:
+            if m.column == column:
+                return m.direction
+        return 0
+
+
+def _study(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The study table with ``family``, ``status`` and ``generator`` always present."""
+    study = tables["study"].copy()
+    for col, default in (("family", "graph_prior"), ("status", "ok"), ("generator", "unknown")):
+        if col not in study.columns:
+            study[col] = default
+    study["generator"] = study["generator"].fillna(study["family"])
+    return study
+
+
+def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext:
+    """Discover columns, aggregate per graph and compute the correlations table.
+
+    The correlations' bootstrap draws from ``section_rng(config, "correlations")``.
+    """
+    study = _study(tables)
+    nets = graph_nets(study)
+    ok = ok_rows(nets, True)
+    measures = discover_measures(tables["robustness"], study, config, rows=ok)
+    xs, dropped = property_columns(study, tables["graph_properties"])
+    report = config["report"]
+    aggregates = list(report["aggregate"])
+    n_boot = int(report["bootstrap"])
+    outlier_rule = bool(report["outlier_rule"])
+    ys = [m.column for m in measures]
+    per_graph: dict[str, pd.DataFrame] = {}
+    if len(ok) and "graph_id" in ok.columns:
+        for how in aggregates:
+            per_graph[how] = aggregate_per_graph(ok, xs, ys, how, controls=CONTROLS)
+    start = time.perf_counter()
+    corr, outliers = correlation_rows(
+        per_graph,
+        xs,
+        ys,
+        n_boot=n_boot,
+        rng=section_rng(config, "correlations"),
+        outlier_rule=outlier_rule,
+        boot_partial_xs=[c for c in xs if bare(c) in MAIN_PROPERTIES],
+    )
+    log.info(
+        "correlations: %d rows (%d properties x %d measures) in %.1f s",
+        len(corr),
+        len(xs),
+        len(ys),
+        time.perf_counter() - start,
+    )
+    return StudyContext(
+        tables=tables,
+        config=config,
+        study=study,
+        graph_nets=nets,
+        ok=ok,
+        baselines=study.loc[study["family"] != "graph_prior"],
+        measures=measures,
+        xs=xs,
+        dropped_xs=dropped,
+        aggregates=aggregates,
+        per_graph=per_graph,
+        corr=corr,
+        outliers=outliers,
+        outlier_rule=outlier_rule,
+        n_boot=n_boot,
+    )

@@ -1,0 +1,196 @@
+"""The numbers of the report's initialisation, baseline, regression and trainability sections.
+
+Each function takes the :class:`~graphprior.analysis.context.StudyContext`
+and returns tables; the report only formats them. See docs/report.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphprior.analysis.aggregate import aggregate_per_graph
+from graphprior.analysis.columns import (
+    CONTROLS,
+    MAIN_PROPERTIES,
+    MIN_GRAPHS,
+    OLS_PROPERTIES,
+    bare,
+    study_name,
+)
+from graphprior.analysis.common import ok_rows
+from graphprior.analysis.context import StudyContext
+from graphprior.analysis.correlation import bh_qvalues
+from graphprior.analysis.correlation_table import correlation_table
+from graphprior.analysis.groups import (
+    init_independence,
+    kendall_w_interval,
+    matched_density_comparison,
+)
+from graphprior.analysis.regression import ols_hc3
+from graphprior.config import PAPER_INITS
+
+__all__ = [
+    "INIT_COLUMNS",
+    "init_statistics",
+    "baseline_comparison",
+    "regression_fits",
+    "trainability_correlations",
+    "status_summary",
+]
+
+#: Columns of the initialisation table, in order.
+INIT_COLUMNS: tuple[str, ...] = (
+    "measure",
+    "k",
+    "n_blocks",
+    "n_blocks_dropped",
+    "friedman_chi2",
+    "friedman_p",
+    "friedman_q",
+    "kendall_w",
+    "n_obs",
+    "kruskal_h",
+    "kruskal_p",
+    "kruskal_q",
+    "epsilon_squared",
+)
+
+
+def init_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, Any]:
+    """Friedman and Kruskal–Wallis per main measure, and the statistics of claim C1.
+
+    Returns ``{}`` without trainable graph nets or measures, else ``inits``
+    (sorted), ``table`` (:data:`INIT_COLUMNS`, BH q over the measures),
+    ``medians`` (per measure and init) and ``c1``: the primary measure's
+    Friedman test on the paper's initialisations (all of them if fewer than
+    3 were run) with a bootstrap interval of Kendall's W drawn from `rng`.
+    """
+    ok = ctx.ok
+    if not ctx.measures or ok.empty or "init" not in ok.columns:
+        return {}
+    inits = sorted(ok["init"].dropna().unique())
+    rows = []
+    for m in ctx.measures:
+        res = init_independence(ok, m.column)
+        rows.append(
+            {k: v for k, v in res.items() if k != "group_medians"}
+            | {"medians": res["group_medians"]}
+        )
+    table = pd.DataFrame(rows)
+    table["friedman_q"] = bh_qvalues(table["friedman_p"].to_numpy(dtype=float))
+    table["kruskal_q"] = bh_qvalues(table["kruskal_p"].to_numpy(dtype=float))
+    medians = pd.DataFrame([r["medians"] for r in rows], index=table["measure"]).reset_index()
+    table = table.drop(columns="medians")[list(INIT_COLUMNS)]
+    primary = ctx.primary
+    paper = [i for i in inits if i in PAPER_INITS]
+    used = paper if len(paper) >= 3 else inits
+    sub = ok.loc[ok["init"].isin(used)]
+    res = init_independence(sub, primary.column)
+    lo, hi = kendall_w_interval(sub, primary.column, used, n_boot=ctx.n_boot, rng=rng)
+    c1 = {
+        "measure": primary.column,
+        "inits": used,
+        "paper_inits": len(paper) >= 3,
+        **res,
+        "ci_low": lo,
+        "ci_high": hi,
+    }
+    return {"inits": inits, "table": table, "medians": medians, "c1": c1}
+
+
+def baseline_comparison(ctx: StudyContext) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Graph nets (per-graph means) against each baseline family at the nearest density.
+
+    Returns the per-graph table, the comparison (one row per family and
+    measure, ``q``: BH over the measures of a family) and the compared
+    columns (test accuracy first). Needs trainable baselines and graph nets
+    with a ``density`` column.
+    """
+    base_ok = ok_rows(ctx.baselines, True)
+    measures = [m for m in ctx.measures if base_ok[m.column].notna().any()]
+    cols = ["test_accuracy"] + [m.column for m in measures]
+    pg = aggregate_per_graph(
+        ctx.ok, ["density"], [m.column for m in measures] + ["test_accuracy"], "mean", controls=()
+    )
+    frames = [matched_density_comparison(pg, base_ok, col, "density", decimals=3) for col in cols]
+    comp = pd.concat(frames, ignore_index=True)
+    comp["q"] = comp.groupby("family")["wilcoxon_p"].transform(
+        lambda p: bh_qvalues(p.to_numpy(dtype=float))
+    )
+    return pg, comp, cols
+
+
+def regression_fits(ctx: StudyContext) -> tuple[list[str], pd.DataFrame, pd.DataFrame | None]:
+    """OLS (HC3) of every main measure on the OLS properties and the controls, per-graph means.
+
+    Returns the predictors, one summary row per measure (``n``, ``r2``,
+    ``r2_adj``, ``dropped``) and the coefficients without the constant (None
+    when no fit was possible).
+    """
+    xs = [c for c in (study_name(p, ctx.study) for p in OLS_PROPERTIES) if c in ctx.xs]
+    data = ctx.per_graph[ctx.mean_key]
+    summaries, coefs = [], []
+    for m in ctx.measures:
+        fit = ols_hc3(data, m.column, xs, [c for c in CONTROLS if c in data.columns])
+        summaries.append(
+            {
+                "measure": m.column,
+                "n": fit["n"],
+                "r2": fit["r2"],
+                "r2_adj": fit["r2_adj"],
+                "dropped": ", ".join(f"{k} ({v})" for k, v in fit["dropped"].items()),
+            }
+        )
+        c = fit["coefficients"]
+        if len(c):
+            c = c.reset_index().loc[lambda d: d["term"] != "const"]
+            c.insert(0, "measure", m.column)
+            coefs.append(c[["measure", "term", "role", "coef", "ci_low", "ci_high", "p", "vif"]])
+    table = pd.concat(coefs, ignore_index=True) if coefs else None
+    return xs, pd.DataFrame(summaries), table
+
+
+def trainability_correlations(ctx: StudyContext, rng: np.random.Generator) -> pd.DataFrame:
+    """Spearman of the per-graph share of trainable models and the mean test accuracy
+    with the main graph properties, strongest first (no intervals)."""
+    gn = ctx.graph_nets
+    per = gn.assign(ok_share=(gn["status"] == "ok").astype(float))
+    xs = [c for c in ctx.xs if bare(c) in MAIN_PROPERTIES]
+    pg = aggregate_per_graph(
+        per, xs, ["ok_share", "test_accuracy"], "mean", controls=(), ok_only=False
+    )
+    tab = correlation_table(
+        pg,
+        xs,
+        ["ok_share", "test_accuracy"],
+        methods=("spearman",),
+        strata_col=None,
+        controls=None,
+        n_boot=0,
+        rng=rng,
+        min_graphs=MIN_GRAPHS,
+    )
+    if len(tab):
+        tab = tab.reindex(tab["r"].abs().sort_values(ascending=False).index)
+    return tab
+
+
+def status_summary(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Models, ok / untrainable / diverged counts, share ok and median test accuracy per group."""
+    df = df.assign(
+        ok=df["status"] == "ok",
+        untrainable=df["status"] == "untrainable",
+        diverged=df["status"] == "diverged",
+    )
+    out = df.groupby(by, dropna=False).agg(
+        models=("model_id", "count"),
+        ok=("ok", "sum"),
+        untrainable=("untrainable", "sum"),
+        diverged=("diverged", "sum"),
+        ok_share=("ok", "mean"),
+        median_test_accuracy=("test_accuracy", "median"),
+    )
+    return out.reset_index()

@@ -1,0 +1,57 @@
+"""Configuration: the schema (the one source of defaults), validation, ids and seeds.
+
+The lowest layer: it imports nothing else from graphprior.
+"""
+
+from graphprior.config.choices import BASELINE_FAMILIES, GRAPH_FAMILY, INITS, PAPER_INITS
+from graphprior.config.datasets import DATASETS, SHAPES, dataset_shape
+from graphprior.config.errors import ConfigError
+from graphprior.config.ids import (
+    BASELINE_PREFIX,
+    ID_PATTERN,
+    ID_REGEX,
+    alternation,
+    baseline_groups,
+    check_id,
+    config_hash,
+    config_slice,
+    derive_seed,
+    model_id,
+    parse_baseline_group,
+)
+from graphprior.config.schema import (
+    SCHEMA_PATH,
+    load_config,
+    read_config,
+    schema,
+    validate_config,
+    with_defaults,
+)
+
+__all__ = [
+    "BASELINE_FAMILIES",
+    "GRAPH_FAMILY",
+    "INITS",
+    "PAPER_INITS",
+    "ConfigError",
+    "DATASETS",
+    "SHAPES",
+    "dataset_shape",
+    "ID_PATTERN",
+    "ID_REGEX",
+    "alternation",
+    "BASELINE_PREFIX",
+    "baseline_groups",
+    "parse_baseline_group",
+    "check_id",
+    "config_hash",
+    "config_slice",
+    "derive_seed",
+    "model_id",
+    "SCHEMA_PATH",
+    "load_config",
+    "read_config",
+    "schema",
+    "validate_config",
+    "with_defaults",
+]

@@ -1,0 +1,125 @@
+"""Ids and seeds: readable, file-safe ids and seeds derived from config values and ids.
+
+Seeds derive from config values and ids (:func:`derive_seed`), so any single
+job reruns to identical numbers; ids are checked before they become paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from graphprior.config.choices import BASELINE_FAMILIES
+from graphprior.config.errors import ConfigError
+
+__all__ = [
+    "ID_PATTERN",
+    "ID_REGEX",
+    "derive_seed",
+    "config_hash",
+    "check_id",
+    "model_id",
+    "alternation",
+    "BASELINE_PREFIX",
+    "baseline_groups",
+    "parse_baseline_group",
+    "config_slice",
+]
+
+#: Letters, digits, ``.``, ``_`` and ``-``: every graph, group and model id matches it.
+ID_REGEX = r"^[A-Za-z0-9._-]+$"
+ID_PATTERN = re.compile(ID_REGEX)
+
+
+def derive_seed(*parts: object) -> int:
+    """A 31-bit seed from any values (config values, ids), stable across runs and machines.
+
+    Python's ``hash`` is salted per process, so it is never used for seeds.
+
+    Examples
+    --------
+    >>> derive_seed("ws-n100-k6-p0.3-s1", "he_normal", 0) == derive_seed("ws-n100-k6-p0.3-s1", "he_normal", 0)
+    True
+    """
+    text = json.dumps([str(p) for p in parts])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def config_hash(config: dict) -> str:
+    """SHA-256 (first 16 hex digits) of the canonical JSON of a config."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Refuse ids that are unsafe as file names before they become paths."""
+    if not ID_PATTERN.match(value) or value in (".", ".."):
+        raise ConfigError(f"{what} {value!r} is not a safe identifier (letters, digits, . _ -)")
+    return value
+
+
+def model_id(group: str, init: str, seed: int, suffix: str = "") -> str:
+    """Readable model id: ``{group}--{init}--s{seed}{suffix}``."""
+    return check_id(f"{group}--{init}--s{seed}{suffix}", "model id")
+
+
+def alternation(ids: list[str]) -> str:
+    """A regex matching exactly these ids (for Snakemake wildcard constraints)."""
+    if not ids:
+        return "(?!x)x"  # matches nothing
+    return "|".join(re.escape(i) for i in ids)
+
+
+#: Group ids of the pruned dense baselines start with this prefix.
+BASELINE_PREFIX = "baseline"
+
+
+def baseline_groups(config: dict) -> list[str]:
+    """Group ids ``baseline-{family}-{shape}`` of a config (empty when deactivated)."""
+    b = config["baseline"]
+    if not b["activate"]:
+        return []
+    groups = [f"{BASELINE_PREFIX}-{fam}-{shape}" for fam in b["families"] for shape in b["shapes"]]
+    return [check_id(g, "baseline group") for g in groups]
+
+
+def parse_baseline_group(group: str) -> tuple[str, str]:
+    """``baseline-fc_magnitude-matched`` → ``("fc_magnitude", "matched")``."""
+    prefix, family, shape = group.split("-", 2)
+    if prefix != BASELINE_PREFIX or family not in BASELINE_FAMILIES:
+        raise ValueError(f"not a baseline group id: {group!r}")
+    return family, shape
+
+
+def config_slice(config: dict, keys: tuple[str, ...] | list[str]) -> dict:
+    """The part of ``config`` under ``keys`` (top-level or dotted), keys sorted at every level.
+
+    The workflow passes a rule's slice as its ``params``; Snakemake compares params
+    by their ``repr``, so sorting makes the slice independent of the order in which
+    keys were written in the config file (or filled in from the schema).
+
+    Examples
+    --------
+    >>> config_slice({"a": 1, "b": {"d": 3, "c": 2}}, ["b"])
+    {'b': {'c': 2, 'd': 3}}
+    >>> config_slice({"a": 1, "b": {"c": 2, "d": 3}}, ["b.c"])
+    {'b': {'c': 2}}
+    """
+    out: dict = {}
+    for key in keys:
+        *parents, leaf = key.split(".")
+        src, dst = config, out
+        for part in parents:
+            src = src[part]
+            dst = dst.setdefault(part, {})
+        dst[leaf] = src[leaf]
+    return _sorted(out)
+
+
+def _sorted(value):
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value

@@ -1,0 +1,1 @@
+"""graphprior.io."""

@@ -1,0 +1,28 @@
+"""Logging for workflow jobs: everything, tqdm bars included, goes to the rule's log."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["setup_job_logging"]
+
+
+def setup_job_logging(log_path: str | Path | None, level: int = logging.INFO) -> None:
+    """Send `logging` records and stderr (where tqdm writes) to the job's log file."""
+    handlers: list[logging.Handler] = []
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        stream = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the job
+        sys.stderr = stream
+        handlers.append(logging.StreamHandler(stream))
+    else:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    logging.captureWarnings(True)

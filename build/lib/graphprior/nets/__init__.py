@@ -1,0 +1,11 @@
+"""Stacked masked networks: building, initialising, training, saving, pruned baselines.
+
+Modules: :mod:`~graphprior.nets.stacked` (K models of one architecture as one
+module), :mod:`~graphprior.nets.inits` (initialisation),
+:mod:`~graphprior.nets.train` (stacked training, data on the device, input
+normalisation), :mod:`~graphprior.nets.checkpoints` (safetensors files),
+:mod:`~graphprior.nets.records` (`models` rows) and
+:mod:`~graphprior.nets.baselines` (pruned dense reference nets).
+"""
+
+__all__: list[str] = []

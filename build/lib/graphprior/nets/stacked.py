@@ -1,0 +1,182 @@
+"""Layered masked networks, stacked so that K models train as one.
+
+A network is a sequence of *blocks*: block 0 is the (normalised, flattened)
+input, block ``i`` (1-based) is hidden layer ``i - 1``. Each hidden layer and
+the output layer read a concatenation of earlier blocks through a masked
+weight matrix. A graph net (:func:`graphprior.graphs.netspec.spec_from_dag`)
+and a pruned dense net (:mod:`graphprior.nets.baselines`) are the same object
+with different masks, so both go through the same training, attacks and
+measures.
+
+All K models of one job share the architecture (the list of blocks each layer
+reads) and are stored as stacked tensors of shape ``(K, out, in)``; forward
+passes use one batched matmul per layer. Masks are non-trainable buffers of the
+same shape (per model, because pruned baselines differ between seeds); masked
+weights are multiplied by zero in the forward pass and kept exactly zero in the
+stored tensors (:meth:`StackedNet.apply_masks`). Initialisation lives in
+:mod:`graphprior.nets.inits`, checkpoints in :mod:`graphprior.nets.checkpoints`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from graphprior.graphs.netspec import NetSpec
+
+__all__ = ["StackedNet", "SingleNet"]
+
+
+class StackedNet(nn.Module):
+    """K layered masked ReLU networks with one architecture, evaluated together.
+
+    ``forward(x)`` takes ``x`` of shape ``(B, *input_shape)`` (the same batch
+    for every model) or ``(K, B, *input_shape)`` (one batch per model) with
+    values in [0, 1], and returns logits of shape ``(K, B, n_classes)``.
+    Input standardisation lives inside the model (buffers ``input_mean`` and
+    ``input_std``), so attacks work in the [0, 1] pixel box.
+    """
+
+    def __init__(self, spec: NetSpec, k: int = 1):
+        super().__init__()
+        self.spec = spec
+        self.k = k
+        widths = spec.block_widths()
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for i, layer in enumerate([*spec.hidden, spec.output]):
+            n_in = sum(widths[b] for b in layer.inputs)
+            self.weights.append(nn.Parameter(torch.zeros(k, layer.width, n_in)))
+            self.biases.append(nn.Parameter(torch.zeros(k, layer.width)))
+            mask = torch.as_tensor(layer.mask, dtype=torch.float32)
+            self.register_buffer(f"mask{i}", mask.unsqueeze(0).repeat(k, 1, 1).contiguous())
+        self.register_buffer("input_mean", torch.zeros(spec.input_dim))
+        self.register_buffer("input_std", torch.ones(spec.input_dim))
+
+    @property
+    def n_layers(self) -> int:
+        """Hidden layers plus the output layer."""
+        return len(self.spec.hidden) + 1
+
+    def mask(self, i: int) -> torch.Tensor:
+        """Mask buffer of layer ``i`` (hidden layers, then the output layer), shape (K, out, in)."""
+        return getattr(self, f"mask{i}")
+
+    def masks(self) -> list[torch.Tensor]:
+        """The mask buffers of every layer."""
+        return [self.mask(i) for i in range(self.n_layers)]
+
+    def layer_inputs(self, i: int) -> list[int]:
+        """The blocks layer ``i`` reads, in column order of its weight matrix."""
+        return ([*self.spec.hidden, self.spec.output])[i].inputs
+
+    def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Set the input standardisation buffers (std clamped at 1e-3)."""
+        self.input_mean.copy_(mean.reshape(-1))
+        self.input_std.copy_(std.reshape(-1).clamp_min(1e-3))
+
+    @torch.no_grad()
+    def apply_masks(self) -> None:
+        """Zero every masked weight in place (after init and optimiser steps)."""
+        for i, w in enumerate(self.weights):
+            w.mul_(self.mask(i))
+
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        nd = len(self.spec.input_shape)
+        if x.dim() == nd + 1:
+            x = x.unsqueeze(0).expand(self.k, *x.shape)
+        elif x.dim() != nd + 2 or x.shape[0] != self.k:
+            raise ValueError(
+                f"expected input (B, {self.spec.input_shape}) or (K={self.k}, B, ...), got {tuple(x.shape)}"
+            )
+        x = x.reshape(self.k, x.shape[1], -1)
+        return (x - self.input_mean) / self.input_std
+
+    def _layer(self, i: int, blocks: list[torch.Tensor], weight: torch.Tensor | None = None):
+        ins = self.layer_inputs(i)
+        h = blocks[ins[0]] if len(ins) == 1 else torch.cat([blocks[b] for b in ins], dim=-1)
+        w = (self.weights[i] if weight is None else weight) * self.mask(i)
+        return torch.baddbmm(self.biases[i].unsqueeze(1), h, w.transpose(1, 2))
+
+    def forward_blocks(
+        self, x: torch.Tensor, weights: list[torch.Tensor] | None = None
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """All block activations (input, hidden layers) and the logits.
+
+        ``weights`` optionally replaces the weight tensors (used by the
+        weight-perturbation measures); masks still apply.
+        """
+        blocks = [self._prepare(x)]
+        n_hidden = len(self.spec.hidden)
+        for i in range(n_hidden):
+            w = None if weights is None else weights[i]
+            blocks.append(torch.relu(self._layer(i, blocks, w)))
+        w = None if weights is None else weights[n_hidden]
+        return blocks, self._layer(n_hidden, blocks, w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_blocks(x)[1]
+
+    def readout_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Penultimate features (the neurons the classifier reads) and the logits.
+
+        Returns ``(features (K, B, F), logits)``; the matching classifier
+        weights are :meth:`readout_weights`.
+        """
+        blocks, logits = self.forward_blocks(x)
+        ins = self.layer_inputs(self.n_layers - 1)
+        h = torch.cat([blocks[b] for b in ins], dim=-1)
+        cols = self.readout_columns()
+        return h[..., cols], logits
+
+    def readout_columns(self) -> torch.Tensor:
+        """Indices of the output layer's input columns that carry a weight in any model.
+
+        Models of a pruned baseline have different classifier masks; the union
+        keeps every model's features, and :meth:`readout_weights` holds zeros
+        where a model has no weight, so ``features @ weights.T + bias`` equals
+        each model's logits.
+        """
+        m = self.mask(self.n_layers - 1)
+        return torch.nonzero(m.any(dim=1).any(dim=0)).flatten()
+
+    def readout_weights(self) -> torch.Tensor:
+        """Classifier weights restricted to the readout features, shape (K, C, F)."""
+        w = self.weights[-1] * self.mask(self.n_layers - 1)
+        return w[..., self.readout_columns()]
+
+    def n_params(self) -> torch.Tensor:
+        """Effective parameter count per model: unmasked weights plus biases."""
+        total = torch.zeros(self.k, dtype=torch.long, device=self.input_mean.device)
+        for i, b in enumerate(self.biases):
+            total += self.mask(i).flatten(1).sum(1).long() + b.shape[1]
+        return total
+
+    def density(self) -> torch.Tensor:
+        """Share of weights present among all weights the layer blocks could hold."""
+        present = sum(self.mask(i).flatten(1).sum(1) for i in range(self.n_layers))
+        possible = sum(self.mask(i)[0].numel() for i in range(self.n_layers))
+        return present / possible
+
+    def select(self, idx: list[int] | int) -> StackedNet:
+        """A new StackedNet holding copies of the models ``idx``."""
+        idx = [idx] if isinstance(idx, int) else list(idx)
+        out = StackedNet(self.spec, k=len(idx)).to(self.input_mean.device)
+        sd = {}
+        for name, t in self.state_dict().items():
+            sd[name] = t if name.startswith("input_") else t[idx].clone()
+        out.load_state_dict(sd)
+        return out
+
+
+class SingleNet(nn.Module):
+    """One model of a stack, with the usual ``(B, …) → (B, C)`` interface."""
+
+    def __init__(self, net: StackedNet):
+        super().__init__()
+        if net.k != 1:
+            raise ValueError("SingleNet wraps a stack of exactly one model")
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)[0]

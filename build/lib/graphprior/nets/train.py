@@ -1,0 +1,321 @@
+"""Training K stacked models of one architecture together.
+
+All models of one graph (its inits × seeds) share masks, so they train as one
+stack of weight tensors (:mod:`graphprior.nets.stacked`): one batched matmul per layer, one
+optimiser over the stack. The loss is the sum of the K per-model mean losses,
+so each model's gradient is exactly its own; Adam and SGD act element-wise, so
+the stack trains exactly as K separate runs would. Each model draws its own
+mini-batch order from its own seed.
+
+A model whose loss becomes NaN or infinite is frozen and marked ``diverged``;
+the others go on. The checkpoint of each model is the epoch with the best
+validation accuracy (``select: val``) or, as in the paper's code, the best test
+accuracy (``select: test``, a known source of optimistic bias).
+
+:func:`load_splits` puts a dataset's splits on the device and
+:func:`set_normalisation` fits a net's input standardisation to the training
+split; both are shared by graph nets and baselines.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from graphprior.data import load_dataset
+from graphprior.nets.stacked import StackedNet
+
+__all__ = [
+    "Status",
+    "TrainConfig",
+    "ModelResult",
+    "train_stack",
+    "evaluate",
+    "resolve_device",
+    "load_splits",
+    "set_normalisation",
+]
+
+log = logging.getLogger(__name__)
+
+
+class Status(enum.StrEnum):
+    """Outcome of training one model (the ``status`` column of the `models` table)."""
+
+    OK = "ok"
+    UNTRAINABLE = "untrainable"  # test accuracy within 5 points of chance
+    DIVERGED = "diverged"  # NaN or infinite loss during training
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimiser, schedule and checkpoint selection of one training run.
+
+    The fields are the ``training`` keys of the config; their defaults live in
+    the schema only, so build it with :meth:`from_dict` from a config that
+    :func:`graphprior.config.validate_config` has filled.
+    """
+
+    optimizer: str
+    lr: float
+    momentum: float
+    weight_decay: float
+    batch_size: int
+    epochs: int
+    select: str
+    device: str
+    #: Test accuracy within this margin of chance marks a model ``untrainable`` (not a config key).
+    untrainable_margin: float = 0.05
+
+    @classmethod
+    def from_dict(cls, training: dict, device: str) -> TrainConfig:
+        """From the validated ``training`` section (other keys, e.g. ``inits``, are ignored)."""
+        keys = [f.name for f in fields(cls) if f.name not in ("device", "untrainable_margin")]
+        missing = [k for k in keys if k not in training]
+        if missing:
+            raise KeyError(
+                f"training.{missing[0]}: missing; fill the defaults with "
+                "graphprior.config.validate_config"
+            )
+        return cls(**{k: training[k] for k in keys}, device=device)
+
+
+@dataclass
+class ModelResult:
+    """What training one model produced (the numeric part of a `models` row)."""
+
+    best_epoch: int
+    train_accuracy: float
+    val_accuracy: float
+    test_accuracy: float
+    train_loss: float
+    val_loss: float
+    test_loss: float
+    status: Status
+    history: list[float] = field(default_factory=list)  # validation accuracy per epoch
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def evaluate(
+    net: StackedNet, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Accuracy and mean cross-entropy per model, shape (K,) each."""
+    was_training = net.training
+    net.eval()
+    correct = torch.zeros(net.k, device=x.device)
+    loss = torch.zeros(net.k, device=x.device)
+    for i in range(0, len(x), batch_size):
+        xb, yb = x[i : i + batch_size], y[i : i + batch_size]
+        logits = net(xb)
+        correct += (logits.argmax(-1) == yb).float().sum(1)
+        loss += (
+            F.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), yb.repeat(net.k), reduction="none"
+            )
+            .view(net.k, -1)
+            .sum(1)
+        )
+    net.train(was_training)
+    return correct / len(x), loss / len(x)
+
+
+def _optimizer(net: StackedNet, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(
+            net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True
+        )
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            net.parameters(),
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            weight_decay=cfg.weight_decay,
+            foreach=True,
+        )
+    raise ValueError(f"training.optimizer: unknown optimizer {cfg.optimizer!r} (adam, sgd)")
+
+
+def train_stack(
+    net: StackedNet,
+    data: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    seeds: list[int],
+    cfg: TrainConfig,
+    progress: bool = True,
+) -> list[ModelResult]:
+    """Train the K models of ``net`` in place; restore each model's selected checkpoint.
+
+    Parameters
+    ----------
+    net : the stack, already initialised.
+    data : ``{"train": (X, y), "val": (X, y), "test": (X, y)}`` on the net's device.
+    seeds : one seed per model; it fixes that model's mini-batch order.
+    cfg : optimiser, epochs, batch size and checkpoint selection.
+    progress : show a progress bar.
+    """
+    k = net.k
+    device = data["train"][0].device
+    gens = [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
+    opt = _optimizer(net, cfg)
+    alive = torch.ones(k, dtype=torch.bool, device=device)
+    select_split = "test" if cfg.select == "test" else "val"
+    best_acc = torch.full((k,), -1.0, device=device)
+    best_epoch = [0] * k
+    best_state = {name: t.detach().clone() for name, t in net.state_dict().items()}
+    history: list[list[float]] = [[] for _ in range(k)]
+    epochs = range(1, cfg.epochs + 1)
+    bar = tqdm(epochs, desc="train", unit="epoch", disable=not progress, mininterval=1.0)
+    for epoch in bar:
+        _train_epoch(net, opt, data["train"], gens, alive, cfg.batch_size, epoch)
+        # The gradient of a masked weight is exactly zero, so Adam and SGD leave it
+        # at zero; re-applying the masks once an epoch guards against drift.
+        net.apply_masks()
+        acc, _ = evaluate(net, *data[select_split])
+        acc = torch.where(alive, acc, torch.full_like(acc, -1.0))
+        improved = acc > best_acc
+        if improved.any():
+            _keep_improved(net, improved, best_state)
+            for i in torch.nonzero(improved).flatten().tolist():
+                best_epoch[i] = epoch
+            best_acc = torch.where(improved, acc, best_acc)
+        for i in range(k):
+            history[i].append(float(acc[i]))
+        bar.set_postfix(best=f"{best_acc.max().item():.3f}", alive=int(alive.sum()))
+        if not alive.any():
+            break
+    net.load_state_dict(best_state)
+    net.eval()
+    return _results(net, data, alive, best_epoch, history, cfg.untrainable_margin)
+
+
+def _train_epoch(
+    net: StackedNet,
+    opt: torch.optim.Optimizer,
+    train: tuple[torch.Tensor, torch.Tensor],
+    gens: list[torch.Generator],
+    alive: torch.Tensor,
+    batch_size: int,
+    epoch: int,
+) -> None:
+    """One epoch over the training split, each model in its own batch order.
+
+    ``alive`` is updated in place: a model whose loss turns non-finite is
+    frozen for the rest of the run.
+    """
+    x_tr, y_tr = train
+    n = len(x_tr)
+    k = net.k
+    n_classes = net.spec.n_classes
+    net.train()
+    perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(x_tr.device)
+    for step in range(math.ceil(n / batch_size)):
+        idx = perms[:, step * batch_size : (step + 1) * batch_size]
+        xb, yb = x_tr[idx], y_tr[idx]  # (K, B, ...), (K, B)
+        logits = net(xb)
+        per_model = (
+            F.cross_entropy(logits.reshape(-1, n_classes), yb.reshape(-1), reduction="none")
+            .view(k, -1)
+            .mean(1)
+        )
+        finite = torch.isfinite(per_model)
+        newly_dead = alive & ~finite
+        if newly_dead.any():
+            for i in torch.nonzero(newly_dead).flatten().tolist():
+                log.warning("model %d diverged (non-finite loss) in epoch %d", i, epoch)
+            alive &= finite
+        if not alive.any():
+            break
+        loss = torch.where(alive, per_model, torch.zeros_like(per_model)).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if not bool(alive.all()):
+            # frozen models: no update, and no NaN leaking into the optimiser state
+            with torch.no_grad():
+                for p in net.parameters():
+                    if p.grad is not None:
+                        p.grad[~alive] = 0.0
+                        p.grad.nan_to_num_(0.0, 0.0, 0.0)
+        opt.step()
+
+
+def _keep_improved(net: StackedNet, improved: torch.Tensor, best_state: dict) -> None:
+    """Copy the current weights of the improved models into ``best_state``."""
+    for name, t in net.state_dict().items():
+        if name.startswith("input_"):
+            continue
+        best_state[name][improved] = t[improved].detach().clone()
+
+
+def _results(
+    net: StackedNet,
+    data: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    alive: torch.Tensor,
+    best_epoch: list[int],
+    history: list[list[float]],
+    untrainable_margin: float,
+) -> list[ModelResult]:
+    """Metrics and status of every model at its selected checkpoint."""
+    metrics = {split: evaluate(net, *data[split]) for split in ("train", "val", "test")}
+    chance = 1.0 / net.spec.n_classes
+    results = []
+    for i in range(net.k):
+        test_acc = float(metrics["test"][0][i])
+        if not bool(alive[i]):
+            status = Status.DIVERGED
+        elif test_acc < chance + untrainable_margin or best_epoch[i] == 0:
+            status = Status.UNTRAINABLE
+        else:
+            status = Status.OK
+        results.append(
+            ModelResult(
+                best_epoch=best_epoch[i],
+                train_accuracy=float(metrics["train"][0][i]),
+                val_accuracy=float(metrics["val"][0][i]),
+                test_accuracy=test_acc,
+                train_loss=_finite(metrics["train"][1][i]),
+                val_loss=_finite(metrics["val"][1][i]),
+                test_loss=_finite(metrics["test"][1][i]),
+                status=status,
+                history=history[i],
+            )
+        )
+    return results
+
+
+def _finite(v: torch.Tensor) -> float:
+    f = float(v)
+    return f if np.isfinite(f) else float("nan")
+
+
+def load_splits(dataset: str, device: torch.device) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """The train, val and test splits of a dataset, on ``device``."""
+    return {
+        s: tuple(t.to(device) for t in load_dataset(dataset, s)) for s in ("train", "val", "test")
+    }
+
+
+def set_normalisation(net: StackedNet, x_train: torch.Tensor) -> None:
+    """Standardise inputs inside the model with one mean and one std over all training pixels.
+
+    A scalar, not a per-pixel, standardisation: border pixels of digits are
+    almost constant, and dividing by their tiny std would amplify any
+    perturbation there a thousandfold, so every robustness measure would be
+    about dead pixels.
+    """
+    flat = x_train.reshape(-1).float()
+    net.set_normalisation(
+        flat.mean().expand(net.spec.input_dim), flat.std().expand(net.spec.input_dim)
+    )

@@ -1,0 +1,211 @@
+"""Assemble the correlation report from its sections, and write it (rule ``correlation_report``).
+
+:func:`compose_report` builds the study context and the statistics
+(:mod:`graphprior.analysis`), then every section of
+:mod:`graphprior.report.sections` in report order; :func:`build_report` reads
+the tables and writes the HTML, the Markdown, the figures and the
+``correlations`` table. Every random draw of a section comes from its own
+generator (:func:`graphprior.analysis.context.section_rng`), so the numbers
+of one section do not depend on which other sections are built. The sections
+and the verdict rules are described in docs/report.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from graphprior.analysis.claims import claims_table
+from graphprior.analysis.context import StudyContext, build_context, section_rng
+from graphprior.analysis.related import nc_statistics, prunability_statistics, weight_statistics
+from graphprior.analysis.summaries import init_statistics
+from graphprior.config import config_hash
+from graphprior.io import tables as T
+from graphprior.report.document import Report, Section
+from graphprior.report.figures import colours
+from graphprior.report.render import fmt, to_html, to_markdown
+from graphprior.report.sections.baselines import section_baselines
+from graphprior.report.sections.claims import section_claims
+from graphprior.report.sections.correlations import section_correlations
+from graphprior.report.sections.eps import section_eps
+from graphprior.report.sections.init import section_init
+from graphprior.report.sections.mapping import section_mapping
+from graphprior.report.sections.nc import section_nc
+from graphprior.report.sections.prunability import section_prunability
+from graphprior.report.sections.regression import section_regression
+from graphprior.report.sections.related import section_related
+from graphprior.report.sections.run import section_run
+from graphprior.report.sections.strongest import section_strongest
+from graphprior.report.sections.trainability import section_trainability
+from graphprior.report.sections.weight import section_weight
+
+__all__ = ["SECTIONS", "compose_report", "build_report"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Parts:
+    """What the section builders read: the context, the colours and the statistics."""
+
+    ctx: StudyContext
+    palette: dict[str, Any]
+    stats: dict[str, Any]
+
+
+#: Section builders in report order (keys of :data:`graphprior.report.sections.TITLES`).
+_BUILDERS: dict[str, Callable[[_Parts], Section]] = {
+    "run": lambda p: section_run(p.ctx),
+    "mapping": lambda p: section_mapping(p.ctx),
+    "trainability": lambda p: section_trainability(
+        p.ctx, p.palette, section_rng(p.ctx.config, "trainability")
+    ),
+    "correlations": lambda p: section_correlations(p.ctx),
+    "strongest": lambda p: section_strongest(p.ctx, p.palette),
+    "regression": lambda p: section_regression(p.ctx),
+    "eps": lambda p: section_eps(p.ctx, p.palette),
+    "init": lambda p: section_init(p.ctx, p.stats["init"]),
+    "baselines": lambda p: section_baselines(p.ctx, p.palette),
+    "related": lambda p: section_related(),
+    "weight": lambda p: section_weight(p.ctx, p.stats["weight"], p.palette),
+    "prunability": lambda p: section_prunability(p.ctx, p.stats["prunability"], p.palette),
+    "nc": lambda p: section_nc(p.ctx, p.stats["nc"]),
+    "claims": lambda p: section_claims(p.stats["claims"]),
+}
+
+#: Names of the sections, in report order.
+SECTIONS: tuple[str, ...] = tuple(_BUILDERS)
+
+
+def _statistics(ctx: StudyContext, timings: dict[str, float]) -> dict[str, Any]:
+    """The statistics several sections and the claims share, each from its section's generator."""
+    stats: dict[str, Any] = {}
+    for name, compute in (
+        ("init", init_statistics),
+        ("weight", weight_statistics),
+        ("prunability", prunability_statistics),
+        ("nc", nc_statistics),
+    ):
+        start = time.perf_counter()
+        stats[name] = compute(ctx, section_rng(ctx.config, name))
+        timings[f"{name}_stats"] = time.perf_counter() - start
+    stats["claims"] = claims_table(
+        ctx, stats["init"].get("c1", {}), stats["weight"], stats["prunability"], stats["nc"]
+    )
+    return stats
+
+
+def compose_report(
+    tables: dict[str, pd.DataFrame], config: dict, sections: Sequence[str] = SECTIONS
+) -> tuple[Report, pd.DataFrame]:
+    """Build the sections; return the report and the ``correlations`` table.
+
+    Parameters
+    ----------
+    tables : dict
+        ``graphs``, ``graph_properties``, ``models``, ``robustness`` and
+        ``study`` as read from ``results/tables`` (``failures`` optional).
+    config : dict
+        The validated (defaults-filled) study configuration; ``report.aggregate``,
+        ``report.bootstrap``, ``report.seed``, ``report.outlier_rule`` and
+        ``report.claims_first`` steer the report.
+    sections : sequence of str
+        Names of the sections to build (:data:`SECTIONS`, all by default);
+        they are shown in report order whatever the order given.
+
+    Returns
+    -------
+    report : Report
+        Sections in order (the claims first when ``report.claims_first``).
+    correlations : DataFrame
+        Columns :data:`graphprior.io.tables.CORRELATIONS_SCHEMA` names.
+    """
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown report sections {sorted(unknown)}; known: {list(SECTIONS)}")
+    start = time.perf_counter()
+    ctx = build_context(tables, config)
+    timings = {"context": time.perf_counter() - start}
+    stats = _statistics(ctx, timings)
+    parts = _Parts(ctx, colours(ctx.graph_nets["generator"].dropna().astype(str).tolist()), stats)
+    built: list[Section] = []
+    for name in SECTIONS:
+        if name in sections:
+            t = time.perf_counter()
+            section = _BUILDERS[name](parts)
+            timings[name] = time.perf_counter() - t
+            if name == "claims" and config["report"]["claims_first"]:
+                built.insert(0, section)
+            else:
+                built.append(section)
+    report = Report(title=f"graphprior report: study '{config['study']}'", sections=built)
+    report.intro = _intro(tables, ctx, stats["claims"])
+    log.info(
+        "report composed in %.1f s (%s)",
+        time.perf_counter() - start,
+        ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
+    )
+    return report, ctx.corr
+
+
+def _intro(tables: dict[str, pd.DataFrame], ctx: StudyContext, claims: pd.DataFrame) -> list[str]:
+    """The two paragraphs above the table of contents, with the verdict of every claim."""
+    summary = ", ".join(f"{c} {v}" for c, v in zip(claims["claim"], claims["verdict"], strict=True))
+    return [
+        f"Does the wiring of a sparse network, drawn from a random graph, predict its robustness? "
+        f"This report reproduces the correlation analysis of Ben Amor, Stier and Granitzer (2021) "
+        f"on {fmt(len(tables['graphs']))} graphs and {fmt(len(ctx.study))} models, and checks three "
+        f"related results. Verdicts: {summary}.",
+        "Every number is computed from the Parquet tables under results/tables; the full "
+        "correlation table is results/report/correlations.parquet.",
+    ]
+
+
+def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) -> None:
+    """Read the tables, compute the statistics, write HTML, Markdown, correlations and figures.
+
+    Parameters
+    ----------
+    inputs : dict
+        Paths of the Parquet tables ``graphs``, ``graph_properties``,
+        ``models``, ``robustness`` and ``study`` (``failures`` optional).
+    outputs : dict
+        Paths ``html``, ``markdown``, ``correlations`` and ``table`` (both get
+        the correlations table) and ``figures`` (a folder; every figure is
+        written there as ``{name}.png``).
+    config : dict
+        The validated study configuration (section ``report`` in particular).
+    """
+    start = time.perf_counter()
+    tables = {
+        name: T.read_table(inputs[name])
+        for name in ("graphs", "graph_properties", "models", "robustness", "study", "failures")
+        if name in inputs
+    }
+    report, correlations = compose_report(tables, config)
+    meta = T.file_metadata(config_hash(config), str(config["study"]))
+    for key in ("correlations", "table"):
+        if outputs.get(key):
+            T.write_table(correlations, outputs[key], T.CORRELATIONS_SCHEMA, "correlations", meta)
+    fig_dir = Path(outputs["figures"])
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    for figure in report.figures:
+        (fig_dir / f"{figure.name}.png").write_bytes(figure.png)
+    markdown_path = Path(outputs["markdown"])
+    rel = Path(os.path.relpath(fig_dir.resolve(), markdown_path.parent.resolve()))
+    markdown_path.write_text(to_markdown(report, rel.as_posix()))
+    Path(outputs["html"]).write_text(to_html(report))
+    log.info(
+        "report written: %d sections, %d figures, %d correlation rows in %.1f s",
+        len(report.sections),
+        len(report.figures),
+        len(correlations),
+        time.perf_counter() - start,
+    )

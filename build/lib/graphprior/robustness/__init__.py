@@ -1,0 +1,25 @@
+"""Robustness measures of stacked masked nets: input attacks, weights, pruning, neural collapse.
+
+One module per family; the shared contract (eval mode, frozen parameters,
+seeded randomness, the long row format) lives in
+:mod:`graphprior.robustness.contract`:
+
+- :mod:`~graphprior.robustness.gradient`: FGSM and PGD (L∞, L2);
+- :mod:`~graphprior.robustness.accuracy`: robust accuracy, success rates, AUC,
+  adversarial confidence;
+- :mod:`~graphprior.robustness.minimal`: minimal adversarial perturbation;
+- :mod:`~graphprior.robustness.onepixel`: the One-Pixel attack;
+- :mod:`~graphprior.robustness.art_metrics`: CLEVER and loss sensitivity (ART);
+- :mod:`~graphprior.robustness.metrics`: clean accuracy and F1;
+- :mod:`~graphprior.robustness.weights`: weight perturbation and margins;
+- :mod:`~graphprior.robustness.prunability`: pruning curves and prunability;
+- :mod:`~graphprior.robustness.collapse`: neural collapse;
+- :mod:`~graphprior.robustness.run`: the stage's entry points.
+
+Definitions: ``docs/measures.md``.
+"""
+
+from graphprior.robustness.gradient import pgd
+from graphprior.robustness.run import run_beyond_input_measures, run_input_attacks
+
+__all__ = ["pgd", "run_beyond_input_measures", "run_input_attacks"]

@@ -1,0 +1,353 @@
+"""The entry points of the attack stage: every robustness measure of a stack, as long rows.
+
+:func:`run_input_attacks` computes the input-space measures (config section
+``attack``), :func:`run_beyond_input_measures` the weight, pruning and
+neural-collapse measures (config section ``measures``). Both take their config
+section with every default already filled in by
+:func:`graphprior.config.validate_config` (the schema is the one source of
+defaults) and return rows of the ``robustness`` table
+(:func:`graphprior.robustness.contract.model_rows`), in a fixed order: the
+order of the measures below, then of the config's lists, then of the models.
+Measure names and definitions: ``docs/measures.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from graphprior.nets.stacked import StackedNet
+from graphprior.robustness.accuracy import (
+    auc_robust_accuracy,
+    clean_correct,
+    mean_adversarial_confidence,
+    paper_robustness,
+    robust_accuracy,
+    success_rate_on_correct,
+)
+from graphprior.robustness.art_metrics import art_norm, clever_scores, loss_sensitivity
+from graphprior.robustness.collapse import neural_collapse_rows
+from graphprior.robustness.contract import as_stacked, model_rows, stack_device
+from graphprior.robustness.gradient import Norm, fgsm
+from graphprior.robustness.metrics import accuracy_and_f1
+from graphprior.robustness.minimal import (
+    min_perturbation_fgsm_linesearch,
+    min_perturbation_pgd_bisection,
+    summarize_min_perturbation,
+)
+from graphprior.robustness.onepixel import onepixel_success_rate
+from graphprior.robustness.prunability import prunability, pruned_accuracy_and_loss
+from graphprior.robustness.weights import (
+    classification_margins,
+    margin_summary,
+    random_weight_perturbation_accuracy,
+    worst_case_weight_perturbation_accuracy,
+)
+
+__all__ = ["run_input_attacks", "run_beyond_input_measures"]
+
+log = logging.getLogger(__name__)
+
+NAN = math.nan
+Perturb = Callable[[StackedNet, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@contextlib.contextmanager
+def _timed(what: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    log.info("%s: %.2f s", what, time.perf_counter() - start)
+
+
+class _Rows(list):
+    """Rows of K models; :meth:`add` appends one row per model."""
+
+    def __init__(self, k: int):
+        super().__init__()
+        self.k = k
+
+    def add(self, measure: str, attack: str, norm: str, eps: float, values: Any, n: Any) -> None:
+        self.extend(model_rows(measure, attack, norm, eps, values, n, k=self.k))
+
+
+# --------------------------------------------------------------------------- input attacks
+
+
+def _clean_and_fgsm(
+    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict
+) -> None:
+    n = int(x.shape[0])
+    with _timed("clean accuracy"):
+        acc, f1 = accuracy_and_f1(stacked, x, y)
+        correct = clean_correct(stacked, x, y)
+    rows.add("clean_accuracy", "none", "none", NAN, acc, n)
+    rows.add("clean_f1_micro", "none", "none", NAN, f1, n)
+
+    with _timed("FGSM grid"):
+        eps_grid = [float(e) for e in cfg["fgsm"]["eps"]]
+        fgsm_acc = robust_accuracy(stacked, x, y, "fgsm", eps_grid, nested=False).cpu().numpy()
+    for j, eps in enumerate(eps_grid):
+        rows.add("robust_accuracy", "fgsm", "linf", eps, fgsm_acc[:, j], n)
+    if len(set(eps_grid)) > 1:
+        rows.add("robust_auc", "fgsm", "linf", NAN, auc_robust_accuracy(eps_grid, fgsm_acc), n)
+
+    with _timed("FGSM at the paper's eps"):
+        eps = float(cfg["paper_eps"])
+        rate, n_att = success_rate_on_correct(stacked, x, y, eps, "fgsm")
+        rate_np = rate.cpu().numpy()
+        x_adv = fgsm(stacked, x, y, eps)
+        conf, n_conf = mean_adversarial_confidence(stacked, x_adv, y, mask=correct)
+    rows.add("success_rate", "fgsm", "linf", eps, rate_np, n_att.cpu().numpy())
+    rows.add(
+        "paper_robustness", "fgsm", "linf", eps, paper_robustness(rate_np), n_att.cpu().numpy()
+    )
+    rows.add("adv_confidence_mean", "fgsm", "linf", eps, conf, n_conf)
+
+
+def _pgd_grids(
+    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+) -> None:
+    n = int(x.shape[0])
+    for norm in (Norm.LINF, Norm.L2):  # the schema's order, whatever the config's order
+        pcfg = cfg["pgd"][norm.value]
+        with _timed(f"PGD {norm.value} grid"):
+            gen = torch.Generator().manual_seed(seed)
+            eps_grid = [float(e) for e in pcfg["eps"]]
+            pgd_acc = robust_accuracy(
+                stacked, x, y, "pgd", eps_grid, nested=True, norm=norm, steps=int(pcfg["steps"]),
+                rel_step=float(pcfg["rel_step"]), generator=gen, early_stop=True,
+            ).cpu().numpy()  # fmt: skip
+        for j, eps in enumerate(eps_grid):
+            rows.add("robust_accuracy", "pgd", norm.value, eps, pgd_acc[:, j], n)
+        if len(set(eps_grid)) > 1:
+            auc = auc_robust_accuracy(eps_grid, pgd_acc)
+            rows.add("robust_auc", "pgd", norm.value, NAN, auc, n)
+
+
+def _min_perturbation(
+    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+) -> None:
+    mcfg = cfg["min_perturbation"]
+    summaries = []
+    if mcfg["linesearch"]:
+        with _timed("FGSM line search"):
+            s = summarize_min_perturbation(min_perturbation_fgsm_linesearch(stacked, x, y))
+            summaries.append(("fgsm_linesearch", "linf", s))
+    for norm_name, bound_key in (("linf", "linf_max"), ("l2", "l2_max")):
+        with _timed(f"PGD bisection {norm_name}"):
+            min_eps = min_perturbation_pgd_bisection(
+                stacked, x, y, norm=norm_name, eps_max=float(mcfg[bound_key]),
+                steps=int(mcfg["pgd_steps"]), n_bisect=int(mcfg["bisection_steps"]),
+                rel_step=float(cfg["pgd"][norm_name]["rel_step"]),
+                generator=torch.Generator().manual_seed(seed + 1),
+            )  # fmt: skip
+            summaries.append(("pgd_bisection", norm_name, summarize_min_perturbation(min_eps)))
+    for attack, norm_name, s in summaries:
+        rows.add("min_perturbation_mean", attack, norm_name, NAN, s.mean, s.n_fooled)
+        rows.add("min_perturbation_median", attack, norm_name, NAN, s.median, s.n_fooled)
+        rows.add("min_perturbation_min", attack, norm_name, NAN, s.min, s.n_fooled)
+        rows.add("min_perturbation_max", attack, norm_name, NAN, s.max, s.n_fooled)
+        rows.add("never_fooled_share", attack, norm_name, NAN, s.never_fooled_share, s.n_correct)
+
+
+def _onepixel_and_art(
+    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+) -> None:
+    ocfg, ccfg = cfg["onepixel"], cfg["clever"]
+    if int(ocfg["n_samples"]) > 0:
+        with _timed("one-pixel attack"):
+            op = onepixel_success_rate(
+                stacked, x, y, int(ocfg["n_samples"]), maxiter=int(ocfg["maxiter"]),
+                popsize=int(ocfg["popsize"]), seed=seed,
+            )  # fmt: skip
+        rows.add("onepixel_success_rate", "onepixel", "none", NAN, op.success_rate, op.n_attacked)
+        rows.add(
+            "adv_confidence_mean", "onepixel", "none", NAN, op.adv_confidence_mean, op.n_successful
+        )
+    if int(ccfg["n_samples"]) > 0:
+        with _timed("CLEVER"):
+            scores = clever_scores(
+                stacked, x, n_samples=int(ccfg["n_samples"]), nb_batches=int(ccfg["nb_batches"]),
+                batch_size=int(ccfg["batch_size"]), radius=float(ccfg["radius"]),
+                norm=ccfg["norm"], seed=seed,
+            )  # fmt: skip
+        clever_norm = {1.0: "l1", 2.0: "l2", math.inf: "linf"}[art_norm(ccfg["norm"])]
+        value = np.nanmean(scores, axis=1) if scores.size else NAN
+        counts = np.isfinite(scores).sum(1)
+        rows.add("clever_score", "clever", clever_norm, float(ccfg["radius"]), value, counts)
+    with _timed("loss sensitivity"):
+        sensitivity = loss_sensitivity(stacked, x, y)
+    rows.add("loss_sensitivity", "none", "l2", NAN, sensitivity, int(x.shape[0]))
+
+
+def run_input_attacks(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, generator_seed: int
+) -> list[dict]:
+    """Every input-space measure for a stack of models, as long-format rows.
+
+    Parameters
+    ----------
+    net : nn.Module
+        A :class:`graphprior.nets.stacked.StackedNet` (or any stack / single model).
+    x, y : torch.Tensor
+        Test inputs ``(N, …)`` in [0, 1] and labels ``(N,)``; the first
+        ``cfg["n_samples"]`` are used.
+    cfg : dict
+        The ``attack`` config section, defaults filled in
+        (:func:`graphprior.config.validate_config`).
+    generator_seed : int
+        Seed of every random draw (PGD starts, bisection, DE, CLEVER).
+
+    Returns
+    -------
+    list of dict
+        Rows ``{"model_index", "measure", "attack", "norm", "eps", "layer",
+        "value", "n"}``; ``eps`` is NaN where no single budget applies,
+        ``norm`` is "none" for budget-free measures (and for the one-pixel
+        attack, an L0 budget of one pixel), ``n`` counts the samples behind
+        the value. Measure names and definitions: ``docs/measures.md``.
+    """
+    stacked = as_stacked(net)
+    n = int(cfg["n_samples"])
+    x, y = x[:n], torch.as_tensor(y[:n]).long()
+    seed = int(generator_seed)
+    rows = _Rows(stacked.k)
+    _clean_and_fgsm(rows, stacked, x, y, cfg)
+    _pgd_grids(rows, stacked, x, y, cfg, seed)
+    _min_perturbation(rows, stacked, x, y, cfg, seed)
+    _onepixel_and_art(rows, stacked, x, y, cfg, seed)
+    return list(rows)
+
+
+# --------------------------------------------------------------------------- beyond input attacks
+
+
+def _subset(
+    x: torch.Tensor, y: torch.Tensor, n: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random subset of n samples, in ascending index order."""
+    if n >= len(y):
+        return x, y
+    idx = torch.randperm(len(y), generator=gen)[:n].sort().values
+    return x[idx], y[idx]
+
+
+def _weight_rows(
+    rows: _Rows, net: StackedNet, x: torch.Tensor, y: torch.Tensor, wp: dict, gens: list
+) -> None:
+    n = len(y)
+    summary = margin_summary(classification_margins(net, x, y))
+    rows.add("margin_mean", "none", "none", NAN, summary["mean"], n)
+    rows.add("margin_median", "none", "none", NAN, summary["median"], n)
+    deltas = [float(d) for d in wp["deltas"]]
+    for norm in wp["norms"]:
+        acc = random_weight_perturbation_accuracy(
+            net, x, y, deltas, norm, int(wp["n_draws"]), gens[3]
+        )
+        for j, d in enumerate(deltas):
+            rows.add("weight_random_accuracy", "random", norm, d, acc[:, j], n)
+        acc = worst_case_weight_perturbation_accuracy(
+            net, x, y, deltas, norm, int(wp["worst_case_steps"]), gens[4],
+            step_size=wp["worst_case_step_size"],
+        )  # fmt: skip
+        for j, d in enumerate(deltas):
+            rows.add("weight_worst_accuracy", "pgd", norm, d, acc[:, j], n)
+
+
+def _pruning_rows(
+    rows: _Rows, net: StackedNet, test: tuple, train: tuple, pr: dict, seed: int
+) -> None:
+    (xt, yt), (xp, yp) = test, train
+    fractions = [float(f) for f in pr["kept_fractions"]]
+    for method in pr["methods"]:
+        # the same random ranking for the test curve, the train curve and prunability
+        test_curve = pruned_accuracy_and_loss(
+            net, xt, yt, fractions, method, torch.Generator().manual_seed(seed)
+        )
+        train_curve = pruned_accuracy_and_loss(
+            net, xp, yp, fractions, method, torch.Generator().manual_seed(seed)
+        )
+        for j, f in enumerate(fractions):
+            rows.add("pruned_accuracy", method, "none", f, test_curve["accuracy"][:, j], len(yt))
+            rows.add("pruned_train_loss", method, "none", f, train_curve["loss"][:, j], len(yp))
+        alpha = prunability(
+            net, xp, yp, float(pr["tol"]), method, int(pr["n_bisect"]),
+            torch.Generator().manual_seed(seed),
+        )  # fmt: skip
+        rows.add("prunability", method, "none", NAN, alpha, len(yp))
+
+
+def run_beyond_input_measures(
+    net: StackedNet,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    cfg: dict,
+    generator_seed: int,
+    perturb: Perturb | None = None,
+    perturb_info: dict | None = None,
+) -> list[dict]:
+    """Weight, pruning and neural-collapse measures for the K stacked models, as long rows.
+
+    ==========================  ==================  =========  ==============  ==========
+    measure                     attack              norm       eps             n
+    ==========================  ==================  =========  ==============  ==========
+    margin_mean, margin_median  none                none       NaN             test
+    weight_random_accuracy      random              linf / l2  δ               test
+    weight_worst_accuracy       pgd                 linf / l2  δ               test
+    pruned_accuracy             magnitude / random  none       kept fraction   test
+    pruned_train_loss           magnitude / random  none       kept fraction   train
+    prunability                 magnitude / random  none       NaN             train
+    nc1 … nc4, ncc_accuracy     none / pgd          none / …   NaN / attack ε  train
+    ==========================  ==================  =========  ==============  ==========
+
+    NC rows have ``layer=None`` for the readout and the hidden-layer index for
+    the layerwise ``nc1`` and ``ncc_accuracy``; other rows have ``layer=None``.
+
+    Parameters
+    ----------
+    net : the K stacked models (trained).
+    x_test, y_test, x_train, y_train : full splits; seeded subsets are drawn.
+    cfg : the ``measures`` config section, defaults filled in
+        (:func:`graphprior.config.validate_config`).
+    generator_seed : every random choice (subsets, directions, random pruning)
+        derives from it, each measure from its own child seed, so changing one
+        measure's settings does not change another's draws.
+    perturb : optional ``perturb(net, x, y) -> x_adv (K, B, ...)`` for the
+        perturbed neural-collapse rows (skipped when None).
+    perturb_info : ``{"attack": str, "norm": str, "eps": float}`` labelling
+        those rows (default ``pgd``, ``linf``, NaN).
+    """
+    pr, nc = cfg["pruning"], cfg["neural_collapse"]
+    info = {"attack": "pgd", "norm": "linf", "eps": NAN, **(perturb_info or {})}
+    seeds = np.random.SeedSequence(int(generator_seed)).generate_state(8)
+    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    device = stack_device(net)
+    xt, yt = _subset(x_test, y_test, int(cfg["n_samples"]), gens[0])
+    xp, yp = _subset(x_train, y_train, int(pr["train_samples"]), gens[1])
+    xn, yn = _subset(x_train, y_train, int(nc["train_samples"]), gens[2])
+    xt, yt, xp, yp, xn, yn = (t.to(device) for t in (xt, yt, xp, yp, xn, yn))
+
+    rows = _Rows(net.k)
+    with _timed("weight perturbation and margins"):
+        _weight_rows(rows, net, xt, yt, cfg["weight_perturbation"], gens)
+    with _timed("pruning"):
+        _pruning_rows(rows, net, (xt, yt), (xp, yp), pr, int(seeds[5]))
+    t0 = time.perf_counter()
+    if nc["perturbed"] and perturb is None:
+        log.info("no perturbation given: perturbed neural-collapse rows skipped")
+    use_perturb = perturb if nc["perturbed"] else None
+    rows += neural_collapse_rows(
+        net, xn, yn, use_perturb, info["attack"], info["norm"], float(info["eps"])
+    )
+    log.info("neural collapse: %.2f s (n=%d)", time.perf_counter() - t0, len(yn))
+    return list(rows)

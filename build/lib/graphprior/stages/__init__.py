@@ -1,0 +1,39 @@
+"""One module per Snakemake rule, named like the rule; each has ``run(snakemake)``.
+
+This is the only layer that reads and writes workflow files. Every stage
+declares the config keys it reads in :data:`CONFIG_KEYS`; the workflow passes
+each rule exactly that slice of the config as ``params.config``
+(:func:`graphprior.config.config_slice`), so editing a key reruns only the
+jobs that read it. ``on_error`` is the one key read from the whole config
+(``snakemake.config``): a failure policy, it never reruns a finished job. This module imports nothing heavy: the workflow reads the
+table while it builds the DAG.
+"""
+
+#: Every top-level key of a study's config except the report's settings.
+STUDY_KEYS = (
+    "study",
+    "dataset",
+    "device",
+    "on_error",
+    "graphs",
+    "mapping",
+    "training",
+    "attack",
+    "measures",
+    "baseline",
+)
+
+#: The config keys each rule reads (top-level or dotted keys).
+CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "generate_graphs": ("graphs.twin_swaps_per_edge",),
+    "compute_graph_properties": ("dataset", "mapping"),
+    "train_sparse_nets": ("dataset", "device", "mapping", "training"),
+    "prune_baseline": ("dataset", "device", "training", "baseline"),
+    "attack": ("dataset", "device", "attack", "measures"),
+    # the tables' metadata carries the hash of the study config (every key but report)
+    "aggregate_parquet": STUDY_KEYS,
+    # the report describes the whole run
+    "correlation_report": (*STUDY_KEYS, "report"),
+}
+
+__all__ = ["CONFIG_KEYS", "STUDY_KEYS"]

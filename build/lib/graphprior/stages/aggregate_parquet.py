@@ -1,0 +1,95 @@
+"""Rule aggregate_parquet: join the per-job Parquet parts into the study's tables."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from graphprior.analysis.study import build_study, study_schema
+from graphprior.config import config_hash
+from graphprior.graphs.graphml import graph_record
+from graphprior.io import tables as T
+from graphprior.io.failures import read_failures
+from graphprior.stages.job import start_job
+
+__all__ = ["run", "aggregate_tables", "write_tables"]
+
+log = logging.getLogger(__name__)
+
+
+def _concat(paths: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+    frames = [T.read_table(p) for p in paths]
+    frames = [f for f in frames if len(f)]
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame(columns=columns or [])
+
+
+def aggregate_tables(
+    specs: list,
+    property_parts: list[str],
+    training_parts: list[str],
+    robustness_parts: list[str],
+    failure_records: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Build `graphs`, `graph_properties`, `models`, `robustness`, `study` and `failures`."""
+    graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
+    properties = _concat(property_parts, ["graph_id"])
+    models = _concat(training_parts, T.MODELS_SCHEMA.names)
+    robustness = _concat(robustness_parts, T.ROBUSTNESS_SCHEMA.names)
+    tables = {
+        "graphs": graphs,
+        "graph_properties": properties,
+        "models": models,
+        "robustness": robustness,
+    }
+    T.check_relations(tables)
+    tables["study"] = build_study(models, graphs, properties, robustness)
+    tables["failures"] = read_failures(failure_records or [])
+    if len(tables["failures"]):
+        log.warning(
+            "%d jobs failed and were recorded:\n%s",
+            len(tables["failures"]),
+            tables["failures"][["rule", "group", "error"]].to_string(index=False),
+        )
+    log.info(
+        "aggregated %d graphs, %d models, %d robustness rows, study %d x %d",
+        len(graphs),
+        len(models),
+        len(robustness),
+        *tables["study"].shape,
+    )
+    return tables
+
+
+def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], config: dict) -> None:
+    """Write each table with its schema and the run's metadata."""
+    meta = T.file_metadata(config_hash(config), config["study"])
+    schemas = {
+        "graphs": T.GRAPHS_SCHEMA,
+        "graph_properties": T.properties_schema(tables["graph_properties"].columns),
+        "models": T.MODELS_SCHEMA,
+        "robustness": T.ROBUSTNESS_SCHEMA,
+        "study": study_schema(tables["study"]),
+        "failures": T.FAILURES_SCHEMA,
+    }
+    for name, schema in schemas.items():
+        if name not in outputs:
+            continue
+        T.write_table(tables[name], Path(outputs[name]), schema, name, meta)
+
+
+def run(smk: Any) -> None:
+    """Aggregate every part listed in ``input``; write the tables named in ``output``."""
+    config = start_job(smk)
+    tables = aggregate_tables(
+        specs=list(smk.params.specs.values()),
+        property_parts=list(smk.input.properties),
+        training_parts=list(smk.input.training),
+        robustness_parts=list(smk.input.robustness),
+        failure_records=list(smk.input.failures),
+    )
+    write_tables(tables, dict(smk.output.items()), config)

@@ -1,0 +1,95 @@
+"""Rule attack: every robustness measure of one group's models (a graph's, or a baseline's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from graphprior.config import derive_seed
+from graphprior.data import load_dataset
+from graphprior.io.tables import ROBUSTNESS_SCHEMA, read_table, write_table
+from graphprior.nets.checkpoints import load_stacked, stack_nets
+from graphprior.nets.stacked import StackedNet
+from graphprior.nets.train import resolve_device
+from graphprior.robustness import pgd, run_beyond_input_measures, run_input_attacks
+from graphprior.stages.job import guarded, start_job
+
+__all__ = ["run", "attack_group", "load_group", "pgd_perturbation"]
+
+
+def run(smk: Any) -> None:
+    """Attack the models listed in ``input.training``; write the long `robustness` rows."""
+    config = start_job(smk)
+    torch.set_num_threads(smk.threads)
+    rows = guarded(
+        smk,
+        smk.wildcards.group,
+        lambda: attack_group(read_table(smk.input.training), config),
+        lambda: pd.DataFrame(columns=ROBUSTNESS_SCHEMA.names),
+    )
+    write_table(rows, smk.output.robustness, ROBUSTNESS_SCHEMA, "robustness")
+
+
+def load_group(models: pd.DataFrame) -> tuple[StackedNet, pd.DataFrame]:
+    """Load the checkpoints of one group's models (one architecture) as one stack."""
+    nets = [load_stacked(p)[0] for p in models["checkpoint"]]
+    return stack_nets(nets), models.reset_index(drop=True)
+
+
+def pgd_perturbation(acfg: dict, seed: int):
+    """The perturbation behind the 'perturbed' neural-collapse measures.
+
+    L∞ PGD at the paper's ε with the config's L∞ steps and relative step size.
+    Returns ``(perturb(net, x, y) -> x_adv, info)``.
+    """
+    linf = acfg["pgd"]["linf"]
+    eps = float(acfg["paper_eps"])
+    steps = int(linf["steps"])
+    step_size = float(linf["rel_step"]) * eps
+
+    def perturb(net, x, y):
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        return pgd(net, x, y, eps=eps, norm="linf", steps=steps, step_size=step_size, generator=gen)
+
+    return perturb, {"attack": "pgd", "norm": "linf", "eps": eps}
+
+
+def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """All input-space and beyond-input measures of one group's models (long rows)."""
+    columns = ["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]
+    if models.empty:  # the group's training failed and was recorded
+        return pd.DataFrame(columns=columns)
+    device = resolve_device(config["device"])
+    dataset = config["dataset"]
+    acfg = config["attack"]
+    mcfg = config["measures"]
+    x_te, y_te = (t.to(device) for t in load_dataset(dataset, "test"))
+    x_tr, y_tr = (t.to(device) for t in load_dataset(dataset, "train"))
+    n_att = int(acfg["n_samples"])
+    n_m = int(mcfg["n_samples"])
+    frames = []
+    # Models of one architecture are attacked as one stack.
+    for _, sub in models.groupby(_architecture_key(models), sort=False):
+        net, sub = load_group(sub)
+        net.to(device)
+        seed = derive_seed("attack", *sub["model_id"])
+        rows = run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed)
+        perturb, info = pgd_perturbation(acfg, seed)
+        rows += run_beyond_input_measures(
+            net, x_te[:n_m], y_te[:n_m], x_tr, y_tr, mcfg, seed, perturb=perturb, perturb_info=info
+        )
+        df = pd.DataFrame(rows)
+        df["model_id"] = sub["model_id"].to_numpy()[df["model_index"].to_numpy()]
+        frames.append(df.drop(columns=["model_index"]))
+    out = pd.concat(frames, ignore_index=True)
+    return out[columns]
+
+
+def _architecture_key(models: pd.DataFrame) -> pd.Series:
+    """Models trained in one stack share an architecture; baselines group by shape."""
+    if "shape" in models and models["shape"].notna().any():
+        return models["shape"].fillna("graph")
+    return pd.Series(np.zeros(len(models), dtype=int), index=models.index)

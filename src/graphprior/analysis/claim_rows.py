@@ -1,0 +1,112 @@
+"""Rows of the claims table and the step that adds Holm q-values and verdicts.
+
+:func:`claim_row` builds one row (columns of
+:data:`graphprior.io.tables.CLAIMS_SCHEMA` plus private fields that steer
+its verdict); :func:`finish_claims` adjusts the pooled rows' p-values by Holm
+(the claims' own family) and decides every verdict:
+
+* fewer than :data:`~graphprior.analysis.inference.INSUFFICIENT_BELOW`
+  clusters: ``insufficient``;
+* a row with its own rule (C1, C5) takes that rule's verdict, given q;
+* a directional row: :func:`~graphprior.analysis.verdicts.claim_verdict` on
+  r, its interval and q (p on stratum rows, which are not in the family);
+  a pooled ``supported`` / ``contradicted`` needs every stratum estimate of
+  the same claim and analysis to have the sign of the pooled one, else it is
+  ``inconclusive``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphprior.analysis.inference import INSUFFICIENT_BELOW, holm_qvalues
+from graphprior.analysis.verdicts import claim_verdict
+from graphprior.io import tables as T
+
+__all__ = ["NAN", "claim_row", "finish_claims"]
+
+NAN = float("nan")
+
+
+def claim_row(
+    claim: str,
+    analysis: str,
+    stratum: str,
+    x: str,
+    y: str,
+    controls: str,
+    statistic: str,
+    *,
+    r: float = NAN,
+    ci_low: float = NAN,
+    ci_high: float = NAN,
+    p: float = NAN,
+    p_method: str = "asymptotic",
+    n: int = 0,
+    n_units: int | None = None,
+    sign: int | None = None,
+    fixed_verdict: str | Callable[[float], str] | None = None,
+) -> dict[str, Any]:
+    """One row; `sign` (predicted sign) for a directional claim, else `fixed_verdict` (or f(q))."""
+    return {
+        "claim": claim,
+        "analysis": analysis,
+        "stratum": stratum,
+        "x": x,
+        "y": y,
+        "controls": controls,
+        "statistic": statistic,
+        "r": float(r),
+        "ci_low": float(ci_low),
+        "ci_high": float(ci_high),
+        "p": float(p),
+        "p_method": p_method,
+        "q": NAN,
+        "n": int(n),
+        "verdict": "",
+        "_units": int(n if n_units is None else n_units),
+        "_sign": sign,
+        "_fixed": fixed_verdict,
+    }
+
+
+def _directional(row: dict[str, Any], q: float) -> str:
+    if row["_sign"] is None:
+        return "inconclusive"
+    return claim_verdict(row["r"], row["ci_low"], row["ci_high"], q, row["_sign"])
+
+
+def finish_claims(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Holm q over the pooled rows with a p-value, verdicts, schema columns."""
+    pooled = [row for row in rows if row["stratum"] == "pooled"]
+    for row, q in zip(pooled, holm_qvalues([row["p"] for row in pooled]), strict=True):
+        row["q"] = float(q)
+    for row in rows:
+        if row["_units"] < INSUFFICIENT_BELOW:
+            row["verdict"] = "insufficient"
+        elif row["_fixed"] is not None:
+            fixed = row["_fixed"]
+            row["verdict"] = fixed(row["q"]) if callable(fixed) else fixed
+        else:
+            q = row["q"] if row["stratum"] == "pooled" else row["p"]
+            row["verdict"] = _directional(row, q)
+    for row in pooled:
+        if row["verdict"] not in ("supported", "contradicted"):
+            continue
+        signs = [
+            np.sign(other["r"])
+            for other in rows
+            if other["claim"] == row["claim"]
+            and other["analysis"] == row["analysis"]
+            and other["stratum"] != "pooled"
+            and np.isfinite(other["r"])
+        ]
+        if any(s != np.sign(row["r"]) for s in signs):
+            row["verdict"] = "inconclusive"
+    table = pd.DataFrame(rows, columns=list(T.CLAIMS_SCHEMA.names))
+    table["n"] = table["n"].astype("int64")
+    return table

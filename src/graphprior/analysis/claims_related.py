@@ -1,0 +1,104 @@
+"""Claims-table rows of C1 (initialisation) and of the related claims R1–R3.
+
+Each is one ``raw`` pooled row (:func:`graphprior.analysis.claim_rows.claim_row`):
+C1 Kendall's W of the Friedman test; R1 Kendall τ-b of prunability and the
+generalisation gap; R2a, R2b, R3a, R3b the median of a per-graph value with a
+Wilcoxon signed-rank p. Their rules are in docs/report.md ("Verdict rules").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphprior.analysis.claim_rows import claim_row
+from graphprior.analysis.columns import Measure
+from graphprior.analysis.context import StudyContext
+from graphprior.analysis.correlation_table import corr_row
+from graphprior.analysis.verdicts import ALPHA
+
+__all__ = ["related_rows", "c1_verdict"]
+
+
+def c1_verdict(w: float, hi: float, q: float, k: int) -> str:
+    """C1: contradicted if q < α and W ≥ 0.1; supported if not and the interval's top < 0.3."""
+    if not np.isfinite(w) or k < 3:
+        return "inconclusive"
+    if q < ALPHA and w >= 0.1:
+        return "contradicted"
+    if np.isfinite(hi) and hi < 0.3:
+        return "supported"
+    return "inconclusive"
+
+
+def related_rows(
+    ctx: StudyContext, stats: dict[str, Any], primary: Measure | None, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """Rows C1, R1, R2a, R2b, R3a, R3b, in that order."""
+    del rng  # every statistic here was drawn by its own section
+    return [
+        _c1(stats["init"].get("c1", {}), primary),
+        _r1(ctx, stats["prunability"]),
+        _paired(ctx, "R2a", "attack", "nc1", _nc_summary(ctx, stats["nc"]), +1),
+        _paired(ctx, "R2b", "layer", "nc1_log_ratio", stats["nc"].get(("R2b", ctx.mean_key)), +1),
+        _paired(ctx, "R3a", "delta", "weight_accuracy", stats["weight"].get(("R3a", ctx.mean_key)), -1),
+        _paired(ctx, "R3b", "worst_vs_random", "weight_accuracy", stats["weight"].get(("R3b", ctx.mean_key)), -1),
+    ]  # fmt: skip
+
+
+def _c1(c1: dict[str, Any], primary: Measure | None) -> dict[str, Any]:
+    y = primary.column if primary is not None else ""
+    if not c1 or (primary is not None and c1["measure"] != y):
+        return claim_row("C1", "raw", "pooled", "init", y, "", "kendall_w")
+    w, hi, k = float(c1["kendall_w"]), float(c1["ci_high"]), int(c1["k"])
+    return claim_row(
+        "C1", "raw", "pooled", "init", c1["measure"], "", "kendall_w",
+        r=w, ci_low=c1["ci_low"], ci_high=hi, p=c1["friedman_p"], n=int(c1["n_blocks"]),
+        fixed_verdict=lambda q: c1_verdict(w, hi, q, k),
+    )  # fmt: skip
+
+
+def _r1(ctx: StudyContext, prun: dict[str, Any]) -> dict[str, Any]:
+    x, y = "prunability_magnitude", "gen_gap_accuracy"
+    table = prun.get("table", pd.DataFrame())
+    row = corr_row(table, x, y, "kendall", ctx.mean_key) if len(table) else None
+    if row is None:
+        return claim_row("R1", "raw", "pooled", x, y, "", "kendall_tau_b", sign=+1)
+    return claim_row(
+        "R1", "raw", "pooled", x, y, "", "kendall_tau_b",
+        r=row["r"], ci_low=row["ci_low"], ci_high=row["ci_high"], p=row["p"],
+        n=int(row["n"]), sign=+1,
+    )  # fmt: skip
+
+
+def _nc_summary(ctx: StudyContext, nc: dict[str, Any]) -> dict[str, Any] | None:
+    table = nc.get("table", pd.DataFrame())
+    if table.empty:
+        return None
+    sub = table.loc[(table["metric"] == "nc1") & (table["aggregate"] == ctx.mean_key)]
+    if sub.empty:
+        return None
+    r = sub.iloc[0]
+    return {
+        "n": int(r["n"]),
+        "median": r["median_difference"],
+        "ci_low": r["ci_low"],
+        "ci_high": r["ci_high"],
+        "p": r["p"],
+        "p_method": r["p_method"],
+    }
+
+
+def _paired(
+    ctx: StudyContext, cid: str, x: str, y: str, summ: dict[str, Any] | None, sign: int
+) -> dict[str, Any]:
+    del ctx
+    if summ is None or summ["n"] == 0:
+        return claim_row(cid, "raw", "pooled", x, y, "", "median_difference", sign=sign)
+    return claim_row(
+        cid, "raw", "pooled", x, y, "", "median_difference",
+        r=summ["median"], ci_low=summ["ci_low"], ci_high=summ["ci_high"], p=summ["p"],
+        p_method=summ["p_method"], n=int(summ["n"]), sign=sign,
+    )  # fmt: skip
