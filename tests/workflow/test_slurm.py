@@ -5,7 +5,11 @@ slurmd and slurm-client when they are missing, starts a private cluster with
 ``scripts/slurm_cluster.sh`` in a temporary folder, runs config/smoke.yaml through
 the SLURM executor and checks that the tables equal those of a local run. A plain
 ``make test`` runs it where SLURM is already installed (``slurmctld`` on the
-machine) and skips it elsewhere, saying why. docs/cluster.md explains the setup.
+machine) and skips it elsewhere, saying why. CI (.ci/run) installs the packages
+with scripts/install_test_deps.sh and sets GRAPHPRIOR_SLURM=1: there a cluster that
+cannot be installed or started fails the test. The shipped profile leaves the status
+command to the executor; this cluster has no slurmdbd, so the test asks for squeue.
+docs/cluster.md explains the setup.
 
 The dry run at the end needs no cluster: it checks that the profile parses and
 that job grouping (batching small jobs into one SLURM job) plans.
