@@ -38,7 +38,11 @@ from graphprior.robustness.minimal import (
     min_perturbation_pgd_bisection,
     summarize_min_perturbation,
 )
-from graphprior.robustness.onepixel import onepixel_attack, onepixel_success_rate
+from graphprior.robustness.onepixel import (
+    onepixel_attack,
+    onepixel_exhaustive,
+    onepixel_success_rate,
+)
 from graphprior.robustness.run import run_input_attacks
 
 N_TEST = 120  # test samples used by the trained-net tests
@@ -431,12 +435,36 @@ def test_onepixel_finds_the_one_pixel():
     assert not success.any() and torch.equal(x_adv, x)
 
 
+def test_exhaustive_onepixel_finds_the_known_answer_on_a_linear_model():
+    """A linear model: an input is one-pixel fooled iff some pixel at 0 or 1 flips the sign of z."""
+    gen = torch.Generator().manual_seed(4)
+    w = torch.where(torch.rand(16, generator=gen) < 0.5, -0.3, 0.3)
+    x = torch.rand(60, 16, generator=gen)
+    b = -float((x @ w).median())
+    model = TwoClassLinear(w, b)
+    z = x @ w + b
+    y = (z > 0).long()
+    # z after setting pixel p to v: z + w_p (v - x_p), extreme at v = 0 or v = 1
+    moved = torch.cat([z[:, None] + w[None] * (v - x) for v in (0.0, 1.0)], dim=1)
+    expected = torch.where(z > 0, moved.amin(1) < 0, moved.amax(1) > 0)
+    x = x.reshape(-1, 1, 4, 4)
+    success, conf = onepixel_exhaustive(model, x, y)
+    assert 0 < int(expected.sum()) < len(expected)
+    assert torch.equal(success[0], expected)
+    assert torch.all(conf[0][expected] >= 0.5) and torch.all(conf[0][~expected].isnan())
+    r = onepixel_success_rate(model, x, y, len(y), maxiter=10, popsize=10)
+    assert r.exhaustive and r.success_rate[0] == pytest.approx(float(expected.double().mean()))
+
+
 def test_onepixel_success_rate_on_stack_is_seeded(trained):
     net, x, y = trained
     a = onepixel_success_rate(net, x, y, 4, maxiter=3, popsize=5, seed=1)
     b = onepixel_success_rate(net, x, y, 4, maxiter=3, popsize=5, seed=1)
     np.testing.assert_array_equal(a.success_rate, b.success_rate)
-    assert a.success_rate.shape == (3,) and np.all(a.n_attacked == 4)
+    assert not a.exhaustive  # 3 × 5 × 4 = 60 DE evaluations < 64 pixels × 2 values
+    # the same first 4 inputs for every model, attacked where classified correctly
+    correct = clean_correct(net, x[:4], y[:4]).sum(1).numpy()
+    assert a.success_rate.shape == (3,) and np.array_equal(a.n_attacked, correct)
     assert np.all((a.success_rate >= 0) & (a.success_rate <= 1))
 
 
@@ -446,8 +474,10 @@ def test_onepixel_success_rate_on_stack_is_seeded(trained):
 
 def test_summarize_min_perturbation_by_hand():
     eps = torch.tensor([[0.1, 0.3, math.inf, math.nan, 0.2], [math.nan] * 5])
-    s = summarize_min_perturbation(eps)
+    s = summarize_min_perturbation(eps, 0.5)
     assert s.mean[0] == pytest.approx(0.2) and s.median[0] == pytest.approx(0.2)
+    # censored: the never-fooled input counts at the search maximum 0.5
+    assert s.median_censored[0] == pytest.approx(0.25) and math.isnan(s.median_censored[1])
     assert s.min[0] == pytest.approx(0.1) and s.max[0] == pytest.approx(0.3)
     assert s.never_fooled_share[0] == pytest.approx(0.25)
     assert s.n_fooled[0] == 3 and s.n_correct[0] == 4
@@ -489,6 +519,11 @@ def test_run_input_attacks_rows(trained):
             "pgd": {"linf": {"steps": 5}, "l2": {"steps": 5}},
             "min_perturbation": {"bisection_steps": 3, "pgd_steps": 5},
             "onepixel": {"n_samples": 2, "maxiter": 2, "popsize": 3},
+            "autoattack": {
+                "apgd_ce": {"steps": 5},
+                "apgd_t": {"steps": 5, "n_targets": 2},
+                "square": {"queries": 10},
+            },
             "clever": {"n_samples": 1, "nb_batches": 2, "batch_size": 4},
         }
     )
@@ -499,9 +534,12 @@ def test_run_input_attacks_rows(trained):
     assert measures == {
         "clean_accuracy", "clean_f1_micro", "robust_accuracy", "success_rate",
         "paper_robustness", "robust_auc", "min_perturbation_mean", "min_perturbation_median",
-        "min_perturbation_min", "min_perturbation_max", "never_fooled_share",
-        "onepixel_success_rate", "adv_confidence_mean", "clever_score", "loss_sensitivity",
+        "min_perturbation_median_censored", "min_perturbation_min", "min_perturbation_max",
+        "never_fooled_share", "onepixel_success_rate", "onepixel_exhaustive",
+        "adv_confidence_mean", "clever_score", "clever_capped_share", "loss_sensitivity",
     }  # fmt: skip
+    attacks = {r["attack"] for r in rows if r["measure"] == "robust_accuracy"}
+    assert attacks == {"fgsm", "pgd", "apgd_ce", "apgd_t", "square", "autoattack"}
     assert {r["model_index"] for r in rows} == {0, 1, 2}
     assert all(r["norm"] in ("linf", "l2", "none") for r in rows)
     clean = {r["model_index"]: r["value"] for r in rows if r["measure"] == "clean_accuracy"}

@@ -42,10 +42,22 @@ def test_pruned_weights_stay_zero_through_retraining():
     assert np.allclose(net.density().numpy(), 0.3, atol=0.01)
 
 
-def test_target_densities_match_weight_counts():
-    levels = B.target_densities(np.array([100, 200, 300]), 1000, 3)
-    assert levels == [0.1, 0.2, 0.3]
-    assert B.target_densities(np.array([5000]), 1000, 2) == [1.0]
+def test_target_densities_span_the_graph_nets_matched_density():
+    # quantiles 0, 1/2, 1 of the graph nets' matched densities: minimum, median, maximum
+    assert B.target_densities(np.array([0.19, 0.25, 0.3, 0.38]), 3) == [0.19, 0.275, 0.38]
+    assert B.target_densities(np.array([0.19, 0.25, 0.38]), 1) == [0.25]
+    # a graph net above its dense net (skip connections) is matched by the dense net itself
+    assert B.target_densities(np.array([0.5, 1.2, 1.4]), 2) == [0.5, 1.0]
+    with pytest.raises(ValueError, match="matched_density"):
+        B.target_densities(np.array([np.nan]), 2)
+
+
+def test_auto_densities_read_the_graph_nets_matched_density():
+    b = {"densities": "auto", "n_densities": 2}
+    gm = pd.DataFrame({"matched_density": [0.2, 0.4, 0.3], "n_weights": [10, 5000, 7]})
+    assert B._densities(b, gm) == [0.2, 0.4]
+    with pytest.raises(ValueError, match="no matched_density column"):
+        B._densities(b, gm.drop(columns="matched_density"))
 
 
 def test_matched_shape_spreads_neurons_over_depth():
@@ -77,7 +89,15 @@ def test_groups_follow_the_config():
 
 
 #: The smallest valid study around a baseline (TINY): one tiny graph, CPU.
-GRAPH_MODELS = pd.DataFrame({"n_neurons": [24], "depth": [2], "n_weights": [500], "status": ["ok"]})
+GRAPH_MODELS = pd.DataFrame(
+    {
+        "n_neurons": [24],
+        "depth": [2],
+        "n_weights": [500],
+        "matched_density": [0.4],
+        "status": ["ok"],
+    }
+)
 
 
 @pytest.mark.parametrize("family", BASELINE_FAMILIES)
@@ -105,6 +125,8 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
     else:
         assert sorted(rows["target_density"]) == [0.2, 0.5]
         assert np.allclose(sorted(rows["density"]), [0.2, 0.5], atol=0.01)
+    # one density definition: for a pruned dense net both columns are the kept fraction
+    assert np.allclose(rows["matched_density"], rows["density"])
     for path in rows["checkpoint"]:
         load_model(path)
 

@@ -213,3 +213,37 @@ def test_audit_shows_the_input_width_coupling_and_its_absence_at_fixed_width():
     report, _ = compose_report(fixed, _config(bootstrap=50), sections=("claims", "audit"))
     couples = report.section(TITLES["audit"]).tables[0].frame
     assert "dag_sources" not in set(couples["variable"])
+
+
+def test_c1_and_r1_use_permutation_p_values_below_30_graphs():
+    tables = synthetic_tables(20, baselines=False, untrainable_share=0.0)
+    report, _ = compose_report(tables, _config(bootstrap=50), sections=("claims",))
+    claims = report.data["claims"].set_index("claim")
+    for cid in ("C1", "R1"):
+        assert math.isfinite(claims.loc[cid, "p"]), claims.loc[cid].to_dict()
+        assert claims.loc[cid, "p_method"] in ("permutation", "exact")
+    large = compose_report(synthetic_tables(30), _config(bootstrap=50), sections=("claims",))[0]
+    big = large.data["claims"].set_index("claim")
+    assert big.loc["C1", "p_method"] == "asymptotic" and big.loc["R1", "p_method"] == "asymptotic"
+
+
+def test_outlier_rule_removes_the_planted_outlier_from_the_claims_and_says_so():
+    tables = synthetic_tables(20, baselines=False, untrainable_share=0.0)
+    rob, models = tables["robustness"], tables["models"]
+    outlier = models.loc[models["graph_id"] == models["graph_id"].iloc[0], "model_id"]
+    rob.loc[(rob["measure"] == "paper_robustness") & rob["model_id"].isin(outlier), "value"] = 1e4
+    tables["study"] = build_study(models, tables["graphs"], tables["graph_properties"], rob)
+    by_rule = {}
+    for on in (False, True):
+        cfg = _config(bootstrap=50, outlier_rule=on)
+        report, _ = compose_report(tables, cfg, sections=("claims",))
+        by_rule[on] = (report.data["claims"].set_index(["claim", "analysis", "stratum"]), report)
+    off, on = by_rule[False][0], by_rule[True][0]
+    assert (off["n_removed"] == 0).all()
+    c2_off, c2_on = off.loc[("C2", "raw", "pooled")], on.loc[("C2", "raw", "pooled")]
+    assert c2_on["n_removed"] >= 1 and c2_on["n"] == c2_off["n"] - c2_on["n_removed"]
+    assert on.loc[("C1", "raw", "pooled"), "n_removed"] >= 1
+    text_on = " ".join(by_rule[True][1].sections[0].paragraphs)
+    text_off = " ".join(by_rule[False][1].sections[0].paragraphs)
+    assert "outlier rule **was applied**" in text_on and "C2 " in text_on
+    assert "outlier rule was **not applied**" in text_off

@@ -22,6 +22,7 @@ SCHEMAS = {
     "failures": T.FAILURES_SCHEMA,
     "correlations": T.CORRELATIONS_SCHEMA,
     "claims": T.CLAIMS_SCHEMA,
+    "attack_checks": T.ATTACK_CHECKS_SCHEMA,
 }
 
 

@@ -536,7 +536,7 @@ def test_measures_defaults_come_from_the_schema():
         "deltas": [0.01, 0.02, 0.05, 0.1, 0.2],
         "norms": ["linf", "l2"],
         "n_draws": 3,
-        "worst_case_steps": 5,
+        "worst_case_steps": 40,
         "worst_case_step_size": None,
     }
     assert cfg["neural_collapse"] == {"train_samples": 500, "perturbed": True}

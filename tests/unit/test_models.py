@@ -35,6 +35,23 @@ def test_spec_counts_match_a_hand_count():
     assert int(net.n_params()[0]) == weights + biases
 
 
+def test_matched_density_counts_against_the_dense_net_of_the_same_widths():
+    # widths 1-1-1-1 on 5 inputs and 3 classes: the dense net has 5 + 1 + 1 + 1 + 3 = 11 weights;
+    # the graph net has 12 (the skip edge 0->2 is the extra one), so its matched density is 12/11
+    _, net = small_net(k=2)
+    assert net.spec.dense_weight_count() == 11
+    assert torch.allclose(net.matched_density(), torch.full((2,), 12 / 11))
+    # every block each layer reads is full, so the block density is 1
+    assert torch.allclose(net.density(), torch.ones(2))
+    # for a dense net, pruned or not, both are the kept fraction
+    dense = StackedNet(dense_spec((5,), [4, 2], 3), k=1)
+    assert dense.spec.dense_weight_count() == 5 * 4 + 4 * 2 + 2 * 3
+    with torch.no_grad():
+        dense.mask(0)[0, :, :2] = 0  # drop 8 of the 34 weights
+    assert torch.allclose(dense.matched_density(), torch.tensor([26 / 34]))
+    assert torch.allclose(dense.density(), dense.matched_density())
+
+
 def test_every_dag_edge_is_one_unmasked_weight():
     g = nx.gnp_random_graph(25, 0.2, seed=2)
     ld = build_layered_dag(g, MappingOptions(seed=4))

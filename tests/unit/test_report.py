@@ -19,6 +19,7 @@ import pytest
 from graphprior.analysis.bootstrap import paired_summary
 from graphprior.analysis.columns import discover_measures, property_columns
 from graphprior.analysis.context import build_context, section_rng
+from graphprior.analysis.groups import PAIR_COLUMNS
 from graphprior.analysis.related import weight_statistics
 from graphprior.analysis.study import build_study
 from graphprior.config import validate_config
@@ -196,6 +197,7 @@ def synthetic_tables(
                     "seed": 0,
                     "n_params": int(1000 + 2000 * dens[gid] + rng.integers(0, 100)),
                     "density": float(rng.uniform(0.2, 0.6)),
+                    "matched_density": float(0.3 + 0.4 * dens[gid]),
                     "test_accuracy": acc if status == "ok" else 0.11,
                     "train_accuracy": acc + gap,
                     "gen_gap_accuracy": gap,
@@ -221,6 +223,7 @@ def synthetic_tables(
                         "seed": 0,
                         "n_params": 3000,
                         "density": density,
+                        "matched_density": density,
                         "test_accuracy": acc,
                         "train_accuracy": acc + 0.02,
                         "gen_gap_accuracy": 0.02,
@@ -290,6 +293,23 @@ def test_report_has_every_section(planted):
     for title in TITLES.values():
         assert f"# {title}" in md
         assert title.replace("&", "&amp;") in html
+
+
+def test_baselines_section_shows_the_achieved_densities_of_both_sides(planted):
+    tables, report, _ = planted
+    sec = report.section(TITLES["baselines"])
+    pairs = sec.tables[0].frame
+    assert list(pairs.columns) == list(PAIR_COLUMNS)
+    # levels 0.2, 0.4, 0.6 per family; every trainable graph net is paired exactly once
+    study = tables["study"]
+    graphs = study.loc[(study["family"] == "graph_prior") & (study["status"] == "ok")]
+    per_graph = graphs.groupby("graph_id")["matched_density"].mean()
+    for _, rows in pairs.groupby("family"):
+        assert list(rows["level"]) == [0.2, 0.4, 0.6]
+        assert rows["n_graphs"].sum() == len(per_graph)
+        lo, hi = rows["graph_min"].min(), rows["graph_max"].max()
+        assert (lo, hi) == pytest.approx((per_graph.min(), per_graph.max()))
+    assert "matched_density" in " ".join(sec.paragraphs)
 
 
 def test_claims_table_has_every_claim_with_a_verdict(planted):

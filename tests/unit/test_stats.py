@@ -35,10 +35,13 @@ from graphprior.analysis.bootstrap import cluster_bootstrap_ci
 from graphprior.analysis.correlation import bh_qvalues, correlate, partial_spearman
 from graphprior.analysis.correlation_table import CORRELATION_COLUMNS, correlation_table
 from graphprior.analysis.groups import (
+    PAIR_COLUMNS,
     cliffs_delta,
     compare_groups,
     init_independence,
     matched_density_comparison,
+    matched_density_pairs,
+    nearest_level,
 )
 from graphprior.analysis.regression import ols_hc3
 from graphprior.analysis.verdicts import claim_verdict, weak_correlation_verdict
@@ -584,11 +587,13 @@ def test_cliffs_delta_known_answers():
 
 
 def test_matched_density_comparison_known_answer():
-    graph_df = pd.DataFrame({"density": [0.11, 0.19, 0.24, 0.52], "rob": [5.0, 6.0, 7.0, 9.0]})
+    graph_df = pd.DataFrame(
+        {"matched_density": [0.11, 0.19, 0.24, 0.52], "rob": [5.0, 6.0, 7.0, 9.0]}
+    )
     baseline_df = pd.DataFrame(
         {
             "family": ["random"] * 6 + ["magnitude"] * 2,
-            "density": [0.1, 0.1, 0.2, 0.2, 0.5, 0.8, 0.1, 0.9],
+            "matched_density": [0.1, 0.1, 0.2, 0.2, 0.5, 0.8, 0.1, 0.9],
             "rob": [4.0, 2.0, 1.0, 3.0, 8.0, 0.0, 5.0, 0.0],
         }
     )
@@ -605,6 +610,34 @@ def test_matched_density_comparison_known_answer():
     assert out.loc["magnitude", "median_baseline"] == 5.0
     same = matched_density_comparison(graph_df, graph_df.assign(family="copy"), "rob")
     assert same.loc[0, "wilcoxon_p"] == 1.0 and same.loc[0, "median_difference"] == 0.0
+
+
+def test_matched_density_pairs_pick_the_nearest_level_and_show_both_sides():
+    graph_df = pd.DataFrame({"matched_density": [0.11, 0.19, 0.24, 0.52, np.nan]})
+    baseline_df = pd.DataFrame(
+        {
+            "family": ["random"] * 5 + ["magnitude"],
+            # two models reach 0.2 and 0.2004: one level once rounded to 3 decimals
+            "matched_density": [0.1, 0.2, 0.2004, 0.5, 0.8, 0.1],
+        }
+    )
+    pairs = matched_density_pairs(graph_df, baseline_df, "matched_density", decimals=3)
+    assert list(pairs.columns) == list(PAIR_COLUMNS)
+    rnd = pairs.loc[pairs["family"] == "random"].set_index("level")
+    assert list(rnd.index) == [0.1, 0.2, 0.5, 0.8]
+    assert list(rnd["n_baseline"]) == [1, 2, 1, 1]
+    assert rnd.loc[0.2, "baseline_max"] == pytest.approx(0.2004)
+    # 0.11 -> 0.1, 0.19 and 0.24 -> 0.2, 0.52 -> 0.5, nothing -> 0.8
+    assert list(rnd["n_graphs"]) == [1, 2, 1, 0]
+    assert (rnd.loc[0.2, "graph_min"], rnd.loc[0.2, "graph_max"]) == (0.19, 0.24)
+    assert rnd.loc[0.2, "max_gap"] == pytest.approx(0.04)
+    assert np.isnan(rnd.loc[0.8, "graph_min"])
+    mag = pairs.loc[pairs["family"] == "magnitude"].iloc[0]
+    assert mag["n_graphs"] == 4 and mag["max_gap"] == pytest.approx(0.42)
+    # a tie goes to the lower level
+    assert nearest_level([0.3], [0.2, 0.4]).tolist() == [0]
+    with pytest.raises(ValueError, match="sorted"):
+        nearest_level([0.3], [0.4, 0.2])
 
 
 # ---------------------------------------------------------------------------

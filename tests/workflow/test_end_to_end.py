@@ -36,7 +36,7 @@ def test_every_table_exists_and_reads_in_pandas_polars_duckdb(smoke_run):
 def test_every_column_says_what_it_means_and_counts_are_integers(smoke_run):
     """Field metadata: a description and a unit from the data dictionary on every
     column of every table; graph counts are int64, not doubles."""
-    for name in (*TABLES, "failures", "claims"):
+    for name in (*TABLES, "failures", "claims", "attack_checks"):
         schema = pq.read_schema(smoke_run / "results" / "tables" / f"{name}.parquet")
         for field in schema:
             meta = field.metadata or {}

@@ -4,12 +4,14 @@ rule aggregate_parquet:
         properties=expand("results/properties/{graph_id}.parquet", graph_id=GRAPH_IDS),
         training=expand("results/training/{group}.parquet", group=GROUPS),
         robustness=expand("results/robustness/{group}.parquet", group=GROUPS),
+        checks=expand("results/attack_checks/{group}.parquet", group=GROUPS),
         failures=failure_records(),
     output:
         graphs="results/tables/graphs.parquet",
         graph_properties="results/tables/graph_properties.parquet",
         models="results/tables/models.parquet",
         robustness="results/tables/robustness.parquet",
+        attack_checks="results/tables/attack_checks.parquet",
         failures="results/tables/failures.parquet",
         study=report(
             "results/tables/study.parquet",

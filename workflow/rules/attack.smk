@@ -5,6 +5,7 @@ rule attack:
         data=DATASET_FILES,
     output:
         robustness="results/robustness/{group}.parquet",
+        checks="results/attack_checks/{group}.parquet",
         failures="results/failures/attack/{group}.json",
     log:
         "results/logs/attack/{group}.log",

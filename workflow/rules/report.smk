@@ -6,6 +6,7 @@ rule correlation_report:
         robustness="results/tables/robustness.parquet",
         study="results/tables/study.parquet",
         failures="results/tables/failures.parquet",
+        attack_checks="results/tables/attack_checks.parquet",
     output:
         html=report(
             "results/report/report.html",

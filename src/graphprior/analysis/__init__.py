@@ -9,6 +9,7 @@ Modules, bottom to top:
 * :mod:`~graphprior.analysis.bootstrap` — cluster bootstrap intervals;
 * :mod:`~graphprior.analysis.columns` — the properties and measures analysed;
 * :mod:`~graphprior.analysis.correlation_table` — the ``correlations`` table;
+* :mod:`~graphprior.analysis.permutation` — small-sample p-values of Friedman, Kruskal–Wallis, Kendall τ;
 * :mod:`~graphprior.analysis.groups` — initialisations, baselines at matched density;
 * :mod:`~graphprior.analysis.regression` — OLS with HC3 errors and VIFs;
 * :mod:`~graphprior.analysis.verdicts` — verdict rules;

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphprior.analysis.aggregate import iqr_filter
 from graphprior.analysis.inference import INSUFFICIENT_BELOW, holm_qvalues
 from graphprior.analysis.verdicts import claim_verdict
 from graphprior.io import tables as T
 
-__all__ = ["NAN", "claim_row", "finish_claims"]
+__all__ = ["NAN", "claim_row", "finish_claims", "outlier_rule"]
 
 NAN = float("nan")
 
@@ -48,6 +49,7 @@ def claim_row(
     p_method: str = "asymptotic",
     n: int = 0,
     n_units: int | None = None,
+    n_removed: int = 0,
     sign: int | None = None,
     fixed_verdict: str | Callable[[float], str] | None = None,
 ) -> dict[str, Any]:
@@ -67,11 +69,23 @@ def claim_row(
         "p_method": p_method,
         "q": NAN,
         "n": int(n),
+        "n_removed": int(n_removed),
         "verdict": "",
         "_units": int(n if n_units is None else n_units),
         "_sign": sign,
         "_fixed": fixed_verdict,
     }
+
+
+def outlier_rule(frame: pd.DataFrame, y: str, apply: bool) -> tuple[pd.DataFrame, int]:
+    """The paper's 1.5×IQR rule on one row per graph: drop graphs outside y's fences.
+
+    ``report.outlier_rule`` decides `apply`; off, the frame comes back whole
+    with 0 removed. :func:`graphprior.analysis.aggregate.iqr_filter` does the work.
+    """
+    if not apply or frame.empty:
+        return frame, 0
+    return iqr_filter(frame, [y])
 
 
 def _directional(row: dict[str, Any], q: float) -> str:
@@ -109,4 +123,5 @@ def finish_claims(rows: list[dict[str, Any]]) -> pd.DataFrame:
             row["verdict"] = "inconclusive"
     table = pd.DataFrame(rows, columns=list(T.CLAIMS_SCHEMA.names))
     table["n"] = table["n"].astype("int64")
+    table["n_removed"] = table["n_removed"].astype("int64")
     return table

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from graphprior.analysis.claim_rows import NAN, claim_row, finish_claims
+from graphprior.analysis.claim_rows import NAN, claim_row, finish_claims, outlier_rule
 from graphprior.analysis.claims_related import related_rows
 from graphprior.analysis.columns import CLAIM_PROPERTIES, MIN_GRAPHS, Measure, study_name
 from graphprior.analysis.context import StudyContext
@@ -139,8 +139,9 @@ def _correlation_claim(
     data: ClaimData, cid: str, x: str | None, ctx: StudyContext, rng: np.random.Generator
 ) -> list[dict[str, Any]]:
     """Raw and controlled rows of one of C2–C4, pooled and per stratum (≥ MIN_GRAPHS clusters)."""
-    frame, primary, controls = data.frame, data.primary, data.controls
+    primary, controls = data.primary, data.controls
     y = primary.column
+    frame, n_removed = outlier_rule(data.frame, y, ctx.outlier_rule)
     sign = -primary.direction  # higher x, lower robustness
     if x is None or x not in frame.columns:
         return [
@@ -165,7 +166,7 @@ def _correlation_claim(
                 claim_row(
                     cid, analysis, stratum, x, y, ",".join(ctrl), statistic,
                     r=t.r, ci_low=t.ci_low, ci_high=t.ci_high, p=t.p, p_method=t.p_method,
-                    n=t.n, n_units=t.n_units, sign=sign,
+                    n=t.n, n_units=t.n_units, n_removed=n_removed, sign=sign,
                 )
             )  # fmt: skip
     return rows
@@ -173,9 +174,10 @@ def _correlation_claim(
 
 def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[dict[str, Any]]:
     """C5 raw and controlled: the weak-correlation rule over structural properties × measures."""
-    frame, controls = data.frame, data.controls
+    controls = data.controls
     xs = structural(ctx.xs)
     ys = [m.column for m in data.measures]
+    kept = {y: outlier_rule(data.frame, y, ctx.outlier_rule) for y in ys}
     rows = []
     n_perm, n_boot = int(ctx.config["report"]["permutations"]), ctx.n_boot
     for analysis, statistic in (("raw", "spearman"), ("controlled", "partial_spearman")):
@@ -183,7 +185,7 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[di
         for x in xs:
             ctrl = controls if analysis == "controlled" else []
             for y in ys:
-                r, p, n, k = _quick(frame, x, y, ctrl)
+                r, p, n, k = _quick(kept[y][0], x, y, ctrl)
                 grid.append((x, y, r, p, n, k))
         tab = pd.DataFrame(grid, columns=["x", "y", "r", "p", "n", "k"]).dropna(subset=["r"])
         if tab.empty:
@@ -194,6 +196,7 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[di
         verdict = weak_correlation_verdict(tab["r"], tab["q"], ci_low=lo, ci_high=hi)
         top = tab.loc[tab["r"].abs().idxmax()]
         ctrl = [c for c in controls if c != top["x"]] if analysis == "controlled" else []
+        frame, n_removed = kept[str(top["y"])]
         z = frame[ctrl].to_numpy(dtype=float) if ctrl else None
         t = correlation_test(
             frame[top["x"]],
@@ -208,7 +211,8 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[di
             claim_row(
                 "C5", analysis, "pooled", str(top["x"]), str(top["y"]), ",".join(ctrl),
                 f"max_abs_{statistic}", r=t.r, ci_low=t.ci_low, ci_high=t.ci_high, p=t.p,
-                p_method=t.p_method, n=t.n, n_units=t.n_units, fixed_verdict=verdict,
+                p_method=t.p_method, n=t.n, n_units=t.n_units, n_removed=n_removed,
+                fixed_verdict=verdict,
             )
         )  # fmt: skip
     return rows

@@ -12,11 +12,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.stats
 
-from graphprior.analysis.claim_rows import claim_row
+from graphprior.analysis.claim_rows import NAN, claim_row, outlier_rule
 from graphprior.analysis.columns import Measure
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import corr_row
+from graphprior.analysis.inference import PERMUTATION_BELOW, cluster_ids
+from graphprior.analysis.permutation import kendall_permutation_p
 from graphprior.analysis.verdicts import ALPHA
 
 __all__ = ["related_rows", "c1_verdict"]
@@ -36,11 +39,14 @@ def c1_verdict(w: float, hi: float, q: float, k: int) -> str:
 def related_rows(
     ctx: StudyContext, stats: dict[str, Any], primary: Measure | None, rng: np.random.Generator
 ) -> list[dict[str, Any]]:
-    """Rows C1, R1, R2a, R2b, R3a, R3b, in that order."""
-    del rng  # every statistic here was drawn by its own section
+    """Rows C1, R1, R2a, R2b, R3a, R3b, in that order.
+
+    `rng` draws R1's permutations; every other statistic here was drawn by its
+    own section.
+    """
     return [
         _c1(stats["init"].get("c1", {}), primary),
-        _r1(ctx, stats["prunability"]),
+        _r1(ctx, stats["prunability"], rng),
         _paired(ctx, "R2a", "attack", "nc1", _nc_summary(ctx, stats["nc"]), +1),
         _paired(ctx, "R2b", "layer", "nc1_log_ratio", stats["nc"].get(("R2b", ctx.mean_key)), +1),
         _paired(ctx, "R3a", "delta", "weight_accuracy", stats["weight"].get(("R3a", ctx.mean_key)), -1),
@@ -55,22 +61,53 @@ def _c1(c1: dict[str, Any], primary: Measure | None) -> dict[str, Any]:
     w, hi, k = float(c1["kendall_w"]), float(c1["ci_high"]), int(c1["k"])
     return claim_row(
         "C1", "raw", "pooled", "init", c1["measure"], "", "kendall_w",
-        r=w, ci_low=c1["ci_low"], ci_high=hi, p=c1["friedman_p"], n=int(c1["n_blocks"]),
+        r=w, ci_low=c1["ci_low"], ci_high=hi, p=c1["friedman_p"],
+        p_method=c1["friedman_p_method"], n=int(c1["n_blocks"]), n_removed=c1["n_removed"],
         fixed_verdict=lambda q: c1_verdict(w, hi, q, k),
     )  # fmt: skip
 
 
-def _r1(ctx: StudyContext, prun: dict[str, Any]) -> dict[str, Any]:
+def _r1(ctx: StudyContext, prun: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """R1: Kendall τ-b of prunability and the generalisation gap over graphs (per-graph means).
+
+    The coefficient and interval come from the prunability section's table,
+    except with ``report.outlier_rule`` (recomputed on the graphs the rule
+    keeps, no interval); below 30 clusters the p-value is a permutation
+    p-value with twins permuted with their original
+    (:func:`graphprior.analysis.permutation.kendall_permutation_p`).
+    """
     x, y = "prunability_magnitude", "gen_gap_accuracy"
     table = prun.get("table", pd.DataFrame())
     row = corr_row(table, x, y, "kendall", ctx.mean_key) if len(table) else None
-    if row is None:
+    pg = prun.get(("pg", ctx.mean_key))
+    if row is None or pg is None:
         return claim_row("R1", "raw", "pooled", x, y, "", "kendall_tau_b", sign=+1)
+    r, lo, hi, p, n = row["r"], row["ci_low"], row["ci_high"], row["p"], int(row["n"])
+    data, n_removed = outlier_rule(pg.dropna(subset=[x, y]), y, ctx.outlier_rule)
+    if n_removed:
+        r, n, lo, hi = _kendall(data[x], data[y]), len(data), NAN, NAN
+    units = cluster_ids(data.merge(_twin_columns(ctx.study), on="graph_id", how="left"))
+    method = "asymptotic"
+    if np.unique(units).size < PERMUTATION_BELOW:
+        n_perm = int(ctx.config["report"]["permutations"])
+        p, method = kendall_permutation_p(data[x], data[y], n_perm, rng, units)
+    elif n_removed:
+        p = float(scipy.stats.kendalltau(data[x], data[y]).pvalue)
     return claim_row(
         "R1", "raw", "pooled", x, y, "", "kendall_tau_b",
-        r=row["r"], ci_low=row["ci_low"], ci_high=row["ci_high"], p=row["p"],
-        n=int(row["n"]), sign=+1,
+        r=r, ci_low=lo, ci_high=hi, p=p, p_method=method, n=n,
+        n_units=int(np.unique(units).size), n_removed=n_removed, sign=+1,
     )  # fmt: skip
+
+
+def _kendall(x: pd.Series, y: pd.Series) -> float:
+    return float(scipy.stats.kendalltau(x, y).statistic) if len(x) >= 3 else NAN
+
+
+def _twin_columns(study: pd.DataFrame) -> pd.DataFrame:
+    """``graph_id``, ``variant``, ``parent_id`` of each graph, where the study has them."""
+    cols = [c for c in ("graph_id", "variant", "parent_id") if c in study.columns]
+    return study[cols].drop_duplicates("graph_id")
 
 
 def _nc_summary(ctx: StudyContext, nc: dict[str, Any]) -> dict[str, Any] | None:

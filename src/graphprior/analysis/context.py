@@ -35,6 +35,7 @@ from graphprior.analysis.columns import (
 )
 from graphprior.analysis.common import ok_rows
 from graphprior.analysis.correlation_table import correlation_rows
+from graphprior.analysis.gates import failed_gates, mask_failed_models, saturation_flags
 from graphprior.config import derive_seed
 
 __all__ = ["StudyContext", "build_context", "section_rng"]
@@ -66,6 +67,9 @@ class StudyContext:
     outliers: pd.DataFrame
     outlier_rule: bool
     n_boot: int
+    #: failed validity gates (rows of ``attack_checks``) and flagged measures
+    failed_gates: pd.DataFrame
+    flags: pd.DataFrame
 
     @property
     def primary(self) -> Measure | None:
@@ -89,8 +93,11 @@ class StudyContext:
 
 
 def _study(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The study table with ``family``, ``status`` and ``generator`` always present."""
-    study = tables["study"].copy()
+    """The study table with ``family``, ``status`` and ``generator`` always present.
+
+    The input-attack measures of models that failed a validity gate are NaN.
+    """
+    study = mask_failed_models(tables["study"], tables.get("attack_checks")).copy()
     for col, default in (("family", "graph_prior"), ("status", "ok"), ("generator", "unknown")):
         if col not in study.columns:
             study[col] = default
@@ -106,7 +113,13 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
     study = _study(tables)
     nets = graph_nets(study)
     ok = ok_rows(nets, True)
-    measures = discover_measures(tables["robustness"], study, config, rows=ok)
+    flags = saturation_flags(tables["robustness"])
+    flagged = set(flags.loc[flags["flagged"].astype(bool), "column"])
+    measures = [
+        m
+        for m in discover_measures(tables["robustness"], study, config, rows=ok)
+        if m.column not in flagged
+    ]
     xs, dropped = property_columns(study, tables["graph_properties"])
     report = config["report"]
     aggregates = list(report["aggregate"])
@@ -150,4 +163,6 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
         outliers=outliers,
         outlier_rule=outlier_rule,
         n_boot=n_boot,
+        failed_gates=failed_gates(tables.get("attack_checks")),
+        flags=flags,
     )

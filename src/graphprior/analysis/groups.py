@@ -4,7 +4,9 @@ Claim C1 (no dependence on the initialisation) is tested with a Friedman test
 blocked by graph and a Kruskal–Wallis test (:func:`init_independence`), with a
 bootstrap interval of Kendall's W (:func:`kendall_w_interval`); graph nets are
 compared with pruned dense baselines at matched density by
-:func:`matched_density_comparison`. Test statistics come from
+:func:`matched_density_comparison`, on the ``matched_density`` both share
+(docs/measures.md), and :func:`matched_density_pairs` lists the achieved
+densities of each pairing. Test statistics come from
 :mod:`scipy.stats`. See docs/report.md.
 """
 
@@ -19,6 +21,8 @@ import pandas as pd
 import scipy.stats
 
 from graphprior.analysis.common import ok_rows, require_columns
+from graphprior.analysis.inference import PERMUTATION_BELOW
+from graphprior.analysis.permutation import friedman_permutation_p, kruskal_permutation_p
 
 __all__ = [
     "init_independence",
@@ -26,7 +30,10 @@ __all__ = [
     "cliffs_delta",
     "compare_groups",
     "matched_density_comparison",
+    "matched_density_pairs",
+    "nearest_level",
     "MATCHED_COLUMNS",
+    "PAIR_COLUMNS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -39,6 +46,8 @@ def init_independence(
     group: str = "init",
     *,
     ok_only: bool = True,
+    n_perm: int | None = None,
+    rng: np.random.Generator | None = None,
 ) -> dict[str, Any]:
     """Does a measure depend on the initialisation? Friedman and Kruskal–Wallis.
 
@@ -55,6 +64,12 @@ def init_independence(
       counts as noise). Effect size ``ε² = H·(n + 1)/(n² − 1)``, n the number
       of cells.
 
+    With `n_perm` and `rng`, and fewer than
+    :data:`~graphprior.analysis.inference.PERMUTATION_BELOW` graphs, both
+    p-values are permutation p-values instead (exact when every permutation
+    fits in `n_perm`; :mod:`graphprior.analysis.permutation`); the method of
+    each is in ``friedman_p_method`` / ``kruskal_p_method``.
+
     When every value being ranked is tied (e.g. the measure is identical for
     all inits) the tie-corrected statistics are 0/0; they are reported as 0
     with p = 1 (no evidence of a difference), the limit of the uncorrected
@@ -70,17 +85,24 @@ def init_independence(
         Blocking column (graph) and treatment column (initialisation).
     ok_only : bool
         Drop models whose ``status`` is not ``"ok"``.
+    n_perm : int, optional
+        Permutations for the small-sample p-values (``report.permutations``).
+    rng : numpy.random.Generator, optional
+        Source of the permutations; both or neither with `n_perm`.
 
     Returns
     -------
     dict
         ``measure``; ``k`` (number of inits); ``n_blocks`` (complete graphs
         used by Friedman); ``n_blocks_dropped`` (graphs lacking an init);
-        ``friedman_chi2``, ``friedman_p``, ``kendall_w``; ``n_obs`` (cells used
-        by Kruskal–Wallis); ``kruskal_h``, ``kruskal_p``, ``epsilon_squared``;
+        ``friedman_chi2``, ``friedman_p``, ``friedman_p_method``,
+        ``kendall_w``; ``n_obs`` (cells used by Kruskal–Wallis); ``kruskal_h``,
+        ``kruskal_p``, ``kruskal_p_method``, ``epsilon_squared``;
         ``group_medians`` (dict init → median over cells).
     """
     require_columns(study, [block, group, measure])
+    if (n_perm is None) != (rng is None):
+        raise ValueError("init_independence needs both n_perm and rng, or neither")
     data = ok_rows(study, ok_only)
     data = data.loc[np.isfinite(data[measure].astype(float))]
     cells = data.groupby([block, group], sort=True)[measure].mean()
@@ -88,28 +110,40 @@ def init_independence(
     k = wide.shape[1]
     complete = wide.dropna()
     n_blocks = len(complete)
-    nan = float("nan")
-    result: dict[str, Any] = {
-        "measure": measure,
-        "k": int(k),
-        "n_blocks": int(n_blocks),
-        "n_blocks_dropped": int(len(wide) - n_blocks),
-        "friedman_chi2": nan,
-        "friedman_p": nan,
-        "kendall_w": nan,
-        "n_obs": int(cells.size),
-        "kruskal_h": nan,
-        "kruskal_p": nan,
-        "epsilon_squared": nan,
-        "group_medians": {str(g): float(v) for g, v in wide.median().items()},
-    }
-    result.update(_friedman(complete))
-    result.update(_kruskal(wide))
+    result = _blank_result(measure, int(k), n_blocks, len(wide) - n_blocks, cells.size)
+    result["group_medians"] = {str(g): float(v) for g, v in wide.median().items()}
+    perm = (n_perm, rng) if n_perm is not None and len(wide) < PERMUTATION_BELOW else None
+    result.update(_friedman(complete, perm))
+    result.update(_kruskal(wide, perm))
     return result
 
 
-def _friedman(complete: pd.DataFrame) -> dict[str, float]:
-    """Friedman χ², p and Kendall's W on complete blocks (rows) × inits (columns)."""
+def _blank_result(measure: str, k: int, n_blocks: int, dropped: int, n_obs: int) -> dict[str, Any]:
+    """The result of :func:`init_independence` before any test ran (NaN, asymptotic)."""
+    nan = float("nan")
+    return {
+        "measure": measure,
+        "k": k,
+        "n_blocks": int(n_blocks),
+        "n_blocks_dropped": int(dropped),
+        "friedman_chi2": nan,
+        "friedman_p": nan,
+        "friedman_p_method": "asymptotic",
+        "kendall_w": nan,
+        "n_obs": int(n_obs),
+        "kruskal_h": nan,
+        "kruskal_p": nan,
+        "kruskal_p_method": "asymptotic",
+        "epsilon_squared": nan,
+        "group_medians": {},
+    }
+
+
+def _friedman(complete: pd.DataFrame, perm: tuple | None) -> dict[str, Any]:
+    """Friedman χ², p and Kendall's W on complete blocks (rows) × inits (columns).
+
+    ``perm`` = (n_perm, rng): the p-value by permutation within blocks.
+    """
     n_blocks, k = complete.shape
     if not (k >= 3 and n_blocks >= 2):
         logger.info("Friedman test needs >= 3 inits and >= 2 complete graphs; skipped")
@@ -120,11 +154,17 @@ def _friedman(complete: pd.DataFrame) -> dict[str, float]:
     else:
         res = scipy.stats.friedmanchisquare(*block_values.T)
         chi2, p = float(res.statistic), float(res.pvalue)
-    return {"friedman_chi2": chi2, "friedman_p": p, "kendall_w": chi2 / (n_blocks * (k - 1))}
+    out = {"friedman_chi2": chi2, "friedman_p": p, "kendall_w": chi2 / (n_blocks * (k - 1))}
+    if perm is not None:
+        out["friedman_p"], out["friedman_p_method"] = friedman_permutation_p(block_values, *perm)
+    return out
 
 
-def _kruskal(wide: pd.DataFrame) -> dict[str, float]:
-    """Kruskal–Wallis H, p and ε² on every (graph, init) cell, inits as groups."""
+def _kruskal(wide: pd.DataFrame, perm: tuple | None) -> dict[str, Any]:
+    """Kruskal–Wallis H, p and ε² on every (graph, init) cell, inits as groups.
+
+    ``perm`` = (n_perm, rng): the p-value by permuting cells among the inits.
+    """
     samples = [wide[g].dropna().to_numpy(dtype=float) for g in wide.columns]
     samples = [s for s in samples if s.size]
     n_obs = sum(s.size for s in samples)
@@ -136,7 +176,10 @@ def _kruskal(wide: pd.DataFrame) -> dict[str, float]:
     else:
         res = scipy.stats.kruskal(*samples)
         h, p = float(res.statistic), float(res.pvalue)
-    return {"kruskal_h": h, "kruskal_p": p, "epsilon_squared": h * (n_obs + 1) / (n_obs**2 - 1)}
+    out = {"kruskal_h": h, "kruskal_p": p, "epsilon_squared": h * (n_obs + 1) / (n_obs**2 - 1)}
+    if perm is not None:
+        out["kruskal_p"], out["kruskal_p_method"] = kruskal_permutation_p(samples, *perm)
+    return out
 
 
 def kendall_w_interval(
@@ -251,7 +294,7 @@ def matched_density_comparison(
     graph_df: pd.DataFrame,
     baseline_df: pd.DataFrame,
     measure: str,
-    density_col: str = "density",
+    density_col: str = "matched_density",
     *,
     family_col: str = "family",
     decimals: int | None = None,
@@ -283,7 +326,8 @@ def matched_density_comparison(
     measure : str
         Measure compared.
     density_col : str
-        Density column in both tables.
+        Density column in both tables: ``matched_density``, the one definition
+        graph nets and baselines share (docs/measures.md).
     family_col : str
         Column naming the baseline family.
     decimals : int or None
@@ -345,12 +389,91 @@ MATCHED_COLUMNS: tuple[str, ...] = (
 )
 
 
+def nearest_level(density: Any, levels: Any) -> np.ndarray:
+    """Index of the nearest of the sorted ``levels`` for each density (the lower one on a tie).
+
+    >>> nearest_level([0.1, 0.3, 0.9], [0.2, 0.4, 1.0]).tolist()
+    [0, 0, 2]
+    """
+    d = np.asarray(density, dtype=float)
+    lv = np.asarray(levels, dtype=float)
+    if lv.size == 0:
+        raise ValueError("no density level to pair with")
+    if np.any(np.diff(lv) <= 0):
+        raise ValueError(f"density levels must be sorted and distinct, got {lv.tolist()}")
+    return np.abs(d[:, None] - lv[None, :]).argmin(axis=1)
+
+
+def matched_density_pairs(
+    graph_df: pd.DataFrame,
+    baseline_df: pd.DataFrame,
+    density_col: str,
+    *,
+    family_col: str = "family",
+    decimals: int | None = None,
+) -> pd.DataFrame:
+    """The pairings of :func:`matched_density_comparison`, with the densities each side achieved.
+
+    One row per baseline family and density level (levels formed as there:
+    distinct densities, rounded to `decimals`), columns :data:`PAIR_COLUMNS`:
+    ``level``; ``n_baseline`` models at the level and the smallest and largest
+    density they reached (``baseline_min``, ``baseline_max``); ``n_graphs``
+    graph nets paired with it (0 when none is nearest), their smallest and
+    largest density (``graph_min``, ``graph_max``) and the largest gap
+    ``|graph density − level|`` (``max_gap``). NaN densities are dropped.
+    """
+    require_columns(graph_df, [density_col])
+    require_columns(baseline_df, [density_col])
+    g = graph_df[density_col].astype(float).to_numpy()
+    g = g[np.isfinite(g)]
+    base = baseline_df.loc[np.isfinite(baseline_df[density_col].astype(float))].copy()
+    if family_col not in base.columns:
+        base[family_col] = "baseline"
+    rows = []
+    for fam, models in base.groupby(family_col, sort=True):
+        achieved = models[density_col].astype(float)
+        level = achieved.round(decimals) if decimals is not None else achieved
+        by_level = achieved.groupby(level.to_numpy()).agg(["size", "min", "max"])
+        levels = by_level.index.to_numpy(dtype=float)
+        nearest = nearest_level(g, levels) if g.size else np.array([], dtype=int)
+        for i, lv in enumerate(levels):
+            paired = g[nearest == i]
+            rows.append(
+                {
+                    "family": fam,
+                    "level": float(lv),
+                    "n_baseline": int(by_level["size"].iloc[i]),
+                    "baseline_min": float(by_level["min"].iloc[i]),
+                    "baseline_max": float(by_level["max"].iloc[i]),
+                    "n_graphs": int(paired.size),
+                    "graph_min": float(paired.min()) if paired.size else float("nan"),
+                    "graph_max": float(paired.max()) if paired.size else float("nan"),
+                    "max_gap": float(np.abs(paired - lv).max()) if paired.size else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
+
+
+#: Columns of :func:`matched_density_pairs`.
+PAIR_COLUMNS: tuple[str, ...] = (
+    "family",
+    "level",
+    "n_baseline",
+    "baseline_min",
+    "baseline_max",
+    "n_graphs",
+    "graph_min",
+    "graph_max",
+    "max_gap",
+)
+
+
 def _matched(
     g_density: np.ndarray, g_value: np.ndarray, level_means: pd.Series
 ) -> dict[str, float]:
     """Statistics of the graph values against the mean of the nearest density level."""
     levels = level_means.index.to_numpy(dtype=float)
-    nearest = np.abs(g_density[:, None] - levels[None, :]).argmin(axis=1)
+    nearest = nearest_level(g_density, levels)
     matched = level_means.to_numpy()[nearest]
     diff = g_value - matched
     gap = np.abs(g_density - levels[nearest])

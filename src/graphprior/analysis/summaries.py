@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from graphprior.analysis.aggregate import aggregate_per_graph
+from graphprior.analysis.claim_rows import outlier_rule
 from graphprior.analysis.columns import (
     CONTROLS,
     MAIN_PROPERTIES,
@@ -28,6 +29,7 @@ from graphprior.analysis.groups import (
     init_independence,
     kendall_w_interval,
     matched_density_comparison,
+    matched_density_pairs,
 )
 from graphprior.analysis.regression import ols_hc3
 from graphprior.config import PAPER_INITS
@@ -49,11 +51,13 @@ INIT_COLUMNS: tuple[str, ...] = (
     "n_blocks_dropped",
     "friedman_chi2",
     "friedman_p",
+    "friedman_p_method",
     "friedman_q",
     "kendall_w",
     "n_obs",
     "kruskal_h",
     "kruskal_p",
+    "kruskal_p_method",
     "kruskal_q",
     "epsilon_squared",
 )
@@ -67,14 +71,18 @@ def init_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, An
     ``medians`` (per measure and init) and ``c1``: the primary measure's
     Friedman test on the paper's initialisations (all of them if fewer than
     3 were run) with a bootstrap interval of Kendall's W drawn from `rng`.
+    Below 30 graphs every p-value is a permutation p-value (``report.permutations``,
+    drawn from `rng`). With ``report.outlier_rule`` C1 drops the graphs whose
+    mean of the measure lies outside the 1.5×IQR fences (``c1["n_removed"]``).
     """
     ok = ctx.ok
     if not ctx.measures or ok.empty or "init" not in ok.columns:
         return {}
+    n_perm = int(ctx.config["report"]["permutations"])
     inits = sorted(ok["init"].dropna().unique())
     rows = []
     for m in ctx.measures:
-        res = init_independence(ok, m.column)
+        res = init_independence(ok, m.column, n_perm=n_perm, rng=rng)
         rows.append(
             {k: v for k, v in res.items() if k != "group_medians"}
             | {"medians": res["group_medians"]}
@@ -88,7 +96,10 @@ def init_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, An
     paper = [i for i in inits if i in PAPER_INITS]
     used = paper if len(paper) >= 3 else inits
     sub = ok.loc[ok["init"].isin(used)]
-    res = init_independence(sub, primary.column)
+    means = sub.groupby("graph_id", as_index=False)[primary.column].mean()
+    kept, n_removed = outlier_rule(means, primary.column, ctx.outlier_rule)
+    sub = sub.loc[sub["graph_id"].isin(kept["graph_id"])]
+    res = init_independence(sub, primary.column, n_perm=n_perm, rng=rng)
     lo, hi = kendall_w_interval(sub, primary.column, used, n_boot=ctx.n_boot, rng=rng)
     c1 = {
         "measure": primary.column,
@@ -97,30 +108,43 @@ def init_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, An
         **res,
         "ci_low": lo,
         "ci_high": hi,
+        "n_removed": n_removed,
     }
     return {"inits": inits, "table": table, "medians": medians, "c1": c1}
 
 
-def baseline_comparison(ctx: StudyContext) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def baseline_comparison(
+    ctx: StudyContext,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Graph nets (per-graph means) against each baseline family at the nearest density.
 
-    Returns the per-graph table, the comparison (one row per family and
-    measure, ``q``: BH over the measures of a family) and the compared
-    columns (test accuracy first). Needs trainable baselines and graph nets
-    with a ``density`` column.
+    Both sides use ``matched_density`` (present weights / weights of the
+    dense net of the same widths, docs/measures.md). Returns the per-graph
+    table, the comparison (one row per family and measure, ``q``: BH over the
+    measures of a family), the pairings with the densities both sides
+    reached (:func:`matched_density_pairs`) and the compared columns (test
+    accuracy first). Needs trainable baselines and graph nets with a
+    ``matched_density`` column.
     """
     base_ok = ok_rows(ctx.baselines, True)
     measures = [m for m in ctx.measures if base_ok[m.column].notna().any()]
     cols = ["test_accuracy"] + [m.column for m in measures]
     pg = aggregate_per_graph(
-        ctx.ok, ["density"], [m.column for m in measures] + ["test_accuracy"], "mean", controls=()
+        ctx.ok,
+        ["matched_density"],
+        [m.column for m in measures] + ["test_accuracy"],
+        "mean",
+        controls=(),
     )
-    frames = [matched_density_comparison(pg, base_ok, col, "density", decimals=3) for col in cols]
+    frames = [
+        matched_density_comparison(pg, base_ok, col, "matched_density", decimals=3) for col in cols
+    ]
     comp = pd.concat(frames, ignore_index=True)
     comp["q"] = comp.groupby("family")["wilcoxon_p"].transform(
         lambda p: bh_qvalues(p.to_numpy(dtype=float))
     )
-    return pg, comp, cols
+    pairs = matched_density_pairs(pg, base_ok, "matched_density", decimals=3)
+    return pg, comp, pairs, cols
 
 
 def regression_fits(ctx: StudyContext) -> tuple[list[str], pd.DataFrame, pd.DataFrame | None]:

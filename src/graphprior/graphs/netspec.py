@@ -15,7 +15,14 @@ import numpy as np
 
 from graphprior.graphs.dag import LayeredDAG
 
-__all__ = ["LayerSpec", "NetSpec", "spec_from_dag", "dense_spec", "spec_param_count"]
+__all__ = [
+    "LayerSpec",
+    "NetSpec",
+    "spec_from_dag",
+    "dense_spec",
+    "spec_param_count",
+    "dense_weight_count",
+]
 
 
 @dataclass
@@ -46,6 +53,15 @@ class NetSpec:
 
     def block_widths(self) -> list[int]:
         return [self.input_dim] + [layer.width for layer in self.hidden]
+
+    def dense_weight_count(self) -> int:
+        """Weights of the dense net of the same shape (:func:`dense_weight_count`).
+
+        The denominator of ``matched_density`` (docs/measures.md): the plain
+        fully connected net with these hidden widths, each layer reading only
+        the one before it.
+        """
+        return dense_weight_count(self.input_dim, [h.width for h in self.hidden], self.n_classes)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -126,6 +142,20 @@ def dense_spec(input_shape: tuple[int, ...], hidden_widths: list[int], n_classes
     spec = NetSpec(tuple(input_shape), n_classes, hidden, out)
     _check_spec(spec)
     return spec
+
+
+def dense_weight_count(input_dim: int, widths: list[int], n_classes: int) -> int:
+    """Weights (no biases) of the net ``input → h_1 → … → h_L → classes``, fully connected.
+
+    Only consecutive layers are connected, as in :func:`dense_spec`: this is
+    the dense net a pruned baseline starts from, and the reference of
+    ``matched_density`` for graph nets and baselines alike.
+
+    >>> dense_weight_count(4, [2, 1], 3)  # 4·2 + 2·1 + 1·3
+    13
+    """
+    dims = [int(input_dim), *(int(w) for w in widths), int(n_classes)]
+    return int(sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=True)))
 
 
 def spec_param_count(spec: NetSpec) -> int:

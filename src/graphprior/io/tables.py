@@ -28,6 +28,7 @@ __all__ = [
     "CORRELATIONS_SCHEMA",
     "CLAIMS_SCHEMA",
     "FAILURES_SCHEMA",
+    "ATTACK_CHECKS_SCHEMA",
     "TableError",
     "write_table",
     "read_table",
@@ -76,6 +77,7 @@ MODELS_SCHEMA = pa.schema(
         pa.field("n_params", pa.int64(), nullable=False),
         pa.field("n_weights", pa.int64()),
         pa.field("density", pa.float64()),
+        pa.field("matched_density", pa.float64()),
         pa.field("depth", pa.int64()),
         pa.field("n_neurons", pa.int64()),
         pa.field("best_epoch", pa.int64()),
@@ -140,6 +142,7 @@ CLAIMS_SCHEMA = pa.schema(
         pa.field("p_method", pa.string(), nullable=False),
         pa.field("q", pa.float64()),
         pa.field("n", pa.int64(), nullable=False),
+        pa.field("n_removed", pa.int64(), nullable=False),
         pa.field("verdict", pa.string(), nullable=False),
     ]
 )
@@ -151,6 +154,17 @@ FAILURES_SCHEMA = pa.schema(
         pa.field("error", pa.string(), nullable=False),
         pa.field("message", pa.string()),
         pa.field("log", pa.string()),
+    ]
+)
+
+ATTACK_CHECKS_SCHEMA = pa.schema(
+    [
+        pa.field("group", pa.string(), nullable=False),
+        pa.field("model_id", pa.string(), nullable=False),
+        pa.field("check", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),
+        pa.field("threshold", pa.float64(), nullable=False),
+        pa.field("passed", pa.bool_(), nullable=False),
     ]
 )
 
@@ -284,3 +298,7 @@ def check_relations(tables: dict[str, pd.DataFrame]) -> None:
     orphan_rob = set(tables["robustness"]["model_id"]) - set(gm["model_id"])
     if orphan_rob:
         raise TableError(f"robustness rows for unknown models: {sorted(orphan_rob)[:5]}")
+    if "attack_checks" in tables:
+        orphan_checks = set(tables["attack_checks"]["model_id"]) - set(gm["model_id"])
+        if orphan_checks:
+            raise TableError(f"attack_checks rows for unknown models: {sorted(orphan_checks)[:5]}")

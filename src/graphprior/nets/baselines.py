@@ -15,9 +15,15 @@ value of ``family`` in the `models` table:
 
 Shapes: the paper's two (hidden widths 100-50-20 and 50-100-100-50) and
 ``matched``: the graph nets' median neuron count spread evenly over their
-median depth. Densities (``auto``) match weight counts: a graph net with W
-weights corresponds to density W / D in a shape with D dense weights; the
-targets are ``n_densities`` evenly spaced quantiles of those values.
+median depth. Densities are ``matched_density`` (docs/measures.md): present
+weights over the weights of the dense net of the same shape (consecutive
+layers only), the one definition graph nets and baselines share. With
+``auto`` the targets are ``n_densities`` evenly spaced quantiles (minimum to
+maximum) of the graph nets' ``matched_density``, capped at 1 (a pruned dense
+net cannot exceed its dense net), so the levels span the graph nets' range;
+the report pairs each graph net with the nearest level. The iterative family
+reaches the densities its ``prune_fraction`` steps give, down to the smallest
+target.
 """
 
 from __future__ import annotations
@@ -56,7 +62,6 @@ from graphprior.nets.train import (
 
 __all__ = [
     "matched_shape",
-    "dense_weight_count",
     "target_densities",
     "random_layer_masks",
     "train_baseline_group",
@@ -74,18 +79,25 @@ def matched_shape(graph_models: pd.DataFrame) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(depth)]
 
 
-def dense_weight_count(input_dim: int, widths: list[int], n_classes: int) -> int:
-    """Weights of the dense net with these hidden widths (no biases)."""
-    dims = [input_dim, *widths, n_classes]
-    return int(sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=True)))
+def target_densities(graph_densities: np.ndarray, n_levels: int) -> list[float]:
+    """``n_levels`` evenly spaced quantiles of the graph nets' ``matched_density``.
 
+    Quantiles 0, 1/(n−1), …, 1 (the median for one level), so the levels run
+    from the sparsest graph net to the densest; values are capped to
+    [1e-4, 1], rounded to 4 significant digits, and duplicates merged.
 
-def target_densities(graph_weights: np.ndarray, dense_weights: int, n_levels: int) -> list[float]:
-    """Evenly spaced quantiles of the graph nets' weight counts over a shape's dense count."""
-    d = np.clip(np.asarray(graph_weights, dtype=float) / dense_weights, 1e-4, 1.0)
+    >>> target_densities(np.array([0.2, 0.3, 0.4, 1.2]), 3)
+    [0.2, 0.35, 1.0]
+    """
+    d = np.asarray(graph_densities, dtype=float)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        raise ValueError(
+            "no graph net with a finite matched_density: cannot choose baseline densities"
+        )
+    d = np.clip(d, 1e-4, 1.0)
     qs = np.linspace(0.0, 1.0, n_levels) if n_levels > 1 else np.array([0.5])
-    levels = sorted({float(f"{v:.4g}") for v in np.quantile(d, qs)})
-    return levels
+    return sorted({float(f"{v:.4g}") for v in np.quantile(d, qs)})
 
 
 def _set_masks(net: StackedNet, masks: list[torch.Tensor]) -> None:
@@ -136,7 +148,7 @@ def train_baseline_group(
     input_shape, n_classes = dataset_shape(config["dataset"])
     shape = b["shapes"][shape_name]
     widths = matched_shape(gm) if shape == "auto" else [int(w) for w in shape]
-    densities = _densities(b, gm, int(np.prod(input_shape)), widths, n_classes)
+    densities = _densities(b, gm)
     inits = list(b.get("inits") or tcfg["inits"])
     seeds = [int(s) for s in (b.get("seeds") or tcfg["seeds"])]
     device = resolve_device(config["device"])
@@ -168,13 +180,15 @@ def train_baseline_group(
     return pd.DataFrame(_magnitude(run, net, pairs, densities))
 
 
-def _densities(
-    b: dict, gm: pd.DataFrame, input_dim: int, widths: list[int], n_classes: int
-) -> list[float]:
-    """Target densities: ``auto`` matches the graph nets' weight counts, else the listed ones."""
-    if b.get("densities", "auto") == "auto":
-        dense_w = dense_weight_count(input_dim, widths, n_classes)
-        return target_densities(gm["n_weights"].to_numpy(), dense_w, int(b["n_densities"]))
+def _densities(b: dict, gm: pd.DataFrame) -> list[float]:
+    """Target densities: ``auto`` spans the graph nets' ``matched_density``, else the listed ones."""
+    if b["densities"] == "auto":
+        if "matched_density" not in gm.columns:
+            raise ValueError(
+                "baseline.densities is auto but the graph nets' models tables have no "
+                "matched_density column (written by an older version): retrain the graph nets"
+            )
+        return target_densities(gm["matched_density"].to_numpy(), int(b["n_densities"]))
     return sorted(float(d) for d in b["densities"])
 
 

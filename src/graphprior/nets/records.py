@@ -28,6 +28,7 @@ def model_records(
     """The `models` rows of a trained stack."""
     n_params = net.n_params().tolist()
     density = net.density().tolist()
+    matched = net.matched_density().tolist()
     n_weights = [int(sum(net.mask(i)[k].sum() for i in range(net.n_layers))) for k in range(net.k)]
     rows = []
     for k, res in enumerate(results):
@@ -40,6 +41,7 @@ def model_records(
                 "n_params": int(n_params[k]),
                 "n_weights": n_weights[k],
                 "density": float(density[k]),
+                "matched_density": float(matched[k]),
                 "depth": len(net.spec.hidden),
                 "n_neurons": int(sum(h.width for h in net.spec.hidden)),
                 "best_epoch": res.best_epoch,

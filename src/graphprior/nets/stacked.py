@@ -158,6 +158,18 @@ class StackedNet(nn.Module):
         possible = sum(self.mask(i)[0].numel() for i in range(self.n_layers))
         return present / possible
 
+    def matched_density(self) -> torch.Tensor:
+        """Present weights over the weights of the dense net of the same shape, per model.
+
+        The reference is :meth:`NetSpec.dense_weight_count
+        <graphprior.graphs.netspec.NetSpec.dense_weight_count>`: hidden widths
+        kept, every layer reading only the previous one. Equals
+        :meth:`density` for a (pruned) dense net; a graph net with skip
+        connections or a readout from several layers can exceed 1.
+        """
+        present = sum(self.mask(i).flatten(1).sum(1) for i in range(self.n_layers))
+        return present / self.spec.dense_weight_count()
+
     def select(self, idx: list[int] | int) -> StackedNet:
         """A new StackedNet holding copies of the models ``idx``."""
         idx = [idx] if isinstance(idx, int) else list(idx)

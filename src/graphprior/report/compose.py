@@ -36,6 +36,7 @@ from graphprior.report.sections.baselines import section_baselines
 from graphprior.report.sections.claims import section_claims
 from graphprior.report.sections.correlations import section_correlations
 from graphprior.report.sections.eps import section_eps
+from graphprior.report.sections.gates import section_gates
 from graphprior.report.sections.init import section_init
 from graphprior.report.sections.mapping import section_mapping
 from graphprior.report.sections.nc import section_nc
@@ -65,10 +66,14 @@ class _Parts:
 #: Section builders in report order (keys of :data:`graphprior.report.sections.TITLES`).
 _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     "claims": lambda p: section_claims(
-        p.stats["claims"], p.stats["claim_data"], p.stats["excluded"]
+        p.stats["claims"],
+        p.stats["claim_data"],
+        p.stats["excluded"],
+        outlier_rule=p.ctx.outlier_rule,
     ),
     "audit": lambda p: section_audit(p.ctx, p.stats["claim_data"]),
     "run": lambda p: section_run(p.ctx),
+    "gates": lambda p: section_gates(p.ctx),
     "mapping": lambda p: section_mapping(p.ctx),
     "trainability": lambda p: section_trainability(
         p.ctx, p.palette, section_rng(p.ctx.config, "trainability")
@@ -203,7 +208,15 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
     start = time.perf_counter()
     tables = {
         name: T.read_table(inputs[name])
-        for name in ("graphs", "graph_properties", "models", "robustness", "study", "failures")
+        for name in (
+            "graphs",
+            "graph_properties",
+            "models",
+            "robustness",
+            "study",
+            "failures",
+            "attack_checks",
+        )  # fmt: skip
         if name in inputs
     }
     report, correlations = compose_report(tables, config)

@@ -141,13 +141,18 @@ class PerturbationSummary:
     """Per-model summary of minimal adversarial perturbations (arrays of shape ``(K,)``).
 
     ``mean``, ``median``, ``min`` and ``max`` are over the fooled samples
-    (finite ε; NaN when none was fooled); ``never_fooled_share`` is the share
+    (finite ε; NaN when none was fooled); ``median_censored`` is the median
+    over every correctly classified sample, a never-fooled one counted at the
+    search maximum ``eps_max`` (a right-censored value: the median is exact
+    while fewer than half are censored, and equals ``eps_max`` otherwise);
+    ``never_fooled_share`` is the share
     of correctly classified samples not fooled within the bound; ``n_correct``
     counts the correctly classified samples and ``n_fooled`` the fooled ones.
     """
 
     mean: np.ndarray
     median: np.ndarray
+    median_censored: np.ndarray
     min: np.ndarray
     max: np.ndarray
     never_fooled_share: np.ndarray
@@ -155,12 +160,15 @@ class PerturbationSummary:
     n_correct: np.ndarray
 
 
-def summarize_min_perturbation(min_eps: torch.Tensor | np.ndarray) -> PerturbationSummary:
-    """Summarise ``(K, B)`` minimal ε (NaN: misclassified clean, inf: never fooled)."""
+def summarize_min_perturbation(
+    min_eps: torch.Tensor | np.ndarray, eps_max: float
+) -> PerturbationSummary:
+    """Summarise ``(K, B)`` minimal ε (NaN: misclassified clean, inf: never fooled up to ``eps_max``)."""
     a = np.asarray(torch.as_tensor(min_eps).detach().cpu().double(), dtype=np.float64)
     if a.ndim == 1:
         a = a[None]
-    stats: dict[str, list[float]] = {k: [] for k in ("mean", "median", "min", "max", "share")}
+    keys = ("mean", "median", "censored", "min", "max", "share")
+    stats: dict[str, list[float]] = {k: [] for k in keys}
     n_fooled, n_correct = [], []
     for row in a:
         correct = row[~np.isnan(row)]
@@ -168,6 +176,8 @@ def summarize_min_perturbation(min_eps: torch.Tensor | np.ndarray) -> Perturbati
         n_correct.append(correct.size)
         n_fooled.append(fooled.size)
         stats["share"].append(float(np.mean(~np.isfinite(correct))) if correct.size else math.nan)
+        censored = np.minimum(correct, float(eps_max))
+        stats["censored"].append(float(np.median(censored)) if correct.size else math.nan)
         if fooled.size:
             stats["mean"].append(float(fooled.mean()))
             stats["median"].append(float(np.median(fooled)))
@@ -179,6 +189,7 @@ def summarize_min_perturbation(min_eps: torch.Tensor | np.ndarray) -> Perturbati
     return PerturbationSummary(
         mean=np.array(stats["mean"]),
         median=np.array(stats["median"]),
+        median_censored=np.array(stats["censored"]),
         min=np.array(stats["min"]),
         max=np.array(stats["max"]),
         never_fooled_share=np.array(stats["share"]),

@@ -1,9 +1,13 @@
-"""The One-Pixel attack (differential evolution) and its success rate per model of a stack.
+"""The One-Pixel attack and its success rate per model of a stack: exhaustive where affordable, else DE.
 
 Su, Vargas, Sakurai 2019, "One Pixel Attack for Fooling Deep Neural Networks",
 IEEE Trans. Evol. Comput. 23(5); the paper (Ben Amor, Stier, Granitzer 2021)
-attacks the first 100 correctly classified test images. Definitions:
-``docs/measures.md``, section "Input-space attacks".
+attacks the first 100 correctly classified test images of each model. Here
+every model sees the same first ``n`` inputs and is attacked on those it
+classifies correctly; the search is exhaustive (every pixel at every extreme
+value) when that takes no more model evaluations than the DE budget, and
+differential evolution otherwise. Definitions: ``docs/measures.md``, section
+"Input-space attacks".
 """
 
 from __future__ import annotations
@@ -17,10 +21,17 @@ import torch
 from scipy.optimize import differential_evolution
 from torch import nn
 
-from graphprior.robustness.accuracy import clean_correct, mean_adversarial_confidence
-from graphprior.robustness.contract import as_stacked, frozen_eval, single_model
+from graphprior.robustness.accuracy import clean_correct
+from graphprior.robustness.contract import as_stacked, frozen_eval, logits_of, single_model
 
-__all__ = ["onepixel_attack", "OnePixelResult", "onepixel_success_rate"]
+__all__ = [
+    "onepixel_attack",
+    "onepixel_exhaustive",
+    "de_evaluations",
+    "exhaustive_evaluations",
+    "OnePixelResult",
+    "onepixel_success_rate",
+]
 
 
 def _pixel_layout(shape: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
@@ -151,20 +162,90 @@ def onepixel_attack(
     return success, x_adv
 
 
+def de_evaluations(input_shape: tuple[int, ...], maxiter: int, popsize: int) -> int:
+    """Model evaluations of one DE run at most: population × (generations + 1)."""
+    channels, spatial = _pixel_layout(tuple(input_shape))
+    n_vars = len(spatial) + channels
+    return popsize * n_vars * (maxiter + 1)
+
+
+def exhaustive_evaluations(input_shape: tuple[int, ...]) -> int:
+    """Candidates of the exhaustive search: every pixel at every extreme value (2^channels)."""
+    channels, spatial = _pixel_layout(tuple(input_shape))
+    return math.prod(spatial) * 2**channels
+
+
+def _extremes(channels: int) -> torch.Tensor:
+    """Every corner of the value cube [0, 1]^channels, ``(2^channels, channels)``."""
+    return torch.cartesian_prod(*[torch.tensor([0.0, 1.0])] * channels).reshape(-1, channels)
+
+
+def onepixel_exhaustive(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 8
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exhaustive One-Pixel search on a stack: every pixel set to every extreme value.
+
+    For each input and model, the candidate with the lowest softmax
+    probability of the true class among those the model misclassifies.
+    Exact for any model whose logits are linear in each pixel (the fooling
+    set of one pixel is then an interval of its value, so it contains an
+    extreme value when it is not empty); for other models a strong baseline.
+
+    Returns
+    -------
+    (success, confidence)
+        bool ``(K, B)``: some candidate is misclassified; float ``(K, B)``: the
+        softmax confidence of the prediction at the chosen candidate (NaN
+        where none succeeds).
+    """
+    stacked = as_stacked(model)
+    y = torch.as_tensor(y, device=x.device).long()
+    input_shape = tuple(x.shape[1:])
+    channels, spatial = _pixel_layout(input_shape)
+    n_pix = math.prod(spatial)
+    values = _extremes(channels).to(x)  # (V, C)
+    k, b = stacked.k, x.shape[0]
+    success = torch.zeros((k, b), dtype=torch.bool, device=x.device)
+    conf = torch.full((k, b), math.nan, dtype=torch.float64, device=x.device)
+    pix = torch.arange(n_pix, device=x.device).repeat_interleave(values.shape[0])
+    vals = values.repeat(n_pix, 1)  # (P·V, C)
+    n_cand = pix.numel()
+    with frozen_eval(stacked):
+        for lo in range(0, b, chunk):
+            xs = x[lo : lo + chunk].reshape(-1, channels, n_pix)
+            cand = xs.unsqueeze(1).repeat(1, n_cand, 1, 1)  # (b, P·V, C, P)
+            # advanced indices around a slice: the indexed dims come first, (P·V, b, C)
+            cand[:, torch.arange(n_cand), :, pix] = vals.unsqueeze(1)
+            flat = cand.reshape(-1, *input_shape)
+            probs = torch.softmax(logits_of(stacked, flat.unsqueeze(0).expand(k, *flat.shape)), -1)
+            probs = probs.reshape(k, xs.shape[0], n_cand, -1)
+            ys = y[lo : lo + chunk].view(1, -1, 1, 1).expand(k, -1, n_cand, 1)
+            p_true = probs.gather(-1, ys).squeeze(-1)
+            fooled = probs.argmax(-1) != ys.squeeze(-1)
+            best = torch.where(fooled, p_true, torch.full_like(p_true, math.inf)).argmin(-1)
+            hit = fooled.any(-1)
+            top = probs.amax(-1).gather(-1, best.unsqueeze(-1)).squeeze(-1).double()
+            success[:, lo : lo + chunk] = hit
+            conf[:, lo : lo + chunk] = torch.where(hit, top, torch.full_like(top, math.nan))
+    return success, conf
+
+
 @dataclass
 class OnePixelResult:
     """One-pixel attack per model (arrays of shape ``(K,)``).
 
-    ``success_rate`` is the share of the attacked inputs (the first ``n``
-    correctly classified ones of each model) misclassified after the attack;
-    ``adv_confidence_mean`` the mean softmax confidence of the successful
-    adversarial predictions (NaN if none).
+    ``success_rate`` is the share of the attacked inputs (those of the first
+    ``n`` inputs, the same for every model, that the model classifies
+    correctly) misclassified after the attack; ``adv_confidence_mean`` the
+    mean softmax confidence of the successful adversarial predictions (NaN if
+    none); ``exhaustive`` whether the exhaustive search ran (else DE).
     """
 
     success_rate: np.ndarray
     n_attacked: np.ndarray
     adv_confidence_mean: np.ndarray
     n_successful: np.ndarray
+    exhaustive: bool
 
 
 def onepixel_success_rate(
@@ -177,35 +258,56 @@ def onepixel_success_rate(
     popsize: int,
     seed: int = 0,
 ) -> OnePixelResult:
-    """One-Pixel attack success rate on the first ``n`` correctly classified inputs, per model.
+    """One-Pixel success rate on the correctly classified among the first ``n`` inputs, per model.
 
-    Each model of a stack is attacked on its own first ``n`` correct inputs;
-    see :func:`onepixel_attack` for the DE settings.
+    Every model of the stack sees the same first ``n`` inputs; each is
+    attacked where the model classifies it correctly. The exhaustive search
+    (:func:`onepixel_exhaustive`) runs when its candidates are no more than
+    the DE budget (:func:`de_evaluations`), DE (:func:`onepixel_attack`) otherwise.
     """
     stacked = as_stacked(model)
-    y = torch.as_tensor(y, device=x.device).long()
-    rates, counts, confs, n_succ = [], [], [], []
+    x, y = x[:n], torch.as_tensor(y[:n], device=x.device).long()
     correct = clean_correct(stacked, x, y)
+    n_att = correct.sum(1).cpu().numpy()
+    exhaustive = exhaustive_evaluations(tuple(x.shape[1:])) <= de_evaluations(
+        tuple(x.shape[1:]), maxiter, popsize
+    )
+    if exhaustive:
+        success, conf = onepixel_exhaustive(stacked, x, y)
+        success &= correct
+        conf = torch.where(success, conf, torch.full_like(conf, math.nan))
+    else:
+        success, conf = _de_on_stack(stacked, x, y, correct, maxiter, popsize, seed)
+    n_succ = success.sum(1).cpu().numpy()
+    rate = np.where(n_att > 0, n_succ / np.maximum(n_att, 1), math.nan)
+    return OnePixelResult(rate, n_att, _nanmean_rows(conf), n_succ, exhaustive)
+
+
+def _nanmean_rows(conf: torch.Tensor) -> np.ndarray:
+    a = conf.cpu().numpy()
+    out = np.full(a.shape[0], math.nan)
+    for i, row in enumerate(a):
+        finite = row[np.isfinite(row)]
+        if finite.size:
+            out[i] = float(finite.mean())
+    return out
+
+
+def _de_on_stack(stacked, x, y, correct, maxiter, popsize, seed):
+    """DE model by model on its correctly classified inputs; success and confidence ``(K, B)``."""
+    success = torch.zeros(correct.shape, dtype=torch.bool, device=x.device)
+    conf = torch.full(correct.shape, math.nan, dtype=torch.float64, device=x.device)
     for k in range(stacked.k):
-        single = single_model(stacked, k)
-        idx = torch.nonzero(correct[k]).flatten()[:n]
+        idx = torch.nonzero(correct[k]).flatten()
         if idx.numel() == 0:
-            rates.append(math.nan)
-            counts.append(0)
-            confs.append(math.nan)
-            n_succ.append(0)
             continue
-        success, x_adv = onepixel_attack(
+        single = single_model(stacked, k)
+        ok, x_adv = onepixel_attack(
             single, x[idx], y[idx], maxiter=maxiter, popsize=popsize, seed=seed
         )
-        rates.append(float(success.mean()))
-        counts.append(int(idx.numel()))
-        n_succ.append(int(success.sum()))
-        if success.any():
-            conf, _ = mean_adversarial_confidence(
-                single, x_adv[torch.as_tensor(success, device=x_adv.device)].unsqueeze(0)
-            )
-            confs.append(float(conf[0]))
-        else:
-            confs.append(math.nan)
-    return OnePixelResult(np.array(rates), np.array(counts), np.array(confs), np.array(n_succ))
+        ok_t = torch.as_tensor(ok, device=x.device)
+        success[k, idx] = ok_t
+        with frozen_eval(single):
+            top = torch.softmax(single(x_adv), -1).amax(-1).double()
+        conf[k, idx] = torch.where(ok_t, top, torch.full_like(top, math.nan))
+    return success, conf

@@ -33,12 +33,17 @@ from graphprior.robustness.accuracy import (
     robust_accuracy,
     success_rate_on_correct,
 )
-from graphprior.robustness.art_metrics import art_norm, clever_scores, loss_sensitivity
+from graphprior.robustness.apgd import apgd
+from graphprior.robustness.art_metrics import art_norm, loss_sensitivity
+from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_config
+from graphprior.robustness.clever import clever_u_batched
 from graphprior.robustness.collapse import neural_collapse_rows
 from graphprior.robustness.contract import as_stacked, model_rows, stack_device
+from graphprior.robustness.gates import check_rows, effort_gate, input_gates, zero_gradient_share
 from graphprior.robustness.gradient import Norm, fgsm
 from graphprior.robustness.metrics import accuracy_and_f1
 from graphprior.robustness.minimal import (
+    LINESEARCH_MAX,
     min_perturbation_fgsm_linesearch,
     min_perturbation_pgd_bisection,
     summarize_min_perturbation,
@@ -139,7 +144,9 @@ def _min_perturbation(
     summaries = []
     if mcfg["linesearch"]:
         with _timed("FGSM line search"):
-            s = summarize_min_perturbation(min_perturbation_fgsm_linesearch(stacked, x, y))
+            s = summarize_min_perturbation(
+                min_perturbation_fgsm_linesearch(stacked, x, y), LINESEARCH_MAX
+            )
             summaries.append(("fgsm_linesearch", "linf", s))
     for norm_name, bound_key in (("linf", "linf_max"), ("l2", "l2_max")):
         with _timed(f"PGD bisection {norm_name}"):
@@ -149,10 +156,15 @@ def _min_perturbation(
                 rel_step=float(cfg["pgd"][norm_name]["rel_step"]),
                 generator=torch.Generator().manual_seed(seed + 1),
             )  # fmt: skip
-            summaries.append(("pgd_bisection", norm_name, summarize_min_perturbation(min_eps)))
+            s = summarize_min_perturbation(min_eps, float(mcfg[bound_key]))
+            summaries.append(("pgd_bisection", norm_name, s))
     for attack, norm_name, s in summaries:
         rows.add("min_perturbation_mean", attack, norm_name, NAN, s.mean, s.n_fooled)
         rows.add("min_perturbation_median", attack, norm_name, NAN, s.median, s.n_fooled)
+        rows.add(
+            "min_perturbation_median_censored", attack, norm_name, NAN, s.median_censored,
+            s.n_correct,
+        )  # fmt: skip
         rows.add("min_perturbation_min", attack, norm_name, NAN, s.min, s.n_fooled)
         rows.add("min_perturbation_max", attack, norm_name, NAN, s.max, s.n_fooled)
         rows.add("never_fooled_share", attack, norm_name, NAN, s.never_fooled_share, s.n_correct)
@@ -169,27 +181,73 @@ def _onepixel_and_art(
                 popsize=int(ocfg["popsize"]), seed=seed,
             )  # fmt: skip
         rows.add("onepixel_success_rate", "onepixel", "none", NAN, op.success_rate, op.n_attacked)
+        n_op = min(int(ocfg["n_samples"]), int(x.shape[0]))
+        rows.add("onepixel_exhaustive", "onepixel", "none", NAN, float(op.exhaustive), n_op)
         rows.add(
             "adv_confidence_mean", "onepixel", "none", NAN, op.adv_confidence_mean, op.n_successful
         )
     if int(ccfg["n_samples"]) > 0:
         with _timed("CLEVER"):
-            scores = clever_scores(
-                stacked, x, n_samples=int(ccfg["n_samples"]), nb_batches=int(ccfg["nb_batches"]),
+            n_classes = ccfg["n_classes"]
+            res = clever_u_batched(
+                stacked, x[: int(ccfg["n_samples"])], nb_batches=int(ccfg["nb_batches"]),
                 batch_size=int(ccfg["batch_size"]), radius=float(ccfg["radius"]),
-                norm=ccfg["norm"], seed=seed,
+                norm=art_norm(ccfg["norm"]), n_classes=None if n_classes is None else int(n_classes),
+                seed=seed,
             )  # fmt: skip
         clever_norm = {1.0: "l1", 2.0: "l2", math.inf: "linf"}[art_norm(ccfg["norm"])]
-        value = np.nanmean(scores, axis=1) if scores.size else NAN
-        counts = np.isfinite(scores).sum(1)
-        rows.add("clever_score", "clever", clever_norm, float(ccfg["radius"]), value, counts)
+        radius, n_cl = float(ccfg["radius"]), res.scores.shape[1]
+        rows.add("clever_score", "clever", clever_norm, radius, res.scores.mean(1), n_cl)
+        rows.add("clever_capped_share", "clever", clever_norm, radius, res.capped.mean(1), n_cl)
     with _timed("loss sensitivity"):
         sensitivity = loss_sensitivity(stacked, x, y)
     rows.add("loss_sensitivity", "none", "l2", NAN, sensitivity, int(x.shape[0]))
 
 
+def _autoattack(
+    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
+    checks: list | None,
+) -> None:  # fmt: skip
+    acfg, n = cfg["autoattack"], int(x.shape[0])
+    budget = budget_from_config(acfg)
+    tol, factor = float(cfg["checks"]["tolerance"]), int(cfg["checks"]["effort_factor"])
+    for j, norm in enumerate(("linf", "l2")):
+        for eps in (float(e) for e in acfg[norm]["eps"]):
+            with _timed(f"AutoAttack {norm} eps={eps:g}"):
+                robust = autoattack(stacked, x, y, eps, norm=norm, budget=budget, seed=seed + j)
+            for attack in (*MEMBERS, "autoattack"):
+                rows.add("robust_accuracy", attack, norm, eps, robust[attack].double().mean(1), n)
+            if checks is not None:
+                with _timed(f"more-effort gate {norm} eps={eps:g}"):
+                    gens = tuple(torch.Generator().manual_seed(seed + s) for s in (10 + j, 12 + j))
+                    checks += effort_gate(
+                        stacked, x, y, robust["autoattack"], eps, norm,
+                        (budget.apgd_ce, budget.apgd_t), factor, tol, gens,
+                    )  # fmt: skip
+    if checks is None:
+        return
+    for j, norm in enumerate(("linf", "l2")):
+        eps = float(cfg["min_perturbation"][f"{norm}_max"])
+        gen = torch.Generator().manual_seed(seed + 20 + j)
+        robust, _ = apgd(
+            stacked, x, y, eps, norm=norm, loss="ce", budget=budget.apgd_ce, generator=gen
+        )
+        value = robust.double().mean(1).cpu().numpy()
+        checks += check_rows(
+            f"largest_eps_fools:{norm}:{eps:g}", value, tol, value <= tol, stacked.k
+        )
+    share = zero_gradient_share(stacked, x, y)
+    checks += check_rows("zero_gradient_share", share, tol, ~(share > tol), stacked.k)
+    checks += input_gates(rows, stacked.k, cfg)
+
+
 def run_input_attacks(
-    net: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, generator_seed: int
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cfg: dict,
+    generator_seed: int,
+    checks: list | None = None,
 ) -> list[dict]:
     """Every input-space measure for a stack of models, as long-format rows.
 
@@ -205,6 +263,9 @@ def run_input_attacks(
         (:func:`graphprior.config.validate_config`).
     generator_seed : int
         Seed of every random draw (PGD starts, bisection, DE, CLEVER).
+    checks : list, optional
+        Where given, the validity gates of the attacks are appended to it
+        (rows of :func:`graphprior.robustness.gates.check_rows`).
 
     Returns
     -------
@@ -222,6 +283,7 @@ def run_input_attacks(
     rows = _Rows(stacked.k)
     _clean_and_fgsm(rows, stacked, x, y, cfg)
     _pgd_grids(rows, stacked, x, y, cfg, seed)
+    _autoattack(rows, stacked, x, y, cfg, seed, checks)
     _min_perturbation(rows, stacked, x, y, cfg, seed)
     _onepixel_and_art(rows, stacked, x, y, cfg, seed)
     return list(rows)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from graphprior.analysis.gates import study_flags
 from graphprior.analysis.study import build_study, study_schema
 from graphprior.config import config_hash
 from graphprior.graphs.graphml import graph_record
@@ -34,8 +35,9 @@ def aggregate_tables(
     training_parts: list[str],
     robustness_parts: list[str],
     failure_records: list[str] | None = None,
+    check_parts: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Build `graphs`, `graph_properties`, `models`, `robustness`, `study` and `failures`."""
+    """Build `graphs`, `graph_properties`, `models`, `robustness`, `attack_checks`, `study`, `failures`."""
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
     properties = _concat(property_parts, ["graph_id"])
     models = _concat(training_parts, T.MODELS_SCHEMA.names)
@@ -45,8 +47,17 @@ def aggregate_tables(
         "graph_properties": properties,
         "models": models,
         "robustness": robustness,
+        "attack_checks": _concat(check_parts or [], T.ATTACK_CHECKS_SCHEMA.names),
     }
     T.check_relations(tables)
+    failed = tables["attack_checks"]
+    failed = failed[~failed["passed"].astype(bool)] if len(failed) else failed
+    if len(failed):
+        log.warning(
+            "%d validity gates failed (their models' attack measures are left out of the claims):\n%s",
+            len(failed),
+            failed[["group", "model_id", "check", "value", "threshold"]].to_string(index=False),
+        )
     tables["study"] = build_study(models, graphs, properties, robustness)
     tables["failures"] = read_failures(failure_records or [])
     if len(tables["failures"]):
@@ -73,13 +84,17 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
         "models": T.MODELS_SCHEMA,
         "robustness": T.ROBUSTNESS_SCHEMA,
+        "attack_checks": T.ATTACK_CHECKS_SCHEMA,
         "study": study_schema(tables["study"]),
         "failures": T.FAILURES_SCHEMA,
     }
+    # the study carries the flags of its measures: saturated, capped, failed gates
+    flags = study_flags(tables["robustness"], tables.get("attack_checks"))
     for name, schema in schemas.items():
         if name not in outputs:
             continue
-        T.write_table(tables[name], Path(outputs[name]), schema, name, meta)
+        extra = flags if name == "study" else {}
+        T.write_table(tables[name], Path(outputs[name]), schema, name, {**meta, **extra})
 
 
 def run(smk: Any) -> None:
@@ -91,5 +106,6 @@ def run(smk: Any) -> None:
         training_parts=list(smk.input.training),
         robustness_parts=list(smk.input.robustness),
         failure_records=list(smk.input.failures),
+        check_parts=list(smk.input.checks),
     )
     write_tables(tables, dict(smk.output.items()), config)

@@ -11,7 +11,12 @@ from tqdm import tqdm
 
 from graphprior.config import derive_seed
 from graphprior.data import load_dataset
-from graphprior.io.tables import ROBUSTNESS_SCHEMA, read_table, write_table
+from graphprior.io.tables import (
+    ATTACK_CHECKS_SCHEMA,
+    ROBUSTNESS_SCHEMA,
+    read_table,
+    write_table,
+)
 from graphprior.nets.checkpoints import load_stacked, stack_nets
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import resolve_device
@@ -25,18 +30,23 @@ FAMILIES = ("input-space attacks", "weight, pruning and collapse measures")
 
 
 def run(smk: Any) -> None:
-    """Attack the models listed in ``input.training``; write the long `robustness` rows."""
+    """Attack the models listed in ``input.training``; write the `robustness` rows and the gates."""
     config = start_job(smk)
     torch.set_num_threads(smk.threads)
+    group = smk.wildcards.group
+    checks: list[dict] = []
     rows = guarded(
         smk,
-        smk.wildcards.group,
+        group,
         lambda: attack_group(
-            checkpoints_resolved(read_table(smk.input.training), smk.input.models), config
+            checkpoints_resolved(read_table(smk.input.training), smk.input.models), config, checks
         ),
         lambda: pd.DataFrame(columns=ROBUSTNESS_SCHEMA.names),
     )
     write_table(rows, smk.output.robustness, ROBUSTNESS_SCHEMA, "robustness")
+    gates = pd.DataFrame(checks, columns=ATTACK_CHECKS_SCHEMA.names)
+    gates["group"] = group
+    write_table(gates, smk.output.checks, ATTACK_CHECKS_SCHEMA, "attack_checks")
 
 
 def load_group(models: pd.DataFrame) -> tuple[StackedNet, pd.DataFrame]:
@@ -63,8 +73,12 @@ def pgd_perturbation(acfg: dict, seed: int):
     return perturb, {"attack": "pgd", "norm": "linf", "eps": eps}
 
 
-def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """All input-space and beyond-input measures of one group's models (long rows)."""
+def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None) -> pd.DataFrame:
+    """All input-space and beyond-input measures of one group's models (long rows).
+
+    Where ``checks`` is given, the validity gates of the group's attacks are
+    appended to it as ``{"model_id", "check", "value", "threshold", "passed"}``.
+    """
     columns = ["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]
     if models.empty:  # the group's training failed and was recorded
         return pd.DataFrame(columns=columns)
@@ -85,8 +99,12 @@ def attack_group(models: pd.DataFrame, config: dict) -> pd.DataFrame:
         net, sub = load_group(sub)
         net.to(device)
         seed = derive_seed("attack", *sub["model_id"])
-        rows = run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed)
+        gates: list[dict] | None = [] if checks is not None else None
+        rows = run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed, checks=gates)
         bars[FAMILIES[0]].update()
+        ids = sub["model_id"].to_numpy()
+        for g in gates or []:
+            checks.append({"model_id": ids[g.pop("model_index")], **g})
         perturb, info = pgd_perturbation(acfg, seed)
         rows += run_beyond_input_measures(
             net, x_te[:n_m], y_te[:n_m], x_tr, y_tr, mcfg, seed, perturb=perturb, perturb_info=info

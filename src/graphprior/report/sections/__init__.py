@@ -14,6 +14,7 @@ TITLES: dict[str, str] = {
     "claims": "Claims: the answer first",
     "audit": "Confound audit: structure against size and interface",
     "run": "The run",
+    "gates": "Attack validity",
     "mapping": "How a graph becomes a network",
     "trainability": "Trainability",
     "correlations": "Correlations between graph properties and robustness",

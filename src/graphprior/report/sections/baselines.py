@@ -18,7 +18,7 @@ __all__ = ["section_baselines"]
 
 
 def section_baselines(ctx: StudyContext, palette: dict[str, Any]) -> Section:
-    """Graph nets against pruned dense baselines of the nearest weight density."""
+    """Graph nets against pruned dense baselines of the nearest matched density."""
     sec = Section(TITLES["baselines"])
     base_ok = ok_rows(ctx.baselines, True)
     if ctx.baselines.empty:
@@ -30,16 +30,28 @@ def section_baselines(ctx: StudyContext, palette: dict[str, Any]) -> Section:
             "there is nothing to compare the graph nets with."
         )
         return sec
-    if ctx.ok.empty or "density" not in ctx.ok.columns:
-        sec.text("No trainable graph net with a weight density: no comparison.")
+    if ctx.ok.empty or "matched_density" not in ctx.ok.columns:
+        sec.text("No trainable graph net with a matched_density: no comparison.")
         return sec
-    pg, comp, cols = baseline_comparison(ctx)
+    pg, comp, pairs, cols = baseline_comparison(ctx)
     sec.text(
-        "Each graph (per-graph mean over its trainable models) is paired with the mean of each "
-        "baseline family at the nearest weight density (net density, not graph density); "
+        "Density here is `matched_density`, the same for both sides: present weights over the "
+        "weights of the dense net with the same hidden widths, each layer reading only the one "
+        "before it (docs/measures.md). An unpruned dense net has 1; a graph net with skip "
+        "connections or a readout from several layers can exceed 1. Baselines are pruned to "
+        "levels spanning the graph nets' range (baseline.densities: auto; the iterative family "
+        "reaches the densities its pruning steps give). Each graph (per-graph mean over its "
+        "trainable models) is paired with the mean of each baseline family at the nearest level; "
         "Wilcoxon signed-rank test of the paired differences (q: Benjamini–Hochberg over the "
-        "measures of a family) and Cliff's δ (positive: graph nets higher). Density gaps show how "
-        "close the match is."
+        "measures of a family) and Cliff's δ (positive: graph nets higher)."
+    )
+    sec.text(_density_summary(pg["matched_density"], pairs))
+    sec.table(
+        "Achieved densities of each pairing",
+        pairs,
+        "One row per baseline family and density level: the baseline models at the level and the "
+        "densities they reached, the graph nets paired with it (nearest level, the lower one on a "
+        "tie) and their densities, and the largest gap |graph density − level|.",
     )
     sec.table(
         "Graph nets vs baselines at matched density",
@@ -64,10 +76,30 @@ def section_baselines(ctx: StudyContext, palette: dict[str, Any]) -> Section:
     return sec
 
 
+def _density_summary(graph_density: pd.Series, pairs: pd.DataFrame) -> str:
+    """One paragraph: the graph nets' density range, each family's levels and worst gap."""
+    d = graph_density.astype(float).dropna()
+    parts = [
+        f"The {fmt(len(d))} graph nets' matched density runs from {fmt(d.min())} to "
+        f"{fmt(d.max())} (median {fmt(d.median())})."
+    ]
+    for fam, rows in pairs.groupby("family", sort=True):
+        levels = ", ".join(fmt(v) for v in rows["level"])
+        parts.append(f"{fam}: levels {levels}; largest gap {fmt(rows['max_gap'].max())}.")
+    above = int((d > pairs["level"].max() + 1e-9).sum()) if len(pairs) else 0
+    if above:
+        parts.append(
+            f"{fmt(above)} graph nets are denser than every baseline level (a pruned dense net "
+            "stops at 1): they are paired with the densest level, and their gap is how far the "
+            "match falls short."
+        )
+    return " ".join(parts)
+
+
 def _baseline_figure(
     palette: dict[str, Any], pg: pd.DataFrame, base: pd.DataFrame, cols: list[str]
 ) -> Figure:
-    """Graph nets and baselines against the weight density, one panel per column."""
+    """Graph nets and baselines against the matched density, one panel per column."""
     fig, axes = grid(len(cols))
     fams = sorted(base["family"].unique())
     fam_col = colours(fams)
@@ -75,12 +107,16 @@ def _baseline_figure(
     for ax, col in zip(axes, cols, strict=False):
         for g, sub in pg.groupby("generator"):
             ax.scatter(
-                sub["density"], sub[col], s=18, color=palette.get(str(g), "0.3"), label=str(g)
+                sub["matched_density"],
+                sub[col],
+                s=18,
+                color=palette.get(str(g), "0.3"),
+                label=str(g),
             )
         for i, f in enumerate(fams):
             sub = base.loc[base["family"] == f]
             ax.scatter(
-                sub["density"],
+                sub["matched_density"],
                 sub[col],
                 s=26,
                 marker=markers[i % len(markers)],
@@ -88,14 +124,14 @@ def _baseline_figure(
                 edgecolors=[fam_col[f]],
                 label=f,
             )
-            line = sub.groupby(sub["density"].round(3))[col].mean().sort_index()
+            line = sub.groupby(sub["matched_density"].round(3))[col].mean().sort_index()
             ax.plot(line.index, line.to_numpy(), color=fam_col[f], lw=0.8, ls="--")
-        ax.set_xlabel("weight density of the net")
+        ax.set_xlabel("matched density (weights / dense net of the same widths)", fontsize=7)
         ax.set_ylabel(short(col, 40), fontsize=8)
     axes[0].legend(fontsize=6)
     return figure(
         "graph_vs_baselines",
         "Graph nets (filled, per-graph means, colour = generator) and pruned dense baselines "
-        "(open markers, dashed: mean per density level) against the weight density.",
+        "(open markers, dashed: mean per density level) against the matched density.",
         fig,
     )

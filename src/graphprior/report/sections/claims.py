@@ -109,6 +109,31 @@ def _differences(view: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
     return out
 
 
+def _outlier_note(claims: pd.DataFrame, applied: bool) -> str:
+    """Whether the 1.5×IQR rule ran on the claims, and how many graphs it removed from each."""
+    if not applied:
+        return (
+            "The paper's 1.5×IQR outlier rule was **not applied** to the claims "
+            "(`report.outlier_rule: false`): every graph counts."
+        )
+    pooled = claims.loc[(claims["stratum"] == "pooled") & (claims["analysis"] == "raw")]
+    removed = pooled.loc[pooled["n_removed"] > 0]
+    head = (
+        "The paper's 1.5×IQR outlier rule **was applied** to the claims "
+        "(`report.outlier_rule: true`): before each test, graphs whose per-graph value of the "
+        "claim's measure lies outside [Q1 − 1.5·IQR, Q3 + 1.5·IQR] were removed (C1: the "
+        "primary measure's mean; C5: per measure; R2–R3 use their own sections' graphs, "
+        "unfiltered). "
+    )
+    if removed.empty:
+        return head + "It removed no graph."
+    parts = [
+        f"{row['claim']} {fmt(int(row['n_removed']))} (of {fmt(int(row['n'] + row['n_removed']))})"
+        for _, row in removed.iterrows()
+    ]
+    return head + "Graphs removed: " + "; ".join(parts) + "."
+
+
 def _main_figure(claims: pd.DataFrame, data: ClaimData) -> Figure | None:
     """Added-variable plot of the first correlation claim with a finite controlled estimate."""
     rows = claims.loc[
@@ -147,9 +172,17 @@ def _main_figure(claims: pd.DataFrame, data: ClaimData) -> Figure | None:
 
 
 def section_claims(
-    claims: pd.DataFrame, data: ClaimData, excluded: Mapping[str, str] | None = None
+    claims: pd.DataFrame,
+    data: ClaimData,
+    excluded: Mapping[str, str] | None = None,
+    *,
+    outlier_rule: bool,
 ) -> Section:
-    """The claims (raw beside controlled), the verdict rules, the main controlled association."""
+    """The claims (raw beside controlled), the verdict rules, the main controlled association.
+
+    `outlier_rule` is ``report.outlier_rule``: the section says whether the
+    claims applied it and how many graphs it removed (column ``n_removed``).
+    """
     sec = Section(TITLES["claims"])
     view = claims_view(claims)
     counts = view["controlled"].where(view["controlled"] != "", view["raw"]).value_counts()
@@ -164,6 +197,7 @@ def section_claims(
         "stratum, aggregate and method (the correlations section)."
     )
     sec.table("Claims: raw and controlled, pooled over graphs", view)
+    sec.text(_outlier_note(claims, outlier_rule))
     for paragraph in _differences(view, claims):
         sec.text(paragraph)
     sec.figure(_main_figure(claims, data))

@@ -1,0 +1,68 @@
+"""Report section "Attack validity": the validity gates of every attack group, and flagged measures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from graphprior.analysis.context import StudyContext
+from graphprior.analysis.gates import MOSTLY, SATURATION_HIGH, SATURATION_LOW
+from graphprior.report.document import Section
+from graphprior.report.render import fmt
+from graphprior.report.sections import TITLES
+
+__all__ = ["section_gates"]
+
+
+def _summary(checks: pd.DataFrame) -> pd.DataFrame:
+    """One row per gate: models checked, models failing, the worst value and the threshold."""
+    checks = checks.assign(passed=checks["passed"].astype(bool))
+    rows = []
+    for check, g in checks.groupby("check", sort=True):
+        rows.append(
+            {
+                "check": check,
+                "models": len(g),
+                "failed": int((~g["passed"]).sum()),
+                "worst value": g["value"].max(),
+                "threshold": g["threshold"].iloc[0],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def section_gates(ctx: StudyContext) -> Section:
+    """Every gate (passed or not), the failed ones by model, and the saturated or capped measures."""
+    sec = Section(TITLES["gates"])
+    checks = ctx.tables.get("attack_checks")
+    if checks is None or checks.empty:
+        sec.text("No validity gates were recorded for this run (table attack_checks is empty).")
+    else:
+        failed = ctx.failed_gates
+        sec.text(
+            f"{fmt(checks['check'].nunique())} validity gates on {fmt(checks['model_id'].nunique())} "
+            f"models in {fmt(checks['group'].nunique())} attack groups; "
+            f"{fmt(len(failed))} failed checks on {fmt(failed['model_id'].nunique())} models. "
+            "A model failing any gate has its input-attack measures left out of the "
+            'correlations and claims (docs/measures.md, section "Validity gates").'
+        )
+        sec.table("Validity gates (a gate passes where value ≤ threshold)", _summary(checks))
+        if len(failed):
+            sec.table(
+                "Failed gates",
+                failed[["group", "model_id", "check", "value", "threshold"]],
+            )
+    flags = ctx.flags
+    flagged = flags.loc[flags["flagged"].astype(bool)] if len(flags) else flags
+    sec.text(
+        f"A robust accuracy below {fmt(SATURATION_LOW)} or above {fmt(SATURATION_HIGH)} for more "
+        f"than {fmt(MOSTLY)} of the models, or a CLEVER score capped at the radius for more than "
+        f"{fmt(MOSTLY)} of the inputs, is saturated: flagged here and in the study table's "
+        f"metadata, and left out of the correlations and claims. {fmt(len(flagged))} of "
+        f"{fmt(len(flags))} measures are flagged."
+    )
+    if len(flagged):
+        sec.table(
+            "Flagged measures (share of models low / high; CLEVER: share of capped scores)",
+            flagged[["column", "share_low", "share_high"]],
+        )
+    return sec

@@ -1,0 +1,144 @@
+"""Validity gates of an attack group: checks that the attacks measured what they claim to.
+
+After Carlini et al. 2019, "On Evaluating Adversarial Robustness" (arXiv
+1902.06705), and Croce, Hein 2020 (AutoAttack's own checks): an evaluation is
+suspect — typically of gradient masking — when an attack at ε = 0 does not
+give clean accuracy, when a large ε does not drive robust accuracy to zero,
+when more iterations or restarts still lower robust accuracy, when a
+black-box attack beats the white-box ones, when inputs have zero gradient,
+or when an iterative attack is weaker than a single step. Each gate is one
+row per model ``{"model_index", "check", "value", "threshold", "passed"}``;
+a model that fails a gate has its attack measures left out of the claims.
+Definitions and the check names: ``docs/measures.md``, section "Validity
+gates".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from graphprior.robustness.apgd import ApgdBudget, apgd
+from graphprior.robustness.contract import frozen_eval, layout
+from graphprior.robustness.square import margin
+
+__all__ = ["check_rows", "zero_gradient_share", "row_values", "input_gates", "effort_gate"]
+
+
+def check_rows(
+    check: str, values: Any, threshold: float, passed: Any, k: int
+) -> list[dict[str, Any]]:
+    """One gate row per model."""
+    v = np.broadcast_to(np.asarray(values, dtype=np.float64), (k,))
+    p = np.broadcast_to(np.asarray(passed, dtype=bool), (k,))
+    return [
+        {"model_index": i, "check": check, "value": float(v[i]), "threshold": float(threshold),
+         "passed": bool(p[i])}
+        for i in range(k)
+    ]  # fmt: skip
+
+
+def zero_gradient_share(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Share of correctly classified inputs whose margin-loss input gradient is exactly zero.
+
+    The margin ``z_y − max_{j≠y} z_j`` (the unnormalised DLR loss) does not
+    saturate like the cross-entropy, so a zero gradient means the model's
+    gradient carries no signal there (the reference's ``check_zero_gradients``
+    uses the DLR loss for the same reason). NaN for a model with no correct input.
+    """
+    stacked, x, y = layout(model, x, y)
+    with frozen_eval(stacked):
+        xg = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            logits = stacked(xg)
+            (grad,) = torch.autograd.grad(margin(logits, y).sum(), xg)
+    correct = logits.argmax(-1) == y
+    zero = grad.flatten(2).abs().amax(2) == 0
+    n = correct.sum(1).double()
+    share = (zero & correct).sum(1).double() / n.clamp_min(1)
+    return torch.where(n > 0, share, torch.full_like(share, math.nan)).cpu().numpy()
+
+
+def row_values(rows: Sequence[dict], k: int, measure: str, attack: str, norm: str, eps: float):
+    """The per-model values ``(K,)`` of one measure in a list of robustness rows (NaN if absent)."""
+    out = np.full(k, math.nan)
+    for r in rows:
+        same_eps = (math.isnan(eps) and math.isnan(r["eps"])) or r["eps"] == eps
+        if r["measure"] == measure and r["attack"] == attack and r["norm"] == norm and same_eps:
+            out[r["model_index"]] = r["value"]
+    return out
+
+
+def _leq(check: str, values: np.ndarray, threshold: float, k: int) -> list[dict]:
+    """A gate passed where ``value <= threshold`` (NaN: not measurable, passes)."""
+    passed = ~(values > threshold + 1e-12)
+    return check_rows(check, values, threshold, passed, k)
+
+
+def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
+    """The gates computed from the rows already measured (PGD, FGSM, AutoAttack grids)."""
+    tol = float(cfg["checks"]["tolerance"])
+    out: list[dict] = []
+    clean = row_values(rows, k, "clean_accuracy", "none", "none", math.nan)
+    for norm in ("linf", "l2"):
+        if 0.0 in [float(e) for e in cfg["pgd"][norm]["eps"]]:
+            diff = np.abs(row_values(rows, k, "robust_accuracy", "pgd", norm, 0.0) - clean)
+            out += _leq(f"eps0_equals_clean:pgd:{norm}", diff, 0.0, k)
+        for eps in cfg["autoattack"][norm]["eps"]:
+            eps = float(eps)
+            white = np.fmin(
+                row_values(rows, k, "robust_accuracy", "apgd_ce", norm, eps),
+                row_values(rows, k, "robust_accuracy", "apgd_t", norm, eps),
+            )
+            square = row_values(rows, k, "robust_accuracy", "square", norm, eps)
+            out += _leq(f"square_not_stronger:{norm}:{eps:g}", white - square, tol, k)
+    fgsm_eps = {float(e) for e in cfg["fgsm"]["eps"]}
+    common = sorted(fgsm_eps & {float(e) for e in cfg["pgd"]["linf"]["eps"]})
+    if common:
+        gap = np.max(
+            [row_values(rows, k, "robust_accuracy", "pgd", "linf", e)
+             - row_values(rows, k, "robust_accuracy", "fgsm", "linf", e) for e in common],
+            axis=0,
+        )  # fmt: skip
+        out += _leq("pgd_not_weaker_than_fgsm:linf", gap, tol, k)
+    return out
+
+
+def effort_gate(
+    stacked: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    robust: torch.Tensor,
+    eps: float,
+    norm: str,
+    budget: tuple[ApgdBudget, ApgdBudget],
+    factor: int,
+    tol: float,
+    generators: tuple[torch.Generator, torch.Generator],
+) -> list[dict]:
+    """Robust accuracy drops by at most ``tol`` when the white-box members get more effort.
+
+    APGD-CE runs again with ``factor``× the steps and restarts and APGD-T
+    with ``factor``× the steps (``budget`` = their budgets in the ensemble);
+    ``robust`` is the ensemble's per-input robustness ``(K, B)``. The value
+    is its robust accuracy minus that of the ensemble joined with the
+    stronger runs.
+    """
+    ce, t = budget
+    more = robust.clone()
+    cols = torch.nonzero(robust.any(0)).flatten()  # only inputs some model still resists can change
+    x, y = x[cols], y[cols]
+    runs = (
+        ("ce", ApgdBudget(ce.steps * factor, ce.restarts * factor)),
+        ("dlr_targeted", ApgdBudget(t.steps * factor, t.restarts, t.n_targets)),
+    )
+    for (loss, b), gen in zip(runs, generators, strict=True):
+        r, _ = apgd(stacked, x, y, eps, norm=norm, loss=loss, budget=b, generator=gen)
+        more[:, cols] &= r
+    drop = (robust.double().mean(1) - more.double().mean(1)).cpu().numpy()
+    return _leq(f"more_effort:{norm}:{eps:g}", drop, tol, stacked.k)

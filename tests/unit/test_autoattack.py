@@ -1,0 +1,184 @@
+"""APGD-CE, APGD-T, Square and their ensemble against the reference AutoAttack; the validity gates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graphprior.data import load_dataset
+from graphprior.graphs.netspec import dense_spec
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import StackedNet
+from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
+from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
+from graphprior.robustness.contract import single_model
+from graphprior.robustness.gates import effort_gate, zero_gradient_share
+from graphprior.robustness.square import p_schedule, square_attack
+
+N = 80  # test inputs of the reference comparison
+STANDARD = AutoAttackBudget(ApgdBudget(100, 1), ApgdBudget(100, 1, 9), 5000, 0.8)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """Two small dense nets (64-32-10) trained 10 epochs on digits, and test inputs."""
+    x, y = load_dataset("digits", "train")
+    k = 2
+    net = StackedNet(dense_spec((1, 8, 8), [32], 10), k)
+    initialise(net, ["he_normal"] * k, [0, 1])
+    flat = x.reshape(len(x), -1)
+    net.set_normalisation(
+        torch.full((64,), float(flat.mean())), torch.full((64,), float(flat.std()))
+    )
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(10):
+        perm = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), 64):
+            idx = perm[i : i + 64]
+            loss = F.cross_entropy(net(x[idx]).reshape(-1, 10), y[idx].repeat(k))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    xt, yt = load_dataset("digits", "test")
+    return net.eval(), xt[:N], yt[:N]
+
+
+def test_checkpoints_follow_the_reference_schedule():
+    # p_0 = 0, p_1 = 0.22, then shrinking by 0.03 down to at least 0.06 of the iterations
+    assert checkpoints(100)[:4] == [21, 40, 56, 69]
+    assert all(b - a >= 6 for a, b in zip(checkpoints(100), checkpoints(100)[1:], strict=False))
+
+
+def test_dlr_targeted_loss_by_hand():
+    logits = torch.tensor([[[4.0, 3.0, 2.0, 1.0, 0.0]]])
+    y, t = torch.tensor([[0]]), torch.tensor([[1]])
+    # -(z_y - z_t) / (z_1 - (z_3 + z_4) / 2) = -(4 - 3) / (4 - 1.5)
+    assert float(dlr_targeted_loss(logits, y, t)) == pytest.approx(-1 / 2.5)
+
+
+def test_square_schedule_rescales_the_standard_one():
+    assert p_schedule(0.8, 0, 5000) == 0.8
+    assert p_schedule(0.8, 4500, 5000) == pytest.approx(0.8 / 128)
+    assert p_schedule(0.8, 450, 500) == pytest.approx(0.8 / 128)
+
+
+@pytest.mark.parametrize(("norm", "eps"), [("linf", 0.1), ("l2", 0.5)])
+def test_attacks_respect_budget_box_and_are_seeded(stack, norm, eps):
+    net, x, y = stack
+    for attack in ("ce", "dlr_targeted", "square"):
+
+        def run(attack=attack):
+            gen = torch.Generator().manual_seed(3)
+            if attack == "square":
+                return square_attack(
+                    net, x, y, eps, norm=norm, n_queries=30, p_init=0.8, generator=gen
+                )
+            return apgd(
+                net, x, y, eps, norm=norm, loss=attack, budget=ApgdBudget(10, 1, 2), generator=gen
+            )
+
+        robust, x_adv = run()
+        again, _ = run()
+        assert torch.equal(robust, again)
+        assert x_adv.min() >= 0 and x_adv.max() <= 1
+        d = (x_adv - x.unsqueeze(0)).flatten(2)
+        size = d.abs().amax(2) if norm == "linf" else d.norm(dim=2)
+        assert float(size.max()) <= eps * (1 + 1e-5)
+        # every input counted as fooled is fooled by the returned point
+        fooled = ~robust & (net(x).argmax(-1) == y)
+        assert torch.all(net(x_adv).argmax(-1)[fooled] != y.expand_as(fooled)[fooled])
+
+
+def test_stack_equals_each_model_alone(stack):
+    net, x, y = stack
+    budget = ApgdBudget(10, 1, 2)
+    both, _ = apgd(net, x, y, 0.1, norm="linf", loss="dlr_targeted", budget=budget)
+    for k in range(net.k):
+        alone, _ = apgd(
+            single_model(net, k), x, y, 0.1, norm="linf", loss="dlr_targeted", budget=budget
+        )
+        assert torch.equal(both[k], alone[0])
+
+
+@pytest.mark.parametrize(("norm", "eps"), [("linf", 0.1), ("l2", 0.5)])
+def test_ensemble_no_weaker_than_reference_standard(stack, norm, eps):
+    """Our AutoAttack robust accuracy is at most one input above the reference's standard version."""
+    pyautoattack = pytest.importorskip("pyautoattack")
+    net, x, y = stack
+    ours = autoattack(net, x, y, eps, norm=norm, budget=STANDARD, seed=0)["autoattack"]
+    for k in range(net.k):
+        model = single_model(net, k).eval()
+        ref = pyautoattack.AutoAttack(
+            model, norm={"linf": "Linf", "l2": "L2"}[norm], eps=eps, seed=0
+        )
+        ref.logger.setLevel(50)
+        with torch.no_grad():
+            x_adv = ref.run_standard_evaluation(x, y, batch_size=N)[0]
+            ref_robust = int((model(x_adv).argmax(1) == y).sum())
+        assert int(ours[k].sum()) <= ref_robust + 1
+
+
+class Quantised(nn.Module):
+    """A step function in front of a net: its input gradient is zero almost everywhere."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.round(x * 4) / 4)
+
+
+def test_gradient_masking_trips_the_gates(stack):
+    net, x, y = stack
+    masked = Quantised(single_model(net, 0)).eval()
+    assert zero_gradient_share(masked, x, y)[0] == 1.0
+    assert zero_gradient_share(net, x, y).max() == 0.0
+    budget = AutoAttackBudget(ApgdBudget(20, 1), ApgdBudget(20, 1, 3), 300, 0.8)
+    robust = autoattack(masked, x, y, 0.1, norm="linf", budget=budget, seed=0)
+    white = torch.minimum(robust["apgd_ce"].double().mean(), robust["apgd_t"].double().mean())
+    # the black-box member beats the (blinded) white-box ones by far
+    assert float(white - robust["square"].double().mean()) > 0.1
+    # on the honest nets it does not
+    honest = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0)
+    white = torch.minimum(honest["apgd_ce"].double().mean(1), honest["apgd_t"].double().mean(1))
+    assert torch.all(white - honest["square"].double().mean(1) <= 0.02)
+
+
+def test_effort_gate_passes_a_converged_budget(stack):
+    net, x, y = stack
+    budget = AutoAttackBudget(ApgdBudget(50, 1), ApgdBudget(50, 1, 5), 200, 0.8)
+    robust = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0)["autoattack"]
+    gens = (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
+    rows = effort_gate(
+        net, x, y, robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.02, gens
+    )
+    assert [r["check"] for r in rows] == ["more_effort:linf:0.1"] * net.k
+    assert all(r["value"] >= 0 for r in rows)
+    assert all(r["passed"] for r in rows)
+    np.testing.assert_array_less([r["value"] for r in rows], 0.0251)
+
+
+def test_empty_batches_and_no_robust_input(stack):
+    net, x, y = stack
+    budget = AutoAttackBudget(ApgdBudget(3, 1), ApgdBudget(3, 1, 2), 5, 0.8)
+    empty = autoattack(net, x[:0], y[:0], 0.1, norm="l2", budget=budget, seed=0)
+    assert all(v.shape == (net.k, 0) for v in empty.values())
+    none_robust = torch.zeros((net.k, len(y)), dtype=torch.bool)
+    gens = (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
+    rows = effort_gate(
+        net, x, y, none_robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.01, gens
+    )
+    assert all(r["value"] == 0.0 and r["passed"] for r in rows)

@@ -1,0 +1,78 @@
+"""Permutation p-values of the Friedman, Kruskal–Wallis and Kendall τ tests (claims C1, R1)."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from graphprior.analysis.groups import init_independence
+from graphprior.analysis.permutation import (
+    friedman_permutation_p,
+    kendall_permutation_p,
+    kruskal_permutation_p,
+)
+
+
+def test_friedman_exact_p_equals_a_brute_force_enumeration():
+    values = np.array([[1.0, 2.0, 3.0], [1.0, 3.0, 2.0], [2.0, 1.0, 3.0]])
+    observed = scipy.stats.friedmanchisquare(*values.T).statistic
+    hits = total = 0
+    for perms in itertools.product(itertools.permutations(range(3)), repeat=3):
+        shuffled = np.stack([row[list(p)] for row, p in zip(values, perms, strict=True)])
+        hits += scipy.stats.friedmanchisquare(*shuffled.T).statistic >= observed - 1e-12
+        total += 1
+    p, method = friedman_permutation_p(values, 2000, np.random.default_rng(0))
+    assert method == "exact" and total == 216
+    assert p == pytest.approx(hits / total)
+    tied = np.ones((4, 3))
+    assert friedman_permutation_p(tied, 2000, np.random.default_rng(0)) == (1.0, "exact")
+
+
+def test_friedman_monte_carlo_is_seeded_and_near_the_asymptotic_p_when_large():
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(25, 3)) + np.array([0.0, 0.3, 0.6])
+    a = friedman_permutation_p(values, 4000, np.random.default_rng(1))
+    b = friedman_permutation_p(values, 4000, np.random.default_rng(1))
+    assert a == b and a[1] == "permutation"
+    asym = scipy.stats.friedmanchisquare(*values.T).pvalue
+    assert abs(a[0] - asym) < 0.03
+
+
+def test_kruskal_exact_p_of_two_separated_groups():
+    # 20 ways to split 6 values into 3 + 3; only the observed split and its mirror are as extreme
+    p, method = kruskal_permutation_p([[1, 2, 3], [4, 5, 6]], 2000, np.random.default_rng(0))
+    assert method == "exact" and p == pytest.approx(2 / 20)
+    assert kruskal_permutation_p([[1, 1], [1]], 2000, np.random.default_rng(0)) == (1.0, "exact")
+
+
+def test_kendall_exact_p_at_n6_is_2_over_720_and_clusters_weaken_it():
+    x = np.arange(6.0)
+    p, method = kendall_permutation_p(x, x, 2000, np.random.default_rng(0))
+    assert method == "exact" and abs(p - 2 / 720) < 1e-9
+    # three original + twin pairs: 3! cluster orders, only the identity is as concordant
+    units = ["a", "a", "b", "b", "c", "c"]
+    p, method = kendall_permutation_p(x, x, 6000, np.random.default_rng(0), units)
+    assert method == "permutation" and abs(p - 2 / 6) < 0.03
+    assert np.isnan(kendall_permutation_p(x, np.ones(6), 2000, np.random.default_rng(0))[0])
+
+
+def test_init_independence_uses_permutations_below_30_graphs():
+    rng = np.random.default_rng(0)
+    rows = [
+        {"graph_id": f"g{g}", "init": init, "rob": g + 0.5 * i + rng.normal(0, 0.1)}
+        for g in range(8)
+        for i, init in enumerate(["a", "b", "c"])
+    ]
+    study = pd.DataFrame(rows)
+    asym = init_independence(study, "rob", ok_only=False)
+    perm = init_independence(study, "rob", ok_only=False, n_perm=3000, rng=rng)
+    assert asym["friedman_p_method"] == asym["kruskal_p_method"] == "asymptotic"
+    assert perm["friedman_p_method"] == perm["kruskal_p_method"] == "permutation"
+    assert perm["kendall_w"] == asym["kendall_w"]
+    # every graph orders the inits a < b < c: only 6 of the 6^8 within-block permutations are
+    # as extreme, so no Monte Carlo draw is and p = (0 + 1) / (3000 + 1)
+    assert perm["friedman_p"] == pytest.approx(1 / 3001)
+    with pytest.raises(ValueError, match="both n_perm and rng"):
+        init_independence(study, "rob", n_perm=3000)
