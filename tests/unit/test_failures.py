@@ -5,7 +5,14 @@ import json
 import pandas as pd
 import pytest
 
-from graphprior.io.failures import FAILURE_COLUMNS, read_failures, run_guarded
+from graphprior.io.failures import (
+    FAILURE_COLUMNS,
+    end_of_run,
+    failure_summary,
+    read_failures,
+    run_guarded,
+    write_failures,
+)
 
 
 def boom():
@@ -41,3 +48,52 @@ def test_raise_mode_propagates_and_writes_nothing(tmp_path):
 
 def test_no_records_give_an_empty_table():
     assert read_failures([]).equals(pd.DataFrame(columns=FAILURE_COLUMNS))
+
+
+def _record(tmp_path, rule, group, message):
+    path = tmp_path / "results" / "failures" / rule / f"{group}.json"
+    write_failures(
+        path,
+        []
+        if message is None
+        else [
+            {
+                "rule": rule,
+                "group": group,
+                "error": "ValueError",
+                "message": message,
+                "log": f"results/logs/{rule}/{group}.log",
+            }
+        ],
+    )
+    return path
+
+
+def test_end_of_run_names_each_failure_and_marks_it_for_a_rerun(tmp_path):
+    """The console summary has rule, group, a one-line reason and the log; the failed
+    job's record becomes older than any input (Snakemake's mtime trigger reruns it),
+    a succeeded job's record is left alone."""
+    failed = _record(
+        tmp_path, "attack", "g1", "corrupt or truncated checkpoint m.safetensors\n  at x"
+    )
+    ok = _record(tmp_path, "attack", "g2", None)
+    ok_mtime = ok.stat().st_mtime_ns
+    lines = []
+    found = end_of_run(tmp_path / "results", echo=lines.append)
+    assert list(found) == [failed]
+    text = "\n".join(lines)
+    assert "attack g1: ValueError: corrupt or truncated checkpoint m.safetensors" in text
+    assert "  at x" not in text  # one line per reason
+    assert "log: results/logs/attack/g1.log" in text
+    assert "g2" not in text
+    assert failed.stat().st_mtime == 0
+    assert ok.stat().st_mtime_ns == ok_mtime
+    assert json.loads(failed.read_text())[0]["group"] == "g1"  # the record itself stays
+
+
+def test_end_of_run_without_failures_says_so(tmp_path):
+    _record(tmp_path, "train_sparse_nets", "g", None)
+    lines = []
+    assert end_of_run(tmp_path / "results", echo=lines.append) == {}
+    assert lines == [failure_summary({})]
+    assert "no failed jobs recorded" in lines[0]

@@ -5,13 +5,16 @@ import re
 import duckdb
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
 from statsmodels.stats.multitest import multipletests
 
 from graphprior.data import load_dataset
+from graphprior.io.columns import UNDOCUMENTED
 from graphprior.nets.checkpoints import load_model
+from graphprior.stages.attack import FAMILIES
 
 TABLES = ("graphs", "graph_properties", "models", "robustness", "study", "correlations")
 
@@ -28,6 +31,23 @@ def test_every_table_exists_and_reads_in_pandas_polars_duckdb(smoke_run):
         meta = pq.read_schema(path).metadata
         assert meta[b"graphprior.study"] == b"smoke"
         assert len(meta[b"graphprior.config_hash"]) == 16
+
+
+def test_every_column_says_what_it_means_and_counts_are_integers(smoke_run):
+    """Field metadata: a description and a unit from the data dictionary on every
+    column of every table; graph counts are int64, not doubles."""
+    for name in (*TABLES, "failures", "claims", "attack_checks"):
+        schema = pq.read_schema(smoke_run / "results" / "tables" / f"{name}.parquet")
+        for field in schema:
+            meta = field.metadata or {}
+            assert meta.get(b"description") and meta.get(b"unit"), (name, field.name)
+            assert meta[b"description"].decode() != UNDOCUMENTED, (name, field.name)
+    props = pq.read_schema(smoke_run / "results" / "tables" / "graph_properties.parquet")
+    study = pq.read_schema(smoke_run / "results" / "tables" / "study.parquet")
+    for column in ("n_nodes", "n_edges", "n_components", "dag_depth", "dag_n_params"):
+        assert props.field(column).type == pa.int64(), column
+        assert study.field(column).type == pa.int64(), column
+    assert study.field("test_accuracy").metadata[b"unit"] == b"fraction"
 
 
 def test_tables_are_consistent(smoke_run):
@@ -91,7 +111,8 @@ def test_checkpoints_load_and_reproduce_the_recorded_accuracy(smoke_run):
     models = pd.read_parquet(smoke_run / "results" / "tables" / "models.parquet")
     x, y = load_dataset("digits", "test")
     for _, row in models.head(4).iterrows():
-        model = load_model(smoke_run / row["checkpoint"])
+        assert not row["checkpoint"].startswith("results/")  # relative to results/
+        model = load_model(smoke_run / "results" / row["checkpoint"])
         with torch.no_grad():
             acc = float((model(x).argmax(1) == y).float().mean())
         assert acc == pytest.approx(row["test_accuracy"], abs=1e-6)
@@ -137,6 +158,11 @@ def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
         assert any((smoke_run / "results" / "benchmarks" / rule).iterdir())
     train_log = next((smoke_run / "results" / "logs" / "train_sparse_nets").iterdir()).read_text()
     assert "train" in train_log and "epoch" in train_log  # tqdm progress in the rule's log
+    attack_log = next((smoke_run / "results" / "logs" / "attack").iterdir()).read_text()
+    for family in FAMILIES:
+        assert f"{family}: 100%" in attack_log  # a tqdm bar per measure family
+    logs = "".join(p.read_text() for p in (smoke_run / "results" / "logs").rglob("*.log"))
+    assert "Inferred" not in logs  # ART's INFO lines stay out of the logs
 
 
 def check_claims(claims: pd.DataFrame) -> None:

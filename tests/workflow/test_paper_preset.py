@@ -245,7 +245,11 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     rob = pd.read_parquet(tables / "robustness.parquet")
     paper = rob[rob["measure"] == "paper_robustness"]
     assert set(paper["model_id"]) == set(models["model_id"])
-    assert (paper["eps"] == 0.1).all() and paper["value"].between(0, 100).all()
+    assert (paper["eps"] == 0.1).all()
+    # a model at chance may classify no attacked input correctly: no value (n = 0)
+    scored = paper["n"] > 0
+    assert scored.mean() > 0.9 and paper.loc[scored, "value"].between(0, 100).all()
+    assert paper.loc[~scored, "value"].isna().all()
     assert not rob[rob["attack"] == "fgsm_linesearch"].empty
     assert not rob[rob["measure"] == "onepixel_success_rate"].empty
 

@@ -2,6 +2,7 @@ rule attack:
     input:
         training=training_table,
         models=models_dir,
+        data=DATASET_FILES,
     output:
         robustness="results/robustness/{group}.parquet",
         checks="results/attack_checks/{group}.parquet",

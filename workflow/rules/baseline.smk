@@ -3,6 +3,7 @@ rule prune_baseline:
     input:
         graph_training=expand("results/training/{graph_id}.parquet", graph_id=GRAPH_IDS),
         properties=expand("results/properties/{graph_id}.parquet", graph_id=GRAPH_IDS),
+        data=DATASET_FILES,
     output:
         training="results/training/{baseline}.parquet",
         models=directory("results/models/{baseline}"),

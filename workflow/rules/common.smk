@@ -7,7 +7,9 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from graphprior import config as gpconfig  # noqa: E402
+from graphprior import data as gpdata  # noqa: E402
 from graphprior.graphs import selection as gpselection  # noqa: E402
+from graphprior.io import failures as gpfailures  # noqa: E402
 from graphprior.stages import CONFIG_KEYS  # noqa: E402
 
 # graphprior's own validation first: its messages name the key without a schema dump.
@@ -22,6 +24,8 @@ SPECS = {spec.graph_id: spec for spec in gpselection.graph_specs(config)}
 GRAPH_IDS = list(SPECS)
 BASELINE_GROUPS = gpconfig.baseline_groups(config)
 GROUPS = GRAPH_IDS + BASELINE_GROUPS
+# Files of a downloaded dataset (rule download_dataset); [] for bundled ones.
+DATASET_FILES = [str(p) for p in gpdata.dataset_files(config["dataset"])]
 
 
 wildcard_constraints:

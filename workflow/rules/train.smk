@@ -1,6 +1,7 @@
 rule train_sparse_nets:
     input:
         graph="results/graphs/{graph_id}.graphml",
+        data=DATASET_FILES,
     output:
         training="results/training/{graph_id}.parquet",
         models=directory("results/models/{graph_id}"),

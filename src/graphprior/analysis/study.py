@@ -13,6 +13,7 @@ import math
 import pandas as pd
 import pyarrow as pa
 
+from graphprior.io.columns import int_properties
 from graphprior.io.tables import GRAPHS_SCHEMA, MODELS_SCHEMA, TableError
 
 __all__ = ["measure_column", "build_study", "study_schema"]
@@ -92,11 +93,14 @@ def build_study(
 def study_schema(study: pd.DataFrame) -> pa.Schema:
     """Schema of the wide `study` table: known model columns typed, the rest float64."""
     known = {f.name: f for f in [*MODELS_SCHEMA, *GRAPHS_SCHEMA]}
+    counts = int_properties()
     fields = []
     for c in study.columns:
         if c in known:
             f = known[c]
             fields.append(pa.field(c, f.type, nullable=c != "model_id"))
+        elif c in counts or (c.startswith("graph_") and c[6:] in counts):
+            fields.append(pa.field(c, pa.int64()))
         elif study[c].dtype == object:
             fields.append(pa.field(c, pa.string()))
         else:

@@ -6,11 +6,12 @@ from graphprior.config.errors import ConfigError
 
 __all__ = ["DATASETS", "SHAPES", "dataset_shape"]
 
-DATASETS = ("digits", "mnist1d", "mnist", "fashion-mnist")
+DATASETS = ("digits", "mnist5k", "mnist1d", "mnist", "fashion-mnist")
 
 #: Input shape and class count of each dataset, known without loading it.
 SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
     "digits": ((1, 8, 8), 10),
+    "mnist5k": ((1, 28, 28), 10),
     "mnist1d": ((40,), 10),
     "mnist": ((1, 28, 28), 10),
     "fashion-mnist": ((1, 28, 28), 10),

@@ -6,12 +6,19 @@ a job that succeeds writes ``[]`` there. ``aggregate_parquet`` gathers them
 into ``tables/failures.parquet`` and the report lists them. With
 ``on_error: raise`` the job fails as usual and Snakemake stops (or, with
 ``--keep-going``, runs what does not depend on it).
+
+At the end of every run the workflow's ``onsuccess``/``onerror`` handlers call
+:func:`end_of_run`: it prints one line per recorded failure (rule, group, reason,
+log) and marks each failed job's record as out of date (its modification time
+set to the epoch, older than any input), so that the next run of the same
+command reruns exactly the failed jobs and what depends on them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +26,16 @@ from typing import TypeVar
 
 import pandas as pd
 
-__all__ = ["FAILURE_COLUMNS", "run_guarded", "write_failures", "read_failures"]
+__all__ = [
+    "FAILURE_COLUMNS",
+    "run_guarded",
+    "write_failures",
+    "read_failures",
+    "recorded_failures",
+    "failure_summary",
+    "mark_for_rerun",
+    "end_of_run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +94,65 @@ def run_guarded(
         return empty()
     write_failures(failure_path, [])
     return result
+
+
+def recorded_failures(root: str | Path = "results") -> dict[Path, list[dict]]:
+    """Every non-empty failure record below ``root/failures``, by record file."""
+    found = {}
+    for path in sorted(Path(root, "failures").glob("*/*.json")):
+        try:
+            records = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            records = [
+                {
+                    "rule": path.parent.name,
+                    "group": path.stem,
+                    "error": "unreadable",
+                    "message": f"cannot read failure record {path}: {exc}",
+                    "log": "",
+                }
+            ]
+        if records:
+            found[path] = records
+    return found
+
+
+def _reason(record: dict, width: int = 160) -> str:
+    lines = str(record.get("message", "")).strip().splitlines()
+    text = f"{record.get('error', 'Error')}: {lines[0] if lines else ''}".strip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def failure_summary(failures: dict[Path, list[dict]]) -> str:
+    """The console summary: one line per failed job (rule, group, reason, log)."""
+    if not failures:
+        return "graphprior: no failed jobs recorded (results/failures/)."
+    records = [r for recs in failures.values() for r in recs]
+    lines = [f"graphprior: {len(records)} job(s) failed and were recorded (on_error: record):"]
+    for r in records:
+        lines.append(f"  {r.get('rule')} {r.get('group')}: {_reason(r)}")
+        lines.append(f"      log: {r.get('log') or '-'}")
+    lines += [
+        "Their outputs are empty and the tables and the report leave them out.",
+        "Fix the cause and rerun the same command: only these jobs and what depends on",
+        "them run again (on_error: raise stops at the first failure instead).",
+    ]
+    return "\n".join(lines)
+
+
+def mark_for_rerun(paths) -> None:
+    """Make the failed jobs out of date: their record older than any of their inputs.
+
+    Snakemake reruns a job whose output is older than an input (its ``mtime``
+    trigger), and then every job downstream of it. The record's content stays.
+    """
+    for path in paths:
+        os.utime(path, (0, 0))
+
+
+def end_of_run(root: str | Path = "results", echo: Callable[[str], None] = print) -> dict:
+    """Print the failure summary and mark the failed jobs for a rerun; return the records."""
+    failures = recorded_failures(root)
+    echo(failure_summary(failures))
+    mark_for_rerun(failures)
+    return failures

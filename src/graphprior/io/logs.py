@@ -6,7 +6,11 @@ import logging
 import sys
 from pathlib import Path
 
-__all__ = ["setup_job_logging"]
+__all__ = ["setup_job_logging", "QUIET_LOGGERS"]
+
+#: Libraries whose INFO lines only repeat what the job log already says (ART logs
+#: "Inferred 1 hidden layers" for every classifier it wraps): WARNING and above only.
+QUIET_LOGGERS = ("art",)
 
 
 def setup_job_logging(log_path: str | Path | None, level: int = logging.INFO) -> None:
@@ -26,3 +30,5 @@ def setup_job_logging(log_path: str | Path | None, level: int = logging.INFO) ->
         force=True,
     )
     logging.captureWarnings(True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import graphprior
+from graphprior.io.columns import describe, int_properties
 
 __all__ = [
     "GRAPHS_SCHEMA",
@@ -177,9 +178,12 @@ KEYS = {
 
 
 def properties_schema(columns: Iterable[str]) -> pa.Schema:
-    """`graph_properties`: graph_id, then every property as float64."""
+    """`graph_properties`: graph_id, then every property: int64 for counts, else float64."""
+    counts = int_properties()
     fields = [pa.field("graph_id", pa.string(), nullable=False)]
-    fields += [pa.field(c, pa.float64()) for c in columns if c != "graph_id"]
+    fields += [
+        pa.field(c, pa.int64() if c in counts else pa.float64()) for c in columns if c != "graph_id"
+    ]
     return pa.schema(fields)
 
 
@@ -257,7 +261,7 @@ def write_table(
     meta: dict[str, str] | None = None,
 ) -> None:
     """Validate ``df`` against ``schema`` and write it atomically with metadata."""
-    table = _coerce(df, schema, name)
+    table = _coerce(df, describe(schema, name), name)
     for key in KEYS.get(name, []):
         col = table.column(key).to_pandas()
         if col.isna().any():

@@ -25,6 +25,7 @@ STUDY_KEYS = (
 
 #: The config keys each rule reads (top-level or dotted keys).
 CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "download_dataset": ("dataset",),
     "generate_graphs": ("graphs.twin_swaps_per_edge",),
     "compute_graph_properties": ("dataset", "mapping"),
     "train_sparse_nets": ("dataset", "device", "mapping", "training"),

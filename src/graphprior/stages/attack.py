@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 from graphprior.config import derive_seed
 from graphprior.data import load_dataset
@@ -20,9 +21,12 @@ from graphprior.nets.checkpoints import load_stacked, stack_nets
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import resolve_device
 from graphprior.robustness import pgd, run_beyond_input_measures, run_input_attacks
-from graphprior.stages.job import guarded, start_job
+from graphprior.stages.job import checkpoints_resolved, guarded, start_job
 
-__all__ = ["run", "attack_group", "load_group", "pgd_perturbation"]
+__all__ = ["run", "attack_group", "load_group", "pgd_perturbation", "FAMILIES"]
+
+#: The measure families an attack job runs per stack of models, each with its tqdm bar.
+FAMILIES = ("input-space attacks", "weight, pruning and collapse measures")
 
 
 def run(smk: Any) -> None:
@@ -34,7 +38,9 @@ def run(smk: Any) -> None:
     rows = guarded(
         smk,
         group,
-        lambda: attack_group(read_table(smk.input.training), config, checks),
+        lambda: attack_group(
+            checkpoints_resolved(read_table(smk.input.training), smk.input.models), config, checks
+        ),
         lambda: pd.DataFrame(columns=ROBUSTNESS_SCHEMA.names),
     )
     write_table(rows, smk.output.robustness, ROBUSTNESS_SCHEMA, "robustness")
@@ -85,13 +91,17 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
     n_att = int(acfg["n_samples"])
     n_m = int(mcfg["n_samples"])
     frames = []
+    stacks = list(models.groupby(_architecture_key(models), sort=False))
+    # one bar per measure family (into the job's log, where stderr goes)
+    bars = {f: tqdm(total=len(stacks), desc=f, unit="stack", mininterval=1.0) for f in FAMILIES}
     # Models of one architecture are attacked as one stack.
-    for _, sub in models.groupby(_architecture_key(models), sort=False):
+    for _, sub in stacks:
         net, sub = load_group(sub)
         net.to(device)
         seed = derive_seed("attack", *sub["model_id"])
         gates: list[dict] | None = [] if checks is not None else None
         rows = run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed, checks=gates)
+        bars[FAMILIES[0]].update()
         ids = sub["model_id"].to_numpy()
         for g in gates or []:
             checks.append({"model_id": ids[g.pop("model_index")], **g})
@@ -99,9 +109,12 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
         rows += run_beyond_input_measures(
             net, x_te[:n_m], y_te[:n_m], x_tr, y_tr, mcfg, seed, perturb=perturb, perturb_info=info
         )
+        bars[FAMILIES[1]].update()
         df = pd.DataFrame(rows)
         df["model_id"] = sub["model_id"].to_numpy()[df["model_index"].to_numpy()]
         frames.append(df.drop(columns=["model_index"]))
+    for bar in bars.values():
+        bar.close()
     out = pd.concat(frames, ignore_index=True)
     return out[columns]
 

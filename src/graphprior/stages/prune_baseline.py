@@ -10,7 +10,7 @@ import torch
 
 from graphprior.io.tables import MODELS_SCHEMA, read_table, write_table
 from graphprior.nets.baselines import train_baseline_group
-from graphprior.stages.job import guarded, start_job
+from graphprior.stages.job import checkpoints_relative, guarded, start_job
 
 __all__ = ["run"]
 
@@ -30,4 +30,5 @@ def run(smk: Any) -> None:
         lambda: pd.DataFrame(columns=MODELS_SCHEMA.names),
     )
     Path(smk.output.models).mkdir(parents=True, exist_ok=True)
+    rows = checkpoints_relative(rows, smk.output.models)
     write_table(rows, smk.output.training, MODELS_SCHEMA, "models")

@@ -27,7 +27,7 @@ from graphprior.nets.train import (
     set_normalisation,
     train_stack,
 )
-from graphprior.stages.job import guarded, start_job
+from graphprior.stages.job import checkpoints_relative, guarded, start_job
 
 __all__ = ["run", "train_graph_models"]
 
@@ -46,6 +46,7 @@ def run(smk: Any) -> None:
         lambda: pd.DataFrame(columns=MODELS_SCHEMA.names),
     )
     Path(smk.output.models).mkdir(parents=True, exist_ok=True)
+    rows = checkpoints_relative(rows, smk.output.models)
     write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
 
 

@@ -1,1 +1,0 @@
-"""graphprior.io."""

@@ -1,0 +1,86 @@
+"""The column dictionary: columns.yaml (in the Parquet field metadata) and the docs agree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from graphprior.graphs.dag_properties import DAG_PROPERTY_COLUMNS
+from graphprior.graphs.properties import GRAPH_PROPERTY_COLUMNS
+from graphprior.io import tables as T
+from graphprior.io.columns import UNDOCUMENTED, column_info, columns, describe
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+SCHEMAS = {
+    "graphs": T.GRAPHS_SCHEMA,
+    "models": T.MODELS_SCHEMA,
+    "robustness": T.ROBUSTNESS_SCHEMA,
+    "failures": T.FAILURES_SCHEMA,
+    "correlations": T.CORRELATIONS_SCHEMA,
+    "claims": T.CLAIMS_SCHEMA,
+    "attack_checks": T.ATTACK_CHECKS_SCHEMA,
+}
+
+
+def doc_rows(path: Path, heading: str) -> dict[str, list[str]]:
+    """Column -> the cells of its row, for the tables under headings matching ``heading``.
+
+    A row naming several columns (`a`, `b`) gives each of them the same cells.
+    """
+    rows, inside = {}, False
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            inside = re.search(heading, line) is not None
+        elif inside and line.startswith("| `"):
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            for name in re.findall(r"`([^`]+)`", cells[0]):
+                rows[name] = cells
+    return rows
+
+
+@pytest.mark.parametrize("table", list(SCHEMAS))
+def test_data_dictionary_matches_the_columns_file(table):
+    documented = doc_rows(DOCS / "data-dictionary.md", rf"^## `{table}`")
+    assert list(documented) == list(columns()[table]) == SCHEMAS[table].names
+    for name, cells in documented.items():
+        column, typ, unit, meaning = cells
+        info = columns()[table][name]
+        assert (unit, meaning) == (info["unit"], info["description"]), (table, name)
+        arrow = str(SCHEMAS[table].field(name).type)
+        assert {"double": "float64"}.get(arrow, arrow) in typ.split("/"), (table, name, typ)
+
+
+def test_graph_properties_doc_matches_the_columns_file():
+    documented = doc_rows(DOCS / "graph-properties.md", r"\(`(graph|dag)_properties`\)")
+    props = dict(columns()["graph_properties"])
+    props.pop("graph_id")
+    assert set(documented) == set(props) == set(GRAPH_PROPERTY_COLUMNS) | set(DAG_PROPERTY_COLUMNS)
+    for name, cells in documented.items():
+        assert (cells[1], cells[2]) == (props[name]["type"], props[name]["description"]), name
+
+
+def test_counts_are_int64_and_every_field_carries_its_description(tmp_path):
+    schema = T.properties_schema(["graph_id", "n_nodes", "density", "dag_depth"])
+    assert [str(f.type) for f in schema] == ["string", "int64", "double", "int64"]
+    df = pd.DataFrame({"graph_id": ["g"], "n_nodes": [30.0], "density": [0.1], "dag_depth": [4]})
+    T.write_table(df, tmp_path / "p.parquet", schema, "graph_properties")
+    written = pq.read_schema(tmp_path / "p.parquet")
+    assert written.field("n_nodes").metadata[b"unit"] == b"nodes"
+    assert written.field("n_nodes").type == schema.field("n_nodes").type
+    assert b"2m / (n(n" in written.field("density").metadata[b"description"]
+
+
+def test_study_columns_borrow_their_source_descriptions():
+    assert column_info("study", "test_accuracy") == column_info("models", "test_accuracy")
+    assert column_info("study", "n_edges") == column_info("graph_properties", "n_edges")
+    unit, description = column_info("study", "graph_density")
+    assert unit == "fraction" and "density" in description
+    unit, description = column_info("study", "robust_accuracy_pgd_linf_0.1")
+    assert "robust_accuracy_pgd_linf_0.1" in description and "measures.md" in unit
+    assert column_info("models", "no_such_column")[1] == UNDOCUMENTED
+    described = describe(T.ROBUSTNESS_SCHEMA, "robustness")
+    assert all(f.metadata[b"description"] for f in described)
