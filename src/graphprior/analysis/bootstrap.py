@@ -128,14 +128,15 @@ def _constant_in_resample(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return low == high
 
 
-def _bootstrap_statistics(
+def resample_statistics(
     x: np.ndarray,
     y: np.ndarray,
     z: np.ndarray,
     method: CorrelationMethod,
     counts: np.ndarray,
 ) -> np.ndarray:
-    """The statistic on every resample; NaN where it is undefined (constant resample)."""
+    """The statistic of each resample given by its (n_boot, n) row counts; NaN where undefined."""
+    method = CorrelationMethod(method)
     if method is CorrelationMethod.SPEARMAN:
         r = _weighted_pearson(_weighted_ranks(x, counts), _weighted_ranks(y, counts), counts)
     elif method is CorrelationMethod.PEARSON:
@@ -147,17 +148,6 @@ def _bootstrap_statistics(
     constant = _constant_in_resample(x, counts) | _constant_in_resample(y, counts)
     r[constant] = np.nan
     return r
-
-
-def resample_statistics(
-    x: np.ndarray,
-    y: np.ndarray,
-    z: np.ndarray,
-    method: CorrelationMethod,
-    counts: np.ndarray,
-) -> np.ndarray:
-    """The statistic of each resample given by its (n_boot, n) row counts; NaN where undefined."""
-    return _bootstrap_statistics(x, y, z, CorrelationMethod(method), counts)
 
 
 def _percentile_interval(stats: np.ndarray, level: float) -> tuple[float, float]:
@@ -189,7 +179,7 @@ def bootstrap_ci_arrays(
     if n_boot <= 0 or n < 3 or is_constant(x) or is_constant(y):
         return float("nan"), float("nan")
     counts = _draw_counts(n, n_boot, rng)
-    return _percentile_interval(_bootstrap_statistics(x, y, z, method, counts), level)
+    return _percentile_interval(resample_statistics(x, y, z, method, counts), level)
 
 
 def cluster_bootstrap_ci(

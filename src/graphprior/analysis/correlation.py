@@ -32,6 +32,7 @@ __all__ = [
     "correlate",
     "partial_spearman",
     "bh_qvalues",
+    "adjusted_pvalues",
 ]
 
 # Relative tolerance below which a residual variance counts as zero (x or y fully
@@ -193,9 +194,14 @@ def bh_qvalues(pvalues: Any) -> np.ndarray:
     >>> bh_qvalues([0.01, np.nan, 0.04, 0.03]).round(3).tolist()
     [0.03, nan, 0.04, 0.04]
     """
+    return adjusted_pvalues(pvalues, "fdr_bh")
+
+
+def adjusted_pvalues(pvalues: Any, method: str) -> np.ndarray:
+    """statsmodels' ``multipletests(method=...)`` over the non-NaN entries (NaN kept)."""
     p = np.asarray(pvalues, dtype=float)
     q = np.full(p.shape, np.nan)
     present = ~np.isnan(p)
     if present.any():
-        q[present] = multipletests(p[present], method="fdr_bh")[1]
+        q[present] = multipletests(p[present], method=method)[1]
     return q

@@ -30,11 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.stats
-from statsmodels.stats.multitest import multipletests
 
 from graphprior.analysis.bootstrap import resample_statistics
 from graphprior.analysis.common import is_constant
-from graphprior.analysis.correlation import DEGENERATE_RTOL, CorrelationMethod
+from graphprior.analysis.correlation import DEGENERATE_RTOL, CorrelationMethod, adjusted_pvalues
 
 __all__ = [
     "PERMUTATION_BELOW",
@@ -286,12 +285,7 @@ def correlation_test(
 
 def holm_qvalues(pvalues: Any) -> np.ndarray:
     """Holm-adjusted p-values over the non-NaN entries (NaN kept), by statsmodels."""
-    p = np.asarray(pvalues, dtype=float)
-    q = np.full(p.shape, np.nan)
-    present = ~np.isnan(p)
-    if present.any():
-        q[present] = multipletests(p[present], method="holm")[1]
-    return q
+    return adjusted_pvalues(pvalues, "holm")
 
 
 def partial_residuals(x: Any, y: Any, controls: Any = None) -> tuple[np.ndarray, np.ndarray]:
