@@ -79,7 +79,7 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
     Where ``checks`` is given, the validity gates of the group's attacks are
     appended to it as ``{"model_id", "check", "value", "threshold", "passed"}``.
     """
-    columns = ["model_id", "measure", "attack", "norm", "eps", "layer", "value", "n"]
+    columns = ROBUSTNESS_SCHEMA.names
     if models.empty:  # the group's training failed and was recorded
         return pd.DataFrame(columns=columns)
     device = resolve_device(config["device"])
@@ -111,7 +111,7 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
         )
         bars[FAMILIES[1]].update()
         df = pd.DataFrame(rows)
-        df["model_id"] = sub["model_id"].to_numpy()[df["model_index"].to_numpy()]
+        df["model_id"] = ids[df["model_index"].to_numpy()]
         frames.append(df.drop(columns=["model_index"]))
     for bar in bars.values():
         bar.close()
