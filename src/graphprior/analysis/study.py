@@ -14,16 +14,9 @@ import pandas as pd
 import pyarrow as pa
 
 from graphprior.io.columns import int_properties
-from graphprior.io.tables import GRAPHS_SCHEMA, MODELS_SCHEMA, TableError
+from graphprior.io.tables import GRAPHS_SCHEMA, MODELS_SCHEMA, TableError, is_missing
 
 __all__ = ["measure_column", "build_study", "study_schema"]
-
-
-def _missing(value) -> bool:
-    """None, pandas' NA or a float NaN (what a Parquet null reads back as)."""
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
 
 
 def _fmt(v: float) -> str:
@@ -40,7 +33,7 @@ def measure_column(measure: str, attack: str, norm: str, eps: float, layer=None)
         parts.append(norm)
     if eps is not None and not (isinstance(eps, float) and math.isnan(eps)):
         parts.append(_fmt(float(eps)))
-    if layer is not None and not _missing(layer):
+    if layer is not None and not is_missing(layer):
         parts.append(f"L{int(layer)}")
     return "_".join(parts)
 

@@ -22,6 +22,7 @@ import graphprior
 from graphprior.io.columns import describe, int_properties
 
 __all__ = [
+    "is_missing",
     "GRAPHS_SCHEMA",
     "MODELS_SCHEMA",
     "ROBUSTNESS_SCHEMA",
@@ -227,15 +228,15 @@ def _coerce(df: pd.DataFrame, schema: pa.Schema, name: str) -> pa.Table:
     for f in schema:
         if pa.types.is_integer(f.type):
             df[f.name] = pd.array(
-                [None if _isnull(v) else int(v) for v in df[f.name]], dtype="Int64"
+                [None if is_missing(v) else int(v) for v in df[f.name]], dtype="Int64"
             )
         elif pa.types.is_floating(f.type):
             df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype("float64")
         elif pa.types.is_string(f.type):
-            df[f.name] = [None if _isnull(v) else str(v) for v in df[f.name]]
+            df[f.name] = [None if is_missing(v) else str(v) for v in df[f.name]]
         elif pa.types.is_boolean(f.type):
             df[f.name] = pd.array(
-                [None if _isnull(v) else bool(v) for v in df[f.name]], dtype="boolean"
+                [None if is_missing(v) else bool(v) for v in df[f.name]], dtype="boolean"
             )
     try:
         table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
@@ -247,7 +248,8 @@ def _coerce(df: pd.DataFrame, schema: pa.Schema, name: str) -> pa.Table:
     return table
 
 
-def _isnull(v) -> bool:
+def is_missing(v) -> bool:
+    """None, pandas' NA or a float NaN (what a Parquet null reads back as)."""
     if v is None or v is pd.NA:
         return True
     return isinstance(v, float) and math.isnan(v)
