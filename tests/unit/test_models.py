@@ -170,3 +170,48 @@ def test_readout_features_cover_every_model_of_a_pruned_stack():
     assert feats.shape[-1] == 8
     recon = torch.einsum("kbf,kcf->kbc", feats, net.readout_weights()) + net.biases[-1].unsqueeze(1)
     assert torch.allclose(recon, logits, atol=1e-5)
+
+
+@pytest.mark.parametrize("wiring", ["sources", "all"])
+def test_forward_equals_a_node_by_node_evaluation_of_the_dag(wiring):
+    """Every neuron is relu(bias + input weights · x + weights · its DAG predecessors)."""
+    g = nx.gnm_random_graph(12, 20, seed=3)
+    ld = build_layered_dag(g, MappingOptions(input_wiring=wiring, readout="sinks", seed=1))
+    net = StackedNet(spec_from_dag(ld, (4,), 3), k=2)
+    initialise(net, ["he_normal", "normal_0.1"], [1, 2])
+    with torch.no_grad():
+        for b in net.biases:
+            b.normal_()
+    x = torch.rand(5, 4)
+    layers = [*net.spec.hidden, net.spec.output]
+    widths = net.spec.block_widths()
+
+    def weight(i, k, row, block, col):  # weight of layer i, row, from column `col` of `block`
+        if block not in layers[i].inputs:
+            return 0.0
+        offset = sum(widths[b] for b in layers[i].inputs[: layers[i].inputs.index(block)])
+        return float((net.weights[i] * net.mask(i))[k, row, offset + col])
+
+    out = net(x).detach()
+    for k in range(2):
+        act = {}
+        for v in sorted(ld.dag.nodes(), key=lambda v: ld.layer_of[v]):
+            i, row = ld.layer_of[v], ld.position[v]
+            z = float(net.biases[i][k, row]) + sum(
+                weight(i, k, row, 0, c) * x[:, c] for c in range(4)
+            )
+            for u in ld.dag.predecessors(v):
+                z = z + weight(i, k, row, ld.layer_of[u] + 1, ld.position[u]) * act[u]
+            act[v] = torch.relu(torch.as_tensor(z) * torch.ones(5))
+        o = len(layers) - 1
+        logits = float(0) + net.biases[o][k].detach()
+        logits = logits + sum(
+            torch.outer(
+                act[v],
+                torch.tensor(
+                    [weight(o, k, c, ld.layer_of[v] + 1, ld.position[v]) for c in range(3)]
+                ),
+            )
+            for v in ld.readout_nodes
+        )
+        assert torch.allclose(out[k], logits, atol=1e-5)

@@ -92,11 +92,44 @@ class StackedNet(nn.Module):
         x = x.reshape(self.k, x.shape[1], -1)
         return (x - self.input_mean) / self.input_std
 
-    def _layer(self, i: int, blocks: list[torch.Tensor], weight: torch.Tensor | None = None):
+    def _masked_weights(self, weights: list[torch.Tensor] | None) -> list[torch.Tensor]:
+        ws = self.weights if weights is None else weights
+        return [w * self.mask(i) for i, w in enumerate(ws)]
+
+    def _input_terms(self, x: torch.Tensor, masked: list[torch.Tensor]) -> dict[int, torch.Tensor]:
+        """The input's contribution to every layer that reads it, from one batched matmul.
+
+        With ``input_wiring: all`` every hidden layer reads the input; one
+        matmul over the stacked input columns replaces a concatenation of the
+        input with the hidden blocks in every layer (the dominant cost of a
+        step for these small nets).
+        """
+        layers = [*self.spec.hidden, self.spec.output]
+        readers = [i for i, layer in enumerate(layers) if layer.inputs[:1] == [0]]
+        if len(readers) < 2:
+            return {}
+        d = self.spec.input_dim
+        w_in = torch.cat([masked[i][..., :d] for i in readers], dim=1)
+        terms = torch.bmm(x, w_in.transpose(1, 2)).split([layers[i].width for i in readers], -1)
+        return dict(zip(readers, terms, strict=True))
+
+    def _layer(
+        self,
+        i: int,
+        blocks: list[torch.Tensor],
+        masked: torch.Tensor,
+        input_term: torch.Tensor | None,
+    ) -> torch.Tensor:
         ins = self.layer_inputs(i)
+        bias = self.biases[i].unsqueeze(1)
+        if input_term is not None:  # the input's part is precomputed; add the hidden blocks
+            acc = input_term + bias
+            if len(ins) == 1:
+                return acc
+            ins, masked = ins[1:], masked[..., self.spec.input_dim :]
+            bias = acc
         h = blocks[ins[0]] if len(ins) == 1 else torch.cat([blocks[b] for b in ins], dim=-1)
-        w = (self.weights[i] if weight is None else weight) * self.mask(i)
-        return torch.baddbmm(self.biases[i].unsqueeze(1), h, w.transpose(1, 2))
+        return torch.baddbmm(bias, h, masked.transpose(1, 2))
 
     def forward_blocks(
         self, x: torch.Tensor, weights: list[torch.Tensor] | None = None
@@ -107,12 +140,12 @@ class StackedNet(nn.Module):
         weight-perturbation measures); masks still apply.
         """
         blocks = [self._prepare(x)]
+        masked = self._masked_weights(weights)
+        terms = self._input_terms(blocks[0], masked)
         n_hidden = len(self.spec.hidden)
         for i in range(n_hidden):
-            w = None if weights is None else weights[i]
-            blocks.append(torch.relu(self._layer(i, blocks, w)))
-        w = None if weights is None else weights[n_hidden]
-        return blocks, self._layer(n_hidden, blocks, w)
+            blocks.append(torch.relu(self._layer(i, blocks, masked[i], terms.get(i))))
+        return blocks, self._layer(n_hidden, blocks, masked[n_hidden], terms.get(n_hidden))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_blocks(x)[1]
