@@ -62,7 +62,9 @@ def make_nets(x_train, ks=(2, 3, 1, 2)):
     for j, (spec, k) in enumerate(zip(specs(), ks, strict=True)):
         net = StackedNet(spec, k=k)
         set_normalisation(net, x_train)
-        initialise(net, ["he_normal", "xavier_uniform", "normal_0.1"][:k], [10 * j + i for i in range(k)])
+        initialise(
+            net, ["he_normal", "xavier_uniform", "normal_0.1"][:k], [10 * j + i for i in range(k)]
+        )
         with torch.no_grad():  # non-zero biases, so that copying them is tested too
             for b in net.biases:
                 b.normal_(0.0, 0.1, generator=torch.Generator().manual_seed(j))
@@ -167,7 +169,17 @@ def test_union_after_training_keeps_padding_zero():
     cfg = train_config(epochs=1, batch_size=32, lr=0.05, optimizer="adam", weight_decay=1e-2)
     union, parts = union_of(make_nets(data["train"][0]))
     train_stack(union, data, list(range(union.k)), cfg, progress=False)
-    for i, pad in enumerate(padded(union, parts)):
+    pads = padded(union, parts)
+    for i, pad in enumerate(pads):
+        assert not union.biases[i][pad].any()
+    with torch.no_grad():  # a stray write to padded biases: the bias masks keep them inert
+        for b in union.biases:
+            b.add_(1.0)
+        blocks, _ = union.forward_blocks(data["val"][0])
+    for i, pad in enumerate(pads[:-1]):
+        assert not blocks[i + 1].permute(1, 0, 2)[:, pad].any()
+    union.apply_masks()
+    for i, pad in enumerate(pads):
         assert not union.biases[i][pad].any()
     sub = union.select([0, 5])  # keeps its bias masks
     assert torch.equal(sub.bias_mask(1), union.bias_mask(1)[[0, 5]])

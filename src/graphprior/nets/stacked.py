@@ -89,7 +89,9 @@ class StackedNet(nn.Module):
             raise ValueError(f"need {self.n_layers} bias masks, got {len(masks)}")
         for i, m in enumerate(masks):
             if tuple(m.shape) != tuple(self.biases[i].shape):
-                raise ValueError(f"bias mask {i}: shape {tuple(m.shape)} != {tuple(self.biases[i].shape)}")
+                raise ValueError(
+                    f"bias mask {i}: shape {tuple(m.shape)} != {tuple(self.biases[i].shape)}"
+                )
             self.register_buffer(f"bias_mask{i}", m.to(self.biases[i]).contiguous())
         self.apply_masks()
 

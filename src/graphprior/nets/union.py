@@ -30,9 +30,8 @@ and so must the input standardisation (all stacks of a job share the data).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -66,13 +65,16 @@ def _union_spec(specs: list[NetSpec]) -> NetSpec:
         if tuple(s.input_shape) != tuple(first.input_shape) or s.n_classes != first.n_classes:
             raise ValueError("a union needs one input shape and one class count")
     depth = max(len(s.hidden) for s in specs)
-    widths = [max((s.hidden[l].width for s in specs if l < len(s.hidden)), default=0) for l in range(depth)]
+    widths = [
+        max((s.hidden[li].width for s in specs if li < len(s.hidden)), default=0)
+        for li in range(depth)
+    ]
     if min(widths, default=1) == 0:
         raise ValueError("every union layer needs at least one neuron")
     block = [first.input_dim, *widths]
     hidden = [
-        LayerSpec(w, list(range(l + 1)), np.zeros((w, sum(block[: l + 1])), dtype=bool))
-        for l, w in enumerate(widths)
+        LayerSpec(w, list(range(li + 1)), np.zeros((w, sum(block[: li + 1])), dtype=bool))
+        for li, w in enumerate(widths)
     ]
     out = LayerSpec(
         first.n_classes,
