@@ -59,6 +59,7 @@ dry-run: $(STAMP)
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/graph_properties.py
 	$(BIN)/python benchmarks/train.py
+	$(BIN)/python benchmarks/train_union.py
 	$(BIN)/python benchmarks/attack.py
 
 clean-results:

@@ -13,7 +13,10 @@ reads) and are stored as stacked tensors of shape ``(K, out, in)``; forward
 passes use one batched matmul per layer. Masks are non-trainable buffers of the
 same shape (per model, because pruned baselines differ between seeds); masked
 weights are multiplied by zero in the forward pass and kept exactly zero in the
-stored tensors (:meth:`StackedNet.apply_masks`). Initialisation lives in
+stored tensors (:meth:`StackedNet.apply_masks`). A stack may also carry
+per-neuron *bias masks* (:meth:`StackedNet.set_bias_masks`): the padded
+neurons of a union of stacks (:mod:`graphprior.nets.union`) keep a zero bias.
+Plain stacks have none, so their checkpoints are unchanged. Initialisation lives in
 :mod:`graphprior.nets.inits`, checkpoints in :mod:`graphprior.nets.checkpoints`.
 """
 
@@ -70,6 +73,28 @@ class StackedNet(nn.Module):
         """The blocks layer ``i`` reads, in column order of its weight matrix."""
         return ([*self.spec.hidden, self.spec.output])[i].inputs
 
+    def bias_mask(self, i: int) -> torch.Tensor | None:
+        """Bias mask of layer ``i``, shape (K, out), or None when every neuron is real."""
+        return getattr(self, f"bias_mask{i}", None)
+
+    def set_bias_masks(self, masks: list[torch.Tensor]) -> None:
+        """Give every layer a per-model bias mask (1: a real neuron, 0: padding).
+
+        Used by unions of stacks with different architectures
+        (:mod:`graphprior.nets.union`), whose padded neurons must keep a zero
+        bias. The buffers ``bias_mask{i}`` exist only after this call, so the
+        state dict (and every checkpoint) of a plain stack is unchanged.
+        """
+        if len(masks) != self.n_layers:
+            raise ValueError(f"need {self.n_layers} bias masks, got {len(masks)}")
+        for i, m in enumerate(masks):
+            if tuple(m.shape) != tuple(self.biases[i].shape):
+                raise ValueError(
+                    f"bias mask {i}: shape {tuple(m.shape)} != {tuple(self.biases[i].shape)}"
+                )
+            self.register_buffer(f"bias_mask{i}", m.to(self.biases[i]).contiguous())
+        self.apply_masks()
+
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Set the input standardisation buffers (std clamped at 1e-3)."""
         self.input_mean.copy_(mean.reshape(-1))
@@ -77,9 +102,12 @@ class StackedNet(nn.Module):
 
     @torch.no_grad()
     def apply_masks(self) -> None:
-        """Zero every masked weight in place (after init and optimiser steps)."""
+        """Zero every masked weight (and masked bias) in place (after init and optimiser steps)."""
         for i, w in enumerate(self.weights):
             w.mul_(self.mask(i))
+            bm = self.bias_mask(i)
+            if bm is not None:
+                self.biases[i].mul_(bm)
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         nd = len(self.spec.input_shape)
@@ -121,7 +149,8 @@ class StackedNet(nn.Module):
         input_term: torch.Tensor | None,
     ) -> torch.Tensor:
         ins = self.layer_inputs(i)
-        bias = self.biases[i].unsqueeze(1)
+        bm = self.bias_mask(i)
+        bias = (self.biases[i] if bm is None else self.biases[i] * bm).unsqueeze(1)
         if input_term is not None:  # the input's part is precomputed; add the hidden blocks
             acc = input_term + bias
             if len(ins) == 1:
@@ -179,14 +208,21 @@ class StackedNet(nn.Module):
         return w[..., self.readout_columns()]
 
     def n_params(self) -> torch.Tensor:
-        """Effective parameter count per model: unmasked weights plus biases."""
+        """Effective parameter count per model: unmasked weights plus biases (real neurons)."""
         total = torch.zeros(self.k, dtype=torch.long, device=self.input_mean.device)
         for i, b in enumerate(self.biases):
-            total += self.mask(i).flatten(1).sum(1).long() + b.shape[1]
+            bm = self.bias_mask(i)
+            n_bias = b.shape[1] if bm is None else bm.sum(1).long()
+            total += self.mask(i).flatten(1).sum(1).long() + n_bias
         return total
 
     def density(self) -> torch.Tensor:
-        """Share of weights present among all weights the layer blocks could hold."""
+        """Share of weights present among all weights the layer blocks could hold.
+
+        Of a union of stacks (:mod:`graphprior.nets.union`) this describes the
+        padded union architecture, not any model's own: records come from the
+        split stacks.
+        """
         present = sum(self.mask(i).flatten(1).sum(1) for i in range(self.n_layers))
         possible = sum(self.mask(i)[0].numel() for i in range(self.n_layers))
         return present / possible
@@ -207,6 +243,8 @@ class StackedNet(nn.Module):
         """A new StackedNet holding copies of the models ``idx``."""
         idx = [idx] if isinstance(idx, int) else list(idx)
         out = StackedNet(self.spec, k=len(idx)).to(self.input_mean.device)
+        if self.bias_mask(0) is not None:
+            out.set_bias_masks([self.bias_mask(i)[idx] for i in range(self.n_layers)])
         sd = {}
         for name, t in self.state_dict().items():
             sd[name] = t if name.startswith("input_") else t[idx].clone()
