@@ -52,8 +52,12 @@ def test_the_schema_fills_every_family_and_knob():
         "holme_kim": {"p": 0.5},
         "sbm": {"blocks": 2, "ratio": 10},
     }
-    assert study(None, [{"generator": "erdos_renyi_gnp", "params": {"n": [9], "p": [0.5]},
-                         "seeds": [1]}])["graphs"]["strata"] is None  # fmt: skip
+    assert (
+        study(
+            None, [{"generator": "erdos_renyi_gnp", "params": {"n": [9], "p": [0.5]}, "seeds": [1]}]
+        )["graphs"]["strata"]
+        is None
+    )
 
 
 def test_specs_cover_sizes_families_seeds_then_twins():
@@ -145,8 +149,12 @@ def test_strata_and_the_classic_grid_together():
     entry = {"generator": "erdos_renyi_gnm", "params": {"n": [50], "m": [100]}, "seeds": [1]}
     cfg = study({"sizes": [SIZES[0]], "families": ["gnm"], "seeds": [1]}, [entry])
     ids = [s.graph_id for s in graph_specs(cfg)]
-    assert ids == ["gnm-n50-m100-s1", "smgnm-n50-m100-s1",
-                   "gnm-n50-m100-s1-twin", "smgnm-n50-m100-s1-twin"]  # fmt: skip
+    assert ids == [
+        "gnm-n50-m100-s1",
+        "smgnm-n50-m100-s1",
+        "gnm-n50-m100-s1-twin",
+        "smgnm-n50-m100-s1-twin",
+    ]
     # the same draw, under another id: only the wiring's family decides the graph
     specs = graph_specs(cfg)
     assert list(make_graph(specs[0]).edges()) == list(make_graph(specs[1]).edges())
@@ -166,8 +174,11 @@ def test_graph_records_fill_the_graphs_table(tmp_path):
 
 
 def test_selection_passes_take_each_seed_of_every_stratum_first():
-    cfg = study({"sizes": SIZES, "families": ["gnm", "watts_strogatz"], "seeds": [7, 3]},
-                twins=False, filter={"max_graphs": 4, "selection": "passes"})  # fmt: skip
+    cfg = study(
+        {"sizes": SIZES, "families": ["gnm", "watts_strogatz"], "seeds": [7, 3]},
+        twins=False,
+        filter={"max_graphs": 4, "selection": "passes"},
+    )
     kept = select_graphs(cfg)["kept"]
     assert [s.seed for s in kept] == [7, 7, 7, 7]
     assert {s.stratum for s in kept} == {"n50-m100", "n50-m200"}
@@ -207,8 +218,12 @@ def test_a_bad_stratum_names_the_stratum_and_the_family(size, family, message):
     with pytest.raises(ConfigError, match=r"config key .*" + message):
         study(strata)
     with pytest.raises(ValueError, match=message):
-        strata_specs(validate_config({"dataset": "digits", "graphs": {"strata": strata}})
-                     ["graphs"]["strata"], 10)  # fmt: skip
+        strata_specs(
+            validate_config({"dataset": "digits", "graphs": {"strata": strata}})["graphs"][
+                "strata"
+            ],
+            10,
+        )
 
 
 @pytest.mark.parametrize(
@@ -245,8 +260,10 @@ def test_sbm_within_block_edges_follow_the_conditional_block_model():
     law = nchypergeom_fisher(n * (n - 1) // 2, n_in, m, ratio)
     assert abs(np.mean(within) - law.mean()) < 4 * law.std() / np.sqrt(len(within))
     # odds ratio 1: the uniform G(n, m) law, whose within count is hypergeometric
-    uniform = [sum(label[u] == label[v] for u, v in sized_sbm_graph(n, m, 3, 1.0, s).edges())
-               for s in range(300)]  # fmt: skip
+    uniform = [
+        sum(label[u] == label[v] for u, v in sized_sbm_graph(n, m, 3, 1.0, s).edges())
+        for s in range(300)
+    ]
     expected = m * n_in / (n * (n - 1) / 2)
     assert abs(np.mean(uniform) - expected) < 4 * np.std(uniform) / np.sqrt(300)
     assert np.mean(within) > np.mean(uniform) + 5
