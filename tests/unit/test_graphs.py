@@ -36,6 +36,18 @@ CASES = {
     ),
     "random_geometric": ({"n": 40, "radius": 0.3}, "rg-n40-r0.3-s3", None),
     "paper_watts_strogatz": ({"n": 40, "k": 3, "p": 0.7}, "pws-n40-k3-p0.7-s3", 120),
+    # size-matched families (graphs.strata), stratum n40-m80
+    "sized_gnm": ({"n": 40, "m": 80}, "smgnm-n40-m80-s3", 80),
+    "sized_random_regular": ({"n": 40, "m": 80}, "smrr-n40-m80-s3", 80),
+    "sized_watts_strogatz": ({"n": 40, "m": 80, "p": 0.2}, "smws-n40-m80-p0.2-s3", 80),
+    "sized_barabasi_albert": ({"n": 40, "m": 80}, "smba-n40-m80-s3", 2 * (40 - 2)),
+    "sized_holme_kim": ({"n": 40, "m": 80, "p": 0.5}, "smhk-n40-m80-p0.5-s3", None),
+    "sized_sbm": (
+        {"n": 40, "m": 80, "blocks": 2, "ratio": 10},
+        "smsbm-n40-m80-blocks2-ratio10.0-s3",
+        80,
+    ),
+    "sized_random_geometric": ({"n": 40, "m": 80}, "smrg-n40-m80-s3", 80),
 }
 
 
@@ -254,6 +266,8 @@ def test_graph_record():
         "seed": 1,
         "variant": "twin",
         "parent_id": "sbm-b20x2_24-pin0.3-pout0.02-s1",
+        "stratum": None,
+        "target_edges": None,
     }
     assert json.loads(record["params_json"]) == {"sizes": [20, 20, 24], "p_in": 0.3, "p_out": 0.02}
 

@@ -86,6 +86,10 @@ def validate_config(config: dict) -> dict:
     if lines:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     config = with_defaults(config)
+    if not config["graphs"]["generators"] and config["graphs"]["strata"] is None:
+        raise ConfigError(
+            "config key graphs: no graphs; give graphs.generators, graphs.strata or both"
+        )
     filt = config["graphs"]["filter"]
     lo, hi = filt["min_params"], filt["max_params"]
     if lo is not None and hi is not None and lo > hi:

@@ -28,6 +28,16 @@ config name                prefix  parameters                     implementation
 ``igraph.Graph.Watts_Strogatz(1, N, k, p)``: ``k`` is igraph's ``nei``, the
 number of neighbours on *each* side (mean degree ``2k``); see
 :func:`paper_watts_strogatz_graph` for the exact rewiring rule.
+
+The ``sized_<family>`` generators are the families of ``graphs.strata``:
+their ``n`` and ``m`` are the node and edge count of a stratum, and each
+derives its networkx parameters from them (:mod:`graphprior.graphs.sized`).
+Their :attr:`Generator.family` is the family's name in
+``graphs.strata.families``; parameters ``n, m`` plus the family's knobs, id
+prefixes ``smgnm`` (``gnm``), ``smrr`` (``random_regular``), ``smws``
+(``watts_strogatz``, knob ``p``), ``smba`` (``barabasi_albert``), ``smhk``
+(``holme_kim``, knob ``p``), ``smsbm`` (``sbm``, knobs ``blocks, ratio``) and
+``smrg`` (``random_geometric``).
 """
 
 from __future__ import annotations
@@ -41,12 +51,15 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graphprior.graphs.sized import FAMILIES, check_sized, draw_sized
+
 __all__ = [
     "GENERATORS",
     "ParamValue",
     "Param",
     "Generator",
     "get_generator",
+    "sized_generator",
     "canonical_params",
     "validate_generator_params",
     "canonical_graph",
@@ -75,6 +88,8 @@ class Generator:
     params: tuple[Param, ...]
     draw: Callable[[dict[str, Any], int], nx.Graph]
     check: Callable[[str, dict[str, Any]], None]
+    #: For size-matched generators, the family name in ``graphs.strata.families``.
+    family: str | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -250,6 +265,47 @@ GENERATORS: dict[str, Generator] = {
         ),
     )
 }
+
+
+#: id prefix and knobs (besides ``n``, ``m``) of each size-matched family.
+_SIZED_KNOBS: dict[str, tuple[str, tuple[Param, ...]]] = {
+    "gnm": ("smgnm", ()),
+    "random_regular": ("smrr", ()),
+    "watts_strogatz": ("smws", (_float("p"),)),
+    "barabasi_albert": ("smba", ()),
+    "holme_kim": ("smhk", (_float("p"),)),
+    "sbm": ("smsbm", (_int("blocks"), _float("ratio"))),
+    "random_geometric": ("smrg", ()),
+}
+
+
+def _sized(family: str) -> Generator:
+    prefix, knobs = _SIZED_KNOBS[family]
+
+    def check(g: str, params: dict[str, Any]) -> None:
+        try:
+            check_sized(family, params)
+        except ValueError as err:
+            raise ValueError(f"{g}: {err}") from None
+
+    return Generator(
+        f"sized_{family}",
+        prefix,
+        (_int("n"), _int("m"), *knobs),
+        lambda q, s: draw_sized(family, q, s),
+        check,
+        family=family,
+    )
+
+
+GENERATORS.update((g.name, g) for g in map(_sized, FAMILIES))
+
+
+def sized_generator(family: str) -> Generator:
+    """The registry entry of a size-matched family (``ValueError`` listing the families)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown size-matched family {family!r}; known: {', '.join(FAMILIES)}")
+    return GENERATORS[f"sized_{family}"]
 
 
 def get_generator(name: str) -> Generator:

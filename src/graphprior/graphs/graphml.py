@@ -32,7 +32,10 @@ def graph_record(spec: GraphSpec) -> dict[str, Any]:
 
     Keys: ``graph_id, generator, params_json`` (parameters as a JSON object in
     the generator's order), ``n_nodes_requested`` (``n``, or the sum of block
-    sizes), ``seed, variant, parent_id`` (``None`` for originals).
+    sizes), ``seed, variant, parent_id`` (``None`` for originals),
+    ``stratum`` (``n{n}-m{m}`` for size-matched graphs, twins included) and
+    ``target_edges`` (the stratum's m); both ``None`` for the classic grid.
+    The achieved edge count is ``n_edges`` of the ``graph_properties`` table.
     """
     return {
         "graph_id": spec.graph_id,
@@ -42,6 +45,8 @@ def graph_record(spec: GraphSpec) -> dict[str, Any]:
         "seed": int(spec.seed),
         "variant": spec.variant,
         "parent_id": spec.parent_id,
+        "stratum": spec.stratum,
+        "target_edges": spec.target_edges,
     }
 
 

@@ -22,6 +22,12 @@ fixed order (not the config's), and ``-twin`` appended for the rewired twin:
 
 Examples: ``ws-n100-k6-p0.3-s1``, ``ws-n100-k6-p0.3-s1-twin``,
 ``sbm-b20x2_24-pin0.3-pout0.02-s1``, ``rr-d4-n64-s3``, ``rg-n64-r0.2-s1``.
+
+Size-matched graphs (``graphs.strata``) use the ``sized_<family>``
+generators, whose prefixes start with ``sm`` and whose first two parameters
+are the stratum's ``n`` and ``m``, so the stratum is part of the id and ids of
+different strata never collide: ``smws-n50-m100-p0.2-s1`` (stratum
+``n50-m100``), ``smsbm-n50-m200-blocks2-ratio10.0-s3-twin``.
 Every id matches :data:`graphprior.config.ID_REGEX`, so it is safe as a file
 name and a Snakemake wildcard. Ids are stable across versions of graphprior;
 the graph behind an id is reproducible for a fixed networkx version (networkx
@@ -46,7 +52,9 @@ from graphprior.graphs.generators import (
     canonical_graph,
     canonical_params,
     get_generator,
+    sized_generator,
 )
+from graphprior.graphs.sized import stratum_name
 from graphprior.graphs.twins import rewired_twin, twin_seed
 
 __all__ = [
@@ -56,6 +64,7 @@ __all__ = [
     "PAPER_P_VALUES",
     "GraphSpec",
     "expand_grid",
+    "strata_specs",
     "make_graph",
     "paper_grid",
     "filter_by_params",
@@ -108,6 +117,10 @@ class GraphSpec:
     twin_swaps_per_edge : int
         For twins: successful double-edge swaps per edge. Not part of the id
         (the config fixes it for a whole study).
+
+    The stratum of a size-matched graph and its target edge count follow from
+    the generator and its ``n`` and ``m`` (:attr:`stratum`,
+    :attr:`target_edges`), so a twin keeps them.
 
     Examples
     --------
@@ -194,6 +207,21 @@ class GraphSpec:
             return int(values["n"])  # type: ignore[arg-type]
         return int(sum(values["sizes"]))  # type: ignore[arg-type]
 
+    @property
+    def stratum(self) -> str | None:
+        """``n{n}-m{m}`` for a size-matched graph (twins too), ``None`` for the classic grid."""
+        if get_generator(self.generator).family is None:
+            return None
+        values = self.params_dict
+        return stratum_name(int(values["n"]), int(values["m"]))  # type: ignore[arg-type]
+
+    @property
+    def target_edges(self) -> int | None:
+        """The stratum's edge count m for a size-matched graph, ``None`` for the classic grid."""
+        if get_generator(self.generator).family is None:
+            return None
+        return int(self.params_dict["m"])  # type: ignore[arg-type]
+
     def twin(self) -> GraphSpec:
         """The spec of this graph's degree-preserving twin."""
         return replace(self, variant="twin")
@@ -216,19 +244,22 @@ def expand_grid(graphs_config: Mapping[str, Any]) -> list[GraphSpec]:
               - generator: watts_strogatz
                 params: {n: [64], k: [4, 8], p: [0.1, 0.5]}  # lists: cartesian product
                 seeds: [1, 2]
+            strata: null               # or size-matched families, see strata_specs
             twins: true                # add a degree-preserving twin per graph
             twin_swaps_per_edge: 10    # double-edge swaps = this × edges
 
         Each parameter maps to a list of values (block ``sizes`` to a list of
         lists). ``twins`` and ``twin_swaps_per_edge`` are required: their
-        defaults live in the schema only.
+        defaults live in the schema only. ``generators`` (absent: none) and
+        ``strata`` (absent or null: none) may each be left out, not both.
 
     Returns
     -------
     list of GraphSpec
         Originals in config order (entries in order; within an entry the
         cartesian product in the generator's parameter order, values in listed
-        order, seeds innermost), then, if ``twins``, the twins in the same order.
+        order, seeds innermost), then the size-matched originals
+        (:func:`strata_specs`), then, if ``twins``, the twins in the same order.
 
     Raises
     ------
@@ -237,15 +268,19 @@ def expand_grid(graphs_config: Mapping[str, Any]) -> list[GraphSpec]:
         :func:`graphprior.graphs.generators.validate_generator_params`) or a
         duplicate graph id.
     """
-    if not isinstance(graphs_config, Mapping) or "generators" not in graphs_config:
+    if not isinstance(graphs_config, Mapping):
         raise ValueError("graphs config: expected the `graphs` section with a `generators` list")
-    entries = graphs_config["generators"]
+    entries = graphs_config.get("generators", [])
+    strata = graphs_config.get("strata")
     if not isinstance(entries, Sequence) or isinstance(entries, str):
         raise ValueError("graphs.generators: must be a list of generator entries")
+    if not entries and strata is None:
+        raise ValueError("graphs config: no graphs; give graphs.generators, graphs.strata or both")
     twins, swaps = _twin_settings(graphs_config)
     originals: list[GraphSpec] = []
     for index, entry in enumerate(entries):
         originals += _entry_specs(f"graphs.generators[{index}]", entry, swaps)
+    originals += strata_specs(strata, swaps)
     specs = originals + ([s.twin() for s in originals] if twins else [])
     seen: set[str] = set()
     for spec in specs:
@@ -253,6 +288,51 @@ def expand_grid(graphs_config: Mapping[str, Any]) -> list[GraphSpec]:
         if gid in seen:
             raise ValueError(f"graphs config: duplicate graph id {gid!r}")
         seen.add(gid)
+    return specs
+
+
+def strata_specs(strata: Mapping[str, Any] | None, swaps: int) -> list[GraphSpec]:
+    """The size-matched originals of ``graphs.strata`` (none for ``None``).
+
+    ``strata`` holds ``sizes`` (list of ``{n, m}``), ``families`` (names of
+    :data:`graphprior.graphs.sized.FAMILIES`), ``seeds`` and ``params`` (each
+    family's knobs), defaults filled in (:func:`graphprior.config.validate_config`).
+    Specs come size by size in listed order, then family by family, seeds
+    innermost; every graph of a size has that ``n`` and (where the family is
+    exact) that ``m``.
+
+    Raises
+    ------
+    ValueError
+        Naming the size and the family, e.g. ``graphs.strata.sizes[1] (n=50,
+        m=125): watts_strogatz needs 2m/n to be an even integer, got 2*125/50 = 5``.
+    """
+    if strata is None:
+        return []
+    if not isinstance(strata, Mapping):
+        raise ValueError(f"graphs.strata: must be a mapping or null, got {strata!r}")
+    missing = [k for k in ("sizes", "families", "seeds", "params") if k not in strata]
+    if missing:
+        raise ValueError(
+            f"graphs.strata.{missing[0]}: missing; fill the defaults with "
+            "graphprior.config.validate_config"
+        )
+    knobs = strata["params"]
+    specs: list[GraphSpec] = []
+    for index, size in enumerate(strata["sizes"]):
+        if not isinstance(size, Mapping) or set(size) != {"n", "m"}:
+            raise ValueError(f"graphs.strata.sizes[{index}]: must be {{n, m}}, got {size!r}")
+        where = f"graphs.strata.sizes[{index}] (n={size['n']}, m={size['m']})"
+        for family in strata["families"]:
+            gen = sized_generator(family)
+            point = {"n": size["n"], "m": size["m"], **knobs.get(family, {})}
+            for seed in strata["seeds"]:
+                try:
+                    spec = GraphSpec.create(gen.name, point, seed=seed, twin_swaps_per_edge=swaps)
+                except ValueError as err:
+                    message = str(err).removeprefix(f"{gen.name}: ")
+                    raise ValueError(f"{where}: {message}") from None
+                specs.append(spec)
     return specs
 
 

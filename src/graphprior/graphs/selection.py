@@ -19,7 +19,7 @@ from graphprior.config import (
     validate_config,
 )
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.graphs.grid import expand_grid, make_graph
+from graphprior.graphs.grid import expand_grid, make_graph, strata_specs
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
 
 __all__ = [
@@ -39,11 +39,19 @@ def validate_study(config: dict) -> dict:
     """:func:`graphprior.config.validate_config`, then the checks that need the generators.
 
     Impossible generator parameters (``p`` outside [0, 1], an odd Watts–Strogatz
-    ``k``) raise :class:`ConfigError` naming the generator and the parameter.
+    ``k``) raise :class:`ConfigError` naming the generator and the parameter; a
+    stratum a family cannot draw names the stratum and the family
+    (``config key graphs.strata.sizes[1] (n=50, m=125): watts_strogatz needs
+    2m/n to be an even integer, got 2*125/50 = 5``).
     """
     config = validate_config(config)
+    graphs = config["graphs"]
     try:
-        expand_grid(config["graphs"])
+        strata_specs(graphs["strata"], graphs["twin_swaps_per_edge"])
+    except ValueError as exc:
+        raise ConfigError(f"config key {exc}") from exc
+    try:
+        expand_grid(graphs)
     except ValueError as exc:
         raise ConfigError(f"config key graphs.generators: {exc}") from exc
     return config
@@ -123,15 +131,26 @@ def _pass_order(graphs_config: dict) -> list:
 
     Pass ``i`` takes the ``i``-th seed of every generator entry and walks the
     entries' grids in config order (the paper's ``generate_SNNs`` loop:
-    ``while found < 100: for n: for k: for p: draw a fresh graph``).
+    ``while found < 100: for n: for k: for p: draw a fresh graph``); the
+    size-matched graphs follow in each pass, with the ``i``-th of
+    ``graphs.strata.seeds``.
     """
     keyed = []
     position = 0
     swaps = graphs_config["twin_swaps_per_edge"]
-    for entry in graphs_config["generators"]:
-        seed_rank = {int(s): r for r, s in enumerate(entry["seeds"])}
-        one = {"generators": [entry], "twins": False, "twin_swaps_per_edge": swaps}
-        for spec in expand_grid(one):
+    groups = [
+        (
+            entry["seeds"],
+            expand_grid({"generators": [entry], "twins": False, "twin_swaps_per_edge": swaps}),
+        )
+        for entry in graphs_config["generators"]
+    ]
+    strata = graphs_config.get("strata")
+    if strata is not None:
+        groups.append((strata["seeds"], strata_specs(strata, swaps)))
+    for seeds, specs in groups:
+        seed_rank = {int(s): r for r, s in enumerate(seeds)}
+        for spec in specs:
             keyed.append((seed_rank[int(spec.seed)], position, spec))
             position += 1
     return [spec for _, _, spec in sorted(keyed, key=lambda t: (t[0], t[1]))]
@@ -245,6 +264,8 @@ def _random_sample(graphs: dict, filt: dict, cap: int, in_range: list) -> set[st
         "param_count": filt["param_count"],
         "max_graphs": cap,
     }
+    if graphs.get("strata") is not None:  # classic studies keep their sample
+        key["strata"] = graphs["strata"]
     rng = np.random.default_rng(derive_seed("max_graphs", config_hash(key)))
     pick = sorted(rng.choice(len(in_range), size=cap, replace=False).tolist())
     return {in_range[i].graph_id for i in pick}
