@@ -121,32 +121,23 @@ def arm_stratum(study: pd.DataFrame) -> pd.Series:
 def _join_properties(study: pd.DataFrame, props: pd.DataFrame) -> pd.DataFrame:
     """Each graph net gets the property row of its (graph_id, orientation_seed).
 
-    A graph with a single property row (an orientation that ignores the seed,
-    or a table before orientation seeds) gives that row to all its models;
-    baselines (no graph) get none.
+    A table with one row per graph (an orientation that ignores the seed, or
+    a table before orientation seeds) gives that row to every model of the
+    graph; baselines (no graph) get none.
     """
-    if "orientation_seed" not in props.columns:
-        return study.merge(props, on="graph_id", how="left")
-    per_graph = props["graph_id"].map(props["graph_id"].value_counts())
+    one_per_graph = not props["graph_id"].duplicated().any()
+    if "orientation_seed" not in props.columns or one_per_graph:
+        return study.merge(props.drop(columns="orientation_seed", errors="ignore"), on="graph_id",
+                           how="left")  # fmt: skip
     if "orientation_seed" not in study.columns:
-        if (per_graph > 1).any():
-            raise TableError(
-                "graph_properties has several orientation seeds per graph but models has no "
-                "orientation_seed column"
-            )
-        return study.merge(props.drop(columns="orientation_seed"), on="graph_id", how="left")
-    only = props.loc[per_graph == 1].set_index("graph_id")["orientation_seed"].astype(float)
+        raise TableError(
+            "graph_properties has several orientation seeds per graph but models has no "
+            "orientation_seed column"
+        )
     key = pd.to_numeric(study["orientation_seed"], errors="coerce").astype(float)
-    single = study["graph_id"].isin(only.index)
-    key = key.where(~single, study["graph_id"].map(only))
-    joined = study.assign(_property_seed=key.to_numpy()).merge(
-        props.rename(columns={"orientation_seed": "_property_seed"}).astype(
-            {"_property_seed": float}
-        ),
-        on=["graph_id", "_property_seed"],
-        how="left",
-    )
-    return joined.drop(columns="_property_seed")
+    right = props.rename(columns={"orientation_seed": "_seed"}).astype({"_seed": float})
+    joined = study.assign(_seed=key.to_numpy()).merge(right, on=["graph_id", "_seed"], how="left")
+    return joined.drop(columns="_seed")
 
 
 def study_schema(study: pd.DataFrame) -> pa.Schema:

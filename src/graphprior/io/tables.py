@@ -170,10 +170,11 @@ ATTACK_CHECKS_SCHEMA = pa.schema(
     ]
 )
 
-#: Key columns that must be non-null and unique, per table.
+#: The key of each table: its columns are non-null and unique together (a key
+#: column the table lacks is left out: `graph_properties` before orientation seeds).
 KEYS = {
     "graphs": ["graph_id"],
-    "graph_properties": ["graph_id"],
+    "graph_properties": ["graph_id", "orientation_seed"],
     "models": ["model_id"],
     "study": ["model_id"],
 }
@@ -277,13 +278,17 @@ def write_table(
 ) -> None:
     """Validate ``df`` against ``schema`` and write it atomically with metadata."""
     table = _coerce(df, describe(schema, name), name)
-    for key in KEYS.get(name, []):
-        col = table.column(key).to_pandas()
-        if col.isna().any():
-            raise TableError(f"table {name}: null {key}")
-        dup = col[col.duplicated()]
+    key = [k for k in KEYS.get(name, []) if k in table.column_names]
+    for k in key:
+        if table.column(k).null_count:
+            raise TableError(f"table {name}: null {k}")
+    if key:
+        rows = table.select(key).to_pandas()
+        dup = rows[rows.duplicated()]
         if len(dup):
-            raise TableError(f"table {name}: duplicate {key} values {sorted(set(dup))[:5]}")
+            values = sorted(set(map(tuple, dup.to_numpy().tolist())))[:5]
+            values = [v[0] for v in values] if len(key) == 1 else values
+            raise TableError(f"table {name}: duplicate {'+'.join(key)} values {values}")
     table = table.replace_schema_metadata({**(schema.metadata or {}), **(meta or {})})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -303,8 +308,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def _check_orientations(props: pd.DataFrame, models: pd.DataFrame) -> None:
     """One property row per (graph, orientation seed); every model's orientation has one.
 
-    A graph with a single property row (an orientation that ignores the seed)
-    serves every orientation seed of its models.
+    A table with a single row per graph (an orientation that ignores the
+    seed) serves every orientation seed of the models.
     """
     keys = [k for k in PROPERTY_KEYS if k in props.columns]
     dup = props.duplicated(keys)
@@ -313,9 +318,10 @@ def _check_orientations(props: pd.DataFrame, models: pd.DataFrame) -> None:
         raise TableError(f"two graph_properties rows for {first}: keys {keys} must be unique")
     if "orientation_seed" not in props.columns or "orientation_seed" not in models.columns:
         return
-    nets = models.loc[models["graph_id"].notna() & models["orientation_seed"].notna()]
-    rows_per_graph = props["graph_id"].value_counts()
-    multi = nets.loc[nets["graph_id"].map(rows_per_graph).fillna(0) > 1]
+    if not props["graph_id"].duplicated().any():
+        return
+    multi = models.loc[models["graph_id"].isin(set(props["graph_id"]))]
+    multi = multi.loc[multi["orientation_seed"].notna()]
     have = set(zip(props["graph_id"], props["orientation_seed"].astype("Int64"), strict=True))
     missing = [
         (g, int(s))
