@@ -37,10 +37,14 @@ def test_properties_per_orientation_seed_two_rows_same_graph_properties(tmp_path
     assert [r["orientation_seed"] for r in rows] == [0, 1]
     for col in GRAPH_PROPERTY_COLUMNS:
         assert rows[0][col] == pytest.approx(rows[1][col], nan_ok=True), col
-    differ = [c for c in DAG_PROPERTY_COLUMNS if rows[0][c] != pytest.approx(rows[1][c], nan_ok=True)]
+    differ = [
+        c for c in DAG_PROPERTY_COLUMNS if rows[0][c] != pytest.approx(rows[1][c], nan_ok=True)
+    ]
     assert differ, "two random orientations gave the same DAG properties"
     for row in rows:  # each row describes the DAG of its own orientation
-        layered = build_layered_dag(graph, orientation_options(config, "er-g", row["orientation_seed"]))
+        layered = build_layered_dag(
+            graph, orientation_options(config, "er-g", row["orientation_seed"])
+        )
         assert row["dag_depth"] == layered.depth
         assert row["dag_sources"] == sum(1 for v in layered.dag if layered.dag.in_degree(v) == 0)
     df = pd.DataFrame(rows)
@@ -163,8 +167,10 @@ def _two_arm_study(seed: int = 0) -> dict[str, pd.DataFrame]:
     density = props.set_index("graph_id")["density"]
     main = tables["models"].copy()
     main["arm"], main["orientation_seed"] = "fixed_interface", 0
-    main["input_width"] = main["graph_id"].map(graphs.set_index("graph_id")["stratum"]).map(
-        {"n20-m40": 10, "n20-m60": 12}
+    main["input_width"] = (
+        main["graph_id"]
+        .map(graphs.set_index("graph_id")["stratum"])
+        .map({"n20-m40": 10, "n20-m60": 12})
     )
     extra = main.copy()
     extra["model_id"] = extra["model_id"] + "--paper"
