@@ -211,8 +211,12 @@ def test_audit_shows_the_input_width_coupling_and_its_absence_at_fixed_width():
         fixed["models"], fixed["graphs"], fixed["graph_properties"], fixed["robustness"]
     )
     report, _ = compose_report(fixed, _config(bootstrap=50), sections=("claims", "audit"))
-    couples = report.section(TITLES["audit"]).tables[0].frame
-    assert "dag_sources" not in set(couples["variable"])
+    section = report.section(TITLES["audit"])
+    couples = section.tables[0].frame
+    fixed_rows = couples.loc[couples["variable"] == "dag_sources"]
+    assert len(fixed_rows) and fixed_rows["r"].isna().all()  # shown as fixed, not left out
+    assert fixed_rows["note"].str.startswith("dag_sources constant").all()
+    assert "`dag_sources` constant" in " ".join(section.paragraphs)
 
 
 def test_c1_and_r1_use_permutation_p_values_below_30_graphs():

@@ -58,6 +58,7 @@ def test_graph_properties_doc_matches_the_columns_file():
     documented = doc_rows(DOCS / "graph-properties.md", r"\(`(graph|dag)_properties`\)")
     props = dict(columns()["graph_properties"])
     props.pop("graph_id")
+    props.pop("orientation_seed")  # a key, documented in docs/data-dictionary.md
     assert set(documented) == set(props) == set(GRAPH_PROPERTY_COLUMNS) | set(DAG_PROPERTY_COLUMNS)
     for name, cells in documented.items():
         assert (cells[1], cells[2]) == (props[name]["type"], props[name]["description"]), name
@@ -84,3 +85,12 @@ def test_study_columns_borrow_their_source_descriptions():
     assert column_info("models", "no_such_column")[1] == UNDOCUMENTED
     described = describe(T.ROBUSTNESS_SCHEMA, "robustness")
     assert all(f.metadata[b"description"] for f in described)
+
+
+def test_study_own_columns_match_the_data_dictionary():
+    documented = doc_rows(DOCS / "data-dictionary.md", r"^## `study`")
+    assert list(documented) == list(columns()["study"])
+    for name, cells in documented.items():
+        assert (cells[2], cells[3]) == (columns()["study"][name]["unit"],
+                                        columns()["study"][name]["description"])  # fmt: skip
+    assert column_info("study", "stratum")[1].startswith("`{stratum}/{arm}`")

@@ -1,9 +1,11 @@
 """Per-graph aggregation and the paper's 1.5×IQR outlier rule.
 
-The unit of analysis is the *graph*: models that share a graph (its
-initialisations and seeds) are not independent, so every statistic of the
-report starts from one row per graph, the models aggregated by the mean or the
-median (the paper reports both). See docs/report.md.
+The unit of analysis is the *graph* within one mapping arm: models that share
+a graph (its initialisations, seeds and orientation seeds) are not
+independent, so every statistic of the report starts from one row per
+(graph, arm), the models aggregated by the mean or the median (the paper
+reports both). Arms are never averaged together: they are different
+networks. See docs/report.md.
 """
 
 from __future__ import annotations
@@ -29,14 +31,16 @@ def aggregate_per_graph(
     controls: Sequence[str] = ("test_accuracy", "n_params"),
     *,
     graph_col: str = "graph_id",
+    arm_col: str | None = "arm",
     family: str | None = "graph_prior",
     ok_only: bool = True,
 ) -> pd.DataFrame:
-    """One row per graph: every model of a graph aggregated over inits and seeds.
+    """One row per (graph, arm): the models of a graph in one mapping arm aggregated.
 
-    The paper aggregates each measure over the six initialisations of a graph by
-    the mean and by the median; graph properties are constant within a graph, so
-    aggregating them returns them unchanged.
+    As the paper (mean and median over the initialisations of a graph), over
+    initialisations, seeds and orientation seeds alike; never over two arms.
+    Undirected properties come back unchanged; ``dag_*`` ones differ between
+    orientations and are aggregated like the measures.
 
     Parameters
     ----------
@@ -45,26 +49,25 @@ def aggregate_per_graph(
     x_cols, y_cols : sequence of str
         Graph-property and robustness-measure columns to aggregate.
     how : {"mean", "median"}
-        Aggregate over the models of a graph. NaN values are skipped.
+        Aggregate over the models of a unit. NaN values are skipped.
     controls : sequence of str
         Extra columns to aggregate (the controls of the partial correlation);
         names missing from `study` are skipped with a log message.
-    graph_col : str
-        Column naming the graph (the cluster).
+    graph_col, arm_col : str
+        Columns naming the graph and the mapping arm; the unit is (graph,
+        arm) when the table has `arm_col` (``None``: graph only).
     family : str or None
         Keep only models of this ``family`` (default the graph nets), when the
         table has a ``family`` column; ``None`` keeps every family.
     ok_only : bool
-        Drop models whose ``status`` is not ``"ok"`` (untrainable or diverged;
-        docs/report.md), when the table has a ``status`` column.
+        Drop models whose ``status`` is not ``"ok"`` (docs/report.md).
 
     Returns
     -------
     DataFrame
-        Columns: `graph_col`; ``generator`` (when present in `study`);
-        ``n_models`` (number of models aggregated into the row); then the
-        aggregated columns, each once, in the order x, y, controls. Sorted by
-        `graph_col`, with a fresh integer index.
+        Columns: `graph_col`, `arm_col` (when present), ``generator`` (when
+        present), ``n_models`` (models aggregated), then the aggregated
+        columns once each, in the order x, y, controls; sorted by the unit.
 
     Examples
     --------
@@ -86,13 +89,11 @@ def aggregate_per_graph(
     value_cols = unique([*x_cols, *y_cols, *present_controls])
     require_columns(study, [graph_col, *value_cols])
 
-    data = study
-    if family is not None and "family" in data.columns:
-        data = data.loc[data["family"] == family]
-    data = ok_rows(data, ok_only)
-    data = data.loc[data[graph_col].notna()]
-
-    grouped = data.groupby(graph_col, sort=True)
+    data = _graph_rows(study, graph_col, family, ok_only)
+    keys = [graph_col]
+    if arm_col is not None and arm_col in data.columns:
+        keys.append(arm_col)
+    grouped = data.groupby(keys, sort=True, dropna=False)
     out = grouped[value_cols].agg(how)
     out.insert(0, "n_models", grouped.size())
     if "generator" in data.columns:
@@ -100,7 +101,17 @@ def aggregate_per_graph(
         if (n_gen > 1).any():
             raise ValueError("a graph_id maps to more than one generator")
         out.insert(0, "generator", grouped["generator"].first())
-    return out.reset_index()
+    out = out.reset_index()
+    return out[[*keys, *[c for c in out.columns if c not in keys]]]
+
+
+def _graph_rows(study: pd.DataFrame, graph_col: str, family, ok_only: bool) -> pd.DataFrame:
+    """The models of `family` (all without a ``family`` column), ``ok`` ones, with a graph."""
+    data = study
+    if family is not None and "family" in data.columns:
+        data = data.loc[data["family"] == family]
+    data = ok_rows(data, ok_only)
+    return data.loc[data[graph_col].notna()]
 
 
 def iqr_filter(df: pd.DataFrame, cols: Sequence[str], k: float = 1.5) -> tuple[pd.DataFrame, int]:

@@ -27,7 +27,16 @@ from graphprior.analysis.common import is_constant
 __all__ = ["COUPLING_COLUMNS", "FIT_COLUMNS", "arm_column", "coupling", "variance_explained"]
 
 #: Columns of :func:`coupling`.
-COUPLING_COLUMNS: tuple[str, ...] = ("arm", "stratum", "property", "variable", "r", "p", "n")
+COUPLING_COLUMNS: tuple[str, ...] = (
+    "arm",
+    "stratum",
+    "property",
+    "variable",
+    "r",
+    "p",
+    "n",
+    "note",
+)
 
 #: Columns of :func:`variance_explained`.
 FIT_COLUMNS: tuple[str, ...] = (
@@ -62,21 +71,28 @@ def _strata(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 def coupling(
     frame: pd.DataFrame, properties: Sequence[str], variables: Sequence[str], arm: str
 ) -> pd.DataFrame:
-    """Spearman ρ of each structural property with each size/interface variable."""
+    """Spearman ρ of each structural property with each size/interface variable.
+
+    ρ is NaN where either column is constant; ``note`` then says which
+    (``"input_width constant within stratum"``; ``"… constant"`` in the
+    pooled row), so a fixed interface shows as such rather than as a gap.
+    """
     rows = []
     for stratum, data in _strata(frame):
+        where = "" if stratum == "pooled" else " within stratum"
         for prop in properties:
             for var in variables:
                 both = data[[prop, var]].astype(float).dropna()
                 r = p = float("nan")
-                if len(both) >= 3 and not (
-                    is_constant(both[prop].to_numpy()) or is_constant(both[var].to_numpy())
-                ):
+                fixed = [c for c in (var, prop) if is_constant(both[c].to_numpy())]
+                note = f"{fixed[0]} constant{where}" if fixed else ""
+                note = note if len(both) else "no values"
+                if len(both) >= 3 and not fixed:
                     res = scipy.stats.spearmanr(both[prop], both[var])
                     r, p = float(res.statistic), float(res.pvalue)
                 rows.append(
                     {"arm": arm, "stratum": stratum, "property": prop, "variable": var}
-                    | {"r": r, "p": p, "n": len(both)}
+                    | {"r": r, "p": p, "n": len(both), "note": note}
                 )
     return pd.DataFrame(rows, columns=list(COUPLING_COLUMNS))
 

@@ -221,8 +221,8 @@ def property_columns(
 
     Candidates are the numeric columns of ``graph_properties`` (undirected and
     ``dag_`` properties), named as in the study (clashes carry a ``graph_``
-    prefix), :data:`MAIN_PROPERTIES` first. Evaluated on one row per graph
-    with at least one trainable graph net, a property is left out when it is
+    prefix), :data:`MAIN_PROPERTIES` first. Evaluated on one row per (graph,
+    orientation seed) with at least one trainable graph net, a property is left out when it is
     constant or an exact linear copy (|Pearson r| = 1) of a property kept
     before it (e.g. the edge count when every graph has the same node count).
 
@@ -236,14 +236,14 @@ def property_columns(
     names = [
         c
         for c in properties.columns
-        if c != "graph_id" and pd.api.types.is_numeric_dtype(properties[c])
+        if c not in T.PROPERTY_KEYS and pd.api.types.is_numeric_dtype(properties[c])
     ]
     order = [p for p in MAIN_PROPERTIES if p in names] + [
         p for p in names if p not in MAIN_PROPERTIES
     ]
     graphs = graph_nets(study)
     graphs = graphs.loc[graphs["status"] == "ok"] if "status" in graphs.columns else graphs
-    graphs = graphs.drop_duplicates("graph_id")
+    graphs = graphs.drop_duplicates([k for k in T.PROPERTY_KEYS if k in graphs.columns])
     kept: list[str] = []
     dropped: dict[str, str] = {}
     for prop in order:

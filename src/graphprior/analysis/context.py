@@ -5,8 +5,13 @@ measures present in the ``study`` table, aggregates the graph nets per graph
 (mean and median over initialisations and seeds, as the paper) and computes
 the ``correlations`` table. Conventions (docs/report.md):
 
-* Unit of analysis: the graph. Only graph nets with ``status == "ok"`` enter
-  correlations; untrainable and diverged models are counted and listed.
+* Unit of analysis: the graph (within one mapping arm). Only graph nets with
+  ``status == "ok"`` enter correlations; untrainable and diverged models are
+  counted and listed.
+* Mapping arms: ``study``, ``graph_nets`` and ``ok`` hold the main arm only
+  (:func:`graphprior.analysis.arms.main_arm`; baselines have no arm and stay),
+  so no section mixes arms; ``arms`` holds the trainable graph nets of every
+  arm, for the sections that compare them.
 * Confidence intervals resample graphs (cluster bootstrap,
   ``report.bootstrap`` resamples).
 * Randomness: every section draws from its own generator,
@@ -24,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from graphprior.analysis.aggregate import aggregate_per_graph
+from graphprior.analysis.arms import main_arm, main_arm_rows
 from graphprior.analysis.columns import (
     CONTROLS,
     MAIN_PROPERTIES,
@@ -70,6 +76,9 @@ class StudyContext:
     #: failed validity gates (rows of ``attack_checks``) and flagged measures
     failed_gates: pd.DataFrame
     flags: pd.DataFrame
+    #: the main mapping arm (None: a study without arms) and the ok graph nets of every arm
+    arm: str | None = None
+    arms: pd.DataFrame | None = None
 
     @property
     def primary(self) -> Measure | None:
@@ -110,7 +119,9 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
 
     The correlations' bootstrap draws from ``section_rng(config, "correlations")``.
     """
-    study = _study(tables)
+    full = _study(tables)
+    arm = main_arm(full, config["mapping"])
+    study = main_arm_rows(full, arm)
     nets = graph_nets(study)
     ok = ok_rows(nets, True)
     flags = saturation_flags(tables["robustness"])
@@ -165,4 +176,6 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
         n_boot=n_boot,
         failed_gates=failed_gates(tables.get("attack_checks")),
         flags=flags,
+        arm=arm,
+        arms=ok_rows(graph_nets(full), True),
     )

@@ -301,6 +301,8 @@ def correlation_rows(
     boot_partial = [x for x in xs if x in set(boot_partial_xs)]
     other_partial = [x for x in xs if x not in set(boot_partial_xs)]
     for index, (how, table) in enumerate(per_graph.items()):
+        if "arm" in table.columns and table["arm"].nunique() > 1:
+            raise ValueError("the per-graph table mixes mapping arms: pass one arm (the main one)")
         primary = index == 0
         for y in ys:
             data = table

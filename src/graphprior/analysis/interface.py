@@ -86,8 +86,9 @@ def structural(columns: Sequence[str]) -> list[str]:
 
 
 def strata_column(study: pd.DataFrame) -> str:
-    """``stratum`` when the study has it (the size-matched design), else ``generator``."""
-    return "stratum" if "stratum" in study.columns else "generator"
+    """``stratum`` when the study has it with values (the size-matched design), else ``generator``."""
+    has = "stratum" in study.columns and study["stratum"].notna().any()
+    return "stratum" if has else "generator"
 
 
 def claim_frame(
@@ -98,22 +99,24 @@ def claim_frame(
     controls: Sequence[str],
     how: str,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Per-graph table of the claims: properties, measures and controls, plus ``unit`` and ``stratum``.
+    """Per-(graph, arm) table of the claims: properties, measures, controls, ``unit``, ``stratum``.
 
-    ``unit`` is the resampling cluster (an original with its twins,
+    One row per graph of each arm in `ok` (the claims pass one arm, the main
+    one). ``unit`` is the resampling cluster (an original with its twins,
     :func:`graphprior.analysis.inference.cluster_ids`), ``stratum`` the
-    value of :func:`strata_column`. Also returns the controls used: those
-    present and not constant over the graphs (a constant one carries no
-    information).
+    value of :func:`strata_column` for that graph and arm. Also returns the
+    controls used: those present and not constant over the graphs (a
+    constant one carries no information).
     """
     present = [c for c in controls if c in ok.columns]
     frame = aggregate_per_graph(ok, list(xs), list(ys), how, controls=present)
-    keys = [c for c in ("graph_id", "variant", "parent_id") if c in study.columns]
+    on = ["graph_id", *(["arm"] if "arm" in frame.columns and "arm" in study.columns else [])]
+    keys = [c for c in (*on, "variant", "parent_id") if c in study.columns]
     scol = strata_column(study)
-    graphs = study.loc[study["graph_id"].notna(), unique([*keys, scol])].drop_duplicates("graph_id")
+    graphs = study.loc[study["graph_id"].notna(), unique([*keys, scol])].drop_duplicates(on)
     graphs = graphs.rename(columns={scol: "stratum"})
     frame = frame.drop(columns=[c for c in ("stratum",) if c in frame.columns]).merge(
-        graphs, on="graph_id", how="left"
+        graphs, on=on, how="left"
     )
     frame["unit"] = cluster_ids(frame)
     frame["stratum"] = frame["stratum"].fillna("unknown").astype(str)

@@ -14,9 +14,15 @@ import pandas as pd
 import pyarrow as pa
 
 from graphprior.io.columns import int_properties
-from graphprior.io.tables import GRAPHS_SCHEMA, MODELS_SCHEMA, TableError, is_missing
+from graphprior.io.tables import (
+    GRAPHS_SCHEMA,
+    MODELS_SCHEMA,
+    PROPERTY_KEYS,
+    TableError,
+    is_missing,
+)
 
-__all__ = ["measure_column", "build_study", "study_schema"]
+__all__ = ["GRAPH_COLUMNS", "measure_column", "build_study", "arm_stratum", "study_schema"]
 
 
 def _fmt(v: float) -> str:
@@ -46,6 +52,11 @@ def build_study(
 ) -> pd.DataFrame:
     """One row per model: model columns, its graph's generator and properties, scalar measures.
 
+    Graph nets get the property row of their (``graph_id``,
+    ``orientation_seed``), so the ``dag_*`` columns describe the orientation
+    each model was trained under; ``stratum`` (when `graphs` has one) becomes
+    ``{stratum}/{arm}`` (:func:`arm_stratum`).
+
     Layer-wise measures (``layer`` not null) stay in the long `robustness`
     table only; everything else becomes one column per (measure, attack,
     norm, eps).
@@ -71,16 +82,62 @@ def build_study(
         wide = wide.reset_index()
     else:
         wide = pd.DataFrame({"model_id": models["model_id"]})
-    g = graphs[["graph_id", "generator", "variant", "parent_id"]]
+    g = graphs[[c for c in (*GRAPH_COLUMNS, "stratum") if c in graphs.columns]]
     # A graph property named like a model column (density) becomes graph_<name>.
     clash = set(models.columns) | set(g.columns)
     props = properties.rename(
-        columns={c: f"graph_{c}" for c in properties.columns if c != "graph_id" and c in clash}
+        columns={
+            c: f"graph_{c}" for c in properties.columns if c not in PROPERTY_KEYS and c in clash
+        }
     )
-    study = models.merge(g, on="graph_id", how="left").merge(props, on="graph_id", how="left")
+    study = _join_properties(models.merge(g, on="graph_id", how="left"), props)
     study = study.merge(wide, on="model_id", how="left")
     study["generator"] = study["generator"].fillna(study["family"])
+    if "stratum" in study.columns:
+        study["stratum"] = arm_stratum(study)
     return study
+
+
+#: Columns of the `graphs` table every study row gets (``stratum`` too, when present).
+GRAPH_COLUMNS = ("graph_id", "generator", "variant", "parent_id")
+
+
+def arm_stratum(study: pd.DataFrame) -> pd.Series:
+    """``{graphs.stratum}/{arm}`` where the graph has a stratum, else null.
+
+    A stratum then names a size (n, m) *and* a mapping arm, so no stratum mixes
+    arms. Without an ``arm`` column (or a null arm) the graph's stratum is kept.
+    """
+    base = study["stratum"]
+    out = pd.Series(
+        [None if is_missing(v) else str(v) for v in base], index=study.index, dtype=object
+    )
+    if "arm" in study.columns:
+        has_arm = study["arm"].notna() & out.notna()
+        out[has_arm] = out[has_arm] + "/" + study.loc[has_arm, "arm"].astype(str)
+    return out
+
+
+def _join_properties(study: pd.DataFrame, props: pd.DataFrame) -> pd.DataFrame:
+    """Each graph net gets the property row of its (graph_id, orientation_seed).
+
+    A table with one row per graph (an orientation that ignores the seed, or
+    a table before orientation seeds) gives that row to every model of the
+    graph; baselines (no graph) get none.
+    """
+    one_per_graph = not props["graph_id"].duplicated().any()
+    if "orientation_seed" not in props.columns or one_per_graph:
+        return study.merge(props.drop(columns="orientation_seed", errors="ignore"), on="graph_id",
+                           how="left")  # fmt: skip
+    if "orientation_seed" not in study.columns:
+        raise TableError(
+            "graph_properties has several orientation seeds per graph but models has no "
+            "orientation_seed column"
+        )
+    key = pd.to_numeric(study["orientation_seed"], errors="coerce").astype(float)
+    right = props.rename(columns={"orientation_seed": "_seed"}).astype({"_seed": float})
+    joined = study.assign(_seed=key.to_numpy()).merge(right, on=["graph_id", "_seed"], how="left")
+    return joined.drop(columns="_seed")
 
 
 def study_schema(study: pd.DataFrame) -> pa.Schema:

@@ -32,6 +32,9 @@ __all__ = [
     "select_graphs",
     "filter_report",
     "mapping_options",
+    "MAPPING_KEYS",
+    "orientation_options",
+    "dag_orientation_seeds",
 ]
 
 
@@ -99,7 +102,7 @@ def param_count(config: dict, spec) -> int:
     method = config["graphs"]["filter"]["param_count"]
     if method not in PARAM_COUNTS:
         raise ConfigError(f"config key graphs.filter.param_count: {method!r} not in {PARAM_COUNTS}")
-    mapping = tuple(sorted(config["mapping"].items()))
+    mapping = tuple(sorted(_mapping_dict(config).items()))  # hashable: the DAG's keys only
     input_shape, n_classes = dataset_shape(config["dataset"])
     return _param_count(spec, mapping, tuple(input_shape), int(n_classes), method)
 
@@ -335,6 +338,37 @@ def filter_report(config: dict) -> dict:
 
 def mapping_options(config: dict, graph_id: str):
     """The mapping options of one graph; the random orientation is seeded by the graph id."""
-    m = dict(config["mapping"])
+    m = _mapping_dict(config)
     m["seed"] = derive_seed("orientation", graph_id)
     return MappingOptions.from_dict(m)
+
+
+#: The ``mapping`` keys :class:`MappingOptions` reads (arms and orientation seeds are not its).
+MAPPING_KEYS = ("orientation", "sinks_to_last_layer", "input_wiring", "readout")
+
+#: Orientation seeds when the config names none (``mapping.orientation_seeds``).
+DEFAULT_ORIENTATION_SEEDS = (0, 1)
+
+
+def _mapping_dict(config: dict) -> dict:
+    """The main arm's DAG keys of the ``mapping`` section (:data:`MAPPING_KEYS`)."""
+    return {k: v for k, v in config["mapping"].items() if k in MAPPING_KEYS}
+
+
+def orientation_options(config: dict, graph_id: str, orientation_seed: int) -> MappingOptions:
+    """Mapping options of the main arm for one orientation seed of one graph.
+
+    The random orientation of seed ``s`` is seeded by
+    ``derive_seed("orientation", graph_id, s)``.
+    """
+    seed = derive_seed("orientation", graph_id, int(orientation_seed))
+    return MappingOptions.from_dict({**_mapping_dict(config), "seed": seed})
+
+
+def dag_orientation_seeds(config: dict) -> list[int]:
+    """The orientation seeds whose DAGs may differ: ``mapping.orientation_seeds`` (default
+    ``[0, 1]``) under a random orientation, only ``[0]`` otherwise (the DAG ignores the seed)."""
+    mapping = config["mapping"]
+    if mapping.get("orientation", MappingOptions().orientation.value) != "random":
+        return [0]
+    return [int(s) for s in mapping.get("orientation_seeds", DEFAULT_ORIENTATION_SEEDS)]

@@ -43,7 +43,7 @@ def int_properties() -> frozenset[str]:
 
 def _study_info(column: str) -> tuple[str, str]:
     known = columns()
-    for table in ("models", "graphs", "graph_properties"):
+    for table in ("study", "models", "graphs", "graph_properties"):
         if column in known[table]:
             return known[table][column]["unit"], known[table][column]["description"]
     if column.startswith("graph_") and column[6:] in known["graph_properties"]:

@@ -35,6 +35,7 @@ __all__ = [
     "read_table",
     "file_metadata",
     "properties_schema",
+    "PROPERTY_KEYS",
 ]
 
 
@@ -171,21 +172,34 @@ ATTACK_CHECKS_SCHEMA = pa.schema(
     ]
 )
 
-#: Key columns that must be non-null and unique, per table.
+#: The key of each table: its columns are non-null and unique together (a key
+#: column the table lacks is left out: `graph_properties` before orientation seeds).
 KEYS = {
     "graphs": ["graph_id"],
-    "graph_properties": ["graph_id"],
+    "graph_properties": ["graph_id", "orientation_seed"],
     "models": ["model_id"],
     "study": ["model_id"],
 }
 
 
+#: The key of a `graph_properties` row (``orientation_seed`` absent in tables before arms).
+PROPERTY_KEYS = ("graph_id", "orientation_seed")
+
+
 def properties_schema(columns: Iterable[str]) -> pa.Schema:
-    """`graph_properties`: graph_id, then every property: int64 for counts, else float64."""
+    """`graph_properties`: graph_id, orientation_seed (when present), then every property.
+
+    Properties are int64 for counts, else float64. One row per (graph_id,
+    orientation_seed): the ``dag_*`` properties differ between orientations.
+    """
+    columns = list(columns)
     counts = int_properties()
+    keys = [k for k in PROPERTY_KEYS if k in columns or k == "graph_id"]
     fields = [pa.field("graph_id", pa.string(), nullable=False)]
+    if "orientation_seed" in keys:
+        fields.append(pa.field("orientation_seed", pa.int64(), nullable=False))
     fields += [
-        pa.field(c, pa.int64() if c in counts else pa.float64()) for c in columns if c != "graph_id"
+        pa.field(c, pa.int64() if c in counts else pa.float64()) for c in columns if c not in keys
     ]
     return pa.schema(fields)
 
@@ -266,13 +280,17 @@ def write_table(
 ) -> None:
     """Validate ``df`` against ``schema`` and write it atomically with metadata."""
     table = _coerce(df, describe(schema, name), name)
-    for key in KEYS.get(name, []):
-        col = table.column(key).to_pandas()
-        if col.isna().any():
-            raise TableError(f"table {name}: null {key}")
-        dup = col[col.duplicated()]
+    key = [k for k in KEYS.get(name, []) if k in table.column_names]
+    for k in key:
+        if table.column(k).null_count:
+            raise TableError(f"table {name}: null {k}")
+    if key:
+        rows = table.select(key).to_pandas()
+        dup = rows[rows.duplicated()]
         if len(dup):
-            raise TableError(f"table {name}: duplicate {key} values {sorted(set(dup))[:5]}")
+            values = sorted(set(map(tuple, dup.to_numpy().tolist())))[:5]
+            values = [v[0] for v in values] if len(key) == 1 else values
+            raise TableError(f"table {name}: duplicate {'+'.join(key)} values {values}")
     table = table.replace_schema_metadata({**(schema.metadata or {}), **(meta or {})})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -289,16 +307,47 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise TableError(f"cannot read Parquet file {path}: {exc}") from exc
 
 
+def _check_orientations(props: pd.DataFrame, models: pd.DataFrame) -> None:
+    """One property row per (graph, orientation seed); every model's orientation has one.
+
+    A table with a single row per graph (an orientation that ignores the
+    seed) serves every orientation seed of the models.
+    """
+    keys = [k for k in PROPERTY_KEYS if k in props.columns]
+    dup = props.duplicated(keys)
+    if dup.any():
+        first = props.loc[dup, keys].iloc[0].to_dict()
+        raise TableError(f"two graph_properties rows for {first}: keys {keys} must be unique")
+    if "orientation_seed" not in props.columns or "orientation_seed" not in models.columns:
+        return
+    if not props["graph_id"].duplicated().any():
+        return
+    multi = models.loc[models["graph_id"].isin(set(props["graph_id"]))]
+    multi = multi.loc[multi["orientation_seed"].notna()]
+    have = set(zip(props["graph_id"], props["orientation_seed"].astype("Int64"), strict=True))
+    missing = [
+        (g, int(s))
+        for g, s in zip(multi["graph_id"], multi["orientation_seed"], strict=True)
+        if (g, int(s)) not in have
+    ]
+    if missing:
+        raise TableError(
+            f"models trained under orientations without a graph_properties row: {missing[:5]}"
+        )
+
+
 def check_relations(tables: dict[str, pd.DataFrame]) -> None:
     """No orphan rows: every reference points at an existing row."""
     graphs = set(tables["graphs"]["graph_id"])
-    orphan_props = set(tables["graph_properties"]["graph_id"]) - graphs
+    props = tables["graph_properties"]
+    orphan_props = set(props["graph_id"]) - graphs
     if orphan_props:
         raise TableError(f"graph_properties rows for unknown graphs: {sorted(orphan_props)[:5]}")
     gm = tables["models"]
     model_graphs = set(gm.loc[gm["graph_id"].notna(), "graph_id"]) - graphs
     if model_graphs:
         raise TableError(f"models rows for unknown graphs: {sorted(model_graphs)[:5]}")
+    _check_orientations(props, gm)
     orphan_rob = set(tables["robustness"]["model_id"]) - set(gm["model_id"])
     if orphan_rob:
         raise TableError(f"robustness rows for unknown models: {sorted(orphan_rob)[:5]}")

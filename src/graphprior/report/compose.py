@@ -182,10 +182,17 @@ def compose_report(
 def _intro(tables: dict[str, pd.DataFrame], ctx: StudyContext, claims: pd.DataFrame) -> list[str]:
     """One short paragraph above the claims: the study's size; the run details follow later."""
     del claims
+    n_arms = ctx.arms["arm"].nunique() if ctx.arms is not None and "arm" in ctx.arms else 0
+    arms = (
+        f" ({fmt(n_arms)} mapping arms; the claims and correlations use the main arm "
+        f"`{ctx.arm}`, {fmt(len(ctx.study))} models with the baselines)"
+        if n_arms > 1
+        else ""
+    )
     return [
         f"This report reproduces the correlation analysis of Ben Amor, Stier and Granitzer (2021) "
-        f"on {fmt(len(tables['graphs']))} graphs and {fmt(len(ctx.study))} models, and checks "
-        "three related results. Every number comes from the Parquet tables under "
+        f"on {fmt(len(tables['graphs']))} graphs and {fmt(len(tables['study']))} models{arms}, "
+        "and checks three related results. Every number comes from the Parquet tables under "
         "results/tables (claims.parquet, correlations.parquet)."
     ]
 

@@ -1,4 +1,4 @@
-"""Rule compute_graph_properties: every property of one graph and of the DAG built from it."""
+"""Rule compute_graph_properties: every property of one graph and of its DAG per orientation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 import pandas as pd
 
 from graphprior.graphs.graphml import read_graph
-from graphprior.graphs.records import properties_record
+from graphprior.graphs.records import properties_records
+from graphprior.graphs.selection import dag_orientation_seeds
 from graphprior.io.tables import properties_schema, write_table
 from graphprior.stages.job import guarded, start_job
 
@@ -15,14 +16,19 @@ __all__ = ["run"]
 
 
 def run(smk: Any) -> None:
-    """Write one row of `graph_properties` (only ``graph_id`` when the job failed)."""
+    """Write the `graph_properties` rows of one graph, one per orientation seed.
+
+    A failed job writes only the keys (``graph_id``, ``orientation_seed``) of its rows.
+    """
     config = start_job(smk)
     graph_id = smk.wildcards.graph_id
-    row = guarded(
+    rows = guarded(
         smk,
         graph_id,
-        lambda: properties_record(read_graph(smk.input.graph), graph_id, config),
-        lambda: {"graph_id": graph_id},
+        lambda: properties_records(read_graph(smk.input.graph), graph_id, config),
+        lambda: [
+            {"graph_id": graph_id, "orientation_seed": s} for s in dag_orientation_seeds(config)
+        ],
     )
-    df = pd.DataFrame([row])
+    df = pd.DataFrame(rows)
     write_table(df, smk.output.properties, properties_schema(df.columns), "graph_properties")

@@ -14,7 +14,7 @@ from matplotlib.colors import Normalize
 from graphprior.analysis.context import StudyContext
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.grid import GraphSpec, make_graph
-from graphprior.graphs.selection import mapping_options
+from graphprior.graphs.selection import orientation_options
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt
 from graphprior.report.render import fmt
@@ -55,7 +55,8 @@ def section_mapping(ctx: StudyContext) -> Section:
             twin_swaps_per_edge=int(ctx.config["graphs"]["twin_swaps_per_edge"]),
         )
         graph = make_graph(spec)
-        layered = build_layered_dag(graph, mapping_options(ctx.config, str(row["graph_id"])))
+        opts = orientation_options(ctx.config, str(row["graph_id"]), 0)
+        layered = build_layered_dag(graph, opts)
     except Exception as exc:  # a report must build even if the example cannot be redrawn
         log.warning("could not rebuild example graph %s: %s", row["graph_id"], exc)
         sec.text(f"The example graph `{row['graph_id']}` could not be rebuilt ({exc}).")
@@ -63,13 +64,15 @@ def section_mapping(ctx: StudyContext) -> Section:
     gid = str(row["graph_id"])
     props = ctx.tables["graph_properties"]
     prow = props.loc[props["graph_id"] == gid]
+    if "orientation_seed" in prow.columns:  # the orientation drawn: seed 0
+        prow = prow.loc[prow["orientation_seed"] == 0]
     prow = prow.iloc[0] if len(prow) else pd.Series(dtype=float)
-    opts = mapping_options(ctx.config, gid).to_dict()
+    opts = opts.to_dict()
     sec.text(
         f"Example: graph `{gid}` ({row['generator']}, parameters {row['params_json']}, seed "
         f"{fmt(int(row['seed']))}, {row['variant']}), rebuilt from its row of the graphs table. "
         f"It has {fmt(prow.get('n_nodes'))} nodes and {fmt(prow.get('n_edges'))} edges. Edges are "
-        f"oriented `{opts['orientation']}` (seeded by the graph id), every node gets layer "
+        f"oriented `{opts['orientation']}` (orientation seed 0, seeded by the graph id), every node gets layer "
         "1 + the largest layer of its predecessors (sources: layer 0"
         + ("; sinks moved to the last layer" if opts["sinks_to_last_layer"] else "")
         + f"), giving {fmt(prow.get('dag_depth'))} hidden layers of widths "
