@@ -127,6 +127,9 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
         assert np.allclose(sorted(rows["density"]), [0.2, 0.5], atol=0.01)
     # one density definition: for a pruned dense net both columns are the kept fraction
     assert np.allclose(rows["matched_density"], rows["density"])
+    # baselines have no arm; their interface widths come from the (pruned) masks
+    assert rows["arm"].isna().all() and rows["orientation_seed"].isna().all()
+    assert rows["input_width"].between(1, 16).all() and rows["readout_width"].between(1, 8).all()
     for path in rows["checkpoint"]:
         load_model(path)
 

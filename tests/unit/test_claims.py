@@ -133,7 +133,9 @@ def _input_width_study(seed: int = 0) -> dict[str, pd.DataFrame]:
     props = tables["graph_properties"]
     props["dag_sources"] = np.round(10 + 100 * props["density"] + rng.normal(0, 3, len(props)))
     sources = props.set_index("graph_id")["dag_sources"]
-    models = tables["models"]
+    # without the models' interface columns the input width is read from dag_sources
+    models = tables["models"].drop(columns=["input_width", "readout_width"])
+    tables["models"] = models
     models["n_params"] = rng.integers(900, 1100, len(models))  # unrelated to density
     rob = tables["robustness"]
     graph_of = models.set_index("model_id")["graph_id"]

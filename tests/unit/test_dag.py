@@ -38,7 +38,10 @@ def test_build_layered_dag_paper_mapping_on_a_star():
     # star with centre 0: descending orientation makes leaves sources, the centre the sink
     g = nx.star_graph(4)
     opts = MappingOptions(
-        orientation="index_descending", sinks_to_last_layer=True, readout="last_layer"
+        orientation="index_descending",
+        sinks_to_last_layer=True,
+        input_wiring="sources",
+        readout="last_layer",
     )
     ld = build_layered_dag(g, opts)
     assert ld.layers == [[1, 2, 3, 4], [0]]
@@ -50,7 +53,8 @@ def test_build_layered_dag_paper_mapping_on_a_star():
 def test_readout_sinks_and_input_all():
     g = nx.Graph([(0, 1), (0, 2)])
     g.add_node(3)  # isolated: source and sink at once
-    ld = build_layered_dag(g, MappingOptions(orientation="index_ascending", input_wiring="all"))
+    opts = MappingOptions(orientation="index_ascending", input_wiring="all", readout="sinks")
+    ld = build_layered_dag(g, opts)
     assert ld.readout_nodes == [1, 2, 3]
     assert ld.input_nodes == [0, 1, 2, 3]
     assert ld.layer_of[3] == 0

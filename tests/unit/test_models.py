@@ -21,7 +21,10 @@ from graphprior.nets.stacked import StackedNet
 
 def small_net(k=3, opts=None):
     g = nx.Graph([(0, 1), (1, 2), (0, 2), (2, 3)])
-    ld = build_layered_dag(g, opts or MappingOptions(orientation="index_ascending"))
+    sources_sinks = MappingOptions(
+        orientation="index_ascending", input_wiring="sources", readout="sinks"
+    )
+    ld = build_layered_dag(g, opts or sources_sinks)
     return ld, StackedNet(spec_from_dag(ld, (5,), 3), k=k)
 
 

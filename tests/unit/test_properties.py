@@ -180,7 +180,10 @@ def dag_props(layered_dag, n_params: int = 0) -> dict:
 
 
 def test_dag_of_path_p5():
-    p = dag_props(layered(nx.path_graph(5), orientation="index_ascending"), n_params=1234)
+    lay = layered(
+        nx.path_graph(5), orientation="index_ascending", input_wiring="sources", readout="sinks"
+    )
+    p = dag_props(lay, n_params=1234)
     assert p["dag_depth"] == 5
     assert (p["dag_width_mean"], p["dag_width_max"], p["dag_width_std"]) == (1.0, 1, 0.0)
     assert p["dag_skip_edges"] == 0 and math.isnan(p["dag_skip_span_mean"])
@@ -217,7 +220,11 @@ def test_dag_sinks_to_last_layer_with_isolated_node():
     graph = nx.path_graph(4)
     graph.add_node(4)
     lay = layered(
-        graph, orientation="index_ascending", sinks_to_last_layer=True, readout="last_layer"
+        graph,
+        orientation="index_ascending",
+        sinks_to_last_layer=True,
+        input_wiring="sources",
+        readout="last_layer",
     )
     p = dag_props(lay)
     assert p["dag_sources"] == 2 and p["dag_sinks"] == 2

@@ -94,7 +94,53 @@ def validate_config(config: dict) -> dict:
     lo, hi = filt["min_params"], filt["max_params"]
     if lo is not None and hi is not None and lo > hi:
         raise ConfigError(f"config key graphs.filter: min_params {lo} > max_params {hi}")
+    _check_orientation_seeds(config["mapping"])
+    _check_mapping(config["mapping"])
     return config
+
+
+def _check_orientation_seeds(m: dict) -> None:
+    """An index orientation has one orientation: its seeds are ``[0]``.
+
+    The schema default (``[0, 1]``) is collapsed to ``[0]`` where it is used
+    (:func:`graphprior.graphs.selection.orientation_seeds`), so a config that
+    leaves the key out, or was validated before, passes; any other list is an
+    error.
+    """
+    props = _schema()["properties"]["mapping"]["properties"]
+    orientation = m.get("orientation", props["orientation"]["default"])
+    seeds = list(m.get("orientation_seeds", [0]))
+    if orientation != "random" and seeds not in ([0], props["orientation_seeds"]["default"]):
+        raise ConfigError(
+            f"config key mapping.orientation_seeds: orientation {orientation!r} gives one "
+            f"orientation per graph, so the list must be [0] (or left out), got {seeds}"
+        )
+
+
+def _check_mapping(m: dict) -> None:
+    """The ``mapping`` rules a JSON schema cannot state: unique arms, variants with originals."""
+    seen = {m["arm"]: "the main arm (mapping.arm)"}
+    interfaces = {(m["input_wiring"], m["readout"], m["sinks_to_last_layer"]): m["arm"]}
+    for i, arm in enumerate(m["extra_arms"]):
+        key = f"config key mapping.extra_arms[{i}]"
+        name = arm["name"]
+        if name in seen:
+            raise ConfigError(f"{key}.name: {name!r} is already the name of {seen[name]}")
+        seen[name] = f"mapping.extra_arms[{i}]"
+        if "original" not in arm.get("variants", ["original"]):
+            raise ConfigError(
+                f"{key}.variants: {arm['variants']} must include 'original' "
+                "(a twin is only compared with its original)"
+            )
+        sinks = arm.get("sinks_to_last_layer")
+        sinks = m["sinks_to_last_layer"] if sinks is None else sinks
+        interface = (arm["input_wiring"], arm["readout"], sinks)
+        if interface in interfaces:
+            raise ConfigError(
+                f"{key}: arm {name!r} has the same input_wiring, readout and "
+                f"sinks_to_last_layer as arm {interfaces[interface]!r}"
+            )
+        interfaces[interface] = name
 
 
 def read_config(path: str | Path) -> dict:

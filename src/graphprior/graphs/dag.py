@@ -57,6 +57,7 @@ class Readout(enum.StrEnum):
 
     LAST_LAYER = "last_layer"  # the paper
     SINKS = "sinks"  # every node without successors
+    ALL = "all"  # every hidden neuron
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,10 @@ def build_layered_dag(graph: nx.Graph, options: MappingOptions | None = None) ->
         input_nodes = sorted(layer_of)
     if options.readout is Readout.LAST_LAYER:
         readout_nodes = list(layers[-1])
-    else:
+    elif options.readout is Readout.SINKS:
         readout_nodes = sorted(v for v in dag.nodes() if dag.out_degree(v) == 0)
+    else:
+        readout_nodes = sorted(layer_of)
     return LayeredDAG(
         dag=dag,
         layer_of=layer_of,

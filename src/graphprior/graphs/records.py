@@ -3,7 +3,7 @@
 Joins :func:`graphprior.graphs.properties.graph_properties` (computed once per
 graph) and :func:`graphprior.graphs.dag_properties.dag_properties` for the
 layered DAG of every orientation seed the study trains
-(:func:`graphprior.graphs.selection.dag_orientation_seeds`): one row per
+(:func:`graphprior.graphs.selection.orientation_seeds`): one row per
 (graph, orientation seed). The DAG is built with the main arm's mapping
 options (the ``mapping`` section): ``dag_n_params``, ``dag_io_path_mean`` and
 ``dag_io_path_longest`` depend on its ``input_wiring`` / ``readout`` and so
@@ -21,7 +21,7 @@ from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.dag_properties import dag_properties
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
 from graphprior.graphs.properties import graph_properties
-from graphprior.graphs.selection import dag_orientation_seeds, orientation_options
+from graphprior.graphs.selection import mapping_options, orientation_seeds
 
 __all__ = ["INTERFACE_DAG_PROPERTIES", "properties_records"]
 
@@ -36,14 +36,14 @@ def properties_records(graph: nx.Graph, graph_id: str, config: dict) -> list[dic
     The undirected properties are computed once and repeated in every row;
     the ``dag_`` ones come from the DAG of each orientation seed, built with
     the same options the network builder uses
-    (:func:`graphprior.graphs.selection.orientation_options`), so they
+    (:func:`graphprior.graphs.selection.mapping_options`), so they
     describe the network that is trained under that orientation.
     """
     input_shape, n_classes = dataset_shape(config["dataset"])
     undirected = graph_properties(graph)
     rows = []
-    for seed in dag_orientation_seeds(config):
-        layered = build_layered_dag(graph, orientation_options(config, graph_id, seed))
+    for seed in orientation_seeds(config):
+        layered = build_layered_dag(graph, mapping_options(config, graph_id, seed))
         n_params = spec_param_count(spec_from_dag(layered, input_shape, n_classes))
         row: dict = {"graph_id": graph_id, "orientation_seed": seed}
         row.update(undirected)

@@ -7,6 +7,7 @@ time it builds the DAG, so the list of graph ids is known without running a job.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,10 +17,11 @@ from graphprior.config import (
     dataset_shape,
     derive_seed,
     read_config,
+    schema,
     validate_config,
 )
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
-from graphprior.graphs.grid import expand_grid, make_graph, strata_specs
+from graphprior.graphs.grid import VARIANTS, expand_grid, make_graph, strata_specs
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
 
 __all__ = [
@@ -31,11 +33,17 @@ __all__ = [
     "param_count",
     "select_graphs",
     "filter_report",
+    "ArmMapping",
+    "graph_mappings",
+    "graph_variant",
+    "orientation_rng_seed",
+    "orientation_seeds",
     "mapping_options",
-    "MAPPING_KEYS",
-    "orientation_options",
-    "dag_orientation_seeds",
 ]
+
+_MAPPING_DEFAULTS = {
+    key: sub["default"] for key, sub in schema()["properties"]["mapping"]["properties"].items()
+}
 
 
 def validate_study(config: dict) -> dict:
@@ -97,19 +105,19 @@ def param_count(config: dict, spec) -> int:
         kept nets it is 1.4–12× the effective count.
 
     Computed from the layered DAG the network is built from, so the count
-    follows the mapping options; cached inside the process.
+    follows the mapping options: those of the main arm at the first
+    orientation seed (:func:`mapping_options`); cached inside the process.
     """
     method = config["graphs"]["filter"]["param_count"]
     if method not in PARAM_COUNTS:
         raise ConfigError(f"config key graphs.filter.param_count: {method!r} not in {PARAM_COUNTS}")
-    mapping = tuple(sorted(_mapping_dict(config).items()))  # hashable: the DAG's keys only
+    opts = mapping_options(config, spec.graph_id)
     input_shape, n_classes = dataset_shape(config["dataset"])
-    return _param_count(spec, mapping, tuple(input_shape), int(n_classes), method)
+    return _param_count(spec, opts, tuple(input_shape), int(n_classes), method)
 
 
 @lru_cache(maxsize=8192)
-def _param_count(spec, mapping: tuple, input_shape: tuple, n_classes: int, method: str) -> int:
-    opts = mapping_options({"mapping": dict(mapping)}, spec.graph_id)
+def _param_count(spec, opts, input_shape: tuple, n_classes: int, method: str) -> int:
     layered = build_layered_dag(make_graph(spec), opts)
     if method == "effective":
         return spec_param_count(spec_from_dag(layered, input_shape, n_classes))
@@ -336,39 +344,75 @@ def filter_report(config: dict) -> dict:
     }
 
 
-def mapping_options(config: dict, graph_id: str):
-    """The mapping options of one graph; the random orientation is seeded by the graph id."""
-    m = _mapping_dict(config)
-    m["seed"] = derive_seed("orientation", graph_id)
-    return MappingOptions.from_dict(m)
+class ArmMapping(NamedTuple):
+    """One network a graph becomes: its arm, its orientation seed and the full mapping."""
+
+    arm: str
+    orientation_seed: int
+    options: MappingOptions
 
 
-#: The ``mapping`` keys :class:`MappingOptions` reads (arms and orientation seeds are not its).
-MAPPING_KEYS = ("orientation", "sinks_to_last_layer", "input_wiring", "readout")
-
-#: Orientation seeds when the config names none (``mapping.orientation_seeds``).
-DEFAULT_ORIENTATION_SEEDS = (0, 1)
+def _mapping_section(config: dict) -> dict:
+    """``config["mapping"]`` with the schema defaults of missing keys (for config slices)."""
+    return {**_MAPPING_DEFAULTS, **config["mapping"]}
 
 
-def _mapping_dict(config: dict) -> dict:
-    """The main arm's DAG keys of the ``mapping`` section (:data:`MAPPING_KEYS`)."""
-    return {k: v for k, v in config["mapping"].items() if k in MAPPING_KEYS}
+def orientation_rng_seed(graph_id: str, orientation_seed: int) -> int:
+    """The seed of a graph's random orientation: ``derive_seed("orientation", graph_id, o)``."""
+    return derive_seed("orientation", graph_id, int(orientation_seed))
 
 
-def orientation_options(config: dict, graph_id: str, orientation_seed: int) -> MappingOptions:
-    """Mapping options of the main arm for one orientation seed of one graph.
-
-    The random orientation of seed ``s`` is seeded by
-    ``derive_seed("orientation", graph_id, s)``.
-    """
-    seed = derive_seed("orientation", graph_id, int(orientation_seed))
-    return MappingOptions.from_dict({**_mapping_dict(config), "seed": seed})
-
-
-def dag_orientation_seeds(config: dict) -> list[int]:
-    """The orientation seeds whose DAGs may differ: ``mapping.orientation_seeds`` (default
-    ``[0, 1]``) under a random orientation, only ``[0]`` otherwise (the DAG ignores the seed)."""
-    mapping = config["mapping"]
-    if mapping.get("orientation", MappingOptions().orientation.value) != "random":
+def orientation_seeds(config: dict) -> list[int]:
+    """``mapping.orientation_seeds``; ``[0]`` for an index orientation, which has only one."""
+    m = _mapping_section(config)
+    if m["orientation"] != "random":
         return [0]
-    return [int(s) for s in mapping.get("orientation_seeds", DEFAULT_ORIENTATION_SEEDS)]
+    return [int(o) for o in m["orientation_seeds"]]
+
+
+def graph_variant(graph_id: str) -> str:
+    """``twin`` for a rewired twin's id (it ends in ``-twin``), else ``original``."""
+    return "twin" if graph_id.endswith("-twin") else "original"
+
+
+def graph_mappings(config: dict, graph_id: str, variant: str | None = None) -> list[ArmMapping]:
+    """Every network one graph becomes: each arm × each orientation seed.
+
+    The main arm (``mapping.arm``, the section's own wiring keys) comes
+    first, then the ``mapping.extra_arms`` whose ``variants`` include the
+    graph's ``variant`` (default: from the id, see :func:`graph_variant`), in
+    config order; within an arm, :func:`orientation_seeds` in order. The
+    orientation is shared: a graph and an orientation seed give the same DAG
+    in every arm (seed :func:`orientation_rng_seed`); only the input wiring,
+    readout and sink placement differ. An extra arm without
+    ``sinks_to_last_layer`` (or null) takes the main arm's.
+    """
+    m = _mapping_section(config)
+    variant = variant or graph_variant(graph_id)
+    arms = [(m["arm"], m)]
+    arms += [(a["name"], a) for a in m["extra_arms"] if variant in a.get("variants", VARIANTS)]
+    out = []
+    for name, arm in arms:
+        sinks = arm.get("sinks_to_last_layer")
+        for o in orientation_seeds(config):
+            opts = MappingOptions(
+                orientation=m["orientation"],
+                sinks_to_last_layer=bool(m["sinks_to_last_layer"] if sinks is None else sinks),
+                input_wiring=arm["input_wiring"],
+                readout=arm["readout"],
+                seed=orientation_rng_seed(graph_id, o),
+            )
+            out.append(ArmMapping(name, int(o), opts))
+    return out
+
+
+def mapping_options(config: dict, graph_id: str, orientation_seed: int | None = None):
+    """The main arm's mapping options of one graph, at one orientation seed.
+
+    ``orientation_seed`` defaults to the first of ``mapping.orientation_seeds``:
+    the one mapping that the parameter filter, the graph-properties stage and
+    the report describe (the DAG of the main arm's first orientation).
+    """
+    m = _mapping_section(config)
+    o = orientation_seeds(config)[0] if orientation_seed is None else orientation_seed
+    return MappingOptions.from_dict({**m, "seed": orientation_rng_seed(graph_id, o)})

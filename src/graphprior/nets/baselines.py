@@ -159,6 +159,8 @@ def train_baseline_group(
         "group": group,
         "graph_id": None,
         **training_fields(config, device),
+        "arm": None,
+        "orientation_seed": None,
         "orientation": None,
         "sinks_to_last_layer": None,
         "input_wiring": None,

@@ -120,7 +120,14 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
 
 
 def _architecture_key(models: pd.DataFrame) -> pd.Series:
-    """Models trained in one stack share an architecture; baselines group by shape."""
+    """Models trained in one stack share an architecture.
+
+    Baselines group by shape; a graph's models by arm and orientation seed
+    (one network each); a table without those columns is one stack.
+    """
     if "shape" in models and models["shape"].notna().any():
         return models["shape"].fillna("graph")
+    if "arm" in models and models["arm"].notna().any():
+        seeds = models["orientation_seed"].astype("Int64").astype(str)
+        return models["arm"].fillna("") + "--o" + seeds
     return pd.Series(np.zeros(len(models), dtype=int), index=models.index)

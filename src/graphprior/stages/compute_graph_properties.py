@@ -8,7 +8,7 @@ import pandas as pd
 
 from graphprior.graphs.graphml import read_graph
 from graphprior.graphs.records import properties_records
-from graphprior.graphs.selection import dag_orientation_seeds
+from graphprior.graphs.selection import orientation_seeds
 from graphprior.io.tables import properties_schema, write_table
 from graphprior.stages.job import guarded, start_job
 
@@ -26,9 +26,7 @@ def run(smk: Any) -> None:
         smk,
         graph_id,
         lambda: properties_records(read_graph(smk.input.graph), graph_id, config),
-        lambda: [
-            {"graph_id": graph_id, "orientation_seed": s} for s in dag_orientation_seeds(config)
-        ],
+        lambda: [{"graph_id": graph_id, "orientation_seed": s} for s in orientation_seeds(config)],
     )
     df = pd.DataFrame(rows)
     write_table(df, smk.output.properties, properties_schema(df.columns), "graph_properties")

@@ -1,9 +1,17 @@
-"""Rule train_sparse_nets: train every init x seed of one graph together, as one stack."""
+"""Rule train_sparse_nets: train every network of one graph, each architecture as one stack.
+
+A graph becomes one network per arm and orientation seed
+(:func:`graphprior.graphs.selection.graph_mappings`); each of them is trained
+for every init × seed. The job first lists the specs with the metadata of
+their models (:func:`graph_stacks`), then trains each spec's models together
+as one :class:`~graphprior.nets.stacked.StackedNet` (:func:`train_stacks`).
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +21,8 @@ import torch
 from graphprior.config import GRAPH_FAMILY, dataset_shape, derive_seed, model_id
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.graphml import read_graph
-from graphprior.graphs.netspec import spec_from_dag
-from graphprior.graphs.selection import mapping_options
+from graphprior.graphs.netspec import NetSpec, spec_from_dag
+from graphprior.graphs.selection import graph_mappings
 from graphprior.io.tables import MODELS_SCHEMA, write_table
 from graphprior.nets.checkpoints import save_stack
 from graphprior.nets.inits import initialise
@@ -29,7 +37,7 @@ from graphprior.nets.train import (
 )
 from graphprior.stages.job import checkpoints_relative, guarded, start_job
 
-__all__ = ["run", "train_graph_models"]
+__all__ = ["run", "StackJob", "graph_stacks", "train_stacks", "train_graph_models"]
 
 
 def run(smk: Any) -> None:
@@ -50,43 +58,102 @@ def run(smk: Any) -> None:
     write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
 
 
-def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path) -> pd.DataFrame:
-    """Train every init × seed of one graph as one stack; save checkpoints; return `models` rows."""
+@dataclass
+class StackJob:
+    """One architecture of a graph and the models trained on it (one per init × seed).
+
+    ``common`` holds the `models` columns its models share (arm, mapping);
+    ``metadata`` goes into every checkpoint.
+    """
+
+    spec: NetSpec
+    ids: list[str]
+    inits: list[str]
+    seeds: list[int]
+    init_seeds: list[int]
+    data_seeds: list[int]
+    common: dict
+    metadata: dict
+
+
+def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
+    """The networks of one graph: every arm × orientation seed, each with every init × seed.
+
+    Model ids are ``{graph_id}--{init}--s{seed}--{arm}--o{orientation_seed}``.
+    The init and data-order seeds depend on the graph, init and seed only, so
+    every arm and orientation of a graph sees the same draws (a paired design).
+    """
+    tcfg = config["training"]
+    input_shape, n_classes = dataset_shape(config["dataset"])
+    pairs = [(init, int(seed)) for init in tcfg["inits"] for seed in tcfg["seeds"]]
+    jobs = []
+    for arm, o, opts in graph_mappings(config, graph_id):
+        spec = spec_from_dag(build_layered_dag(graph, opts), input_shape, n_classes)
+        common = {
+            "arm": arm,
+            "orientation_seed": o,
+            "orientation": opts.orientation.value,
+            "sinks_to_last_layer": opts.sinks_to_last_layer,
+            "input_wiring": opts.input_wiring.value,
+            "readout": opts.readout.value,
+        }
+        jobs.append(
+            StackJob(
+                spec=spec,
+                ids=[model_id(graph_id, i, s, f"--{arm}--o{o}") for i, s in pairs],
+                inits=[i for i, _ in pairs],
+                seeds=[s for _, s in pairs],
+                init_seeds=[derive_seed(graph_id, i, s, "init") for i, s in pairs],
+                data_seeds=[derive_seed(graph_id, i, s, "data") for i, s in pairs],
+                common=common,
+                metadata={"graph_id": graph_id, "arm": arm, "orientation_seed": o},
+            )
+        )
+    return jobs
+
+
+def train_stacks(
+    jobs: list[StackJob], config: dict, model_dir: str | Path, shared: dict
+) -> list[dict]:
+    """Train each job's models as one stack; save the checkpoints; return the `models` rows.
+
+    ``shared`` holds the columns every row of the call has (family, group,
+    graph id, ...). ``train_seconds`` is the call's wall time per model.
+    """
     t0 = time.perf_counter()
     device = resolve_device(config["device"])
     tcfg = config["training"]
-    dataset = config["dataset"]
-    input_shape, n_classes = dataset_shape(dataset)
-    opts = mapping_options(config, graph_id)
-    layered = build_layered_dag(graph, opts)
-    spec = spec_from_dag(layered, input_shape, n_classes)
-    pairs = [(init, seed) for init in tcfg["inits"] for seed in tcfg["seeds"]]
-    inits = [p[0] for p in pairs]
-    seeds = [int(p[1]) for p in pairs]
-    init_seeds = [derive_seed(graph_id, init, s, "init") for init, s in pairs]
-    data_seeds = [derive_seed(graph_id, init, s, "data") for init, s in pairs]
-    data = load_splits(dataset, device)
-    net = StackedNet(spec, k=len(pairs))
-    set_normalisation(net, data["train"][0].cpu())
-    initialise(net, inits, init_seeds)
-    net.to(device)
-    results = train_stack(net, data, data_seeds, TrainConfig.from_dict(tcfg, str(device)))
-    net.cpu()
-    ids = [model_id(graph_id, init, s) for init, s in pairs]
-    checkpoints = save_stack(net, ids, model_dir, {"graph_id": graph_id})
-    common = {
+    data = load_splits(config["dataset"], device)
+    train_cfg = TrainConfig.from_dict(tcfg, str(device))
+    fields = training_fields(config, device)
+    rows: list[dict] = []
+    for job in jobs:
+        net = StackedNet(job.spec, k=len(job.ids))
+        set_normalisation(net, data["train"][0].cpu())
+        initialise(net, job.inits, job.init_seeds)
+        net.to(device)
+        results = train_stack(net, data, job.data_seeds, train_cfg)
+        net.cpu()
+        checkpoints = save_stack(net, job.ids, model_dir, job.metadata)
+        common = {**shared, **fields, **job.common}
+        rows += model_records(
+            net, results, job.ids, job.inits, job.seeds, common, checkpoints, math.nan
+        )
+    seconds = (time.perf_counter() - t0) / max(1, len(rows))
+    for row in rows:
+        row["train_seconds"] = seconds
+    return rows
+
+
+def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path) -> pd.DataFrame:
+    """Train every network of one graph (arms × orientations × inits × seeds); its `models` rows."""
+    shared = {
         "family": GRAPH_FAMILY,
         "group": graph_id,
         "graph_id": graph_id,
-        **training_fields(config, device),
-        "orientation": opts.orientation.value,
-        "sinks_to_last_layer": opts.sinks_to_last_layer,
-        "input_wiring": opts.input_wiring.value,
-        "readout": opts.readout.value,
         "shape": None,
         "target_density": math.nan,
         "prune_step": None,
     }
-    elapsed = time.perf_counter() - t0
-    rows = model_records(net, results, ids, inits, seeds, common, checkpoints, elapsed / len(ids))
+    rows = train_stacks(graph_stacks(graph, graph_id, config), config, model_dir, shared)
     return pd.DataFrame(rows)

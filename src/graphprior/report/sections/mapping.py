@@ -14,7 +14,7 @@ from matplotlib.colors import Normalize
 from graphprior.analysis.context import StudyContext
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.grid import GraphSpec, make_graph
-from graphprior.graphs.selection import orientation_options
+from graphprior.graphs.selection import mapping_options
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt
 from graphprior.report.render import fmt
@@ -55,7 +55,7 @@ def section_mapping(ctx: StudyContext) -> Section:
             twin_swaps_per_edge=int(ctx.config["graphs"]["twin_swaps_per_edge"]),
         )
         graph = make_graph(spec)
-        opts = orientation_options(ctx.config, str(row["graph_id"]), 0)
+        opts = mapping_options(ctx.config, str(row["graph_id"]), 0)
         layered = build_layered_dag(graph, opts)
     except Exception as exc:  # a report must build even if the example cannot be redrawn
         log.warning("could not rebuild example graph %s: %s", row["graph_id"], exc)
