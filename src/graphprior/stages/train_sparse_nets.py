@@ -1,4 +1,7 @@
-"""Rule train_sparse_nets: train every init x seed of one graph together, as one stack."""
+"""Rule train_sparse_nets: train every init x seed of a graph together, as one stack.
+
+A job trains the graphs of its chunk (config ``graphs_per_job``) one after the other.
+"""
 
 from __future__ import annotations
 
@@ -27,15 +30,22 @@ from graphprior.nets.train import (
     set_normalisation,
     train_stack,
 )
-from graphprior.stages.job import checkpoints_relative, guarded, start_job
+from graphprior.stages.job import checkpoints_relative, graph_jobs, guarded, start_job
 
-__all__ = ["run", "train_graph_models"]
+__all__ = ["run", "run_graph", "train_graph_models"]
 
 
 def run(smk: Any) -> None:
-    """Train, save the checkpoints under ``output.models``, write the `models` rows."""
-    config = start_job(smk)
+    """Each graph of the job's chunk in turn: train, save, write its `models` rows."""
     torch.set_num_threads(smk.threads)
+    outputs = ("training", "models", "failures")
+    for job in graph_jobs(smk, "train_sparse_nets", "graph_id", ("graph",), outputs):
+        run_graph(job)
+
+
+def run_graph(smk: Any) -> None:
+    """One graph: train, save the checkpoints under ``output.models``, write the `models` rows."""
+    config = start_job(smk)
     graph_id = smk.wildcards.graph_id
     rows = guarded(
         smk,
