@@ -35,8 +35,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from graphprior.config import job_chunks
 from graphprior.graphs.graphml import read_graph
+from graphprior.graphs.selection import graph_specs, load_study
 from graphprior.io.tables import read_table
+from graphprior.stages import base_rule
 
 from .conftest import (
     REPO,
@@ -310,15 +313,19 @@ def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, case):
 
 
 def jobs_in(text: str) -> dict[str, int]:
-    """Rule -> job count from the 'Job stats' table Snakemake prints before it runs."""
+    """Rule -> job count from the 'Job stats' table Snakemake prints before it runs.
+
+    Chunk rules count under the rule they are chunks of (graphprior.stages.base_rule).
+    """
     if "Job stats:" not in text:
         return {}
     stats = text.split("Job stats:", 1)[1].split("\n\n", 1)[0]
-    jobs = {}
+    jobs: dict[str, int] = {}
     for line in stats.splitlines()[3:]:
         rule, _, count = line.rpartition(" ")
         if rule.strip() and rule.strip() not in ("total", "all"):
-            jobs[rule.strip()] = int(count)
+            rule = base_rule(rule.strip())  # the chunk rules attack_c0, ... as attack
+            jobs[rule] = jobs.get(rule, 0) + int(count)
     return jobs
 
 
@@ -368,7 +375,11 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     text = log.read_text()
     assert jobs_in(text) == retry, tail(log)
     redone = sorted(str(p.relative_to(run)) for p, m in mtimes(run).items() if before[p] != m)
-    assert redone == [target], redone
+    # the failed group's attack job reran: every group of its chunk (graphs_per_job)
+    study = load_study(SMOKE_CONFIG)
+    ids = [s.graph_id for s in graph_specs(study)]
+    chunk = next(c for c in job_chunks(ids, study["graphs_per_job"]) if graph_id in c)
+    assert redone == sorted(f"results/robustness/{g}.parquet" for g in chunk), redone
     assert "no failed jobs recorded" in text, tail(log)
     assert (
         json.loads((run / "results" / "failures" / "attack" / f"{graph_id}.json").read_text()) == []

@@ -29,12 +29,12 @@ from .conftest import REPO, assert_same_tables, run_workflow, snakemake_args, ta
 CLUSTER_SCRIPT = REPO / "scripts" / "slurm_cluster.sh"
 PROFILE = REPO / "profiles" / "slurm"
 DAEMONS = ("/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch")
-#: The graph stage as one SLURM job: every generate_graphs and compute_graph_properties
-#: job (up to 50 graphs) in one submission. docs/cluster.md explains it.
+#: The graph stage as one SLURM job: every generate_graphs job (up to 50 graphs) and the
+#: properties chunk reading them (the smoke study's one) in one submission. docs/cluster.md.
 GROUPING = (
     "--groups",
     "generate_graphs=graphs",
-    "compute_graph_properties=graphs",
+    "compute_graph_properties_c0=graphs",
     "--group-components",
     "graphs=50",
 )
@@ -151,7 +151,7 @@ def test_slurm_profile_and_grouping_plan_in_a_dry_run(tmp_path):
             *GROUPING,
             "--set-resources",
             "generate_graphs:runtime=1",
-            "compute_graph_properties:runtime=2",
+            "compute_graph_properties_c0:runtime=2",
             cores=1,
         ),
         capture_output=True,

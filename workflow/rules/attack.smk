@@ -1,23 +1,30 @@
-rule attack:
-    input:
-        training=training_table,
-        models=models_dir,
-        data=DATASET_FILES,
-    output:
-        robustness="results/robustness/{group}.parquet",
-        checks="results/attack_checks/{group}.parquet",
-        failures="results/failures/attack/{group}.json",
-    log:
-        "results/logs/attack/{group}.log",
-    benchmark:
-        "results/benchmarks/attack/{group}.tsv"
-    conda:
-        "../../envs/graphprior.yaml"
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=60,
-    params:
-        config=config_for("attack"),
-    script:
-        "../scripts/attack.py"
+# One job per chunk of graphs_per_job groups: graph groups and baseline groups chunked
+# apart (a baseline's models exist only after every graph trained).
+for chunk, ids in enumerate(GRAPH_CHUNKS + BASELINE_CHUNKS):
+
+    rule:
+        name:
+            gpstages.chunk_rule("attack", chunk)
+        input:
+            training=per_id("results/training/{id}.parquet", ids),
+            models=per_id("results/models/{id}", ids),
+            data=DATASET_FILES,
+        output:
+            robustness=per_id("results/robustness/{id}.parquet", ids),
+            checks=per_id("results/attack_checks/{id}.parquet", ids),
+            failures=per_id("results/failures/attack/{id}.json", ids),
+        log:
+            per_id("results/logs/attack/{id}.log", ids),
+        benchmark:
+            f"results/benchmarks/attack/c{chunk}.tsv"
+        conda:
+            "../../envs/graphprior.yaml"
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=60 * len(ids),
+        params:
+            ids=ids,
+            config=config_for("attack"),
+        script:
+            "../scripts/attack.py"

@@ -10,7 +10,7 @@ from graphprior import config as gpconfig  # noqa: E402
 from graphprior import data as gpdata  # noqa: E402
 from graphprior.graphs import selection as gpselection  # noqa: E402
 from graphprior.io import failures as gpfailures  # noqa: E402
-from graphprior.stages import CONFIG_KEYS  # noqa: E402
+from graphprior import stages as gpstages  # noqa: E402
 
 # graphprior's own validation first: its messages name the key without a schema dump.
 try:
@@ -26,26 +26,26 @@ BASELINE_GROUPS = gpconfig.baseline_groups(config)
 GROUPS = GRAPH_IDS + BASELINE_GROUPS
 # Files of a downloaded dataset (rule download_dataset); [] for bundled ones.
 DATASET_FILES = [str(p) for p in gpdata.dataset_files(config["dataset"])]
+# Several graphs (groups) per property, training and attack job; each chunk has its
+# own Snakemake rule, named by graphprior.stages.chunk_rule, with per-graph outputs.
+# graphs_per_job is read here only, at parse time, in no job's params: not part of the study.
+GRAPH_CHUNKS = gpconfig.job_chunks(GRAPH_IDS, config["graphs_per_job"])
+BASELINE_CHUNKS = gpconfig.job_chunks(BASELINE_GROUPS, config["graphs_per_job"])
 
 
 wildcard_constraints:
     graph_id=gpconfig.alternation(GRAPH_IDS),
     baseline=gpconfig.alternation(BASELINE_GROUPS),
-    group="[A-Za-z0-9._-]+",
 
 
 def config_for(rule_name):
     """The config slice one rule reads, as its params; other edits never rerun its jobs."""
-    return gpconfig.config_slice(config, CONFIG_KEYS[rule_name])
+    return gpconfig.config_slice(config, gpstages.CONFIG_KEYS[rule_name])
 
 
-def training_table(wildcards):
-    """The training table of a model group: a graph or a baseline."""
-    return f"results/training/{wildcards.group}.parquet"
-
-
-def models_dir(wildcards):
-    return f"results/models/{wildcards.group}"
+def per_id(pattern, ids):
+    """One path per id (graph or group), for the per-graph inputs and outputs of a chunk."""
+    return [pattern.format(id=i) for i in ids]
 
 
 def failure_records():

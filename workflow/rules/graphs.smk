@@ -20,23 +20,29 @@ rule generate_graphs:
         "../scripts/generate_graphs.py"
 
 
-rule compute_graph_properties:
-    input:
-        graph="results/graphs/{graph_id}.graphml",
-    output:
-        properties="results/properties/{graph_id}.parquet",
-        failures="results/failures/compute_graph_properties/{graph_id}.json",
-    log:
-        "results/logs/compute_graph_properties/{graph_id}.log",
-    benchmark:
-        "results/benchmarks/compute_graph_properties/{graph_id}.tsv"
-    conda:
-        "../../envs/graphprior.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        config=config_for("compute_graph_properties"),
-    script:
-        "../scripts/compute_graph_properties.py"
+# One job per chunk of graphs_per_job graphs (GRAPH_CHUNKS), one graph after the other.
+for chunk, ids in enumerate(GRAPH_CHUNKS):
+
+    rule:
+        name:
+            gpstages.chunk_rule("compute_graph_properties", chunk)
+        input:
+            graph=per_id("results/graphs/{id}.graphml", ids),
+        output:
+            properties=per_id("results/properties/{id}.parquet", ids),
+            failures=per_id("results/failures/compute_graph_properties/{id}.json", ids),
+        log:
+            per_id("results/logs/compute_graph_properties/{id}.log", ids),
+        benchmark:
+            f"results/benchmarks/compute_graph_properties/c{chunk}.tsv"
+        conda:
+            "../../envs/graphprior.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10 * len(ids),
+        params:
+            ids=ids,
+            config=config_for("compute_graph_properties"),
+        script:
+            "../scripts/compute_graph_properties.py"

@@ -16,6 +16,7 @@ from graphprior.config.ids import (
     config_hash,
     config_slice,
     derive_seed,
+    job_chunks,
     model_id,
     parse_baseline_group,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "config_hash",
     "config_slice",
     "derive_seed",
+    "job_chunks",
     "model_id",
     "SCHEMA_PATH",
     "load_config",

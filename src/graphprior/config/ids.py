@@ -25,6 +25,7 @@ __all__ = [
     "baseline_groups",
     "parse_baseline_group",
     "config_slice",
+    "job_chunks",
 ]
 
 #: Letters, digits, ``.``, ``_`` and ``-``: every graph, group and model id matches it.
@@ -123,3 +124,34 @@ def _sorted(value):
     if isinstance(value, list):
         return [_sorted(v) for v in value]
     return value
+
+
+def job_chunks(ids: list[str], size: int) -> list[list[str]]:
+    """Split ``ids`` into the fewest chunks of at most ``size``, in order, sizes within one.
+
+    The workflow runs one job per chunk (config ``graphs_per_job``). The split
+    depends only on the ids' order and ``size``: ``ceil(n / size)`` chunks whose
+    sizes differ by at most one (26 ids, size 8: 7, 7, 6, 6), so parallel jobs
+    are about equally long.
+
+    Examples
+    --------
+    >>> job_chunks(["a", "b", "c", "d", "e"], 2)
+    [['a', 'b'], ['c', 'd'], ['e']]
+    >>> job_chunks(["a", "b", "c", "d", "e"], 4)
+    [['a', 'b', 'c'], ['d', 'e']]
+    """
+    if int(size) < 1:
+        raise ConfigError(f"graphs_per_job must be at least 1, got {size}")
+    if len(set(ids)) != len(ids):
+        raise ConfigError("job_chunks: duplicate ids")
+    n_chunks = -(-len(ids) // int(size))
+    if n_chunks == 0:
+        return []
+    base, extra = divmod(len(ids), n_chunks)
+    chunks, start = [], 0
+    for i in range(n_chunks):
+        stop = start + base + (i < extra)
+        chunks.append(list(ids[start:stop]))
+        start = stop
+    return chunks

@@ -7,7 +7,16 @@ each rule exactly that slice of the config as ``params.config``
 jobs that read it. ``on_error`` is the one key read from the whole config
 (``snakemake.config``): a failure policy, it never reruns a finished job. This module imports nothing heavy: the workflow reads the
 table while it builds the DAG.
+
+``compute_graph_properties``, ``train_sparse_nets`` and ``attack`` run several
+graphs (or model groups) per job, ``graphs_per_job`` of them (a workflow setting,
+not part of the study): Snakemake has one rule per chunk, named by
+:func:`chunk_rule` (``train_sparse_nets_c0``, ``train_sparse_nets_c1``, ...), each
+with explicit per-graph inputs, outputs and logs; :func:`base_rule` maps a chunk
+rule's name back to the rule it is a chunk of.
 """
+
+import re
 
 #: Every top-level key of a study's config except the report's settings.
 STUDY_KEYS = (
@@ -37,4 +46,21 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "correlation_report": (*STUDY_KEYS, "report"),
 }
 
-__all__ = ["CONFIG_KEYS", "STUDY_KEYS"]
+#: The rules whose jobs each handle a chunk of graphs or groups (config ``graphs_per_job``).
+CHUNKED_RULES = ("compute_graph_properties", "train_sparse_nets", "attack")
+
+_CHUNK_SUFFIX = re.compile(r"_c[0-9]+$")
+
+
+def chunk_rule(rule: str, index: int) -> str:
+    """The name of the Snakemake rule that runs chunk ``index`` of ``rule``."""
+    return f"{rule}_c{int(index)}"
+
+
+def base_rule(name: str) -> str:
+    """The rule a chunk rule belongs to (``attack_c3`` -> ``attack``); other names unchanged."""
+    base = _CHUNK_SUFFIX.sub("", name)
+    return base if base in CHUNKED_RULES else name
+
+
+__all__ = ["CONFIG_KEYS", "STUDY_KEYS", "CHUNKED_RULES", "chunk_rule", "base_rule"]

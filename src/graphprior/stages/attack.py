@@ -1,4 +1,7 @@
-"""Rule attack: every robustness measure of one group's models (a graph's, or a baseline's)."""
+"""Rule attack: every robustness measure of a group's models (a graph's, or a baseline's).
+
+A job attacks the groups of its chunk (config ``graphs_per_job``) one after the other.
+"""
 
 from __future__ import annotations
 
@@ -21,18 +24,25 @@ from graphprior.nets.checkpoints import load_stacked, stack_nets
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import resolve_device
 from graphprior.robustness import pgd, run_beyond_input_measures, run_input_attacks
-from graphprior.stages.job import checkpoints_resolved, guarded, start_job
+from graphprior.stages.job import checkpoints_resolved, graph_jobs, guarded, start_job
 
-__all__ = ["run", "attack_group", "load_group", "pgd_perturbation", "FAMILIES"]
+__all__ = ["run", "run_group", "attack_group", "load_group", "pgd_perturbation", "FAMILIES"]
 
 #: The measure families an attack job runs per stack of models, each with its tqdm bar.
 FAMILIES = ("input-space attacks", "weight, pruning and collapse measures")
 
 
 def run(smk: Any) -> None:
+    """Each group of the job's chunk in turn: attack its models, write its rows and gates."""
+    torch.set_num_threads(smk.threads)
+    outputs = ("robustness", "checks", "failures")
+    for job in graph_jobs(smk, "attack", "group", ("training", "models"), outputs):
+        run_group(job)
+
+
+def run_group(smk: Any) -> None:
     """Attack the models listed in ``input.training``; write the `robustness` rows and the gates."""
     config = start_job(smk)
-    torch.set_num_threads(smk.threads)
     group = smk.wildcards.group
     checks: list[dict] = []
     rows = guarded(

@@ -1,4 +1,7 @@
-"""Rule compute_graph_properties: every property of one graph and of its DAG per orientation."""
+"""Rule compute_graph_properties: every property of a graph, and of its DAG per orientation.
+
+A job handles the graphs of its chunk (config ``graphs_per_job``) one after the other.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,23 @@ from graphprior.graphs.graphml import read_graph
 from graphprior.graphs.records import properties_records
 from graphprior.graphs.selection import orientation_seeds
 from graphprior.io.tables import properties_schema, write_table
-from graphprior.stages.job import guarded, start_job
+from graphprior.stages.job import graph_jobs, guarded, start_job
 
-__all__ = ["run"]
+__all__ = ["run", "run_graph"]
+
+OUTPUTS = ("properties", "failures")
 
 
 def run(smk: Any) -> None:
+    """Each graph of the job's chunk in turn: its row of `graph_properties`."""
+    for job in graph_jobs(smk, "compute_graph_properties", "graph_id", ("graph",), OUTPUTS):
+        run_graph(job)
+
+
+def run_graph(smk: Any) -> None:
     """Write the `graph_properties` rows of one graph, one per orientation seed.
 
-    A failed job writes only the keys (``graph_id``, ``orientation_seed``) of its rows.
+    A failed graph writes only the keys (``graph_id``, ``orientation_seed``) of its rows.
     """
     config = start_job(smk)
     graph_id = smk.wildcards.graph_id

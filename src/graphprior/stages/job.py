@@ -4,14 +4,59 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from graphprior.io.failures import run_guarded
 from graphprior.io.logs import setup_job_logging
 
-__all__ = ["start_job", "guarded", "results_root", "checkpoints_relative", "checkpoints_resolved"]
+__all__ = [
+    "graph_jobs",
+    "start_job",
+    "guarded",
+    "results_root",
+    "checkpoints_relative",
+    "checkpoints_resolved",
+]
 
 T = TypeVar("T")
+
+
+def graph_jobs(
+    smk: Any, rule: str, wildcard: str, inputs: tuple[str, ...], outputs: tuple[str, ...]
+) -> list[SimpleNamespace]:
+    """The one-graph jobs inside a chunked job, each as a one-graph job's ``snakemake``.
+
+    A chunk rule (``graphs_per_job`` graphs or groups, see :mod:`graphprior.stages`)
+    gives their ids as ``params.ids`` and, aligned with them, one path per id for
+    each per-graph input and output named in ``inputs`` / ``outputs`` and one log
+    each. Every view has what a stage read from a one-graph job: ``rule`` (the
+    rule's own name, not the chunk's, for the failure records), ``wildcards``,
+    ``input``, ``output``, ``log``, ``params.config``, ``config`` and ``threads``,
+    so each graph logs to its own file and fails (``on_error: record``) alone.
+    """
+    ids = [str(i) for i in smk.params.ids]
+    logs = [str(p) for p in smk.log]
+    per_id = {"log": logs}
+    for kind, names in (("input", inputs), ("output", outputs)):
+        for name in names:
+            per_id[f"{kind}.{name}"] = [str(p) for p in getattr(getattr(smk, kind), name)]
+    for what, paths in per_id.items():
+        if len(paths) != len(ids):
+            raise ValueError(f"{smk.rule}: {len(paths)} {what} paths for {len(ids)} ids")
+    return [
+        SimpleNamespace(
+            rule=rule,
+            wildcards=SimpleNamespace(**{wildcard: job_id}),
+            input=SimpleNamespace(**{n: per_id[f"input.{n}"][i] for n in inputs}),
+            output=SimpleNamespace(**{n: per_id[f"output.{n}"][i] for n in outputs}),
+            log=[logs[i]],
+            params=SimpleNamespace(config=smk.params.config),
+            config=smk.config,
+            threads=smk.threads,
+        )
+        for i, job_id in enumerate(ids)
+    ]
 
 
 def start_job(smk: Any) -> dict:

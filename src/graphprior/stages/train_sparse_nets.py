@@ -3,8 +3,9 @@
 A graph becomes one network per arm and orientation seed
 (:func:`graphprior.graphs.selection.graph_mappings`); each of them is trained
 for every init × seed. The job first lists the specs with the metadata of
-their models (:func:`graph_stacks`), then trains each spec's models together
-as one :class:`~graphprior.nets.stacked.StackedNet` (:func:`train_stacks`).
+their models (:func:`graph_stacks`), then trains all of them together as one
+padded stack (:func:`graphprior.nets.union.train_many`, :func:`train_stacks`).
+A job trains the graphs of its chunk (config ``graphs_per_job``) one after the other.
 """
 
 from __future__ import annotations
@@ -33,17 +34,24 @@ from graphprior.nets.train import (
     load_splits,
     resolve_device,
     set_normalisation,
-    train_stack,
 )
-from graphprior.stages.job import checkpoints_relative, guarded, start_job
+from graphprior.nets.union import train_many
+from graphprior.stages.job import checkpoints_relative, graph_jobs, guarded, start_job
 
-__all__ = ["run", "StackJob", "graph_stacks", "train_stacks", "train_graph_models"]
+__all__ = ["run", "run_graph", "StackJob", "graph_stacks", "train_stacks", "train_graph_models"]
 
 
 def run(smk: Any) -> None:
-    """Train, save the checkpoints under ``output.models``, write the `models` rows."""
-    config = start_job(smk)
+    """Each graph of the job's chunk in turn: train, save, write its `models` rows."""
     torch.set_num_threads(smk.threads)
+    outputs = ("training", "models", "failures")
+    for job in graph_jobs(smk, "train_sparse_nets", "graph_id", ("graph",), outputs):
+        run_graph(job)
+
+
+def run_graph(smk: Any) -> None:
+    """One graph: train, save the checkpoints under ``output.models``, write the `models` rows."""
+    config = start_job(smk)
     graph_id = smk.wildcards.graph_id
     rows = guarded(
         smk,
@@ -115,7 +123,7 @@ def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
 def train_stacks(
     jobs: list[StackJob], config: dict, model_dir: str | Path, shared: dict
 ) -> list[dict]:
-    """Train each job's models as one stack; save the checkpoints; return the `models` rows.
+    """Train every job's models as one padded stack; save the checkpoints; return the `models` rows.
 
     ``shared`` holds the columns every row of the call has (family, group,
     graph id, ...). ``train_seconds`` is the call's wall time per model.
@@ -126,18 +134,21 @@ def train_stacks(
     data = load_splits(config["dataset"], device)
     train_cfg = TrainConfig.from_dict(tcfg, str(device))
     fields = training_fields(config, device)
-    rows: list[dict] = []
+    nets = []
     for job in jobs:
         net = StackedNet(job.spec, k=len(job.ids))
         set_normalisation(net, data["train"][0].cpu())
         initialise(net, job.inits, job.init_seeds)
-        net.to(device)
-        results = train_stack(net, data, job.data_seeds, train_cfg)
+        nets.append(net.to(device))
+    # every architecture of the graph in one padded stack: one optimiser step for all
+    results, _ = train_many(nets, data, [job.data_seeds for job in jobs], train_cfg)
+    rows: list[dict] = []
+    for job, net, res in zip(jobs, nets, results, strict=True):
         net.cpu()
         checkpoints = save_stack(net, job.ids, model_dir, job.metadata)
         common = {**shared, **fields, **job.common}
         rows += model_records(
-            net, results, job.ids, job.inits, job.seeds, common, checkpoints, math.nan
+            net, res, job.ids, job.inits, job.seeds, common, checkpoints, math.nan
         )
     seconds = (time.perf_counter() - t0) / max(1, len(rows))
     for row in rows:

@@ -1,0 +1,198 @@
+"""Several graphs per job (config ``graphs_per_job``): the chunks, and per-graph outputs.
+
+A chunked job runs its graphs one after the other in one process; every graph
+keeps its own outputs, log and failure record, and one failing graph costs only
+its own results.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from graphprior.config import ConfigError, config_slice, job_chunks
+from graphprior.graphs.graphml import write_graph
+from graphprior.graphs.grid import make_graph
+from graphprior.graphs.selection import graph_specs, validate_study
+from graphprior.io.tables import read_table
+from graphprior.stages import (
+    CONFIG_KEYS,
+    STUDY_KEYS,
+    base_rule,
+    chunk_rule,
+    compute_graph_properties,
+    train_sparse_nets,
+)
+from graphprior.stages.job import graph_jobs
+
+IDS = [f"g{i:02d}" for i in range(26)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 25, 26, 100])
+def test_every_id_is_in_exactly_one_chunk_of_at_most_size(size):
+    chunks = job_chunks(IDS, size)
+    assert [i for chunk in chunks for i in chunk] == IDS  # each once, order kept
+    assert all(1 <= len(chunk) <= size for chunk in chunks)
+    assert len(chunks) == -(-len(IDS) // size)  # as few jobs as the size allows
+    lengths = [len(chunk) for chunk in chunks]
+    assert max(lengths) - min(lengths) <= 1  # balanced: no short last job
+    assert job_chunks(list(IDS), size) == chunks  # deterministic
+
+
+def test_chunks_of_the_default_size_and_edge_cases():
+    assert [len(c) for c in job_chunks(IDS, 8)] == [7, 7, 6, 6]
+    assert job_chunks([], 8) == []
+    assert job_chunks(["a"], 8) == [["a"]]
+    with pytest.raises(ConfigError, match="graphs_per_job"):
+        job_chunks(IDS, 0)
+    with pytest.raises(ConfigError, match="duplicate"):
+        job_chunks(["a", "a"], 2)
+
+
+def test_chunk_rule_names_map_back_to_their_rule():
+    for rule in ("compute_graph_properties", "train_sparse_nets", "attack"):
+        assert base_rule(chunk_rule(rule, 0)) == rule
+        assert base_rule(chunk_rule(rule, 12)) == rule
+    assert base_rule("prune_baseline") == "prune_baseline"
+    assert base_rule("generate_graphs_c1") == "generate_graphs_c1"  # not a chunked rule
+
+
+def test_graphs_per_job_is_no_part_of_the_study():
+    """Editing it changes no rule's params and no table's study hash."""
+    assert "graphs_per_job" not in STUDY_KEYS
+    assert all("graphs_per_job" not in keys for keys in CONFIG_KEYS.values())
+
+
+# ---------------------------------------------------------------------------
+# a chunked job, run the way the workflow runs it, with one graph broken
+
+STUDY = {
+    "dataset": "digits",
+    "device": "cpu",
+    "graphs": {
+        "generators": [
+            {"generator": "erdos_renyi_gnp", "params": {"n": [12], "p": [0.3]}, "seeds": [1, 2, 3]}
+        ],
+        "twins": False,
+    },
+    "training": {"inits": ["he_normal"], "seeds": [0], "epochs": 1, "batch_size": 256},
+}
+
+
+def _chunk(tmp_path: Path, rule: str, outputs: dict[str, str], broken: int):
+    """A fake ``snakemake`` object of one chunk of three graphs, graph ``broken`` damaged."""
+    config = validate_study(STUDY)
+    specs = graph_specs(config)
+    ids = [s.graph_id for s in specs]
+    graphs = []
+    for i, spec in enumerate(specs):
+        path = tmp_path / "results" / "graphs" / f"{spec.graph_id}.graphml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_graph(make_graph(spec), spec, path)
+        if i == broken:
+            path.write_text("<graphml><not closed")
+        graphs.append(str(path))
+
+    def per_id(pattern):
+        return [str(tmp_path / "results" / pattern.format(id=i)) for i in ids]
+
+    smk = SimpleNamespace(
+        rule=chunk_rule(rule, 0),
+        input=SimpleNamespace(graph=graphs, data=[]),
+        output=SimpleNamespace(**{k: per_id(p) for k, p in outputs.items()}),
+        log=per_id(f"logs/{rule}/{{id}}.log"),
+        params=SimpleNamespace(ids=ids, config=config_slice(config, CONFIG_KEYS[rule])),
+        config={**config, "on_error": "record"},
+        threads=1,
+    )
+    return smk, ids
+
+
+def _records(smk) -> list[list[dict]]:
+    return [json.loads(Path(p).read_text()) for p in smk.output.failures]
+
+
+def test_one_failing_graph_of_a_chunk_is_recorded_alone(tmp_path):
+    outputs = {
+        "properties": "properties/{id}.parquet",
+        "failures": "failures/compute_graph_properties/{id}.json",
+    }
+    smk, ids = _chunk(tmp_path, "compute_graph_properties", outputs, broken=1)
+    compute_graph_properties.run(smk)
+    records = _records(smk)
+    assert records[0] == [] and records[2] == []
+    assert len(records[1]) == 1
+    assert records[1][0]["rule"] == "compute_graph_properties"  # the rule, not the chunk
+    assert records[1][0]["group"] == ids[1]
+    assert records[1][0]["log"] == smk.log[1]
+    for i, path in enumerate(smk.output.properties):
+        row = read_table(path)
+        assert set(row["graph_id"]) == {ids[i]}  # one row per orientation seed
+    assert read_table(smk.output.properties[0]).shape[1] > 2  # the good ones are complete
+    # a failed graph keeps only its keys
+    assert list(read_table(smk.output.properties[1]).columns) == ["graph_id", "orientation_seed"]
+    logs = [Path(p).read_text() for p in smk.log]
+    assert ids[1] in logs[1] and "failed" in logs[1]
+    assert "failed" not in logs[0] + logs[2]  # each graph logs to its own file
+
+
+def test_a_training_chunk_writes_every_graph_and_records_the_broken_one(tmp_path):
+    outputs = {
+        "training": "training/{id}.parquet",
+        "models": "models/{id}",
+        "failures": "failures/train_sparse_nets/{id}.json",
+    }
+    smk, ids = _chunk(tmp_path, "train_sparse_nets", outputs, broken=0)
+    train_sparse_nets.run(smk)
+    records = _records(smk)
+    assert [len(r) for r in records] == [1, 0, 0]
+    assert records[0][0]["rule"] == "train_sparse_nets" and records[0][0]["group"] == ids[0]
+    assert read_table(smk.output.training[0]).empty
+    assert Path(smk.output.models[0]).is_dir()  # the output exists, empty
+    for i in (1, 2):
+        rows = read_table(smk.output.training[i])
+        assert set(rows["graph_id"]) == {ids[i]} and len(rows) >= 1
+        for checkpoint in rows["checkpoint"]:
+            assert (Path(smk.output.models[i]).parent.parent / checkpoint).is_file()
+        assert "epoch" in Path(smk.log[i]).read_text()  # its own progress bars
+
+
+def test_graph_jobs_refuses_misaligned_lists():
+    smk = SimpleNamespace(
+        rule="attack_c0",
+        input=SimpleNamespace(training=["a.parquet"], models=["a"]),
+        output=SimpleNamespace(robustness=["a.parquet", "b.parquet"]),
+        log=["a.log"],
+        params=SimpleNamespace(ids=["a"], config={}),
+        config={},
+        threads=1,
+    )
+    with pytest.raises(ValueError, match="2 output.robustness paths for 1 ids"):
+        graph_jobs(smk, "attack", "group", ("training", "models"), ("robustness",))
+
+
+# ---------------------------------------------------------------------------
+# imports: a job loads only what it uses
+
+HEAVY = ("art", "matplotlib", "statsmodels")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "graphprior.stages.compute_graph_properties",
+        "graphprior.stages.train_sparse_nets",
+        "graphprior.stages.attack",
+    ],
+)
+def test_per_graph_stages_do_not_import_art_matplotlib_or_statsmodels(module):
+    """ART (2.5 s), matplotlib and statsmodels cost start-up time these jobs do not need;
+    the attack stage imports ART only inside the ART-backed measures."""
+    code = f"import sys, {module}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "[]", res.stdout
