@@ -115,6 +115,8 @@ def claim_frame(
     scol = strata_column(study)
     graphs = study.loc[study["graph_id"].notna(), unique([*keys, scol])].drop_duplicates(on)
     graphs = graphs.rename(columns={scol: "stratum"})
+    if "arm" in on:  # an all-null arm (a study without arms) reads as float: compare as text
+        graphs["arm"], frame["arm"] = graphs["arm"].astype(object), frame["arm"].astype(object)
     frame = frame.drop(columns=[c for c in ("stratum",) if c in frame.columns]).merge(
         graphs, on=on, how="left"
     )
