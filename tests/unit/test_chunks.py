@@ -55,11 +55,11 @@ def test_chunks_of_the_default_size_and_edge_cases():
 
 
 def test_chunk_rule_names_map_back_to_their_rule():
-    for rule in ("compute_graph_properties", "train_sparse_nets", "attack"):
+    for rule in ("generate_graphs", "compute_graph_properties", "train_sparse_nets", "attack"):
         assert base_rule(chunk_rule(rule, 0)) == rule
         assert base_rule(chunk_rule(rule, 12)) == rule
     assert base_rule("prune_baseline") == "prune_baseline"
-    assert base_rule("generate_graphs_c1") == "generate_graphs_c1"  # not a chunked rule
+    assert base_rule("prune_baseline_c1") == "prune_baseline_c1"  # not a chunked rule
 
 
 def test_graphs_per_job_is_no_part_of_the_study():

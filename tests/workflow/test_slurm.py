@@ -29,11 +29,11 @@ from .conftest import REPO, assert_same_tables, run_workflow, snakemake_args, ta
 CLUSTER_SCRIPT = REPO / "scripts" / "slurm_cluster.sh"
 PROFILE = REPO / "profiles" / "slurm"
 DAEMONS = ("/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch")
-#: The graph stage as one SLURM job: every generate_graphs job (up to 50 graphs) and the
-#: properties chunk reading them (the smoke study's one) in one submission. docs/cluster.md.
+#: The graph stage as one SLURM job: the first generation chunk and the properties chunk
+#: reading it (the smoke study has one of each) in one submission. docs/cluster.md.
 GROUPING = (
     "--groups",
-    "generate_graphs=graphs",
+    "generate_graphs_c0=graphs",
     "compute_graph_properties_c0=graphs",
     "--group-components",
     "graphs=50",
@@ -150,7 +150,7 @@ def test_slurm_profile_and_grouping_plan_in_a_dry_run(tmp_path):
             str(PROFILE),
             *GROUPING,
             "--set-resources",
-            "generate_graphs:runtime=1",
+            "generate_graphs_c0:runtime=1",
             "compute_graph_properties_c0:runtime=2",
             cores=1,
         ),

@@ -1,27 +1,29 @@
-rule generate_graphs:
-    output:
-        graph="results/graphs/{graph_id}.graphml",
-    log:
-        "results/logs/generate_graphs/{graph_id}.log",
-    benchmark:
-        "results/benchmarks/generate_graphs/{graph_id}.tsv"
-    conda:
-        "../../envs/graphprior.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        spec=lambda wildcards: SPECS[wildcards.graph_id],
-        # the spec as text, so Snakemake sees a change of it (an object it cannot)
-        spec_text=lambda wildcards: repr(SPECS[wildcards.graph_id]),
-        config=config_for("generate_graphs"),
-    script:
-        "../scripts/generate_graphs.py"
-
-
 # One job per chunk of graphs_per_job graphs (GRAPH_CHUNKS), one graph after the other.
 for chunk, ids in enumerate(GRAPH_CHUNKS):
+
+    rule:
+        name:
+            gpstages.chunk_rule("generate_graphs", chunk)
+        output:
+            graph=per_id("results/graphs/{id}.graphml", ids),
+        log:
+            per_id("results/logs/generate_graphs/{id}.log", ids),
+        benchmark:
+            f"results/benchmarks/generate_graphs/c{chunk}.tsv"
+        conda:
+            "../../envs/graphprior.yaml"
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=1 + len(ids) // 10,
+        params:
+            ids=ids,
+            specs=[SPECS[i] for i in ids],
+            # the specs as text, so Snakemake sees a change of them (objects it cannot)
+            spec_text=[repr(SPECS[i]) for i in ids],
+            config=config_for("generate_graphs"),
+        script:
+            "../scripts/generate_graphs.py"
 
     rule:
         name:

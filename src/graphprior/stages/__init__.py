@@ -47,7 +47,7 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 #: The rules whose jobs each handle a chunk of graphs or groups (config ``graphs_per_job``).
-CHUNKED_RULES = ("compute_graph_properties", "train_sparse_nets", "attack")
+CHUNKED_RULES = ("generate_graphs", "compute_graph_properties", "train_sparse_nets", "attack")
 
 _CHUNK_SUFFIX = re.compile(r"_c[0-9]+$")
 
