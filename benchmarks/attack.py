@@ -32,7 +32,7 @@ time, which other jobs on a shared machine do not inflate as they do wall time.
 Usage::
 
     .venv/bin/python benchmarks/attack.py [--repeats 3] [--art-onepixel 5] [--aa-n 100]
-        [--aa-std-n 25] [--clever-n 3] [--skip-reference]
+        [--aa-std-n 12] [--clever-n 3] [--skip-reference]
 
 Prints a Markdown table and writes it to ``benchmarks/results/attack.md``.
 """
@@ -332,7 +332,7 @@ def main() -> None:
     parser.add_argument("--art-onepixel", type=int, default=5)
     parser.add_argument("--n", type=int, default=300, help="test inputs")
     parser.add_argument("--aa-n", type=int, default=100, help="inputs, AutoAttack default budget")
-    parser.add_argument("--aa-std-n", type=int, default=25, help="inputs, AutoAttack standard")
+    parser.add_argument("--aa-std-n", type=int, default=12, help="inputs, AutoAttack standard")
     parser.add_argument("--clever-n", type=int, default=3, help="inputs, CLEVER vs ART")
     parser.add_argument("--skip-reference", action="store_true", help="no AutoAttack/CLEVER tables")
     args = parser.parse_args()
