@@ -61,6 +61,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/train_union.py
 	$(BIN)/python benchmarks/attack.py
+	$(BIN)/python benchmarks/paper_scale.py
 
 clean-results:
 	rm -rf results .snakemake

@@ -11,16 +11,28 @@
    default settings (300 test inputs; one-pixel on 20 images, CLEVER on 5),
    measured on the K = 7 stack and divided by 7; ART's ``PixelAttack`` on a few
    images for comparison.
+3. AutoAttack: our stacked ensemble against the reference ``pyautoattack``
+   (model by model) at config.yaml's budget and at the reference's standard
+   version, L∞ and L2 at config.yaml's ε, K = 1 and 7 (WS graph net):
+   throughput and robust accuracy side by side (``--aa-n`` inputs at the
+   default budget, ``--aa-std-n`` at the standard one).
+4. CLEVER: our batched estimator against ART's ``clever_u`` at config.yaml's
+   ``attack.clever`` on ``--clever-n`` inputs, K = 1 and 7: throughput and
+   score agreement, next to ART's own seed-to-seed difference.
+   (3 and 4 live in ``benchmarks/attack_reference.py``.)
 
 The models: a Watts–Strogatz graph (n = 150, k = 6, p = 0.3) mapped to a
 sparse net on 8×8 digits (13 hidden layers, ~2.2k weights), and the paper's
 dense shape 64-100-50-20-10; K stacked copies with different seeds, trained
 15 epochs with Adam, inputs standardised with one global mean and std. One
-thread (``torch.set_num_threads(1)``).
+thread (``torch.set_num_threads(1)``). Every time is CPU seconds of this
+process (``time.process_time``): with one thread that is the work's own
+time, which other jobs on a shared machine do not inflate as they do wall time.
 
 Usage::
 
-    .venv/bin/python benchmarks/attack.py [--repeats 3] [--art-onepixel 5]
+    .venv/bin/python benchmarks/attack.py [--repeats 3] [--art-onepixel 5] [--aa-n 100]
+        [--aa-std-n 12] [--clever-n 3] [--skip-reference]
 
 Prints a Markdown table and writes it to ``benchmarks/results/attack.md``.
 """
@@ -37,6 +49,7 @@ import networkx as nx
 import numpy as np
 import torch
 import torch.nn.functional as F
+from attack_reference import autoattack_rows, clever_rows
 
 from graphprior.config import validate_config
 from graphprior.data import load_dataset
@@ -47,10 +60,12 @@ from graphprior.nets.stacked import SingleNet, StackedNet
 from graphprior.robustness.accuracy import clean_correct, robust_accuracy
 from graphprior.robustness.art_metrics import (
     art_classifier,
-    clever_scores,
+    art_norm,
     loss_sensitivity,
     numpy_global_seed,
 )
+from graphprior.robustness.autoattack import autoattack, budget_from_config
+from graphprior.robustness.clever import clever_u_batched
 from graphprior.robustness.metrics import accuracy_and_f1
 from graphprior.robustness.minimal import (
     min_perturbation_fgsm_linesearch,
@@ -95,21 +110,21 @@ def train_stack(k: int, spec=None, epochs: int = 15) -> StackedNet:
 
 
 def timed_runs(fn: Callable[[int], float], repeats: int) -> tuple[float, float]:
-    """Best wall time and mean result of ``fn(seed)`` over seeds 0 … repeats − 1."""
+    """Best CPU time and mean result of ``fn(seed)`` over seeds 0 … repeats − 1."""
     times, results = [], []
     for seed in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         results.append(fn(seed))
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times), float(np.mean(results))
 
 
 def best_of(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         out = fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times), out
 
 
@@ -185,6 +200,7 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
     seed = 0
     k = net.k
     pl, p2, mp = cfg["pgd"]["linf"], cfg["pgd"]["l2"], cfg["min_perturbation"]
+    aa, cc = cfg["autoattack"], cfg["clever"]
     measures: list[tuple[str, str, Callable[[], object]]] = [
         ("clean accuracy + micro-F1", "300 inputs", lambda: accuracy_and_f1(net, x, y)),
         (
@@ -236,17 +252,34 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
             "20 images, maxiter 10, popsize 10",
             lambda: onepixel_success_rate(net, x, y, 20, maxiter=10, popsize=10, seed=seed),
         ),
+        *[
+            (
+                f"AutoAttack {norm} (ours, 3 members)",
+                f"ε = {aa[norm]['eps'][0]:g}, {aa['apgd_ce']['steps']} it., "
+                f"{aa['apgd_t']['n_targets']} targets, {aa['square']['queries']} queries",
+                lambda norm=norm: autoattack(
+                    net, x, y, float(aa[norm]["eps"][0]), norm=norm, budget=budget_from_config(aa),
+                    seed=seed,
+                ),
+            )
+            for norm in ("linf", "l2")
+        ],
         (
-            "CLEVER (ART)",
-            "5 images, 10 × 50, r = 0.3, L2",
-            lambda: clever_scores(net, x, 5, 10, 50, 0.3, 2, seed),
+            "CLEVER (ours, batched)",
+            f"{cc['n_samples']} images, {cc['nb_batches']} × {cc['batch_size']}, "
+            f"r = {cc['radius']:g}, L{cc['norm']}, {cc['n_classes']} class fitted",
+            lambda: clever_u_batched(
+                net, x[: int(cc["n_samples"])], nb_batches=int(cc["nb_batches"]),
+                batch_size=int(cc["batch_size"]), radius=float(cc["radius"]),
+                norm=art_norm(cc["norm"]), n_classes=cc["n_classes"], seed=seed,
+            ),
         ),
         ("loss sensitivity (ART)", "300 inputs", lambda: loss_sensitivity(net, x, y)),
     ]  # fmt: skip
     rows = []
     total = 0.0
     for name, setting, fn in measures:
-        reps = 1 if "One-pixel" in name or "CLEVER" in name else repeats
+        reps = 1 if "One-pixel" in name or "AutoAttack" in name else repeats
         t, out = best_of(fn, reps)
         total += t / k
         note = ""
@@ -263,9 +296,9 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
         attack = PixelAttack(clf, th=1, es=1, max_iter=10, verbose=False)
         xs = x[idx].numpy()
         with numpy_global_seed(seed):
-            start = time.perf_counter()
+            start = time.process_time()
             adv = attack.generate(xs, y=np.eye(10, dtype=np.float32)[y[idx].numpy()])
-            t_art = time.perf_counter() - start
+            t_art = time.process_time() - start
         rate = float(np.mean(clf.predict(adv).argmax(1) != y[idx].numpy()))
         t_ours, ours = best_of(
             lambda: onepixel_success_rate(
@@ -298,7 +331,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--art-onepixel", type=int, default=5)
     parser.add_argument("--n", type=int, default=300, help="test inputs")
+    parser.add_argument("--aa-n", type=int, default=100, help="inputs, AutoAttack default budget")
+    parser.add_argument("--aa-std-n", type=int, default=12, help="inputs, AutoAttack standard")
+    parser.add_argument("--clever-n", type=int, default=3, help="inputs, CLEVER vs ART")
+    parser.add_argument("--skip-reference", action="store_true", help="no AutoAttack/CLEVER tables")
     args = parser.parse_args()
+    start, cpu_start = time.perf_counter(), time.process_time()
     torch.set_num_threads(1)
     x, y = load_dataset("digits", "test")
     x, y = x[: args.n], y[: args.n]
@@ -320,18 +358,48 @@ def main() -> None:
         ["measure", "setting", "s per model", "note"],
         measure_rows(stack7, x, y, args.repeats, args.art_onepixel),
     )
+    ref_text = ""
+    if not args.skip_reference:
+        ws = nets[:2]
+        t3 = table(
+            ["net", "K", "budget", "norm, ε", "inputs", "ours samples/s", "reference samples/s",
+             "speed-up", "robust acc. ours", "robust acc. reference"],
+            autoattack_rows(ws, x, y, args.aa_n, args.aa_std_n),
+        )  # fmt: skip
+        t4 = table(
+            ["net", "K", "ours fits", "inputs", "ours samples/s", "ART samples/s", "speed-up",
+             "mean score ours", "mean score ART", "|ours − ART| mean / median",
+             "|ART seed 0 − seed 1| mean / median", "failed fits ours / ART s0 / ART s1"],
+            clever_rows(ws, x, args.clever_n),
+        )  # fmt: skip
+        ref_text = (
+            "### AutoAttack, ours vs the reference (`pyautoattack`)\n\n"
+            "Model-samples per second; the reference runs model by model (seed 0 both). "
+            "Default: config.yaml's budget (reference: `custom` version with APGD-CE, APGD-T, "
+            "Square at that budget); standard: the reference's standard version (adds FAB-T) "
+            "against our three members at the standard budget (100 it., 9 targets, "
+            f"5000 queries). One run each, CPU time.\n\n{t3}\n\n"
+            "### CLEVER, ours (batched) vs ART's `clever_u`\n\n"
+            "config.yaml's `attack.clever` (5 batches × 20, r = 2, L2); ART fits every runner-up "
+            "class. Model-samples per second; agreement over the K × inputs scores, ours and ART "
+            "with seed 0, against ART's own seed-to-seed difference (seeds 0 and 1); a failed fit "
+            "is a score below 1 % of the radius. One run each, CPU time.\n\n"
+            f"{t4}\n\n"
+        )
     env = (
         f"torch {torch.__version__}, 1 thread, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}; WS(150, 6, 0.3) graph net on digits, "
         f"{int(stack7.n_params()[0])} parameters, clean accuracy {acc.mean():.3f} (mean of 7); "
         f"{len(x)} test inputs. Throughput: best time of {args.repeats} runs with seeds 0…"
         f"{args.repeats - 1}, robust accuracy the mean over those runs and the K models. "
-        f"Measures: best of {args.repeats} runs (one-pixel, CLEVER: one run)."
+        f"Measures: best of {args.repeats} runs (one-pixel, AutoAttack: one run). "
+        f"Whole script: {time.perf_counter() - start:.0f} s wall, "
+        f"{time.process_time() - cpu_start:.0f} s CPU."
     )
     text = (
         "### PGD throughput, ours vs ART\n\n"
         "Model-samples per second (K models × inputs / s); ART runs model by model.\n\n"
-        f"{t1}\n\n### Cost per model of each measure\n\n{t2}\n\n{env}\n"
+        f"{t1}\n\n### Cost per model of each measure\n\n{t2}\n\n{ref_text}{env}\n"
     )
     print(text)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

