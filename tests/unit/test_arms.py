@@ -121,6 +121,7 @@ def test_index_orientation_has_one_orientation_and_other_seeds_are_refused():
         ([{"name": "x", "input_wiring": "all", "readout": "middle"}], r"extra_arms\.0\.readout"),
         ([{"name": "Bad-Name", "input_wiring": "all", "readout": "sinks"}], r"extra_arms\.0\.name"),
         ([{"name": "x", "readout": "sinks"}], r"extra_arms\.0.*input_wiring"),
+        ([{**PAPER_ARM, "orientation_seeds": [2]}], r"extra_arms\[0\]\.orientation_seeds.*subset"),
     ],
 )
 def test_extra_arms_are_validated_with_the_key_named(extra, match):
@@ -143,6 +144,19 @@ def test_an_arm_can_skip_the_twins_and_inherits_the_sink_placement():
     assert all(opts.sinks_to_last_layer for _, _, opts in original)
     # the main arm's options (properties, filter, report) are the first orientation's
     assert S.mapping_options(cfg, "g") == S.graph_mappings(cfg, "g")[0].options
+
+
+def test_an_arm_can_train_on_some_of_the_orientations_only():
+    arm = {"name": "sources_sinks", "input_wiring": "sources", "readout": "sinks"}
+    cfg = study({"extra_arms": [{**arm, "orientation_seeds": [1]}]})
+    mappings = S.graph_mappings(cfg, "ws-n30-k4-p0.3-s1")
+    assert [(a, o) for a, o, _ in mappings] == [
+        ("fixed_interface", 0),
+        ("fixed_interface", 1),
+        ("sources_sinks", 1),
+    ]
+    # the arm's orientation-1 DAG is the main arm's orientation-1 DAG
+    assert mappings[2].options.seed == mappings[1].options.seed
 
 
 def test_model_ids_are_unique_across_arms_and_orientations():

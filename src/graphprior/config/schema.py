@@ -132,6 +132,12 @@ def _check_mapping(m: dict) -> None:
                 f"{key}.variants: {arm['variants']} must include 'original' "
                 "(a twin is only compared with its original)"
             )
+        seeds = arm.get("orientation_seeds")
+        if seeds is not None and not set(seeds) <= set(m["orientation_seeds"]):
+            raise ConfigError(
+                f"{key}.orientation_seeds: {seeds} must be a subset of "
+                f"mapping.orientation_seeds {m['orientation_seeds']}"
+            )
         sinks = arm.get("sinks_to_last_layer")
         sinks = m["sinks_to_last_layer"] if sinks is None else sinks
         interface = (arm["input_wiring"], arm["readout"], sinks)

@@ -385,7 +385,8 @@ def graph_mappings(config: dict, graph_id: str, variant: str | None = None) -> l
     orientation is shared: a graph and an orientation seed give the same DAG
     in every arm (seed :func:`orientation_rng_seed`); only the input wiring,
     readout and sink placement differ. An extra arm without
-    ``sinks_to_last_layer`` (or null) takes the main arm's.
+    ``sinks_to_last_layer`` (or null) takes the main arm's; one with
+    ``orientation_seeds`` trains on those of the main arm's seeds only.
     """
     m = _mapping_section(config)
     variant = variant or graph_variant(graph_id)
@@ -394,7 +395,10 @@ def graph_mappings(config: dict, graph_id: str, variant: str | None = None) -> l
     out = []
     for name, arm in arms:
         sinks = arm.get("sinks_to_last_layer")
+        own = arm.get("orientation_seeds") if arm is not m else None
         for o in orientation_seeds(config):
+            if own is not None and o not in own:
+                continue
             opts = MappingOptions(
                 orientation=m["orientation"],
                 sinks_to_last_layer=bool(m["sinks_to_last_layer"] if sinks is None else sinks),
