@@ -1,4 +1,4 @@
-"""Batched untargeted CLEVER scores for a stack of models (torch gradients, scipy Weibull fits).
+"""Batched untargeted CLEVER scores for a stack of models (torch gradients, vectorised Weibull fits).
 
 Weng, Zhang, Chen, Yi, Su, Gao, Hsieh, Daniel 2018, "Evaluating the
 Robustness of Neural Networks: An Extreme Value Theory Approach", ICLR. For an
@@ -11,7 +11,9 @@ batches of ``batch_size`` gradient norms, drawn from a pool of
 ``pool_factor · batch_size`` points sampled uniformly in the ball (clipped to
 [0, 1]), are fitted with a reverse Weibull distribution
 (:func:`scipy.stats.weibull_min` on the negated maxima, Nelder–Mead from
-shape 1, as ART's ``clever_t``), whose location estimates ``−L_j``. The
+shape 1, as ART's ``clever_t``), whose location estimates ``−L_j``; all fits
+of a call run as one vectorised copy of scipy's computation
+(:mod:`graphprior.robustness.weibull`). The
 untargeted score is ``min_j min(g_j(x) / L_j, radius)``: capped at the
 radius, which the measure ``clever_capped_share`` counts.
 
@@ -27,16 +29,14 @@ every class, as ART. Definitions: ``docs/measures.md``, section "CLEVER".
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.optimize import fmin
-from scipy.stats import weibull_min
 from torch import nn
 
 from graphprior.robustness.contract import as_stacked, frozen_eval, logits_of
+from graphprior.robustness.weibull import reverse_weibull_locations
 
 __all__ = ["CleverResult", "clever_u_batched", "sample_ball", "reverse_weibull_location"]
 
@@ -70,13 +70,12 @@ def sample_ball(n: int, dim: int, radius: float, norm: float, gen: torch.Generat
 def reverse_weibull_location(maxima: np.ndarray, c_init: float = 1.0) -> float:
     """Location of a reverse Weibull fitted to sample maxima (as ART: ``weibull_min`` on ``−maxima``).
 
-    Returns the estimate of the maxima's upper end point, a positive number.
+    Returns the estimate of the maxima's upper end point, a positive number;
+    one problem of :func:`reverse_weibull_locations`.
     """
-    with warnings.catch_warnings():
-        # nearly equal maxima (a model linear around x) make the fit ill-conditioned
-        warnings.simplefilter("ignore", RuntimeWarning)
-        _, loc, _ = weibull_min.fit(-np.asarray(maxima, dtype=np.float64), c_init, optimizer=fmin)
-    return -float(loc)
+    return float(
+        reverse_weibull_locations(np.asarray(maxima, dtype=np.float64)[None, :], c_init)[0]
+    )
 
 
 def _pool_gradient_norms(
@@ -107,18 +106,33 @@ def _pool_gradient_norms(
 
 def _fit_scores(
     margins: np.ndarray, norms: np.ndarray, draws: np.ndarray, radius: float, n_classes: int | None
-) -> tuple[float, bool]:
-    """One model and input: the untargeted score from margins ``(C,)`` and pool norms ``(P, C)``."""
-    candidates = [j for j in range(margins.shape[0]) if not math.isnan(margins[j])]
-    bound = {j: margins[j] / max(norms[:, j].max(), 1e-30) for j in candidates}
-    order = sorted(bound, key=bound.get)
-    if n_classes is not None:
-        order = order[:n_classes]
-    best = radius
-    for j in order:
-        maxima = norms[draws, j].max(axis=1)  # (nb_batches,)
-        loc = reverse_weibull_location(maxima)
-        best = min(best, margins[j] / loc if loc > 0 else radius)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Untargeted scores ``(K, N)`` and cap flags from margins ``(K, N, C)`` and pool norms ``(K, N, P, C)``.
+
+    The predicted class has a NaN margin. Per model and input, the classes
+    are ranked by the bound ``g_j / max ‖∇g_j‖`` (a stable sort, NaN last) and
+    the first ``n_classes`` (all if None) are fitted, all fits in one
+    vectorised call.
+    """
+    k, n, _, c = norms.shape
+    bound = margins / np.maximum(norms.max(axis=2), 1e-30)
+    order = np.argsort(bound, axis=-1, kind="stable")[
+        ..., : c - 1 if n_classes is None else n_classes
+    ]
+    picked = np.take_along_axis(margins, order, axis=-1)  # (K, N, R)
+    fit = ~np.isnan(picked)
+    # batch maxima of every class: (K, N, C, nb_batches)
+    maxima = norms[:, np.arange(n)[:, None, None], draws, :].max(axis=3).transpose(0, 1, 3, 2)
+    kk, ii, rr = np.nonzero(fit)
+    locs = np.full(picked.shape, np.nan)
+    if kk.size:
+        locs[kk, ii, rr] = reverse_weibull_locations(maxima[kk, ii, order[kk, ii, rr]])
+    best = np.full((k, n), float(radius))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cand = np.where(locs > 0, picked / locs, radius)
+    for r in range(picked.shape[-1]):
+        # as Python's min(best, x): a NaN candidate never replaces the best
+        best = np.where(fit[..., r] & (cand[..., r] < best), cand[..., r], best)
     return best, best >= radius
 
 
@@ -150,15 +164,8 @@ def clever_u_batched(
     rng = np.random.default_rng(int(seed))
     draws = rng.integers(0, p, size=(n, nb_batches, batch_size))
     logits_np, norms_np = logits.double().cpu().numpy(), norms.double().cpu().numpy()
-    scores = np.empty((stacked.k, n))
-    capped = np.empty((stacked.k, n), dtype=bool)
-    for k in range(stacked.k):
-        for i in range(n):
-            z = logits_np[k, i]
-            c = int(np.argmax(z))
-            margins = z[c] - z
-            margins[c] = math.nan
-            scores[k, i], capped[k, i] = _fit_scores(
-                margins, norms_np[k, i], draws[i], radius, n_classes
-            )
+    pred = logits_np.argmax(-1)
+    margins = np.take_along_axis(logits_np, pred[..., None], axis=-1) - logits_np
+    np.put_along_axis(margins, pred[..., None], math.nan, axis=-1)
+    scores, capped = _fit_scores(margins, norms_np, draws, radius, n_classes)
     return CleverResult(scores, capped)
