@@ -55,6 +55,13 @@ class StackedNet(nn.Module):
             self.register_buffer(f"mask{i}", mask.unsqueeze(0).repeat(k, 1, 1).contiguous())
         self.register_buffer("input_mean", torch.zeros(spec.input_dim))
         self.register_buffer("input_std", torch.ones(spec.input_dim))
+        # read on every forward pass: computed once (attribute lookups on a Module are slow)
+        layers = [*spec.hidden, spec.output]
+        self._inputs = [list(layer.inputs) for layer in layers]
+        self._input_dim = spec.input_dim
+        self._readers = [i for i, ins in enumerate(self._inputs) if ins[:1] == [0]]
+        self._reader_widths = [layers[i].width for i in self._readers]
+        self._bias_masked = False
 
     @property
     def n_layers(self) -> int:
@@ -71,11 +78,11 @@ class StackedNet(nn.Module):
 
     def layer_inputs(self, i: int) -> list[int]:
         """The blocks layer ``i`` reads, in column order of its weight matrix."""
-        return ([*self.spec.hidden, self.spec.output])[i].inputs
+        return self._inputs[i]
 
     def bias_mask(self, i: int) -> torch.Tensor | None:
         """Bias mask of layer ``i``, shape (K, out), or None when every neuron is real."""
-        return getattr(self, f"bias_mask{i}", None)
+        return getattr(self, f"bias_mask{i}") if self._bias_masked else None
 
     def set_bias_masks(self, masks: list[torch.Tensor]) -> None:
         """Give every layer a per-model bias mask (1: a real neuron, 0: padding).
@@ -93,6 +100,7 @@ class StackedNet(nn.Module):
                     f"bias mask {i}: shape {tuple(m.shape)} != {tuple(self.biases[i].shape)}"
                 )
             self.register_buffer(f"bias_mask{i}", m.to(self.biases[i]).contiguous())
+        self._bias_masked = True
         self.apply_masks()
 
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
@@ -121,7 +129,7 @@ class StackedNet(nn.Module):
         return (x - self.input_mean) / self.input_std
 
     def _masked_weights(self, weights: list[torch.Tensor] | None) -> list[torch.Tensor]:
-        ws = self.weights if weights is None else weights
+        ws = list(self.weights) if weights is None else weights
         return [w * self.mask(i) for i, w in enumerate(ws)]
 
     def _input_terms(self, x: torch.Tensor, masked: list[torch.Tensor]) -> dict[int, torch.Tensor]:
@@ -132,30 +140,35 @@ class StackedNet(nn.Module):
         input with the hidden blocks in every layer (the dominant cost of a
         step for these small nets).
         """
-        layers = [*self.spec.hidden, self.spec.output]
-        readers = [i for i, layer in enumerate(layers) if layer.inputs[:1] == [0]]
+        readers = self._readers
         if len(readers) < 2:
             return {}
-        d = self.spec.input_dim
+        d = self._input_dim
         w_in = torch.cat([masked[i][..., :d] for i in readers], dim=1)
-        terms = torch.bmm(x, w_in.transpose(1, 2)).split([layers[i].width for i in readers], -1)
+        terms = torch.bmm(x, w_in.transpose(1, 2)).split(self._reader_widths, -1)
         return dict(zip(readers, terms, strict=True))
+
+    def _biases(self) -> list[torch.Tensor]:
+        """Every layer's bias (times its bias mask in a union), shape (K, 1, out)."""
+        biases = list(self.biases)
+        if self._bias_masked:
+            biases = [b * self.bias_mask(i) for i, b in enumerate(biases)]
+        return [b.unsqueeze(1) for b in biases]
 
     def _layer(
         self,
         i: int,
         blocks: list[torch.Tensor],
         masked: torch.Tensor,
+        bias: torch.Tensor,
         input_term: torch.Tensor | None,
     ) -> torch.Tensor:
-        ins = self.layer_inputs(i)
-        bm = self.bias_mask(i)
-        bias = (self.biases[i] if bm is None else self.biases[i] * bm).unsqueeze(1)
+        ins = self._inputs[i]
         if input_term is not None:  # the input's part is precomputed; add the hidden blocks
             acc = input_term + bias
             if len(ins) == 1:
                 return acc
-            ins, masked = ins[1:], masked[..., self.spec.input_dim :]
+            ins, masked = ins[1:], masked[..., self._input_dim :]
             bias = acc
         h = blocks[ins[0]] if len(ins) == 1 else torch.cat([blocks[b] for b in ins], dim=-1)
         return torch.baddbmm(bias, h, masked.transpose(1, 2))
@@ -170,11 +183,12 @@ class StackedNet(nn.Module):
         """
         blocks = [self._prepare(x)]
         masked = self._masked_weights(weights)
+        biases = self._biases()
         terms = self._input_terms(blocks[0], masked)
-        n_hidden = len(self.spec.hidden)
-        for i in range(n_hidden):
-            blocks.append(torch.relu(self._layer(i, blocks, masked[i], terms.get(i))))
-        return blocks, self._layer(n_hidden, blocks, masked[n_hidden], terms.get(n_hidden))
+        n = len(self.spec.hidden)
+        for i in range(n):
+            blocks.append(torch.relu(self._layer(i, blocks, masked[i], biases[i], terms.get(i))))
+        return blocks, self._layer(n, blocks, masked[n], biases[n], terms.get(n))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_blocks(x)[1]
