@@ -89,18 +89,21 @@ def _gen(seed: int = 0) -> torch.Generator:
 
 
 class _WeightSpy:
-    """Records the weight lists passed to ``forward_blocks(x, weights=...)``."""
+    """Records the weight lists passed to ``forward_blocks(x, weights=...)`` of any stack.
+
+    Patched on the class: the worst case runs on copies of the net (one per δ).
+    """
 
     def __init__(self, net: StackedNet, monkeypatch):
         self.calls: list[list[torch.Tensor]] = []
-        original = net.forward_blocks
+        original = StackedNet.forward_blocks
 
-        def spy(x, weights=None):
+        def spy(module, x, weights=None):
             if weights is not None:
                 self.calls.append([w.detach().clone() for w in weights])
-            return original(x, weights=weights)
+            return original(module, x, weights=weights)
 
-        monkeypatch.setattr(net, "forward_blocks", spy)
+        monkeypatch.setattr(StackedNet, "forward_blocks", spy)
 
 
 # --------------------------------------------------------------------------- neural collapse
@@ -540,3 +543,27 @@ def test_measures_defaults_come_from_the_schema():
         "worst_case_step_size": None,
     }
     assert cfg["neural_collapse"] == {"train_samples": 500, "perturbed": True}
+
+
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_worst_case_runs_every_delta_at_once_as_one_ascent_per_delta(graph_net, data, norm):
+    """All δ in one stack of copies give what one ascent per δ (same random starts) gives."""
+    from graphprior.robustness import weights as W
+
+    _, _, x, y = data
+    deltas = [0.02, 0.1, 0.3]
+    together = worst_case_weight_perturbation_accuracy(
+        graph_net, x, y, deltas, norm, 4, _gen(), step_size=None
+    )
+    gen = _gen()
+    weights = W.present_weights(graph_net)
+    masks = [graph_net.mask(i) for i in range(graph_net.n_layers)]
+    base = [W._layer_norm(w, W.WeightNorm(norm)) for w in weights]
+    for j, delta in enumerate(deltas):
+        radii = [delta * b for b in base]
+        start = W._start(masks, radii, W.WeightNorm(norm), gen, x.device)
+        with W.frozen_eval(graph_net):
+            alone = W._ascend(
+                graph_net, x, y, weights, start, radii, W.WeightNorm(norm), 4, 2.5 / 4
+            )
+        assert torch.allclose(together[:, j], alone), (delta, together[:, j], alone)

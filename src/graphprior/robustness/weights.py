@@ -251,6 +251,11 @@ def _ascend(
     return best
 
 
+def _stacked(per_delta: list[list[torch.Tensor]]) -> list[torch.Tensor]:
+    """Per-layer tensors of several δ joined along the model axis (δ-major)."""
+    return [torch.cat(layer, dim=0) for layer in zip(*per_delta, strict=True)]
+
+
 def worst_case_weight_perturbation_accuracy(
     net: StackedNet,
     x: torch.Tensor,
@@ -303,13 +308,26 @@ def worst_case_weight_perturbation_accuracy(
     weights = present_weights(net)
     masks = [net.mask(i) for i in range(net.n_layers)]
     base_radii = [_layer_norm(w, norm) for w in weights]
-    out = torch.zeros(net.k, len(deltas), device=device)
-    with frozen_eval(net):
-        for j, delta in enumerate(deltas):
-            radii = [float(delta) * r for r in base_radii]
-            if random_start:
-                pert = _start(masks, radii, norm, gen, device)
-            else:
-                pert = [torch.zeros_like(w) for w in weights]
-            out[:, j] = _ascend(net, x, y, weights, pert, radii, norm, steps, alpha_rel)
+    if not len(deltas):
+        return torch.zeros(net.k, 0, device=device)
+    starts, radii = [], []
+    for delta in deltas:  # the random starts in the order a loop over δ would draw them
+        r = [float(delta) * b for b in base_radii]
+        pert = (
+            _start(masks, r, norm, gen, device)
+            if random_start
+            else [torch.zeros_like(w) for w in weights]
+        )
+        starts.append(pert)
+        radii.append(r)
+    # every δ at once: a stack of len(deltas) copies of the K models (δ-major), one ascent
+    d = len(deltas)
+    copies = net.select(list(range(net.k)) * d)
+    xs = x.repeat(d, *[1] * (x.dim() - 1)) if x.dim() == len(net.spec.input_shape) + 2 else x
+    with frozen_eval(copies):
+        best = _ascend(
+            copies, xs, y, _stacked([weights] * d), _stacked(starts), _stacked(radii),
+            norm, steps, alpha_rel,
+        )  # fmt: skip
+    out = best.reshape(d, net.k).T
     return out
