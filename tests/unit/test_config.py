@@ -94,10 +94,18 @@ def test_mapping_orientation_seed_depends_on_graph():
     assert S.mapping_options(cfg, "a").seed != S.mapping_options(cfg, "b").seed
 
 
+def _properties(node: dict) -> dict:
+    """A schema node's properties, or those of its object branch (a nullable object is an anyOf)."""
+    if "properties" in node:
+        return node["properties"]
+    branches = [b for b in node.get("anyOf", []) if "properties" in b]
+    return branches[0]["properties"] if branches else {}
+
+
 def _schema_default(key: str):
     node = C.schema()
     for part in key.split("."):
-        node = node["properties"][part]
+        node = _properties(node)[part]
     return node["default"]
 
 
@@ -126,7 +134,7 @@ def test_every_schema_key_has_a_description_and_a_default():
     missing = []
 
     def walk(node: dict, path: str) -> None:
-        for key, sub in node.get("properties", {}).items():
+        for key, sub in _properties(node).items():
             here = f"{path}{key}"
             if here not in ("dataset", "graphs", "graphs.generators"):  # required, no default
                 if "default" not in sub or "description" not in sub:

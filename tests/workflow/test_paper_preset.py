@@ -38,7 +38,8 @@ def job_counts(stdout: str) -> dict[str, int]:
 
     Chunk rules count under the rule they are chunks of (graphprior.stages.base_rule).
     """
-    table = stdout.split("Job stats:", 1)[1]
+    # the first table only (a dry run may print the stats twice)
+    table = stdout.split("Job stats:", 1)[1].split("total", 1)[0]
     counts: dict[str, int] = {}
     for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M):
         counts[base_rule(m[1])] = counts.get(base_rule(m[1]), 0) + int(m[2])

@@ -59,9 +59,17 @@ def _set_defaults(validator, properties, instance, subschema) -> Iterator:
 _DefaultFilling = validators.extend(validators.Draft202012Validator, {"properties": _set_defaults})
 
 
+def _deepest(error):
+    """An error under anyOf (a nullable object) stands for its deepest cause, whose key it names."""
+    while error.context:
+        error = max(error.context, key=lambda e: len(e.absolute_path))
+    return error
+
+
 def _errors(config: dict) -> list[str]:
     validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    errors = [_deepest(e) for e in validator.iter_errors(config)]
+    errors = sorted(errors, key=lambda e: list(e.absolute_path))
     return [
         f"config key {'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message}"
         for e in errors[:10]
