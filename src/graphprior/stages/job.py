@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -9,6 +10,8 @@ from typing import Any, TypeVar
 
 from graphprior.io.failures import run_guarded
 from graphprior.io.logs import setup_job_logging
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "graph_jobs",
@@ -60,8 +63,18 @@ def graph_jobs(
 
 
 def start_job(smk: Any) -> dict:
-    """Send the job's logging to its log file; return the config slice the rule received."""
+    """Send the job's logging to its log file; return the config slice the rule received.
+
+    The log's first line names the rule and the graph or group, so no log of a
+    chunk is empty: Snakemake's ``--show-failed-logs`` stops at the first empty
+    log of a job, before the failing graph's.
+    """
     setup_job_logging(smk.log[0])
+    wildcards = getattr(smk, "wildcards", None)
+    pairs = (
+        wildcards.items() if hasattr(wildcards, "items") else vars(wildcards or object()).items()
+    )
+    _log.info("%s %s", smk.rule, " ".join(f"{k}={v}" for k, v in pairs))
     return smk.params.config
 
 
