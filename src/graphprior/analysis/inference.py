@@ -34,6 +34,7 @@ import scipy.stats
 from graphprior.analysis.bootstrap import resample_statistics
 from graphprior.analysis.common import is_constant
 from graphprior.analysis.correlation import DEGENERATE_RTOL, CorrelationMethod, adjusted_pvalues
+from graphprior.analysis.permutation import cluster_permutations, monte_carlo_p
 
 __all__ = [
     "PERMUTATION_BELOW",
@@ -110,52 +111,30 @@ def _residuals(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray,
     return ex, ey, k
 
 
-def _unit_layout(units: np.ndarray) -> list[np.ndarray]:
-    """Row indices of each cluster, clusters in order of first appearance."""
-    _, first, inverse = np.unique(units, return_index=True, return_inverse=True)
-    order = np.argsort(first)
-    return [np.flatnonzero(inverse == u) for u in order]
-
-
 def _permutation_p(
     ex: np.ndarray, ey: np.ndarray, units: np.ndarray, n_perm: int, rng: np.random.Generator
 ) -> tuple[float, str]:
-    """Two-sided permutation p of r(ex, ey), clusters permuted among clusters of equal size."""
-    layout = _unit_layout(units)
-    sizes = np.array([len(rows) for rows in layout])
+    """Two-sided permutation p of r(ex, ey).
+
+    One graph per cluster: ey's order is permuted (exact when ``n! <= n_perm``).
+    Otherwise whole clusters move among clusters of equal size, shuffled within
+    (:func:`~graphprior.analysis.permutation.cluster_permutations`), by Monte Carlo.
+    """
     denom = math.sqrt(float(ex @ ex) * float(ey @ ey))
-    observed = float(ex @ ey) / denom
-    if np.all(sizes == sizes[0]):
-        rows = np.stack(layout)  # (clusters, size)
-        ex_u, ey_u = ex[rows].ravel(), ey[rows]
-
-        def statistic(idx: np.ndarray, axis: int = -1) -> np.ndarray:
-            perm = ey_u[idx.astype(int)].reshape(*idx.shape[:-1], -1)
-            return perm @ ex_u / denom
-
+    if np.unique(units).size == units.size:
         res = scipy.stats.permutation_test(
-            (np.arange(len(layout)),),
-            statistic,
+            (ey,),
+            lambda yp, axis=-1: yp @ ex / denom,
             permutation_type="pairings",
             n_resamples=n_perm,
             vectorized=True,
             alternative="two-sided",
             rng=rng,
         )
-        exact = math.factorial(len(layout)) <= n_perm
+        exact = math.lgamma(units.size + 1) <= math.log(n_perm)
         return float(min(res.pvalue, 1.0)), "exact" if exact else "permutation"
-    # clusters of several sizes: permute within each size, Monte Carlo (scipy's p formula)
-    target = np.empty((n_perm, ex.size), dtype=int)
-    for size in np.unique(sizes):
-        group = [layout[i] for i in np.flatnonzero(sizes == size)]
-        rows = np.stack(group)
-        perms = rng.permuted(np.tile(np.arange(len(group)), (n_perm, 1)), axis=1)
-        target[:, rows.ravel()] = rows[perms].reshape(n_perm, -1)
-    null = ey[target] @ ex / denom
-    eps = 1e-14 * max(1.0, abs(observed))
-    greater = (np.sum(null >= observed - eps) + 1) / (n_perm + 1)
-    less = (np.sum(null <= observed + eps) + 1) / (n_perm + 1)
-    return float(min(1.0, 2 * min(greater, less))), "permutation"
+    null = ey[cluster_permutations(units, n_perm, rng)] @ ex / denom
+    return monte_carlo_p(null, float(ex @ ey) / denom, 1e-14), "permutation"
 
 
 def _asymptotic_p(r: float, n: int, k: int) -> float:
@@ -243,7 +222,8 @@ def correlation_test(
     units : array_like, optional
         Cluster of each graph (:func:`cluster_ids`); default: every graph its own.
     n_perm : int
-        Permutations (exact when ``n_units! <= n_perm``); at least 2 000.
+        Permutations (exact when every graph is its own cluster and
+        ``n! <= n_perm``); at least 2 000.
     n_boot : int
         Bootstrap resamples of the clusters (0: Fisher-z interval).
     rng : numpy.random.Generator

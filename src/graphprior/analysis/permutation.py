@@ -21,6 +21,12 @@ permutations it draws, so the p-values are those of the tests themselves:
   original graph with its twins) among clusters of the same size when
   ``units`` are given; statistic Σ sign(x_i − x_j)·sign(y_i − y_j), the
   numerator of τ-b (its denominator is fixed by the tie patterns of x and y).
+
+Cluster permutations (:func:`cluster_permutations`) move a cluster's y values
+as one block onto another cluster's rows *in a random order*: the rows of a
+cluster (an original and its twin) are positions, not labels, so keeping their
+order would carry any original-versus-twin contrast of x and y into every
+permutation and centre the null away from zero.
 """
 
 from __future__ import annotations
@@ -31,12 +37,47 @@ from typing import Any
 import numpy as np
 import scipy.stats
 
-__all__ = ["friedman_permutation_p", "kruskal_permutation_p", "kendall_permutation_p"]
+__all__ = [
+    "friedman_permutation_p",
+    "kruskal_permutation_p",
+    "kendall_permutation_p",
+    "cluster_permutations",
+    "monte_carlo_p",
+]
 
 
 def _check(n_perm: int) -> None:
     if n_perm < 2000:
         raise ValueError(f"n_perm must be at least 2000, got {n_perm}")
+
+
+def cluster_permutations(units: Any, n_perm: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n_perm, n)`` row indices: permutation ``b`` of y is ``y[target[b]]``.
+
+    Clusters are the rows sharing a unit; each permutation maps every
+    cluster's rows onto those of a random cluster of the same size, in a
+    random order within the cluster, so that, for centred x and y, the
+    permuted statistic x·y[target] has mean exactly zero.
+    """
+    _, first, inverse = np.unique(np.asarray(units).astype(str), return_index=True,
+                                  return_inverse=True)  # fmt: skip
+    layout = [np.flatnonzero(inverse == u) for u in np.argsort(first)]
+    sizes = np.array([len(rows) for rows in layout])
+    target = np.empty((n_perm, inverse.size), dtype=int)
+    for size in np.unique(sizes):
+        rows = np.stack([layout[i] for i in np.flatnonzero(sizes == size)])  # (clusters, size)
+        perms = rng.permuted(np.tile(np.arange(len(rows)), (n_perm, 1)), axis=1)
+        moved = rng.permuted(rows[perms], axis=2)  # (n_perm, clusters, size), shuffled within
+        target[:, rows.ravel()] = moved.reshape(n_perm, -1)
+    return target
+
+
+def monte_carlo_p(null: np.ndarray, observed: float, rtol: float) -> float:
+    """Two-sided Monte Carlo p, scipy's ``(b + 1) / (n + 1)`` on each side, doubled."""
+    eps = rtol * max(1.0, abs(observed))
+    greater = (np.sum(null >= observed - eps) + 1) / (null.size + 1)
+    less = (np.sum(null <= observed + eps) + 1) / (null.size + 1)
+    return float(min(1.0, 2 * min(greater, less)))
 
 
 def friedman_permutation_p(values: Any, n_perm: int, rng: np.random.Generator) -> tuple[float, str]:
@@ -114,7 +155,8 @@ def kendall_permutation_p(
 
     Without ``units`` (or when every unit holds one row) y's order is
     permuted, exact when ``n! <= n_perm``; otherwise whole clusters are
-    permuted among clusters of the same size, by Monte Carlo. NaN when fewer
+    permuted among clusters of the same size (:func:`cluster_permutations`),
+    by Monte Carlo. NaN when fewer
     than 3 rows remain or x or y is constant.
     """
     _check(n_perm)
@@ -143,16 +185,7 @@ def kendall_permutation_p(
         )
         exact = math.lgamma(xv.size + 1) <= math.log(n_perm)
         return float(min(res.pvalue, 1.0)), "exact" if exact else "permutation"
-    layout = [np.flatnonzero(inverse == u) for u in np.argsort(first)]
-    sizes = np.array([len(rows) for rows in layout])
-    target = np.empty((n_perm, xv.size), dtype=int)
-    for size in np.unique(sizes):
-        rows = np.stack([layout[i] for i in np.flatnonzero(sizes == size)])
-        perms = rng.permuted(np.tile(np.arange(len(rows)), (n_perm, 1)), axis=1)
-        target[:, rows.ravel()] = rows[perms].reshape(n_perm, -1)
+    target = cluster_permutations(uv, n_perm, rng)
     observed = float(numerator(yv))
     null = np.concatenate([numerator(yv[chunk]) for chunk in np.array_split(target, 10)])
-    eps = 1e-9 * max(1.0, abs(observed))
-    greater = (np.sum(null >= observed - eps) + 1) / (n_perm + 1)
-    less = (np.sum(null <= observed + eps) + 1) / (n_perm + 1)
-    return float(min(1.0, 2 * min(greater, less))), "permutation"
+    return monte_carlo_p(null, observed, 1e-9), "permutation"
