@@ -49,6 +49,7 @@ import networkx as nx
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _record import record
 from attack_reference import autoattack_rows, clever_rows
 
 from graphprior.config import validate_config
@@ -401,9 +402,7 @@ def main() -> None:
         "Model-samples per second (K models × inputs / s); ART runs model by model.\n\n"
         f"{t1}\n\n### Cost per model of each measure\n\n{t2}\n\n{ref_text}{env}\n"
     )
-    print(text)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("# Attack benchmark\n\n" + text)
+    record("# Attack benchmark\n\n" + text, RESULTS)
 
 
 if __name__ == "__main__":

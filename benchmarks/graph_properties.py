@@ -24,6 +24,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import scipy
+from _record import record
 from threadpoolctl import threadpool_limits
 
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
@@ -112,9 +113,7 @@ def main() -> None:
     args = parser.parse_args()
     with threadpool_limits(limits=1):
         table = run(args.repeats, reference=not args.no_reference)
-    print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("# Graph properties benchmark\n\n" + table)
+    record("# Graph properties benchmark\n\n" + table, RESULTS)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from _record import record
 
 from graphprior.config import job_chunks
 from graphprior.graphs.selection import graph_specs, validate_study
@@ -163,9 +164,7 @@ def main() -> None:
             "",
         ]
     )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
-    print(text)
+    record(text, args.out)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

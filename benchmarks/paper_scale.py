@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 import torch
+from _record import record
 
 from graphprior.config import derive_seed
 from graphprior.data import load_dataset
@@ -417,9 +418,7 @@ def main() -> None:
     }
     text = report(args, info, t, t_train, acc, measured, projected, peak, baselines, variants, cfg)
     text += f"\nWhole benchmark: {time.perf_counter() - start:.0f} s.\n"
-    print(text)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("# Paper-scale projection\n\n" + text)
+    record("# Paper-scale projection\n\n" + text, RESULTS)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

@@ -15,10 +15,10 @@ import platform
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import networkx as nx
 import torch
+from _record import record
 
 from graphprior.config import INITS, validate_config
 from graphprior.data import load_dataset
@@ -143,9 +143,7 @@ def main() -> None:
     ]
     lines += [f"| {a} | {w} | {b:.3f} | {c:.3f} | {d:.1f}x |" for a, w, b, c, d in rows]
     text = "\n".join(lines)
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
+    record(text, args.out)
 
 
 if __name__ == "__main__":

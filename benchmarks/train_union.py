@@ -23,11 +23,11 @@ import argparse
 import os
 import platform
 import time
-from pathlib import Path
 
 import networkx as nx
 import torch
 import torch.nn.functional as F
+from _record import record
 from torch import nn
 
 from graphprior.config import validate_config
@@ -221,9 +221,7 @@ def main() -> None:
         f"{bound(p, 50):.4f} s at 50 GFLOP/s, {bound(p, gflops):.4f} s at {gflops:.0f} GFLOP/s.",
     ]
     text = "\n".join(lines)
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
+    record(text, args.out)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from graphprior.graphs.netspec import dense_spec, spec_from_dag
 from graphprior.nets.checkpoints import load_model
 from graphprior.nets.records import interface_widths
 from graphprior.nets.stacked import StackedNet
-from graphprior.stages.attack import _architecture_key, load_group
+from graphprior.stages.attack import _architecture_key, attack_group, load_group
 from graphprior.stages.train_sparse_nets import graph_stacks, train_graph_models
 from tests.unit.test_train import TINY
 
@@ -203,3 +203,44 @@ def test_training_writes_every_arm_and_orientation_and_attack_stacks_follow_them
     for _, sub in stacks:
         net, _ = load_group(sub)
         assert net.k == 1
+
+
+def test_a_group_attacked_as_one_union_measures_each_model_as_its_own_stack(tmp_path):
+    """The deterministic input measures of a model do not depend on its stack-mates."""
+    cfg = study()
+    a = cfg["attack"]
+    a["n_samples"], a["onepixel"]["n_samples"], a["clever"]["n_samples"] = 24, 0, 0
+    a["pgd"]["linf"]["steps"] = a["pgd"]["l2"]["steps"] = a["min_perturbation"]["pgd_steps"] = 3
+    a["min_perturbation"]["bisection_steps"] = 2
+    a["autoattack"]["apgd_ce"]["steps"] = a["autoattack"]["apgd_t"]["steps"] = 3
+    a["autoattack"]["apgd_t"]["n_targets"], a["autoattack"]["square"]["queries"] = 1, 5
+    m = cfg["measures"]
+    m["n_samples"], m["weight_perturbation"]["worst_case_steps"] = 24, 2
+    m["pruning"].update(train_samples=100, n_bisect=2, kept_fractions=[1.0, 0.5])
+    m["neural_collapse"]["train_samples"] = 100
+    rows = train_graph_models(nx.gnm_random_graph(12, 20, seed=3), "gnm-n12-m20-s3", cfg, tmp_path)
+    table = pd.DataFrame(rows)
+    union_checks, alone_checks = [], []
+    union = attack_group(table, cfg, union_checks)
+    alone = pd.concat(
+        [attack_group(sub, cfg, alone_checks) for _, sub in table.groupby(_architecture_key(table))]
+    )
+    exact = {"clean_accuracy", "clean_f1_micro", "success_rate", "loss_sensitivity"}
+    key = ["model_id", "measure", "attack", "norm", "eps"]
+    pick = lambda df: (  # noqa: E731
+        df[df["measure"].isin(exact) | (df["attack"] == "fgsm")]
+        .sort_values(key)
+        .reset_index(drop=True)
+    )
+    a, b = pick(union), pick(alone)
+    assert len(a) == len(b) > 4 * 10
+    pd.testing.assert_frame_equal(a[key], b[key])
+    assert np.allclose(a["value"], b["value"], atol=1e-6, equal_nan=True)
+    # every gate of every model, once, under either layout
+    gate_key = lambda c: sorted((g["model_id"], g["check"]) for g in c)  # noqa: E731
+    assert gate_key(union_checks) == gate_key(alone_checks)
+    zero = lambda c: {g["model_id"]: g["value"] for g in c if g["check"] == "zero_gradient_share"}  # noqa: E731
+    assert zero(union_checks) == pytest.approx(zero(alone_checks), nan_ok=True)
+    # the beyond-input measures still come from each stack's own weights
+    margin = lambda df: df[df["measure"] == "margin_mean"].set_index("model_id")["value"]  # noqa: E731
+    pd.testing.assert_series_equal(margin(union).sort_index(), margin(alone).sort_index())

@@ -7,25 +7,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphprior.config import validate_config
-from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import spec_from_dag
 from graphprior.nets.checkpoints import load_stacked, save_model
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import StackedNet
-from graphprior.nets.train import TrainConfig, set_normalisation, train_stack
+from graphprior.nets.train import set_normalisation, train_stack
 from graphprior.nets.union import split, train_many, union_of
 
-TINY = {
-    "dataset": "digits",
-    "device": "cpu",
-    "graphs": {
-        "generators": [
-            {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.3]}, "seeds": [1]}
-        ]
-    },
-}
+from .test_train import digits, train_config
 
 #: Two graphs, two orientations, both input wirings and both readouts.
 MAPPINGS = [
@@ -34,18 +24,6 @@ MAPPINGS = [
     (1, dict(orientation="random", input_wiring="sources", readout="sinks")),
     (1, dict(orientation="index_descending", input_wiring="all", readout="last_layer")),
 ]
-
-
-def train_config(**training) -> TrainConfig:
-    return TrainConfig.from_dict(validate_config({**TINY, "training": training})["training"], "cpu")
-
-
-def digits(n=128):
-    out = {}
-    for s in ("train", "val", "test"):
-        x, y = load_dataset("digits", s)
-        out[s] = (x[:n], y[:n])
-    return out
 
 
 def specs():
@@ -85,13 +63,13 @@ def test_the_specs_differ_and_need_padding():
     s = specs()
     assert len({sp.to_json() for sp in s}) == len(s)
     assert len({len(sp.hidden) for sp in s}) > 1  # different depths
-    union, parts = union_of(make_nets(digits()["train"][0]))
+    union, parts = union_of(make_nets(digits(128)["train"][0]))
     assert union.k == 8
     assert any(p.any() for p in padded(union, parts))
 
 
 def test_union_forward_equals_each_net():
-    data = digits()
+    data = digits(128)
     nets = make_nets(data["train"][0])
     union, parts = union_of(nets)
     x = torch.rand(50, 1, 8, 8, generator=torch.Generator().manual_seed(0))
@@ -102,7 +80,7 @@ def test_union_forward_equals_each_net():
 
 
 def test_split_round_trips_exactly_and_padding_is_zero():
-    nets = make_nets(digits()["train"][0])
+    nets = make_nets(digits(128)["train"][0])
     union, parts = union_of(nets)
     for net, back in zip(nets, split(union, parts), strict=True):
         assert back.spec.to_json() == net.spec.to_json()
@@ -186,7 +164,7 @@ def test_union_after_training_keeps_padding_zero():
 
 
 def test_plain_checkpoints_are_unchanged(tmp_path):
-    net = make_nets(digits()["train"][0])[0]
+    net = make_nets(digits(128)["train"][0])[0]
     assert not any(name.startswith("bias_mask") for name in net.state_dict())
     union, parts = union_of([net])
     back = split(union, parts)[0]
@@ -197,7 +175,7 @@ def test_plain_checkpoints_are_unchanged(tmp_path):
 
 
 def test_union_checks_its_inputs():
-    data = digits()
+    data = digits(128)
     nets = make_nets(data["train"][0])
     nets[1].input_std.mul_(2.0)
     with pytest.raises(ValueError, match="normalisation"):

@@ -23,6 +23,7 @@ from graphprior.io.tables import (
 from graphprior.nets.checkpoints import load_stacked, stack_nets
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import resolve_device
+from graphprior.nets.union import union_of
 from graphprior.robustness import pgd, run_beyond_input_measures, run_input_attacks
 from graphprior.stages.job import checkpoints_resolved, graph_jobs, guarded, start_job
 
@@ -100,33 +101,48 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
     x_tr, y_tr = (t.to(device) for t in load_dataset(dataset, "train"))
     n_att = int(acfg["n_samples"])
     n_m = int(mcfg["n_samples"])
-    frames = []
-    stacks = list(models.groupby(_architecture_key(models), sort=False))
+    stacks = [load_group(sub) for _, sub in models.groupby(_architecture_key(models), sort=False)]
+    for net, _ in stacks:
+        net.to(device)
     # one bar per measure family (into the job's log, where stderr goes)
     bars = {f: tqdm(total=len(stacks), desc=f, unit="stack", mininterval=1.0) for f in FAMILIES}
-    # Models of one architecture are attacked as one stack.
-    for _, sub in stacks:
-        net, sub = load_group(sub)
-        net.to(device)
+    # The input-space attacks see every stack of the group at once, as one padded union
+    # (graphprior.nets.union): per model the same logits and input gradients, one kernel
+    # per layer for all of them.
+    net, ids = _group_union(stacks)
+    gates: list[dict] | None = [] if checks is not None else None
+    seed = derive_seed("attack", *ids)
+    df = pd.DataFrame(run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed, checks=gates))
+    bars[FAMILIES[0]].update(len(stacks))
+    for g in gates or []:
+        checks.append({"model_id": ids[g.pop("model_index")], **g})
+    frames = [_with_ids(df, ids)]
+    # The weight, pruning and collapse measures act on each stack's own weights.
+    for net, sub in stacks:
         seed = derive_seed("attack", *sub["model_id"])
-        gates: list[dict] | None = [] if checks is not None else None
-        rows = run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed, checks=gates)
-        bars[FAMILIES[0]].update()
-        ids = sub["model_id"].to_numpy()
-        for g in gates or []:
-            checks.append({"model_id": ids[g.pop("model_index")], **g})
         perturb, info = pgd_perturbation(acfg, seed)
-        rows += run_beyond_input_measures(
+        rows = run_beyond_input_measures(
             net, x_te[:n_m], y_te[:n_m], x_tr, y_tr, mcfg, seed, perturb=perturb, perturb_info=info
         )
         bars[FAMILIES[1]].update()
-        df = pd.DataFrame(rows)
-        df["model_id"] = ids[df["model_index"].to_numpy()]
-        frames.append(df.drop(columns=["model_index"]))
+        frames.append(_with_ids(pd.DataFrame(rows), sub["model_id"].to_numpy()))
     for bar in bars.values():
         bar.close()
     out = pd.concat(frames, ignore_index=True)
     return out[columns]
+
+
+def _group_union(stacks: list[tuple[StackedNet, pd.DataFrame]]) -> tuple[StackedNet, np.ndarray]:
+    """The group's stacks as one stack (a padded union when there are several) and its model ids."""
+    ids = np.concatenate([sub["model_id"].to_numpy() for _, sub in stacks])
+    if len(stacks) == 1:
+        return stacks[0][0], ids
+    return union_of([net for net, _ in stacks])[0], ids
+
+
+def _with_ids(rows: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+    rows["model_id"] = ids[rows["model_index"].to_numpy()]
+    return rows.drop(columns=["model_index"])
 
 
 def _architecture_key(models: pd.DataFrame) -> pd.Series:
