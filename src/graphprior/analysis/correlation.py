@@ -148,12 +148,16 @@ def partial_spearman(
     """
     controls = [c for c in unique(controls) if c not in (x, y)]
     require_columns(df, [x, y, *controls])
-    data = df[[x, y, *controls]].astype(float)
-    data = data.loc[np.isfinite(data.to_numpy()).all(axis=1)]
-    n = len(data)
-    if n < 3 or is_constant(data[x].to_numpy()) or is_constant(data[y].to_numpy()):
+    values = df[[x, y, *controls]].to_numpy(dtype=float)
+    return partial_spearman_values(values[np.isfinite(values).all(axis=1)])
+
+
+def partial_spearman_values(values: np.ndarray) -> tuple[float, float]:
+    """:func:`partial_spearman` of complete rows ``values`` = columns x, y, controls…"""
+    n = values.shape[0]
+    if n < 3 or is_constant(values[:, 0]) or is_constant(values[:, 1]):
         return float("nan"), float("nan")
-    ranks = scipy.stats.rankdata(data.to_numpy(), axis=0)
+    ranks = scipy.stats.rankdata(values, axis=0)
     res_x, k = _residualise(ranks[:, 0], ranks[:, 2:])
     res_y, _ = _residualise(ranks[:, 1], ranks[:, 2:])
     dof = n - 2 - k

@@ -33,7 +33,7 @@ from graphprior.analysis.correlation import (
     CorrelationMethod,
     bh_qvalues,
     correlate,
-    partial_spearman,
+    partial_spearman_values,
 )
 from graphprior.io import tables as T
 
@@ -198,6 +198,8 @@ def _stratum_rows(
     """Rows of one stratum, q-values per method; bootstrap draws in row order."""
     xs = _non_constant(data, x_cols, stratum)
     ys = _non_constant(data, y_cols, stratum)
+    # every column once as a float array: indexing the frame per pair was most of the time
+    arrays = {c: data[c].to_numpy(dtype=float) for c in dict.fromkeys([*xs, *ys, *present_controls])}
     rows: list[dict[str, Any]] = []
     for x in xs:
         for y in ys:
@@ -205,7 +207,7 @@ def _stratum_rows(
                 continue
             for method in method_list:
                 rows.append(
-                    _pair_row(data, stratum, x, y, method, present_controls, n_boot, level, rng)
+                    _pair_row(arrays, stratum, x, y, method, present_controls, n_boot, level, rng)
                 )
     for method in method_list:
         family = [row for row in rows if row["method"] == method.value]
@@ -215,7 +217,7 @@ def _stratum_rows(
 
 
 def _pair_row(
-    data: pd.DataFrame,
+    arrays: dict[str, np.ndarray],
     stratum: str,
     x: str,
     y: str,
@@ -231,10 +233,10 @@ def _pair_row(
         if method is CorrelationMethod.PARTIAL_SPEARMAN
         else []
     )
-    values = data[[x, y, *pair_controls]].to_numpy(dtype=float)
+    values = np.column_stack([arrays[c] for c in (x, y, *pair_controls)])
     values = values[np.isfinite(values).all(axis=1)]
     if method is CorrelationMethod.PARTIAL_SPEARMAN:
-        r, p = partial_spearman(data, x, y, pair_controls)
+        r, p = partial_spearman_values(values)
     else:
         r, p = correlate(values[:, 0], values[:, 1], method)
     lo, hi = bootstrap_ci_arrays(
