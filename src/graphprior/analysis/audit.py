@@ -101,6 +101,21 @@ def _varying(data: pd.DataFrame, cols: Sequence[str]) -> list[str]:
     return [c for c in cols if not is_constant(data[c].to_numpy(dtype=float))]
 
 
+def _independent(zs: pd.DataFrame, kept: list[str], candidates: list[str]) -> list[str]:
+    """The candidates, in order, that are not linear combinations of ``kept`` and earlier ones.
+
+    A duplicated regressor (two size columns equal up to scale within a stratum,
+    say) would leave the design rank-deficient and its Wald test undefined.
+    """
+    out: list[str] = []
+    for c in candidates:
+        cols = [*kept, *out, c]
+        design = np.column_stack([np.ones(len(zs)), zs[cols].to_numpy()])
+        if np.linalg.matrix_rank(design) == design.shape[1]:
+            out.append(c)
+    return out
+
+
 def _fit(data: pd.DataFrame, y: str, size: list[str], struct: list[str]) -> dict[str, float]:
     """R² of y on size alone and on size + structure; HC3 Wald p of the structure block."""
     nan = float("nan")
@@ -111,6 +126,8 @@ def _fit(data: pd.DataFrame, y: str, size: list[str], struct: list[str]) -> dict
     if len(d) < len(size) + len(struct) + 3 or is_constant(d[y].to_numpy()):
         return out
     zs = (d - d.mean()) / d.std(ddof=0).replace(0, 1)
+    size = _independent(zs, [], size)
+    struct = _independent(zs, size, struct)
     base = sm.OLS(zs[y], sm.add_constant(zs[size], has_constant="add")).fit()
     full = sm.OLS(zs[y], sm.add_constant(zs[size + struct], has_constant="add")).fit(cov_type="HC3")
     out["r2_size"] = float(base.rsquared) if size else 0.0
