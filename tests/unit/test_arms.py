@@ -159,6 +159,20 @@ def test_an_arm_can_train_on_some_of_the_orientations_only():
     assert mappings[2].options.seed == mappings[1].options.seed
 
 
+def test_an_extra_arm_trains_its_own_subset_of_the_inits_paired_with_the_main_arm():
+    cfg = study(mapping={"extra_arms": [{**PAPER_ARM, "inits": ["xavier_normal"]}]},
+                inits=["he_normal", "xavier_normal"])  # fmt: skip
+    jobs = graph_stacks(nx.gnm_random_graph(12, 20, seed=1), "gnm-n12-m20-s1", cfg)
+    by_arm = {(j.common["arm"], j.metadata["orientation_seed"]): j for j in jobs}
+    assert by_arm["fixed_interface", 0].inits == ["he_normal", "xavier_normal"]
+    paper = by_arm["paper_interface", 0]
+    assert paper.inits == ["xavier_normal"]
+    # the same draws as the main arm's xavier_normal model: a paired design
+    assert paper.init_seeds == by_arm["fixed_interface", 0].init_seeds[1:]
+    with pytest.raises(ConfigError, match=r"extra_arms\[0\]\.inits.*subset of training\.inits"):
+        study(mapping={"extra_arms": [{**PAPER_ARM, "inits": ["he_uniform"]}]})
+
+
 def test_model_ids_are_unique_across_arms_and_orientations():
     cfg = study(inits=["he_normal", "xavier_normal"], seeds=[0, 1])
     jobs = graph_stacks(nx.gnm_random_graph(12, 20, seed=1), "gnm-n12-m20-s1", cfg)

@@ -199,7 +199,9 @@ def _stratum_rows(
     xs = _non_constant(data, x_cols, stratum)
     ys = _non_constant(data, y_cols, stratum)
     # every column once as a float array: indexing the frame per pair was most of the time
-    arrays = {c: data[c].to_numpy(dtype=float) for c in dict.fromkeys([*xs, *ys, *present_controls])}
+    arrays = {
+        c: data[c].to_numpy(dtype=float) for c in dict.fromkeys([*xs, *ys, *present_controls])
+    }
     rows: list[dict[str, Any]] = []
     for x in xs:
         for y in ys:

@@ -104,7 +104,20 @@ def validate_config(config: dict) -> dict:
         raise ConfigError(f"config key graphs.filter: min_params {lo} > max_params {hi}")
     _check_orientation_seeds(config["mapping"])
     _check_mapping(config["mapping"])
+    _check_arm_inits(config)
     return config
+
+
+def _check_arm_inits(config: dict) -> None:
+    """An extra arm trains a subset of ``training.inits`` (its models pair with the main arm's)."""
+    inits = config["training"]["inits"]
+    for i, arm in enumerate(config["mapping"]["extra_arms"]):
+        own = arm.get("inits")
+        if own is not None and not set(own) <= set(inits):
+            raise ConfigError(
+                f"config key mapping.extra_arms[{i}].inits: {own} must be a subset of "
+                f"training.inits {inits}"
+            )
 
 
 def _check_orientation_seeds(m: dict) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "graph_variant",
     "orientation_rng_seed",
     "orientation_seeds",
+    "arm_inits",
     "mapping_options",
 ]
 
@@ -368,6 +369,15 @@ def orientation_seeds(config: dict) -> list[int]:
     if m["orientation"] != "random":
         return [0]
     return [int(o) for o in m["orientation_seeds"]]
+
+
+def arm_inits(config: dict, arm: str) -> list[str]:
+    """The initialisations an arm trains: ``training.inits``, or an extra arm's own subset."""
+    inits = list(config["training"]["inits"])
+    for extra in _mapping_section(config)["extra_arms"]:
+        if extra["name"] == arm and extra.get("inits") is not None:
+            return [i for i in inits if i in set(extra["inits"])]
+    return inits
 
 
 def graph_variant(graph_id: str) -> str:

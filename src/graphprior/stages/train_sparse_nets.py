@@ -23,7 +23,7 @@ from graphprior.config import GRAPH_FAMILY, dataset_shape, derive_seed, model_id
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.graphml import read_graph
 from graphprior.graphs.netspec import NetSpec, spec_from_dag
-from graphprior.graphs.selection import graph_mappings
+from graphprior.graphs.selection import arm_inits, graph_mappings
 from graphprior.io.tables import MODELS_SCHEMA, write_table
 from graphprior.nets.checkpoints import save_stack
 from graphprior.nets.inits import initialise
@@ -85,7 +85,7 @@ class StackJob:
 
 
 def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
-    """The networks of one graph: every arm × orientation seed, each with every init × seed.
+    """The networks of one graph: every arm × orientation seed, each with its inits × every seed.
 
     Model ids are ``{graph_id}--{init}--s{seed}--{arm}--o{orientation_seed}``.
     The init and data-order seeds depend on the graph, init and seed only, so
@@ -93,9 +93,9 @@ def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
     """
     tcfg = config["training"]
     input_shape, n_classes = dataset_shape(config["dataset"])
-    pairs = [(init, int(seed)) for init in tcfg["inits"] for seed in tcfg["seeds"]]
     jobs = []
     for arm, o, opts in graph_mappings(config, graph_id):
+        pairs = [(init, int(seed)) for init in arm_inits(config, arm) for seed in tcfg["seeds"]]
         spec = spec_from_dag(build_layered_dag(graph, opts), input_shape, n_classes)
         common = {
             "arm": arm,
