@@ -15,7 +15,7 @@ from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
 from graphprior.robustness.contract import single_model
-from graphprior.robustness.gates import effort_gate, zero_gradient_share
+from graphprior.robustness.gates import effort_gate, escalated_effort_gate, zero_gradient_share
 from graphprior.robustness.square import p_schedule, square_attack
 
 N = 80  # test inputs of the reference comparison
@@ -182,3 +182,33 @@ def test_empty_batches_and_no_robust_input(stack):
         net, x, y, none_robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.01, gens
     )
     assert all(r["value"] == 0.0 and r["passed"] for r in rows)
+
+
+def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converge(stack):
+    net, x, y = stack
+    weak = AutoAttackBudget(ApgdBudget(1, 1), ApgdBudget(1, 1, 2), 5, 0.8)
+    base = autoattack(net, x, y, 0.1, norm="linf", budget=weak, seed=0)["autoattack"]
+    members = (weak.apgd_ce, weak.apgd_t)
+
+    def gens():
+        return (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
+
+    once = effort_gate(net, x, y, base, 0.1, "linf", members, 2, 0.01, gens())
+    assert not all(r["passed"] for r in once)  # one APGD step is far from converged
+    rows, worst, effort = escalated_effort_gate(
+        net, x, y, base, 0.1, "linf", members, 2, 0.01, gens(), max_escalations=5
+    )
+    assert [r["check"] for r in rows] == ["more_effort:linf:0.1"] * net.k
+    assert not (worst & ~base).any()  # every run counts: robust only where every run failed
+    for first, last, e in zip(once, rows, effort, strict=True):
+        assert e in (2, 4, 8, 16, 32, 64)
+        # a model that passed at once is not attacked again; one that failed is
+        assert (e == 2) == first["passed"]
+        assert last["passed"] or e == 64
+    assert (effort > 2).any() and all(r["passed"] for r in rows)
+    # no escalation allowed: the gate of the first doubling, nothing more
+    rows0, _, effort0 = escalated_effort_gate(
+        net, x, y, base, 0.1, "linf", members, 2, 0.01, gens(), max_escalations=0
+    )
+    assert (effort0 == 2).all()
+    assert [r["value"] for r in rows0] == pytest.approx([r["value"] for r in once])

@@ -48,7 +48,7 @@ INPUT_ATTACK_MEASURES = frozenset(
         "adv_confidence_mean", "min_perturbation_mean", "min_perturbation_median",
         "min_perturbation_median_censored", "min_perturbation_min", "min_perturbation_max",
         "never_fooled_share", "onepixel_success_rate", "clever_score", "clever_capped_share",
-        "loss_sensitivity",
+        "loss_sensitivity", "autoattack_effort",
     }
 )  # fmt: skip
 

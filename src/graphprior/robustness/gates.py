@@ -23,11 +23,19 @@ import numpy as np
 import torch
 from torch import nn
 
+from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.apgd import ApgdBudget, apgd
 from graphprior.robustness.contract import frozen_eval, layout
 from graphprior.robustness.square import margin
 
-__all__ = ["check_rows", "zero_gradient_share", "row_values", "input_gates", "effort_gate"]
+__all__ = [
+    "check_rows",
+    "zero_gradient_share",
+    "row_values",
+    "input_gates",
+    "effort_gate",
+    "escalated_effort_gate",
+]
 
 
 def check_rows(
@@ -109,6 +117,37 @@ def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
     return out
 
 
+def _scaled(budget: tuple[ApgdBudget, ApgdBudget], level: int) -> tuple[ApgdBudget, ApgdBudget]:
+    """The ensemble's white-box budgets at effort ``level`` (1: as configured)."""
+    ce, t = budget
+    return (
+        ApgdBudget(ce.steps * level, ce.restarts * level),
+        ApgdBudget(t.steps * level, t.restarts, t.n_targets),
+    )
+
+
+def _joined_with_stronger(
+    stacked: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    robust: torch.Tensor,
+    eps: float,
+    norm: str,
+    budget: tuple[ApgdBudget, ApgdBudget],
+    generators: tuple[torch.Generator, torch.Generator],
+) -> torch.Tensor:
+    """``robust`` ``(K, B)`` and-ed with APGD-CE and APGD-T at ``budget``."""
+    more = robust.clone()
+    cols = torch.nonzero(robust.any(0)).flatten()  # only inputs some model still resists can change
+    if cols.numel() == 0:
+        return more
+    x, y = x[cols], y[cols]
+    for loss, b, gen in zip(("ce", "dlr_targeted"), budget, generators, strict=True):
+        r, _ = apgd(stacked, x, y, eps, norm=norm, loss=loss, budget=b, generator=gen)
+        more[:, cols] &= r
+    return more
+
+
 def effort_gate(
     stacked: nn.Module,
     x: torch.Tensor,
@@ -129,16 +168,58 @@ def effort_gate(
     is its robust accuracy minus that of the ensemble joined with the
     stronger runs.
     """
-    ce, t = budget
-    more = robust.clone()
-    cols = torch.nonzero(robust.any(0)).flatten()  # only inputs some model still resists can change
-    x, y = x[cols], y[cols]
-    runs = (
-        ("ce", ApgdBudget(ce.steps * factor, ce.restarts * factor)),
-        ("dlr_targeted", ApgdBudget(t.steps * factor, t.restarts, t.n_targets)),
+    more = _joined_with_stronger(
+        stacked, x, y, robust, eps, norm, _scaled(budget, factor), generators
     )
-    for (loss, b), gen in zip(runs, generators, strict=True):
-        r, _ = apgd(stacked, x, y, eps, norm=norm, loss=loss, budget=b, generator=gen)
-        more[:, cols] &= r
     drop = (robust.double().mean(1) - more.double().mean(1)).cpu().numpy()
     return _leq(f"more_effort:{norm}:{eps:g}", drop, tol, stacked.k)
+
+
+def escalated_effort_gate(
+    stacked: StackedNet | nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    robust: torch.Tensor,
+    eps: float,
+    norm: str,
+    budget: tuple[ApgdBudget, ApgdBudget],
+    factor: int,
+    tol: float,
+    generators: tuple[torch.Generator, torch.Generator],
+    max_escalations: int,
+) -> tuple[list[dict], torch.Tensor, np.ndarray]:
+    """The more-effort gate, the budget raised for the models that fail it until they converge.
+
+    Effort 1 is the ensemble's budget; the gate compares it with effort
+    ``factor`` (:func:`effort_gate`). A model whose robust accuracy drops by
+    more than ``tol`` is checked again, effort ``factor`` against ``factor²``,
+    and so on, at most ``max_escalations`` times; only those models are
+    attacked again (``StackedNet.select``: a model's attack does not depend on
+    its stack-mates). Every run counts: each model's per-input robustness is
+    the worst case over all the runs it got. Returns the gate rows (the last
+    doubling each model got), that per-input robustness ``(K, B)``, and each
+    model's largest effort.
+    """
+    k = stacked.k
+    current = robust.clone()
+    effort = np.ones(k, dtype=np.int64)
+    todo = list(range(k))
+    drop = np.zeros(k)
+    for escalation in range(max_escalations + 1):
+        stronger = int(factor ** (escalation + 1))
+        scaled = _scaled(budget, stronger)
+        if len(todo) < k and hasattr(stacked, "select"):
+            more = _joined_with_stronger(
+                stacked.select(todo), x, y, current[todo], eps, norm, scaled, generators
+            )
+        else:  # every model again (a generic stack cannot be cut), then the ones to check
+            more = _joined_with_stronger(stacked, x, y, current, eps, norm, scaled, generators)
+            more = more[todo]
+        d = (current[todo].double().mean(1) - more.double().mean(1)).cpu().numpy()
+        drop[todo] = d
+        current[todo] = more
+        effort[todo] = stronger
+        todo = [i for i, di in zip(todo, d, strict=True) if di > tol + 1e-12]
+        if not todo:
+            break
+    return _leq(f"more_effort:{norm}:{eps:g}", drop, tol, k), current, effort
