@@ -107,3 +107,23 @@ def test_failed_gate_masks_only_that_models_attack_measures():
     assert masked.loc[0, "test_accuracy"] == 0.9
     assert masked.loc[0, "weight_worst_accuracy_pgd_l2_0.05"] == 0.7
     assert study.loc[0, "robust_accuracy_pgd_linf_0.1"] == 0.4  # the input is left alone
+
+
+def test_report_counts_failing_models_per_arm_with_baselines_as_one_row():
+    from graphprior.report.sections.gates import _by_arm
+
+    models = pd.DataFrame(
+        {"model_id": ["a", "b", "c", "d"], "arm": ["fixed", "fixed", "paper", None]}
+    )
+    checks = pd.DataFrame(
+        {
+            "model_id": ["a", "a", "b", "c", "c", "d"],
+            "check": ["more_effort:linf:0.1", "zero_gradient_share", "zero_gradient_share",
+                      "zero_gradient_share", "largest_eps_fools:l2:4", "zero_gradient_share"],
+            "passed": [True, True, True, False, False, True],
+        }
+    )  # fmt: skip
+    table = _by_arm(checks, models).set_index("arm")
+    assert table["models"].to_dict() == {"baselines": 1, "fixed": 2, "paper": 1}
+    assert table["models failing a gate"].to_dict() == {"baselines": 0, "fixed": 0, "paper": 1}
+    assert table.loc["paper", "gates failed"] == "largest_eps_fools, zero_gradient_share"

@@ -30,6 +30,27 @@ def _summary(checks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _by_arm(checks: pd.DataFrame, models: pd.DataFrame | None) -> pd.DataFrame:
+    """Models checked and models failing per mapping arm (baselines as one row)."""
+    if models is None or "arm" not in models.columns:
+        return pd.DataFrame()
+    kind = models.set_index("model_id")["arm"].astype(object)
+    kind = kind.where(kind.notna(), "baselines")
+    checks = checks.assign(arm=checks["model_id"].map(kind).fillna("baselines"))
+    rows = []
+    for arm, g in checks.groupby("arm", sort=True):
+        bad = g.loc[~g["passed"].astype(bool)]
+        rows.append(
+            {
+                "arm": arm,
+                "models": g["model_id"].nunique(),
+                "models failing a gate": bad["model_id"].nunique(),
+                "gates failed": ", ".join(sorted(bad["check"].str.split(":").str[0].unique())),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def section_gates(ctx: StudyContext) -> Section:
     """Every gate (passed or not), the failed ones by model, and the saturated or capped measures."""
     sec = Section(TITLES["gates"])
@@ -45,6 +66,9 @@ def section_gates(ctx: StudyContext) -> Section:
             "A model failing any gate has its input-attack measures left out of the "
             'correlations and claims (docs/measures.md, section "Validity gates").'
         )
+        by_arm = _by_arm(checks, ctx.tables.get("models"))
+        if len(by_arm):
+            sec.table("Models failing a gate, per arm (the claims read the main arm)", by_arm)
         sec.table("Validity gates (a gate passes where value ≤ threshold)", _summary(checks))
         if len(failed):
             sec.table(
