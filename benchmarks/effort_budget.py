@@ -37,7 +37,7 @@ from graphprior.config import validate_config
 from graphprior.data import load_dataset
 from graphprior.nets.union import union_of
 from graphprior.robustness.autoattack import autoattack, budget_from_config
-from graphprior.robustness.gates import effort_gate, escalated_effort_gate
+from graphprior.robustness.gates import effort_gate
 from graphprior.stages.attack import _architecture_key, load_group
 from graphprior.stages.train_sparse_nets import train_graph_models
 
@@ -95,7 +95,7 @@ def main() -> None:
             for j, (norm, eps) in enumerate((("linf", 0.1), ("l2", 0.5))):
                 robust = autoattack(net, x, y, eps, norm=norm, budget=budget, seed=7 + j)
                 gens = tuple(torch.Generator().manual_seed(s) for s in (11 + j, 13 + j))
-                rows = effort_gate(
+                rows, _, _ = effort_gate(
                     net, x, y, robust["autoattack"], eps, norm,
                     (budget.apgd_ce, budget.apgd_t), factor, tol, gens,
                 )  # fmt: skip
@@ -112,7 +112,7 @@ def main() -> None:
         for j, (norm, eps) in enumerate((("linf", 0.1), ("l2", 0.5))):
             robust = autoattack(net, x, y, eps, norm=norm, budget=budget, seed=7 + j)
             gens = tuple(torch.Generator().manual_seed(s) for s in (11 + j, 13 + j))
-            rows, _, effort = escalated_effort_gate(
+            rows, _, effort = effort_gate(
                 net, x, y, robust["autoattack"], eps, norm, (budget.apgd_ce, budget.apgd_t),
                 factor, tol, gens, int(acfg["checks"]["max_escalations"]),
             )  # fmt: skip

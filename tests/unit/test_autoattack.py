@@ -15,7 +15,7 @@ from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
 from graphprior.robustness.contract import single_model
-from graphprior.robustness.gates import effort_gate, escalated_effort_gate, zero_gradient_share
+from graphprior.robustness.gates import effort_gate, zero_gradient_share
 from graphprior.robustness.square import p_schedule, square_attack
 
 N = 80  # test inputs of the reference comparison
@@ -162,7 +162,7 @@ def test_effort_gate_passes_a_converged_budget(stack):
     budget = AutoAttackBudget(ApgdBudget(50, 1), ApgdBudget(50, 1, 5), 200, 0.8)
     robust = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0)["autoattack"]
     gens = (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
-    rows = effort_gate(
+    rows, _, _ = effort_gate(
         net, x, y, robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.02, gens
     )
     assert [r["check"] for r in rows] == ["more_effort:linf:0.1"] * net.k
@@ -178,7 +178,7 @@ def test_empty_batches_and_no_robust_input(stack):
     assert all(v.shape == (net.k, 0) for v in empty.values())
     none_robust = torch.zeros((net.k, len(y)), dtype=torch.bool)
     gens = (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
-    rows = effort_gate(
+    rows, _, _ = effort_gate(
         net, x, y, none_robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.01, gens
     )
     assert all(r["value"] == 0.0 and r["passed"] for r in rows)
@@ -193,9 +193,9 @@ def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converg
     def gens():
         return (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
 
-    once = effort_gate(net, x, y, base, 0.1, "linf", members, 2, 0.01, gens())
+    once, _, _ = effort_gate(net, x, y, base, 0.1, "linf", members, 2, 0.01, gens())
     assert not all(r["passed"] for r in once)  # one APGD step is far from converged
-    rows, worst, effort = escalated_effort_gate(
+    rows, worst, effort = effort_gate(
         net, x, y, base, 0.1, "linf", members, 2, 0.01, gens(), max_escalations=5
     )
     assert [r["check"] for r in rows] == ["more_effort:linf:0.1"] * net.k
@@ -207,7 +207,7 @@ def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converg
         assert last["passed"] or e == 64
     assert (effort > 2).any() and all(r["passed"] for r in rows)
     # no escalation allowed: the gate of the first doubling, nothing more
-    rows0, _, effort0 = escalated_effort_gate(
+    rows0, _, effort0 = effort_gate(
         net, x, y, base, 0.1, "linf", members, 2, 0.01, gens(), max_escalations=0
     )
     assert (effort0 == 2).all()

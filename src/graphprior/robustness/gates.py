@@ -34,7 +34,6 @@ __all__ = [
     "row_values",
     "input_gates",
     "effort_gate",
-    "escalated_effort_gate",
 ]
 
 
@@ -149,33 +148,6 @@ def _joined_with_stronger(
 
 
 def effort_gate(
-    stacked: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    robust: torch.Tensor,
-    eps: float,
-    norm: str,
-    budget: tuple[ApgdBudget, ApgdBudget],
-    factor: int,
-    tol: float,
-    generators: tuple[torch.Generator, torch.Generator],
-) -> list[dict]:
-    """Robust accuracy drops by at most ``tol`` when the white-box members get more effort.
-
-    APGD-CE runs again with ``factor``× the steps and restarts and APGD-T
-    with ``factor``× the steps (``budget`` = their budgets in the ensemble);
-    ``robust`` is the ensemble's per-input robustness ``(K, B)``. The value
-    is its robust accuracy minus that of the ensemble joined with the
-    stronger runs.
-    """
-    more = _joined_with_stronger(
-        stacked, x, y, robust, eps, norm, _scaled(budget, factor), generators
-    )
-    drop = (robust.double().mean(1) - more.double().mean(1)).cpu().numpy()
-    return _leq(f"more_effort:{norm}:{eps:g}", drop, tol, stacked.k)
-
-
-def escalated_effort_gate(
     stacked: StackedNet | nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -186,12 +158,15 @@ def escalated_effort_gate(
     factor: int,
     tol: float,
     generators: tuple[torch.Generator, torch.Generator],
-    max_escalations: int,
+    max_escalations: int = 0,
 ) -> tuple[list[dict], torch.Tensor, np.ndarray]:
-    """The more-effort gate, the budget raised for the models that fail it until they converge.
+    """Robust accuracy drops by at most ``tol`` when the white-box members get more effort.
 
-    Effort 1 is the ensemble's budget; the gate compares it with effort
-    ``factor`` (:func:`effort_gate`). A model whose robust accuracy drops by
+    Effort 1 is the ensemble's budget (``budget``: APGD-CE's and APGD-T's;
+    ``robust``: the ensemble's per-input robustness ``(K, B)``). The gate runs
+    APGD-CE again with ``factor``× the steps and restarts and APGD-T with
+    ``factor``× the steps; its value is the robust accuracy before minus that
+    of every run together. A model whose robust accuracy drops by
     more than ``tol`` is checked again, effort ``factor`` against ``factor²``,
     and so on, at most ``max_escalations`` times; only those models are
     attacked again (``StackedNet.select``: a model's attack does not depend on

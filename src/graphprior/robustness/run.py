@@ -41,7 +41,7 @@ from graphprior.robustness.collapse import neural_collapse_rows
 from graphprior.robustness.contract import as_stacked, model_rows, stack_device
 from graphprior.robustness.gates import (
     check_rows,
-    escalated_effort_gate,
+    effort_gate,
     input_gates,
     zero_gradient_share,
 )
@@ -223,7 +223,7 @@ def _autoattack(
                 robust = autoattack(stacked, x, y, eps, norm=norm, budget=budget, seed=seed + j)
             with _timed(f"more-effort gate {norm} eps={eps:g}"):
                 gens = tuple(torch.Generator().manual_seed(seed + s) for s in (10 + j, 12 + j))
-                gate, worst, effort = escalated_effort_gate(
+                gate, worst, effort = effort_gate(
                     stacked, x, y, robust["autoattack"], eps, norm,
                     (budget.apgd_ce, budget.apgd_t), factor, tol, gens, escalations,
                 )  # fmt: skip
