@@ -54,6 +54,15 @@ def test_duplicate_ids_are_refused(tmp_path):
         T.write_table(df, tmp_path / "m.parquet", T.MODELS_SCHEMA, "models")
 
 
+def test_a_target_that_is_not_a_regular_file_is_refused_and_kept(tmp_path):
+    # the atomic rename would turn a device such as /dev/null into a regular file
+    (tmp_path / "a_folder.parquet").mkdir()
+    with pytest.raises(T.TableError, match="a_folder.parquet: not a regular file"):
+        T.write_table(models_frame(), tmp_path / "a_folder.parquet", T.MODELS_SCHEMA, "models")
+    assert (tmp_path / "a_folder.parquet").is_dir()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_null_keys_and_missing_columns_are_refused(tmp_path):
     df = models_frame()
     df.loc[0, "status"] = None

@@ -297,6 +297,10 @@ def write_table(
             raise TableError(f"table {name}: duplicate {'+'.join(key)} values {values}")
     table = table.replace_schema_metadata({**(schema.metadata or {}), **(meta or {})})
     path = Path(path)
+    if path.exists() and not path.is_file():
+        # the write goes through a temporary file renamed over the target, which
+        # would replace a device such as /dev/null with a regular file
+        raise TableError(f"cannot write table {name!r} to {path}: not a regular file")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
