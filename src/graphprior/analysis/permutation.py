@@ -172,8 +172,7 @@ def kendall_permutation_p(
         sy = np.sign(yp[..., :, None] - yp[..., None, :])
         return np.einsum("ij,...ij->...", sx, sy)
 
-    _, first, inverse = np.unique(uv, return_index=True, return_inverse=True)
-    if np.unique(inverse).size == xv.size:
+    if np.unique(uv).size == xv.size:
         res = scipy.stats.permutation_test(
             (yv,),
             lambda yp, axis=-1: numerator(yp),

@@ -23,18 +23,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.apgd import ApgdBudget, apgd
 from graphprior.robustness.contract import frozen_eval, layout
 from graphprior.robustness.square import margin
 
-__all__ = [
-    "check_rows",
-    "zero_gradient_share",
-    "row_values",
-    "input_gates",
-    "effort_gate",
-]
+__all__ = ["check_rows", "zero_gradient_share", "row_values", "input_gates", "effort_gate"]
 
 
 def check_rows(
@@ -148,7 +141,7 @@ def _joined_with_stronger(
 
 
 def effort_gate(
-    stacked: StackedNet | nn.Module,
+    stacked: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
     robust: torch.Tensor,

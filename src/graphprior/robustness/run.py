@@ -39,12 +39,7 @@ from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_co
 from graphprior.robustness.clever import clever_u_batched
 from graphprior.robustness.collapse import neural_collapse_rows
 from graphprior.robustness.contract import as_stacked, model_rows, stack_device
-from graphprior.robustness.gates import (
-    check_rows,
-    effort_gate,
-    input_gates,
-    zero_gradient_share,
-)
+from graphprior.robustness.gates import check_rows, effort_gate, input_gates, zero_gradient_share
 from graphprior.robustness.gradient import Norm, fgsm
 from graphprior.robustness.metrics import accuracy_and_f1
 from graphprior.robustness.minimal import (
