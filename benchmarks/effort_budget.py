@@ -94,7 +94,7 @@ def main() -> None:
         for net in nets:
             for j, (norm, eps) in enumerate((("linf", 0.1), ("l2", 0.5))):
                 robust = autoattack(net, x, y, eps, norm=norm, budget=budget, seed=7 + j)
-                gens = tuple(torch.Generator().manual_seed(s) for s in (11 + j, 13 + j))
+                gens = tuple(torch.Generator().manual_seed(s) for s in (11 + j, 13 + j, 15 + j))
                 rows, _, _ = effort_gate(
                     net, x, y, robust["autoattack"], eps, norm,
                     (budget.apgd_ce, budget.apgd_t), factor, tol, gens,
@@ -111,7 +111,7 @@ def main() -> None:
     for net in nets:
         for j, (norm, eps) in enumerate((("linf", 0.1), ("l2", 0.5))):
             robust = autoattack(net, x, y, eps, norm=norm, budget=budget, seed=7 + j)
-            gens = tuple(torch.Generator().manual_seed(s) for s in (11 + j, 13 + j))
+            gens = tuple(torch.Generator().manual_seed(s) for s in (11 + j, 13 + j, 15 + j))
             rows, _, effort = effort_gate(
                 net, x, y, robust["autoattack"], eps, norm, (budget.apgd_ce, budget.apgd_t),
                 factor, tol, gens, int(acfg["checks"]["max_escalations"]),

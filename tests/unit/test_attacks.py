@@ -540,7 +540,7 @@ def test_run_input_attacks_rows(trained):
         "autoattack_effort",
     }  # fmt: skip
     attacks = {r["attack"] for r in rows if r["measure"] == "robust_accuracy"}
-    assert attacks == {"fgsm", "pgd", "apgd_ce", "apgd_t", "square", "autoattack"}
+    assert attacks == {"fgsm", "pgd", "apgd_ce", "apgd_t", "square", "apgd_smooth", "autoattack"}
     assert {r["model_index"] for r in rows} == {0, 1, 2}
     assert all(r["norm"] in ("linf", "l2", "none") for r in rows)
     clean = {r["model_index"]: r["value"] for r in rows if r["measure"] == "clean_accuracy"}

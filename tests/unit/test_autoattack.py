@@ -15,7 +15,8 @@ from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
 from graphprior.robustness.contract import single_model
-from graphprior.robustness.gates import effort_gate, zero_gradient_share
+from graphprior.robustness.gates import WHITE_BOX, effort_gate, zero_gradient_share
+from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import p_schedule, square_attack
 
 N = 80  # test inputs of the reference comparison
@@ -148,20 +149,56 @@ def test_gradient_masking_trips_the_gates(stack):
     assert zero_gradient_share(net, x, y).max() == 0.0
     budget = AutoAttackBudget(ApgdBudget(20, 1), ApgdBudget(20, 1, 3), 300, 0.8)
     robust = autoattack(masked, x, y, 0.1, norm="linf", budget=budget, seed=0)
-    white = torch.minimum(robust["apgd_ce"].double().mean(), robust["apgd_t"].double().mean())
-    # the black-box member beats the (blinded) white-box ones by far
+    white = min(float(robust[a].double().mean()) for a in WHITE_BOX)
+    # the black-box member beats the (blinded) white-box ones by far, the surrogate's too
     assert float(white - robust["square"].double().mean()) > 0.1
     # on the honest nets it does not
     honest = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0)
-    white = torch.minimum(honest["apgd_ce"].double().mean(1), honest["apgd_t"].double().mean(1))
+    white = torch.stack([honest[a].double().mean(1) for a in WHITE_BOX]).amin(0)
     assert torch.all(white - honest["square"].double().mean(1) <= 0.02)
+
+
+class DeadUnit(nn.Module):
+    """Class 0 unless the pixel sum passes a threshold, read through one ReLU unit.
+
+    On inputs near 0.5 the unit is inactive, so the input gradient is exactly
+    zero, yet a perturbation of L∞ 0.1 on every pixel switches it on and moves
+    the prediction to class 1: only a gradient through the surrogate finds that.
+    """
+
+    def __init__(self, d: int = 64):
+        super().__init__()
+        self.threshold = 0.55 * d
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.relu(x.flatten(-1).sum(-1) - self.threshold)
+        zero = torch.zeros_like(h)
+        return torch.stack([torch.ones_like(h), 100 * h, zero, zero], dim=-1)
+
+
+def test_dead_units_are_attacked_through_the_smooth_surrogate():
+    model = DeadUnit()
+    x = 0.5 + 0.01 * torch.rand(8, 64, generator=torch.Generator().manual_seed(0))
+    y = torch.zeros(8, dtype=torch.long)
+    assert zero_gradient_share(model, x, y, smooth=False)[0] == 1.0
+    assert zero_gradient_share(model, x, y)[0] == 0.0  # the surrogate has a direction
+    budget = AutoAttackBudget(ApgdBudget(10, 1), ApgdBudget(10, 1, 2), 50, 0.8)
+    robust = autoattack(model, x, y, 0.1, norm="linf", budget=budget, seed=0)
+    assert robust["apgd_ce"].all() and robust["apgd_t"].all()  # blind: no input gradient
+    assert not robust["apgd_smooth"].any()  # every input fooled through the surrogate
+    assert not robust["autoattack"].any()
+    with torch.no_grad():  # the surrogate changes the backward pass only
+        base = model(x)
+        with smooth_relu_gradients():
+            assert torch.equal(model(x), base)
 
 
 def test_effort_gate_passes_a_converged_budget(stack):
     net, x, y = stack
     budget = AutoAttackBudget(ApgdBudget(50, 1), ApgdBudget(50, 1, 5), 200, 0.8)
     robust = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0)["autoattack"]
-    gens = (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
+    gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
     rows, _, _ = effort_gate(
         net, x, y, robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.02, gens
     )
@@ -177,7 +214,7 @@ def test_empty_batches_and_no_robust_input(stack):
     empty = autoattack(net, x[:0], y[:0], 0.1, norm="l2", budget=budget, seed=0)
     assert all(v.shape == (net.k, 0) for v in empty.values())
     none_robust = torch.zeros((net.k, len(y)), dtype=torch.bool)
-    gens = (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
+    gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
     rows, _, _ = effort_gate(
         net, x, y, none_robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.01, gens
     )
@@ -191,7 +228,7 @@ def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converg
     members = (weak.apgd_ce, weak.apgd_t)
 
     def gens():
-        return (torch.Generator().manual_seed(1), torch.Generator().manual_seed(2))
+        return tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
 
     once, _, _ = effort_gate(net, x, y, base, 0.1, "linf", members, 2, 0.01, gens())
     assert not all(r["passed"] for r in once)  # one APGD step is far from converged

@@ -6,7 +6,11 @@ for a model under ``autoattack`` when the model classifies it correctly clean
 and no member attack fools it. The reference's standard version also runs
 FAB-T; it is left out here (on the small nets of this study it adds nothing
 the APGD-T run does not find: ``tests/unit/test_autoattack.py`` compares the
-ensemble with the reference's standard version). Every member attacks every
+ensemble with the reference's standard version). A fourth member,
+``apgd_smooth``, is APGD-CE through the model's ReLUs differentiated as
+softplus (:mod:`graphprior.robustness.smooth`, after Athalye et al. 2018's
+BPDA): it attacks the true model but still has a direction where the
+model's own input gradient is zero. Every member attacks every
 input, so each has its own robust accuracy; the budget is
 ``attack.autoattack.*`` (the reference's standard budget: 100 iterations,
 APGD-CE one restart, APGD-T 9 target classes, Square 5000 queries).
@@ -23,12 +27,13 @@ from torch import nn
 
 from graphprior.robustness.apgd import ApgdBudget, apgd
 from graphprior.robustness.contract import as_stacked, frozen_eval, logits_of
+from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import square_attack
 
 __all__ = ["MEMBERS", "AutoAttackBudget", "budget_from_config", "autoattack"]
 
-#: The member attacks, in the order they run.
-MEMBERS = ("apgd_ce", "apgd_t", "square")
+#: The member attacks, in the order they run (each its own generator: ``_generators``).
+MEMBERS = ("apgd_ce", "apgd_t", "square", "apgd_smooth")
 
 
 @dataclass(frozen=True)
@@ -70,16 +75,16 @@ def autoattack(
 ) -> dict[str, torch.Tensor]:
     """Per-input robustness under each member attack and under the ensemble.
 
-    Returns ``{"apgd_ce", "apgd_t", "square", "autoattack"}`` → bool ``(K, B)``:
-    whether each model classifies each input correctly clean and under that
-    attack (``autoattack``: under all three). A model with fewer than 4
+    Returns ``{"apgd_ce", "apgd_t", "square", "apgd_smooth", "autoattack"}`` →
+    bool ``(K, B)``: whether each model classifies each input correctly clean
+    and under that attack (``autoattack``: under all four). A model with fewer than 4
     classes skips APGD-T (its loss needs 4), which counts as not fooling.
     """
     stacked = as_stacked(model)
     if x.shape[0] == 0:  # no inputs: nothing is robust, nothing to attack
         none = torch.zeros((stacked.k, 0), dtype=torch.bool, device=x.device)
         return {name: none.clone() for name in (*MEMBERS, "autoattack")}
-    g_ce, g_t, g_sq = _generators(seed)
+    g_ce, g_t, g_sq, g_sm = _generators(seed)
     out: dict[str, torch.Tensor] = {}
     out["apgd_ce"], _ = apgd(
         stacked, x, y, eps, norm=norm, loss="ce", budget=budget.apgd_ce, generator=g_ce
@@ -99,5 +104,9 @@ def autoattack(
         stacked, x, y, eps, norm=norm, n_queries=budget.square_queries,
         p_init=budget.square_p_init, generator=g_sq,
     )  # fmt: skip
-    out["autoattack"] = out["apgd_ce"] & out["apgd_t"] & out["square"]
+    with smooth_relu_gradients():
+        out["apgd_smooth"], _ = apgd(
+            stacked, x, y, eps, norm=norm, loss="ce", budget=budget.apgd_ce, generator=g_sm
+        )
+    out["autoattack"] = out["apgd_ce"] & out["apgd_t"] & out["square"] & out["apgd_smooth"]
     return out

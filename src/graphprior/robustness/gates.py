@@ -15,6 +15,7 @@ gates".
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -25,9 +26,17 @@ from torch import nn
 
 from graphprior.robustness.apgd import ApgdBudget, apgd
 from graphprior.robustness.contract import frozen_eval, layout
+from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import margin
 
-__all__ = ["check_rows", "zero_gradient_share", "row_values", "input_gates", "effort_gate"]
+__all__ = [
+    "WHITE_BOX",
+    "check_rows",
+    "zero_gradient_share",
+    "row_values",
+    "input_gates",
+    "effort_gate",
+]
 
 
 def check_rows(
@@ -43,22 +52,35 @@ def check_rows(
     ]  # fmt: skip
 
 
-def zero_gradient_share(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Share of correctly classified inputs whose margin-loss input gradient is exactly zero.
-
-    The margin ``z_y − max_{j≠y} z_j`` (the unnormalised DLR loss) does not
-    saturate like the cross-entropy, so a zero gradient means the model's
-    gradient carries no signal there (the reference's ``check_zero_gradients``
-    uses the DLR loss for the same reason). NaN for a model with no correct input.
-    """
-    stacked, x, y = layout(model, x, y)
+def _zero_margin_gradient(stacked: nn.Module, x: torch.Tensor, y: torch.Tensor):
+    """Per input ``(K, B)``: correctly classified, and margin-loss input gradient exactly zero."""
     with frozen_eval(stacked):
         xg = x.detach().requires_grad_(True)
         with torch.enable_grad():
             logits = stacked(xg)
             (grad,) = torch.autograd.grad(margin(logits, y).sum(), xg)
-    correct = logits.argmax(-1) == y
-    zero = grad.flatten(2).abs().amax(2) == 0
+    return logits.argmax(-1) == y, grad.flatten(2).abs().amax(2) == 0
+
+
+def zero_gradient_share(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, smooth: bool = True
+) -> np.ndarray:
+    """Share of correctly classified inputs where every gradient the attacks follow is zero.
+
+    The margin ``z_y − max_{j≠y} z_j`` (the unnormalised DLR loss) does not
+    saturate like the cross-entropy, so a zero gradient means the gradient
+    carries no signal there (the reference's ``check_zero_gradients`` uses
+    the DLR loss for the same reason). With ``smooth`` an input counts only
+    where the gradient through the softplus surrogate
+    (:mod:`graphprior.robustness.smooth`, the ``apgd_smooth`` member's) is zero
+    as well; without, the model's own gradient alone. NaN for a model with no
+    correct input.
+    """
+    stacked, x, y = layout(model, x, y)
+    correct, zero = _zero_margin_gradient(stacked, x, y)
+    if smooth:
+        with smooth_relu_gradients():
+            zero &= _zero_margin_gradient(stacked, x, y)[1]
     n = correct.sum(1).double()
     share = (zero & correct).sum(1).double() / n.clamp_min(1)
     return torch.where(n > 0, share, torch.full_like(share, math.nan)).cpu().numpy()
@@ -91,9 +113,8 @@ def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
             out += _leq(f"eps0_equals_clean:pgd:{norm}", diff, 0.0, k)
         for eps in cfg["autoattack"][norm]["eps"]:
             eps = float(eps)
-            white = np.fmin(
-                row_values(rows, k, "robust_accuracy", "apgd_ce", norm, eps),
-                row_values(rows, k, "robust_accuracy", "apgd_t", norm, eps),
+            white = np.nanmin(
+                [row_values(rows, k, "robust_accuracy", a, norm, eps) for a in WHITE_BOX], axis=0
             )
             square = row_values(rows, k, "robust_accuracy", "square", norm, eps)
             out += _leq(f"square_not_stronger:{norm}:{eps:g}", white - square, tol, k)
@@ -107,6 +128,11 @@ def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
         )  # fmt: skip
         out += _leq("pgd_not_weaker_than_fgsm:linf", gap, tol, k)
     return out
+
+
+#: The ensemble's gradient members: attack name, loss, and whether through the smooth surrogate.
+WHITE_BOX = ("apgd_ce", "apgd_t", "apgd_smooth")
+_WHITE_BOX_RUNS = (("ce", False), ("dlr_targeted", False), ("ce", True))
 
 
 def _scaled(budget: tuple[ApgdBudget, ApgdBudget], level: int) -> tuple[ApgdBudget, ApgdBudget]:
@@ -126,16 +152,18 @@ def _joined_with_stronger(
     eps: float,
     norm: str,
     budget: tuple[ApgdBudget, ApgdBudget],
-    generators: tuple[torch.Generator, torch.Generator],
+    generators: Sequence[torch.Generator],
 ) -> torch.Tensor:
-    """``robust`` ``(K, B)`` and-ed with APGD-CE and APGD-T at ``budget``."""
+    """``robust`` ``(K, B)`` and-ed with APGD-CE, APGD-T and APGD-CE through the surrogate."""
     more = robust.clone()
     cols = torch.nonzero(robust.any(0)).flatten()  # only inputs some model still resists can change
     if cols.numel() == 0:
         return more
     x, y = x[cols], y[cols]
-    for loss, b, gen in zip(("ce", "dlr_targeted"), budget, generators, strict=True):
-        r, _ = apgd(stacked, x, y, eps, norm=norm, loss=loss, budget=b, generator=gen)
+    budgets = (budget[0], budget[1], budget[0])
+    for (loss, smooth), b, gen in zip(_WHITE_BOX_RUNS, budgets, generators, strict=True):
+        with smooth_relu_gradients() if smooth else contextlib.nullcontext():
+            r, _ = apgd(stacked, x, y, eps, norm=norm, loss=loss, budget=b, generator=gen)
         more[:, cols] &= r
     return more
 
@@ -150,15 +178,16 @@ def effort_gate(
     budget: tuple[ApgdBudget, ApgdBudget],
     factor: int,
     tol: float,
-    generators: tuple[torch.Generator, torch.Generator],
+    generators: Sequence[torch.Generator],
     max_escalations: int = 0,
 ) -> tuple[list[dict], torch.Tensor, np.ndarray]:
     """Robust accuracy drops by at most ``tol`` when the white-box members get more effort.
 
     Effort 1 is the ensemble's budget (``budget``: APGD-CE's and APGD-T's;
     ``robust``: the ensemble's per-input robustness ``(K, B)``). The gate runs
-    APGD-CE again with ``factor``× the steps and restarts and APGD-T with
-    ``factor``× the steps; its value is the robust accuracy before minus that
+    APGD-CE again with ``factor``× the steps and restarts, APGD-T with
+    ``factor``× the steps, and ``apgd_smooth`` as APGD-CE (``generators``: one
+    per run, in that order); its value is the robust accuracy before minus that
     of every run together. A model whose robust accuracy drops by
     more than ``tol`` is checked again, effort ``factor`` against ``factor²``,
     and so on, at most ``max_escalations`` times; only those models are

@@ -50,6 +50,7 @@ from graphprior.robustness.minimal import (
 )
 from graphprior.robustness.onepixel import onepixel_success_rate
 from graphprior.robustness.prunability import prunability, pruned_accuracy_and_loss
+from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.weights import (
     classification_margins,
     margin_summary,
@@ -217,7 +218,9 @@ def _autoattack(
             with _timed(f"AutoAttack {norm} eps={eps:g}"):
                 robust = autoattack(stacked, x, y, eps, norm=norm, budget=budget, seed=seed + j)
             with _timed(f"more-effort gate {norm} eps={eps:g}"):
-                gens = tuple(torch.Generator().manual_seed(seed + s) for s in (10 + j, 12 + j))
+                gens = tuple(
+                    torch.Generator().manual_seed(seed + s) for s in (10 + j, 12 + j, 14 + j)
+                )
                 gate, worst, effort = effort_gate(
                     stacked, x, y, robust["autoattack"], eps, norm,
                     (budget.apgd_ce, budget.apgd_t), factor, tol, gens, escalations,
@@ -233,10 +236,14 @@ def _autoattack(
         return
     for j, norm in enumerate(("linf", "l2")):
         eps = float(cfg["min_perturbation"][f"{norm}_max"])
-        gen = torch.Generator().manual_seed(seed + 20 + j)
-        robust, _ = apgd(
-            stacked, x, y, eps, norm=norm, loss="ce", budget=budget.apgd_ce, generator=gen
-        )
+        robust = torch.ones((stacked.k, n), dtype=torch.bool, device=x.device)
+        for s, surrogate in ((20, contextlib.nullcontext), (22, smooth_relu_gradients)):
+            gen = torch.Generator().manual_seed(seed + s + j)
+            with surrogate():  # APGD-CE, and APGD-CE through the smooth surrogate
+                r, _ = apgd(
+                    stacked, x, y, eps, norm=norm, loss="ce", budget=budget.apgd_ce, generator=gen
+                )
+            robust &= r
         value = robust.double().mean(1).cpu().numpy()
         checks += check_rows(
             f"largest_eps_fools:{norm}:{eps:g}", value, tol, value <= tol, stacked.k
