@@ -39,6 +39,12 @@ __all__ = [
 ]
 
 
+#: The ensemble's gradient members, by attack name.
+WHITE_BOX = ("apgd_ce", "apgd_t", "apgd_smooth")
+#: The same members as runs: APGD's loss, and whether through the smooth surrogate.
+_WHITE_BOX_RUNS = (("ce", False), ("dlr_targeted", False), ("ce", True))
+
+
 def check_rows(
     check: str, values: Any, threshold: float, passed: Any, k: int
 ) -> list[dict[str, Any]]:
@@ -113,7 +119,7 @@ def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
             out += _leq(f"eps0_equals_clean:pgd:{norm}", diff, 0.0, k)
         for eps in cfg["autoattack"][norm]["eps"]:
             eps = float(eps)
-            white = np.nanmin(
+            white = np.fmin.reduce(
                 [row_values(rows, k, "robust_accuracy", a, norm, eps) for a in WHITE_BOX], axis=0
             )
             square = row_values(rows, k, "robust_accuracy", "square", norm, eps)
@@ -128,11 +134,6 @@ def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
         )  # fmt: skip
         out += _leq("pgd_not_weaker_than_fgsm:linf", gap, tol, k)
     return out
-
-
-#: The ensemble's gradient members: attack name, loss, and whether through the smooth surrogate.
-WHITE_BOX = ("apgd_ce", "apgd_t", "apgd_smooth")
-_WHITE_BOX_RUNS = (("ce", False), ("dlr_targeted", False), ("ce", True))
 
 
 def _scaled(budget: tuple[ApgdBudget, ApgdBudget], level: int) -> tuple[ApgdBudget, ApgdBudget]:
