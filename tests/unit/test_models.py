@@ -193,14 +193,14 @@ def test_forward_equals_a_node_by_node_evaluation_of_the_dag(wiring):
         if block not in layers[i].inputs:
             return 0.0
         offset = sum(widths[b] for b in layers[i].inputs[: layers[i].inputs.index(block)])
-        return float((net.weights[i] * net.mask(i))[k, row, offset + col])
+        return float((net.weights[i] * net.mask(i))[k, row, offset + col].detach())
 
     out = net(x).detach()
     for k in range(2):
         act = {}
         for v in sorted(ld.dag.nodes(), key=lambda v: ld.layer_of[v]):
             i, row = ld.layer_of[v], ld.position[v]
-            z = float(net.biases[i][k, row]) + sum(
+            z = float(net.biases[i][k, row].detach()) + sum(
                 weight(i, k, row, 0, c) * x[:, c] for c in range(4)
             )
             for u in ld.dag.predecessors(v):
