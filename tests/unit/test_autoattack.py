@@ -1,6 +1,9 @@
-"""APGD-CE, APGD-T, Square and their ensemble against the reference AutoAttack; the validity gates."""
+"""APGD-CE, APGD-T, Square, APGD-CE through the smooth surrogate and their ensemble against the
+reference AutoAttack; the validity gates."""
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 import pytest
@@ -102,15 +105,16 @@ def test_attacks_respect_budget_box_and_are_seeded(stack, norm, eps):
         assert torch.all(net(x_adv).argmax(-1)[fooled] != y.expand_as(fooled)[fooled])
 
 
-def test_stack_equals_each_model_alone(stack):
+@pytest.mark.parametrize("smooth", [False, True])
+def test_stack_equals_each_model_alone(stack, smooth):
     net, x, y = stack
     budget = ApgdBudget(10, 1, 2)
-    both, _ = apgd(net, x, y, 0.1, norm="linf", loss="dlr_targeted", budget=budget)
-    for k in range(net.k):
-        alone, _ = apgd(
-            single_model(net, k), x, y, 0.1, norm="linf", loss="dlr_targeted", budget=budget
-        )
-        assert torch.equal(both[k], alone[0])
+    loss = "dlr_targeted"  # through the surrogate too: the mode must not mix the models
+    with smooth_relu_gradients() if smooth else contextlib.nullcontext():
+        both, _ = apgd(net, x, y, 0.1, norm="linf", loss=loss, budget=budget)
+        for k in range(net.k):
+            alone, _ = apgd(single_model(net, k), x, y, 0.1, norm="linf", loss=loss, budget=budget)
+            assert torch.equal(both[k], alone[0])
 
 
 @pytest.mark.parametrize(("norm", "eps"), [("linf", 0.1), ("l2", 0.5)])
@@ -146,7 +150,7 @@ def test_gradient_masking_trips_the_gates(stack):
     net, x, y = stack
     masked = Quantised(single_model(net, 0)).eval()
     assert zero_gradient_share(masked, x, y)[0] == 1.0
-    assert zero_gradient_share(net, x, y).max() == 0.0
+    assert zero_gradient_share(net, x, y, smooth=False).max() == 0.0
     budget = AutoAttackBudget(ApgdBudget(20, 1), ApgdBudget(20, 1, 3), 300, 0.8)
     robust = autoattack(masked, x, y, 0.1, norm="linf", budget=budget, seed=0)
     white = min(float(robust[a].double().mean()) for a in WHITE_BOX)
@@ -249,3 +253,38 @@ def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converg
     )
     assert (effort0 == 2).all()
     assert [r["value"] for r in rows0] == pytest.approx([r["value"] for r in once])
+
+
+def _in_place(method):
+    def relu(t):
+        u = t * 1  # a non-leaf copy the in-place call may overwrite
+        method(u)
+        return u
+
+    return relu
+
+
+@pytest.mark.parametrize(
+    "relu",
+    [
+        torch.relu,
+        F.relu,
+        nn.ReLU(),
+        lambda t: nn.ReLU(inplace=True)(t * 1),
+        _in_place(torch.relu_),
+        _in_place(torch.Tensor.relu_),
+        _in_place(lambda u: F.relu(u, inplace=True)),
+    ],
+    ids=["torch.relu", "F.relu", "nn.ReLU", "nn.ReLU-inplace", "torch.relu_", "Tensor.relu_",
+         "F.relu-inplace"],
+)  # fmt: skip
+def test_the_surrogate_keeps_every_relu_forward_and_smooths_its_backward(relu):
+    z = torch.tensor([-3.0, -0.5, 0.0, 2.0], requires_grad=True)
+    exact = relu(z)
+    (g_exact,) = torch.autograd.grad(exact.sum(), z)
+    with smooth_relu_gradients():
+        out = relu(z)
+        (g,) = torch.autograd.grad(out.sum(), z)
+    assert torch.equal(out.detach(), exact.detach())
+    assert torch.equal(g_exact, (z > 0).float())
+    torch.testing.assert_close(g, torch.sigmoid(z.detach()))

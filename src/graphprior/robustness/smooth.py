@@ -41,21 +41,31 @@ class SmoothBackwardReLU(torch.autograd.Function):
         return grad * torch.sigmoid(z)
 
 
-#: Every way a model applies a ReLU: ``torch.relu``, ``F.relu``, ``nn.ReLU``, ``Tensor.relu``.
-_RELUS = frozenset(
-    {torch.relu, torch.relu_, F.relu, F.relu_, torch.Tensor.relu, torch.Tensor.relu_}
-)
+#: The ReLU calls replaced: ``torch.relu``, ``F.relu``, ``nn.ReLU``, ``Tensor.relu``, out of place.
+_RELUS = frozenset({torch.relu, F.relu, torch.Tensor.relu})
+#: Their in-place forms (and ``F.relu(x, inplace=True)``, ``nn.ReLU(inplace=True)``).
+_RELUS_INPLACE = frozenset({torch.relu_, F.relu_, torch.Tensor.relu_})
 
 
 class _SmoothReluMode(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in _RELUS:  # in-place variants too: callers use the returned tensor
-            return SmoothBackwardReLU.apply(args[0])
-        return func(*args, **(kwargs or {}))
+        kwargs = kwargs or {}
+        if func in _RELUS or func in _RELUS_INPLACE:
+            z = args[0] if args else kwargs["input"]
+            if func in _RELUS_INPLACE or kwargs.get("inplace") or args[1:2] == (True,):
+                # the caller may read z afterwards: write the result into it; the saved
+                # input is a copy, so the write does not invalidate the backward pass
+                return z.copy_(SmoothBackwardReLU.apply(z.clone()))
+            return SmoothBackwardReLU.apply(z)
+        return func(*args, **kwargs)
 
 
 @contextlib.contextmanager
 def smooth_relu_gradients() -> Iterator[None]:
-    """Within the block, every ReLU of any model keeps its forward and has a softplus backward."""
+    """Within the block, every ReLU of any model keeps its forward and has a softplus backward.
+
+    Other rectifiers (``clamp(min=0)``, ``relu6``, ``hardtanh``, ``F.threshold``)
+    are not replaced: through them the gradient is the model's own.
+    """
     with _SmoothReluMode():
         yield
