@@ -11,9 +11,12 @@ can measure:
   default of ``config/config.yaml`` (reference in its ``custom`` version with
   the same three attacks, iterations, target classes and queries, Square's
   schedule rescaled to the query count as ours) and the reference's
-  ``standard`` version (which adds FAB-T; ours runs its three members at the
+  ``standard`` version (which adds FAB-T; ours runs its members at the
   standard budget). The reference attacks only the inputs still robust
-  after each member; ours runs every member on every input.
+  after each member; ours runs every member on every input. Since
+  2026-12-02 ours has a fourth member, ``apgd_smooth`` (about 0.2× the time
+  of the other three: ``benchmarks/smooth_member.py``), which the
+  reference has no counterpart of; figures recorded before then are of three.
 * :func:`clever_rows`: our batched :func:`graphprior.robustness.clever.clever_u_batched`
   against ART's ``clever_u`` (through
   :func:`graphprior.robustness.art_metrics.clever_scores`, model by model,

@@ -1,8 +1,8 @@
 """Does a larger AutoAttack budget make the more-effort gate pass? Failures per base budget.
 
 The gate ``more_effort`` (docs/measures.md, "Validity gates") reruns APGD-CE
-with ``effort_factor``× the steps and restarts and APGD-T with
-``effort_factor``× the steps, and fails a model whose ``autoattack`` robust
+and ``apgd_smooth`` with ``effort_factor``× the steps and restarts and APGD-T
+with ``effort_factor``× the steps, and fails a model whose ``autoattack`` robust
 accuracy drops by more than ``checks.tolerance`` (one point: one input of
 the default 100). If the failures came from an unconverged base budget, a
 larger base budget would remove them. This script trains the fixed-interface

@@ -220,7 +220,7 @@ def reduced_config(cfg: dict) -> tuple[dict, dict, dict]:
         "one-pixel attack": op_f,
         "CLEVER": cl_f,
         "loss sensitivity": fa,
-        "other gates": fa * apgd_f,  # an APGD-CE run per norm, zero-gradient share
+        "other gates": fa * apgd_f,  # two APGD-CE runs per norm, two zero-gradient passes
         "weight perturbation and margins": mf
         * (wsteps / m["weight_perturbation"]["worst_case_steps"]),
         "pruning": mf,

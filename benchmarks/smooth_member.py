@@ -10,8 +10,11 @@ members (APGD-CE, APGD-T, Square) and with the smooth member added. It
 counts the models that fail the masking gates each way (the largest ε not
 fooling, zero gradients, Square stronger than the gradient members), the
 change of ``autoattack`` robust accuracy at the default ε, and the CPU time
-of the added member over that of the three. The more-effort gate and its
-escalation are left out: both ways would run them alike.
+of the added member over that of the three (approximate: the member's time
+is that of a second run of it with another seed, subtracted from the
+ensemble's). The more-effort gate is left out: it asks whether the budget
+converged, not whether the gradient is masked. One seed (0) for every stack,
+the first ε of each norm (the default has one).
 
 Usage::
 

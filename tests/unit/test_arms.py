@@ -239,7 +239,8 @@ def test_a_group_attacked_as_one_union_measures_each_model_as_its_own_stack(tmp_
     alone = pd.concat(
         [attack_group(sub, cfg, alone_checks) for _, sub in table.groupby(_architecture_key(table))]
     )
-    exact = {"clean_accuracy", "clean_f1_micro", "success_rate", "loss_sensitivity"}
+    exact = {"clean_accuracy", "clean_f1_micro", "success_rate", "loss_sensitivity",
+             "zero_gradient_share"}  # fmt: skip
     key = ["model_id", "measure", "attack", "norm", "eps"]
     pick = lambda df: (  # noqa: E731
         df[df["measure"].isin(exact) | (df["attack"] == "fgsm")]

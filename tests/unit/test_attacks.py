@@ -537,7 +537,7 @@ def test_run_input_attacks_rows(trained):
         "min_perturbation_median_censored", "min_perturbation_min", "min_perturbation_max",
         "never_fooled_share", "onepixel_success_rate", "onepixel_exhaustive",
         "adv_confidence_mean", "clever_score", "clever_capped_share", "loss_sensitivity",
-        "autoattack_effort",
+        "autoattack_effort", "zero_gradient_share",
     }  # fmt: skip
     attacks = {r["attack"] for r in rows if r["measure"] == "robust_accuracy"}
     assert attacks == {"fgsm", "pgd", "apgd_ce", "apgd_t", "square", "apgd_smooth", "autoattack"}

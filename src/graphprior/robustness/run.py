@@ -39,7 +39,13 @@ from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_co
 from graphprior.robustness.clever import clever_u_batched
 from graphprior.robustness.collapse import neural_collapse_rows
 from graphprior.robustness.contract import as_stacked, model_rows, stack_device
-from graphprior.robustness.gates import check_rows, effort_gate, input_gates, zero_gradient_share
+from graphprior.robustness.gates import (
+    check_rows,
+    effort_gate,
+    input_gates,
+    row_values,
+    zero_gradient_share,
+)
 from graphprior.robustness.gradient import Norm, fgsm
 from graphprior.robustness.metrics import accuracy_and_f1
 from graphprior.robustness.minimal import (
@@ -232,6 +238,10 @@ def _autoattack(
             rows.add("autoattack_effort", "autoattack", norm, eps, effort.astype(float), n)
             if checks is not None:
                 checks += gate
+    # the model's own gradient (the gate below also asks the surrogate's): a model property
+    own = zero_gradient_share(stacked, x, y, smooth=False)
+    n_correct = np.round(row_values(rows, stacked.k, "clean_accuracy", "none", "none", NAN) * n)
+    rows.add("zero_gradient_share", "none", "none", NAN, own, n_correct)
     if checks is None:
         return
     for j, norm in enumerate(("linf", "l2")):
