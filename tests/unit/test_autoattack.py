@@ -17,7 +17,7 @@ from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
-from graphprior.robustness.contract import single_model
+from graphprior.robustness.contract import as_stacked, single_model
 from graphprior.robustness.gates import WHITE_BOX, effort_gate, zero_gradient_share
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import p_schedule, square_attack
@@ -288,3 +288,15 @@ def test_the_surrogate_keeps_every_relu_forward_and_smooths_its_backward(relu):
     assert torch.equal(out.detach(), exact.detach())
     assert torch.equal(g_exact, (z > 0).float())
     torch.testing.assert_close(g, torch.sigmoid(z.detach()))
+
+
+def test_the_effort_gate_reruns_the_surrogate_member():
+    """Robustness that only the surrogate breaks is not converged: the gate's third run finds it."""
+    model = as_stacked(DeadUnit())
+    x = 0.5 + 0.01 * torch.rand(8, 64, generator=torch.Generator().manual_seed(0))
+    y = torch.zeros(8, dtype=torch.long)
+    robust = torch.ones((1, 8), dtype=torch.bool)  # what APGD-CE and APGD-T leave
+    budget = (ApgdBudget(5, 1), ApgdBudget(5, 1, 2))
+    gens = [torch.Generator().manual_seed(s) for s in (1, 2, 3)]
+    rows, worst, _ = effort_gate(model, x, y, robust, 0.1, "linf", budget, 2, 0.01, gens)
+    assert not worst.any() and rows[0]["value"] == 1.0 and not rows[0]["passed"]
