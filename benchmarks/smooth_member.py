@@ -39,13 +39,12 @@ from graphprior.config import load_config
 from graphprior.data import load_dataset
 from graphprior.robustness.apgd import apgd
 from graphprior.robustness.autoattack import autoattack, budget_from_config
-from graphprior.robustness.gates import zero_gradient_share
+from graphprior.robustness.gates import apgd_ce_plain_and_smooth, zero_gradient_shares
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.stages.attack import _architecture_key, load_group
 
 RESULTS = Path(__file__).parent / "results" / "smooth_member.md"
 CONFIG = Path(__file__).parents[1] / "config" / "config.yaml"
-THREE = ("apgd_ce", "apgd_t", "square")
 
 
 def _arm(models: pd.DataFrame) -> pd.Series:
@@ -91,17 +90,13 @@ def _measure(net, x, y, acfg: dict, seed: int) -> dict[str, np.ndarray]:
         fail["without"] |= ((white3 - sq) > tol + 1e-12).numpy()
         fail["with"] |= ((white4 - sq) > tol + 1e-12).numpy()
         big = float(acfg["min_perturbation"][f"{norm}_max"])
-        gen = torch.Generator().manual_seed(seed + 20 + j)
-        plain, _ = apgd(net, x, y, big, norm=norm, loss="ce", budget=budget.apgd_ce, generator=gen)
-        with smooth_relu_gradients():
-            gen = torch.Generator().manual_seed(seed + 22 + j)
-            smooth, _ = apgd(
-                net, x, y, big, norm=norm, loss="ce", budget=budget.apgd_ce, generator=gen
-            )
+        gens = [torch.Generator().manual_seed(seed + s + j) for s in (20, 22)]
+        plain, smooth = apgd_ce_plain_and_smooth(net, x, y, big, norm, budget.apgd_ce, gens)
         fail["without"] |= (plain.double().mean(1) > tol + 1e-12).numpy()
         fail["with"] |= ((plain & smooth).double().mean(1) > tol + 1e-12).numpy()
-    fail["without"] |= zero_gradient_share(net, x, y, smooth=False) > tol + 1e-12
-    fail["with"] |= zero_gradient_share(net, x, y) > tol + 1e-12
+    own, blind, _ = zero_gradient_shares(net, x, y)
+    fail["without"] |= own > tol + 1e-12
+    fail["with"] |= blind > tol + 1e-12
     return {**out, **fail, "drop": drop}
 
 

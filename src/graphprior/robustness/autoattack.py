@@ -1,6 +1,4 @@
-"""AutoAttack on stacks of models: APGD-CE, APGD-T, Square, APGD-CE through a smooth surrogate.
-
-And their per-input worst case.
+"""AutoAttack on stacks of models: its members and their per-input worst case.
 
 Croce, Hein 2020, "Reliable evaluation of adversarial robustness with an
 ensemble of diverse parameter-free attacks", ICML. An input counts as robust

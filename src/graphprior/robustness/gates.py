@@ -15,7 +15,6 @@ gates".
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +32,8 @@ __all__ = [
     "WHITE_BOX",
     "check_rows",
     "zero_gradient_share",
+    "zero_gradient_shares",
+    "apgd_ce_plain_and_smooth",
     "row_values",
     "input_gates",
     "effort_gate",
@@ -68,6 +69,27 @@ def _zero_margin_gradient(stacked: nn.Module, x: torch.Tensor, y: torch.Tensor):
     return logits.argmax(-1) == y, grad.flatten(2).abs().amax(2) == 0
 
 
+def _share(zero: torch.Tensor, correct: torch.Tensor) -> np.ndarray:
+    """Per model: share of the correct inputs in ``zero`` (NaN for a model with none correct)."""
+    n = correct.sum(1).double()
+    share = (zero & correct).sum(1).double() / n.clamp_min(1)
+    return torch.where(n > 0, share, torch.full_like(share, math.nan)).cpu().numpy()
+
+
+def zero_gradient_shares(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`zero_gradient_share` both ways in one pass each, and the correct count.
+
+    Returns per model ``(own, through the surrogate too, correctly classified inputs)``.
+    """
+    stacked, x, y = layout(model, x, y)
+    correct, own = _zero_margin_gradient(stacked, x, y)
+    with smooth_relu_gradients():
+        blind = own & _zero_margin_gradient(stacked, x, y)[1]
+    return _share(own, correct), _share(blind, correct), correct.sum(1).cpu().numpy()
+
+
 def zero_gradient_share(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, smooth: bool = True
 ) -> np.ndarray:
@@ -82,14 +104,33 @@ def zero_gradient_share(
     as well; without, the model's own gradient alone. NaN for a model with no
     correct input.
     """
-    stacked, x, y = layout(model, x, y)
-    correct, zero = _zero_margin_gradient(stacked, x, y)
     if smooth:
-        with smooth_relu_gradients():
-            zero &= _zero_margin_gradient(stacked, x, y)[1]
-    n = correct.sum(1).double()
-    share = (zero & correct).sum(1).double() / n.clamp_min(1)
-    return torch.where(n > 0, share, torch.full_like(share, math.nan)).cpu().numpy()
+        return zero_gradient_shares(model, x, y)[1]
+    stacked, x, y = layout(model, x, y)
+    correct, own = _zero_margin_gradient(stacked, x, y)
+    return _share(own, correct)
+
+
+def apgd_ce_plain_and_smooth(
+    stacked: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    norm: str,
+    budget: ApgdBudget,
+    generators: Sequence[torch.Generator],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-input robustness ``(K, B)`` under APGD-CE, and under APGD-CE through the surrogate.
+
+    The pair of runs behind the ``largest_eps_fools`` gate (one generator each).
+    """
+    out = []
+    for smooth, gen in zip((False, True), generators, strict=True):
+        with smooth_relu_gradients(smooth):
+            out.append(
+                apgd(stacked, x, y, eps, norm=norm, loss="ce", budget=budget, generator=gen)[0]
+            )
+    return out[0], out[1]
 
 
 def row_values(rows: Sequence[dict], k: int, measure: str, attack: str, norm: str, eps: float):
@@ -163,7 +204,7 @@ def _joined_with_stronger(
     x, y = x[cols], y[cols]
     budgets = (budget[0], budget[1], budget[0])
     for (loss, smooth), b, gen in zip(_WHITE_BOX_RUNS, budgets, generators, strict=True):
-        with smooth_relu_gradients() if smooth else contextlib.nullcontext():
+        with smooth_relu_gradients(smooth):
             r, _ = apgd(stacked, x, y, eps, norm=norm, loss=loss, budget=b, generator=gen)
         more[:, cols] &= r
     return more

@@ -33,18 +33,17 @@ from graphprior.robustness.accuracy import (
     robust_accuracy,
     success_rate_on_correct,
 )
-from graphprior.robustness.apgd import apgd
 from graphprior.robustness.art_metrics import art_norm, loss_sensitivity
 from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched
 from graphprior.robustness.collapse import neural_collapse_rows
 from graphprior.robustness.contract import as_stacked, model_rows, stack_device
 from graphprior.robustness.gates import (
+    apgd_ce_plain_and_smooth,
     check_rows,
     effort_gate,
     input_gates,
-    row_values,
-    zero_gradient_share,
+    zero_gradient_shares,
 )
 from graphprior.robustness.gradient import Norm, fgsm
 from graphprior.robustness.metrics import accuracy_and_f1
@@ -56,7 +55,6 @@ from graphprior.robustness.minimal import (
 )
 from graphprior.robustness.onepixel import onepixel_success_rate
 from graphprior.robustness.prunability import prunability, pruned_accuracy_and_loss
-from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.weights import (
     classification_margins,
     margin_summary,
@@ -238,28 +236,20 @@ def _autoattack(
             rows.add("autoattack_effort", "autoattack", norm, eps, effort.astype(float), n)
             if checks is not None:
                 checks += gate
-    # the model's own gradient (the gate below also asks the surrogate's): a model property
-    own = zero_gradient_share(stacked, x, y, smooth=False)
-    n_correct = np.round(row_values(rows, stacked.k, "clean_accuracy", "none", "none", NAN) * n)
+    # the model's own gradient is a model property; the gate also asks the surrogate's
+    own, blind, n_correct = zero_gradient_shares(stacked, x, y)
     rows.add("zero_gradient_share", "none", "none", NAN, own, n_correct)
     if checks is None:
         return
     for j, norm in enumerate(("linf", "l2")):
         eps = float(cfg["min_perturbation"][f"{norm}_max"])
-        robust = torch.ones((stacked.k, n), dtype=torch.bool, device=x.device)
-        for s, surrogate in ((20, contextlib.nullcontext), (22, smooth_relu_gradients)):
-            gen = torch.Generator().manual_seed(seed + s + j)
-            with surrogate():  # APGD-CE, and APGD-CE through the smooth surrogate
-                r, _ = apgd(
-                    stacked, x, y, eps, norm=norm, loss="ce", budget=budget.apgd_ce, generator=gen
-                )
-            robust &= r
-        value = robust.double().mean(1).cpu().numpy()
+        gens = [torch.Generator().manual_seed(seed + s + j) for s in (20, 22)]
+        plain, smooth = apgd_ce_plain_and_smooth(stacked, x, y, eps, norm, budget.apgd_ce, gens)
+        value = (plain & smooth).double().mean(1).cpu().numpy()
         checks += check_rows(
             f"largest_eps_fools:{norm}:{eps:g}", value, tol, value <= tol, stacked.k
         )
-    share = zero_gradient_share(stacked, x, y)
-    checks += check_rows("zero_gradient_share", share, tol, ~(share > tol), stacked.k)
+    checks += check_rows("zero_gradient_share", blind, tol, ~(blind > tol), stacked.k)
     checks += input_gates(rows, stacked.k, cfg)
 
 

@@ -61,11 +61,13 @@ class _SmoothReluMode(TorchFunctionMode):
 
 
 @contextlib.contextmanager
-def smooth_relu_gradients() -> Iterator[None]:
+def smooth_relu_gradients(enabled: bool = True) -> Iterator[None]:
     """Within the block, every ReLU of any model keeps its forward and has a softplus backward.
 
     Other rectifiers (``clamp(min=0)``, ``relu6``, ``hardtanh``, ``F.threshold``)
-    are not replaced: through them the gradient is the model's own.
+    are not replaced: through them the gradient is the model's own. With
+    ``enabled`` false the block runs the model's own gradients (one code path
+    for an attack run with or without the surrogate).
     """
-    with _SmoothReluMode():
+    with _SmoothReluMode() if enabled else contextlib.nullcontext():
         yield
