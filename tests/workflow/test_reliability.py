@@ -90,7 +90,9 @@ def check_parts_readable(run: Path) -> None:
 
 
 def mtimes(run: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in parts(run)}
+    """Modification times of the finished parts: a writer's ``*.tmp`` file that a stop
+    interrupted is no finished work, and the rerun of its job writes it anew."""
+    return {p: p.stat().st_mtime_ns for p in parts(run) if p.suffix != ".tmp"}
 
 
 def incomplete_outputs(run: Path) -> list[Path]:
