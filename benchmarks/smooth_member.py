@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
+from _finished_run import arm_of, ok_models, stacks
 from _record import record
 
 from graphprior.config import load_config
@@ -41,26 +41,9 @@ from graphprior.robustness.apgd import apgd
 from graphprior.robustness.autoattack import autoattack, budget_from_config
 from graphprior.robustness.gates import apgd_ce_plain_and_smooth, zero_gradient_shares
 from graphprior.robustness.smooth import smooth_relu_gradients
-from graphprior.stages.attack import _architecture_key, load_group
 
 RESULTS = Path(__file__).parent / "results" / "smooth_member.md"
 CONFIG = Path(__file__).parents[1] / "config" / "config.yaml"
-
-
-def _arm(models: pd.DataFrame) -> pd.Series:
-    return models["arm"].fillna("baseline").where(models["family"] == "graph_prior", "baseline")
-
-
-def _stacks(models: pd.DataFrame, results: Path, limit: int):
-    """The arm's stacks (one architecture each), at most ``limit``."""
-    out = []
-    for _, group in models.groupby("group", sort=True):
-        for _, sub in group.groupby(_architecture_key(group), sort=False):
-            sub = sub.assign(checkpoint=[str(results / p) for p in sub["checkpoint"]])
-            out.append(load_group(sub)[0])
-            if len(out) == limit:
-                return out
-    return out
 
 
 def _measure(net, x, y, acfg: dict, seed: int) -> dict[str, np.ndarray]:
@@ -107,8 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     acfg = load_config(CONFIG)["attack"]
-    models = pd.read_parquet(args.results / "tables" / "models.parquet")
-    models = models[models["status"] == "ok"] if "status" in models else models
+    models = ok_models(args.results)
     x, y = load_dataset("digits", "test")
     n = int(acfg["n_samples"])
     x, y = x[:n], y[:n].long()
@@ -123,8 +105,8 @@ def main() -> None:
         "`autoattack` drop, mean | max | CPU of the member / the 3 |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for arm, sub in models.groupby(_arm(models), sort=True):
-        res = [_measure(net, x, y, acfg, 0) for net in _stacks(sub, args.results, args.stacks)]
+    for arm, sub in models.groupby(arm_of(models), sort=True):
+        res = [_measure(net, x, y, acfg, 0) for net in stacks(sub, args.results, args.stacks)]
         k = sum(len(r["drop"]) for r in res)
         drop = np.concatenate([r["drop"] for r in res])
         without = sum(int(r["without"].sum()) for r in res)

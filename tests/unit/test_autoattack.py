@@ -15,6 +15,7 @@ from graphprior.data import load_dataset
 from graphprior.graphs.netspec import dense_spec
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import StackedNet
+from graphprior.robustness import gates
 from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
 from graphprior.robustness.contract import as_stacked, single_model
@@ -210,6 +211,31 @@ def test_effort_gate_passes_a_converged_budget(stack):
     assert all(r["value"] >= 0 for r in rows)
     assert all(r["passed"] for r in rows)
     np.testing.assert_array_less([r["value"] for r in rows], 0.0251)
+
+
+@pytest.mark.parametrize("scale_restarts", [False, True])
+def test_effort_gate_reruns_each_member_with_factor_times_the_steps(
+    stack, monkeypatch, scale_restarts
+):
+    net, x, y = stack
+    seen = []
+
+    def recording_apgd(*args, budget, **kwargs):
+        seen.append((kwargs["loss"], budget))
+        return apgd(*args, budget=budget, **kwargs)
+
+    monkeypatch.setattr(gates, "apgd", recording_apgd)
+    members = (ApgdBudget(3, 2), ApgdBudget(4, 1, 2))
+    robust = torch.ones((net.k, len(y)), dtype=torch.bool)
+    gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
+    effort_gate(net, x, y, robust, 0.1, "linf", members, 3, 1.0, gens,
+                scale_restarts=scale_restarts)  # fmt: skip
+    restarts = 6 if scale_restarts else 2
+    assert [b for _, b in seen] == [
+        ApgdBudget(9, restarts),
+        ApgdBudget(12, 1, 2),
+        ApgdBudget(9, restarts),
+    ]
 
 
 def test_empty_batches_and_no_robust_input(stack):

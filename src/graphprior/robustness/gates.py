@@ -177,11 +177,14 @@ def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
     return out
 
 
-def _scaled(budget: tuple[ApgdBudget, ApgdBudget], level: int) -> tuple[ApgdBudget, ApgdBudget]:
+def _scaled(
+    budget: tuple[ApgdBudget, ApgdBudget], level: int, scale_restarts: bool
+) -> tuple[ApgdBudget, ApgdBudget]:
     """The ensemble's white-box budgets at effort ``level`` (1: as configured)."""
     ce, t = budget
+    restarts = ce.restarts * level if scale_restarts else ce.restarts
     return (
-        ApgdBudget(ce.steps * level, ce.restarts * level),
+        ApgdBudget(ce.steps * level, restarts),
         ApgdBudget(t.steps * level, t.restarts, t.n_targets),
     )
 
@@ -222,15 +225,19 @@ def effort_gate(
     tol: float,
     generators: Sequence[torch.Generator],
     max_escalations: int = 0,
+    scale_restarts: bool = False,
 ) -> tuple[list[dict], torch.Tensor, np.ndarray]:
     """Robust accuracy drops by at most ``tol`` when the white-box members get more effort.
 
     Effort 1 is the ensemble's budget (``budget``: APGD-CE's and APGD-T's;
     ``robust``: the ensemble's per-input robustness ``(K, B)``). The gate runs
-    APGD-CE again with ``factor``× the steps and restarts, APGD-T with
-    ``factor``× the steps, and ``apgd_smooth`` as APGD-CE (``generators``: one
-    per run, in that order); its value is the robust accuracy before minus that
-    of every run together. A model whose robust accuracy drops by
+    APGD-CE, APGD-T and ``apgd_smooth`` again from new random starts with
+    ``factor``× the steps and the configured restarts (``generators``: one per
+    run, in that order; ``scale_restarts`` multiplies APGD-CE's and
+    ``apgd_smooth``'s restarts too, the shape before 2026-12-02, for
+    ``benchmarks/effort_shape.py``), so that with the ensemble's own run every
+    input has twice the restarts and up to twice the steps; its value is the
+    robust accuracy before minus that of every run together. A model whose robust accuracy drops by
     more than ``tol`` is checked again, effort ``factor`` against ``factor²``,
     and so on, at most ``max_escalations`` times; only those models are
     attacked again (``StackedNet.select``: a model's attack does not depend on
@@ -246,7 +253,7 @@ def effort_gate(
     drop = np.zeros(k)
     for escalation in range(max_escalations + 1):
         stronger = int(factor ** (escalation + 1))
-        scaled = _scaled(budget, stronger)
+        scaled = _scaled(budget, stronger, scale_restarts)
         if len(todo) < k and hasattr(stacked, "select"):
             more = _joined_with_stronger(
                 stacked.select(todo), x, y, current[todo], eps, norm, scaled, generators
