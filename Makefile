@@ -60,6 +60,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/graph_properties.py
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/train_union.py
+	$(BIN)/python benchmarks/adam_step.py
 	$(BIN)/python benchmarks/attack.py
 	$(BIN)/python benchmarks/paper_scale.py
 
