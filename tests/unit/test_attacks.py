@@ -16,6 +16,7 @@ from graphprior.data import load_dataset
 from graphprior.graphs.netspec import dense_spec
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import SingleNet, StackedNet
+from graphprior.robustness import run
 from graphprior.robustness.accuracy import (
     auc_robust_accuracy,
     clean_correct,
@@ -505,8 +506,10 @@ def _attack_section(attack: dict) -> dict:
 
 def test_attack_defaults_come_from_the_schema():
     cfg = _attack_section({"pgd": {"linf": {"steps": 3}}, "onepixel": {"n_samples": 0}})
-    assert cfg["pgd"]["linf"] == {"eps": [0.0, 0.02, 0.05, 0.1, 0.2], "steps": 3, "rel_step": 0.25}
-    assert cfg["pgd"]["l2"] == {"eps": [0.0, 0.25, 0.5, 1.0, 2.0], "steps": 20, "rel_step": 0.25}
+    linf = {"eps": [0.0, 0.02, 0.05, 0.1, 0.2], "steps": 3, "rel_step": 0.25, "clean_start": True}
+    assert cfg["pgd"]["linf"] == linf
+    l2 = {"eps": [0.0, 0.25, 0.5, 1.0, 2.0], "steps": 20, "rel_step": 0.25, "clean_start": True}
+    assert cfg["pgd"]["l2"] == l2
     assert cfg["onepixel"] == {"n_samples": 0, "maxiter": 10, "popsize": 10}
     assert _attack_section({})["min_perturbation"]["linf_max"] == 0.5
 
@@ -549,6 +552,30 @@ def test_run_input_attacks_rows(trained):
             assert r["value"] == clean[r["model_index"]]
     again = run_input_attacks(net, x, y, cfg, generator_seed=0)
     assert [r["value"] for r in rows] == pytest.approx([r["value"] for r in again], nan_ok=True)
+
+
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_pgd_grid_with_the_clean_start_is_robust_only_where_both_runs_fail(trained, norm):
+    net, x, y = trained
+    eps = [0.0, 0.02, 0.05] if norm == "linf" else [0.0, 0.25, 0.5]
+
+    def grid(clean_start: bool) -> np.ndarray:
+        pgd_cfg = {"eps": eps, "steps": 4, "clean_start": clean_start}
+        cfg = _attack_section({"pgd": {norm: pgd_cfg}})
+        rows = run._Rows(net.k)
+        run._pgd_grids(rows, net, x, y, cfg, seed=3)
+        values = [
+            r["value"] for r in rows if r["norm"] == norm and r["measure"] == "robust_accuracy"
+        ]
+        return np.array(values).reshape(len(eps), net.k)
+
+    kw = {"nested": True, "norm": norm, "steps": 4, "rel_step": 0.25, "early_stop": True}
+    rand = robust_correct(net, x, y, "pgd", eps, generator=torch.Generator().manual_seed(3), **kw)
+    clean = robust_correct(net, x, y, "pgd", eps, random_start=False, **kw)
+    both = (rand & clean).double().mean(-1).numpy().T
+    np.testing.assert_allclose(grid(True), both)
+    np.testing.assert_allclose(grid(False), rand.double().mean(-1).numpy().T)
+    assert (grid(True) <= grid(False)).all()
 
 
 @pytest.mark.parametrize("norm", ["linf", "l2"])
