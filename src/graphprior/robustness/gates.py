@@ -235,10 +235,10 @@ def effort_gate(
     ``factor``× the steps and the configured restarts (``generators``: one per
     run, in that order; ``scale_restarts`` multiplies APGD-CE's and
     ``apgd_smooth``'s restarts too, the shape before 2026-12-02, for
-    ``benchmarks/effort_shape.py``), so that with the ensemble's own run every
-    input has twice the restarts and up to twice the steps; its value is the
-    robust accuracy before minus that of every run together. A model whose robust accuracy drops by
-    more than ``tol`` is checked again, effort ``factor`` against ``factor²``,
+    ``benchmarks/effort_shape.py``): with the ensemble's own run, every input
+    gets one more set of restarts, at ``factor``× the steps. The gate's value
+    is the robust accuracy before minus that of every run together. A model
+    whose robust accuracy drops by more than ``tol`` is checked again, effort ``factor`` against ``factor²``,
     and so on, at most ``max_escalations`` times; only those models are
     attacked again (``StackedNet.select``: a model's attack does not depend on
     its stack-mates). Every run counts: each model's per-input robustness is

@@ -132,25 +132,12 @@ def _pgd_grids(
         with _timed(f"PGD {norm.value} grid"):
             gen = torch.Generator().manual_seed(seed)
             eps_grid = [float(e) for e in pcfg["eps"]]
-            starts = (True, False) if pcfg["clean_start"] else (True,)
-            robust = [
-                robust_correct(
-                    stacked,
-                    x,
-                    y,
-                    "pgd",
-                    eps_grid,
-                    nested=True,
-                    norm=norm,
-                    steps=int(pcfg["steps"]),
-                    rel_step=float(pcfg["rel_step"]),
-                    generator=gen,
-                    early_stop=True,
-                    random_start=start,
-                )  # fmt: skip
-                for start in starts
-            ]  # the random start's draws come first, as without the clean start
-            pgd_acc = torch.stack(robust).all(0).double().mean(-1).cpu().numpy()
+            kw = {"nested": True, "norm": norm, "steps": int(pcfg["steps"]),
+                  "rel_step": float(pcfg["rel_step"]), "early_stop": True}  # fmt: skip
+            robust = robust_correct(stacked, x, y, "pgd", eps_grid, generator=gen, **kw)
+            if pcfg["clean_start"]:  # after the random start, whose draws stay as they were
+                robust &= robust_correct(stacked, x, y, "pgd", eps_grid, random_start=False, **kw)
+            pgd_acc = robust.double().mean(-1).cpu().numpy()
         for j, eps in enumerate(eps_grid):
             rows.add("robust_accuracy", "pgd", norm.value, eps, pgd_acc[:, j], n)
         if len(set(eps_grid)) > 1:
