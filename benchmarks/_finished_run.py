@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pandas as pd
+import torch
 
+from graphprior.config import load_config
+from graphprior.data import load_dataset
 from graphprior.stages.attack import _architecture_key, load_group
+
+CONFIG = Path(__file__).parents[1] / "config" / "config.yaml"
+
+
+def setup(description: str, default_stacks: int):
+    """Parse ``--results``/``--stacks``; one thread; the default ``attack`` config, models, inputs.
+
+    Returns ``(args, acfg, models, x, y)``: ``acfg`` the default config's
+    ``attack`` section, ``models`` the run's trained models, ``x, y`` the first
+    ``attack.n_samples`` digits test inputs, as the attack stage takes them.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument(
+        "--stacks", type=int, default=default_stacks, help="stacks per arm, at most"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    acfg = load_config(CONFIG)["attack"]
+    x, y = load_dataset("digits", "test")
+    n = int(acfg["n_samples"])
+    return args, acfg, ok_models(args.results), x[:n], y[:n].long()
 
 
 def ok_models(results: Path) -> pd.DataFrame:

@@ -25,22 +25,18 @@ Prints a Markdown table and writes it to ``benchmarks/results/effort_shape.md``.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from _finished_run import arm_of, ok_models, stacks
+from _finished_run import arm_of, setup, stacks
 from _record import record
 
-from graphprior.config import load_config
-from graphprior.data import load_dataset
 from graphprior.robustness.autoattack import autoattack, budget_from_config
 from graphprior.robustness.gates import effort_gate
 
 RESULTS = Path(__file__).parent / "results" / "effort_shape.md"
-CONFIG = Path(__file__).parents[1] / "config" / "config.yaml"
 SHAPES = {"steps × factor (default)": False, "steps and restarts × factor": True}
 
 
@@ -68,16 +64,8 @@ def _measure(net, x, y, acfg: dict, seed: int) -> dict[bool, dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=Path, default=Path("results"))
-    parser.add_argument("--stacks", type=int, default=30, help="stacks per arm, at most")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    acfg = load_config(CONFIG)["attack"]
-    models = ok_models(args.results)
-    x, y = load_dataset("digits", "test")
-    n = int(acfg["n_samples"])
-    x, y = x[:n], y[:n].long()
+    args, acfg, models, x, y = setup(__doc__.splitlines()[0], 30)
+    n = len(y)
     new, old = SHAPES.values()
     lines = [
         f"`python benchmarks/effort_shape.py --results {args.results} --stacks {args.stacks}`, "

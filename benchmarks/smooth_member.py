@@ -26,24 +26,20 @@ Prints a Markdown table and writes it to ``benchmarks/results/smooth_member.md``
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from _finished_run import arm_of, ok_models, stacks
+from _finished_run import arm_of, setup, stacks
 from _record import record
 
-from graphprior.config import load_config
-from graphprior.data import load_dataset
 from graphprior.robustness.apgd import apgd
 from graphprior.robustness.autoattack import autoattack, budget_from_config
 from graphprior.robustness.gates import apgd_ce_plain_and_smooth, zero_gradient_shares
 from graphprior.robustness.smooth import smooth_relu_gradients
 
 RESULTS = Path(__file__).parent / "results" / "smooth_member.md"
-CONFIG = Path(__file__).parents[1] / "config" / "config.yaml"
 
 
 def _measure(net, x, y, acfg: dict, seed: int) -> dict[str, np.ndarray]:
@@ -84,16 +80,8 @@ def _measure(net, x, y, acfg: dict, seed: int) -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=Path, default=Path("results"))
-    parser.add_argument("--stacks", type=int, default=20, help="stacks per arm, at most")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    acfg = load_config(CONFIG)["attack"]
-    models = ok_models(args.results)
-    x, y = load_dataset("digits", "test")
-    n = int(acfg["n_samples"])
-    x, y = x[:n], y[:n].long()
+    args, acfg, models, x, y = setup(__doc__.splitlines()[0], 20)
+    n = len(y)
     lines = [
         f"`python benchmarks/smooth_member.py --results {args.results} --stacks {args.stacks}`, "
         f"{time.strftime('%Y-%m-%d')}: the models of a finished default run, {n} digits "
