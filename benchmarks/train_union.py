@@ -5,7 +5,9 @@ input wiring ``all``, readout ``sinks``; one spec per graph. On digits, 40
 epochs, batch 64, Adam, one thread, it times per model:
 
 (a) one StackedNet of K=3 inits per spec (``train_stack``), as the stage does today;
-(b) one union of S specs x 3 inits (:func:`graphprior.nets.union.train_many`);
+(b) one union of S specs x 3 inits (:func:`graphprior.nets.union.train_many`, which
+    trains the union's packed form); (b0) for some S the same union trained as a
+    ``StackedNet`` through autograd, as ``train_many`` did before the packed form;
 (c) a per-model masked reference written here: one ``nn.Module`` per model, one
     masked ``nn.Linear`` per layer, a standard PyTorch loop with per-epoch
     validation;
@@ -14,7 +16,7 @@ epochs, batch 64, Adam, one thread, it times per model:
 
 Writes benchmarks/results/train_union.md.
 
-Usage: python benchmarks/train_union.py [--epochs 40] [--sizes 2 4 8 16 32]
+Usage: python benchmarks/train_union.py [--epochs 40] [--sizes 2 4 8 16 32] [--autograd-sizes 4 16]
 """
 
 from __future__ import annotations
@@ -98,6 +100,20 @@ def united(specs, data, cfg) -> tuple[float, float]:
     return seconds, padded
 
 
+def united_autograd(specs, data, cfg) -> float:
+    """(b0) seconds per model of the same union trained as a StackedNet through autograd.
+
+    This is how ``train_many`` trained before the packed form
+    (:class:`graphprior.nets.packed.PackedStack`); timed in the same run as (b).
+    """
+    nets = [make_net(s, j, data["train"][0]) for j, s in enumerate(specs)]
+    union, _ = union_of(nets)
+    seeds = [s for j in range(len(specs)) for s in seeds_of(j)]
+    t0 = time.perf_counter()
+    train_stack(union, data, seeds, cfg, progress=False)
+    return (time.perf_counter() - t0) / union.k
+
+
 class MaskedMLP(nn.Module):
     """One model: a masked ``nn.Linear`` per layer, each reading its blocks concatenated."""
 
@@ -167,6 +183,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--sizes", type=int, nargs="+", default=[2, 4, 8, 16, 32])
+    ap.add_argument("--autograd-sizes", type=int, nargs="*", default=[4, 16])
     ap.add_argument("--separate-specs", type=int, default=4)
     ap.add_argument("--reference-specs", type=int, default=2)
     ap.add_argument("--out", default="benchmarks/results/train_union.md")
@@ -196,6 +213,10 @@ def main() -> None:
     for s in args.sizes:
         sub = specs[:s]
         secs, padded = united(sub, data, cfg)
+        if s in args.autograd_sizes:
+            before = united_autograd(sub, data, cfg)
+            label = f"(b0) union of {s} specs, autograd (before)"
+            rows.append((label, s, s * K, params(sub), padded, before))
         rows.append((f"(b) union of {s} specs", s, s * K, params(sub), padded, secs))
     lines = [
         f"Digits ({n_train} training samples), {args.epochs} epochs, batch 64, Adam, 1 thread; "

@@ -1,7 +1,10 @@
 """Stacked masked networks: building, initialising, training, saving, pruned baselines.
 
 Modules: :mod:`~graphprior.nets.stacked` (K models of one architecture as one
-module), :mod:`~graphprior.nets.inits` (initialisation),
+module), :mod:`~graphprior.nets.union` (stacks of different architectures as one
+padded stack), :mod:`~graphprior.nets.packed` (a union's training form: one
+weight matrix, the backward pass written out), :mod:`~graphprior.nets.inits`
+(initialisation),
 :mod:`~graphprior.nets.train` (stacked training, data on the device, input
 normalisation), :mod:`~graphprior.nets.checkpoints` (safetensors files),
 :mod:`~graphprior.nets.records` (`models` rows) and

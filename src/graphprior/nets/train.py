@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from graphprior.data import load_dataset
+from graphprior.nets.packed import PackedStack
 from graphprior.nets.stacked import StackedNet
 
 __all__ = [
@@ -111,7 +112,7 @@ def resolve_device(name: str) -> torch.device:
 
 @torch.no_grad()
 def evaluate(
-    net: StackedNet, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024
+    net: StackedNet | PackedStack, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Accuracy and mean cross-entropy per model, shape (K,) each."""
     was_training = net.training
@@ -133,7 +134,7 @@ def evaluate(
     return correct / len(x), loss / len(x)
 
 
-def _optimizer(net: StackedNet, cfg: TrainConfig) -> torch.optim.Optimizer:
+def _optimizer(net: StackedNet | PackedStack, cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "adam":
         # one fused kernel per parameter (CPU and CUDA): 1.16x the step of foreach
         # on a 12-model union (benchmarks/adam_step.py, docs/benchmarks.md)
@@ -152,7 +153,7 @@ def _optimizer(net: StackedNet, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 def train_stack(
-    net: StackedNet,
+    net: StackedNet | PackedStack,
     data: dict[str, tuple[torch.Tensor, torch.Tensor]],
     seeds: list[int],
     cfg: TrainConfig,
@@ -162,7 +163,8 @@ def train_stack(
 
     Parameters
     ----------
-    net : the stack, already initialised.
+    net : the stack, already initialised (a union trains as its
+        :class:`~graphprior.nets.packed.PackedStack`).
     data : ``{"train": (X, y), "val": (X, y), "test": (X, y)}`` on the net's device.
     seeds : one seed per model; it fixes that model's mini-batch order.
     cfg : optimiser, epochs, batch size and checkpoint selection.
@@ -204,7 +206,7 @@ def train_stack(
 
 
 def _train_epoch(
-    net: StackedNet,
+    net: StackedNet | PackedStack,
     opt: torch.optim.Optimizer,
     train: tuple[torch.Tensor, torch.Tensor],
     gens: list[torch.Generator],
@@ -253,7 +255,7 @@ def _train_epoch(
         opt.step()
 
 
-def _keep_improved(net: StackedNet, improved: torch.Tensor, best_state: dict) -> None:
+def _keep_improved(net: StackedNet | PackedStack, improved: torch.Tensor, best_state: dict) -> None:
     """Copy the current weights of the improved models into ``best_state``."""
     for name, t in net.state_dict().items():
         if name.startswith("input_"):
@@ -262,7 +264,7 @@ def _keep_improved(net: StackedNet, improved: torch.Tensor, best_state: dict) ->
 
 
 def _results(
-    net: StackedNet,
+    net: StackedNet | PackedStack,
     data: dict[str, tuple[torch.Tensor, torch.Tensor]],
     alive: torch.Tensor,
     best_epoch: list[int],

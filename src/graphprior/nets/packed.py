@@ -1,0 +1,299 @@
+"""A union of stacks in its training form: one weight matrix, the backward pass written out.
+
+A union (:func:`graphprior.nets.union.union_of`) has a fixed shape: hidden
+layer ``i`` reads the input and every earlier hidden layer, the output layer
+reads every hidden layer. Laid side by side, the activations of one model form
+one row ``[input | hidden 0 | hidden 1 | ...]`` (``T`` columns), and every
+layer reads a contiguous range of it: hidden layer ``i`` the prefix up to its
+own block, the output layer everything after the input. All weights of a model
+then fit one matrix of shape ``(R, T)``, ``R`` the neurons of every layer
+(hidden, then output), with layer ``i`` in its rows and prefix columns, zero
+and masked out everywhere else.
+
+:class:`PackedStack` holds that matrix for the K models as one parameter
+``weight`` of shape ``(K, R, T)`` (and ``bias`` of shape ``(K, R)``), and
+computes the forward and backward passes itself
+(:class:`torch.autograd.Function`) in two preallocated buffers per batch
+size, one for the activations and one for the gradients of the pre-activations.
+A step is then one batched matmul and one ReLU per layer forward, one matmul
+and one ReLU gradient per layer backward, and one matmul for every weight
+gradient at once; no concatenation, no per-layer mask multiply, and the
+optimiser updates two tensors instead of two per layer. On the unions of
+``benchmarks/train_union.py`` a training step takes about half the time of the
+same union through autograd (docs/benchmarks.md).
+
+Masks: the gradient of ``weight`` and ``bias`` is multiplied by the mask, so
+Adam and SGD leave a masked weight at exactly zero; the weights start masked
+and :meth:`PackedStack.apply_masks` re-applies the masks as
+:class:`~graphprior.nets.stacked.StackedNet` does. The forward pass does not
+multiply by the mask: it relies on that invariant.
+
+A packed stack is what :func:`graphprior.nets.union.train_many` trains; its
+weights go back into the union with :meth:`PackedStack.write_back`, and from
+there into the original stacks. Everything else (attacks, measures,
+checkpoints) works on :class:`~graphprior.nets.stacked.StackedNet`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.autograd.function import once_differentiable
+
+from graphprior.graphs.netspec import NetSpec
+from graphprior.nets.stacked import StackedNet
+
+__all__ = ["PackedStack"]
+
+_relu_grad = torch.ops.aten.threshold_backward.grad_input
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Rows and columns of every layer in the packed matrix.
+
+    ``hidden[i] = (r0, r1, c)``: hidden layer ``i`` has rows ``r0:r1``, reads
+    columns ``:c``, and its activations are columns ``c : c + r1 - r0``.
+    ``out_row``: the output layer's first row; it reads columns ``d:``.
+    """
+
+    d: int
+    rows: int
+    cols: int
+    out_row: int
+    hidden: tuple[tuple[int, int, int], ...]
+
+    def blocks(self) -> list[tuple[slice, slice]]:
+        """Row and column slices of every layer (hidden layers, then the output)."""
+        out = [(slice(r0, r1), slice(0, c)) for r0, r1, c in self.hidden]
+        return [*out, (slice(self.out_row, self.rows), slice(self.d, self.cols))]
+
+
+def _layout(net: StackedNet) -> _Layout:
+    n_hidden = len(net.spec.hidden)
+    for i in range(n_hidden):
+        if net.layer_inputs(i) != list(range(i + 1)):
+            raise ValueError(
+                f"a packed stack needs a union's architecture: hidden layer {i} reads blocks "
+                f"{net.layer_inputs(i)}, not every earlier block 0..{i}"
+            )
+    if net.layer_inputs(n_hidden) != list(range(1, n_hidden + 1)):
+        raise ValueError(
+            "a packed stack needs a union's architecture: the output layer reads blocks "
+            f"{net.layer_inputs(n_hidden)}, not every hidden layer 1..{n_hidden}"
+        )
+    d = net.spec.input_dim
+    hidden, row, col = [], 0, d
+    for layer in net.spec.hidden:
+        hidden.append((row, row + layer.width, col))
+        row += layer.width
+        col += layer.width
+    return _Layout(d, row + net.spec.n_classes, col, row, tuple(hidden))
+
+
+class _Buffers:
+    """The activation and gradient buffers of one batch size, and their views per layer."""
+
+    def __init__(self, packed: PackedStack, batch: int):
+        lay = packed.layout
+        k, device = packed.k, packed.weight.device
+        w = packed.weight.detach()
+        b = packed.bias.detach().unsqueeze(1)
+        self.h = torch.empty(k, batch, lay.cols, device=device)
+        self.g = torch.empty(k, batch, lay.rows, device=device)
+        h, g = self.h, self.g
+        self.h_input = h[..., : lay.d]
+        # forward, per hidden layer: bias, the prefix it reads, its weights (transposed), its output
+        self.forward = [
+            (b[..., r0:r1], h[..., :c], w[:, r0:r1, :c].transpose(1, 2), h[..., c : c + r1 - r0])
+            for r0, r1, c in lay.hidden
+        ]
+        out = lay.out_row
+        self.output = (b[..., out:], h[..., lay.d :], w[:, out:, lay.d :].transpose(1, 2))
+        self.g_output = g[..., out:]
+        # backward, last hidden layer first: the gradients of every later layer, the weights
+        # reading this layer's block, its activations, its gradient slot
+        self.backward = [
+            (g[..., r1:], w[:, r1:, c : c + r1 - r0], h[..., c : c + r1 - r0], g[..., r0:r1])
+            for r0, r1, c in reversed(lay.hidden)
+        ]
+        self.g_hidden = g[..., :out]
+        self.w_input = w[:, :out, : lay.d]
+        self.key = (w.data_ptr(), b.data_ptr(), device)
+        self.owner: weakref.ref | None = None  # the autograd node of the pass that wrote it
+
+    def free(self) -> bool:
+        """No autograd graph holds this buffer any more."""
+        return self.owner is None or self.owner() is None
+
+
+class _Forward(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, packed):
+        buf = packed.buffers(x.shape[1])
+        torch.sub(x, packed.input_mean, out=buf.h_input).div_(packed.input_std)
+        for b, h_in, w_t, h_out in buf.forward:
+            torch.clamp_min(torch.baddbmm(b, h_in, w_t), 0.0, out=h_out)
+        logits = torch.baddbmm(*buf.output)
+        if any(ctx.needs_input_grad):
+            buf.owner = weakref.ref(ctx)  # busy until the graph is gone
+        # should a pass ever write into a buffer a graph still holds, autograd's version
+        # check refuses that graph's backward instead of computing a wrong one
+        ctx.save_for_backward(buf.h)
+        ctx.buf, ctx.packed = buf, packed
+        return logits
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_logits):
+        (h,) = ctx.saved_tensors
+        buf, packed = ctx.buf, ctx.packed
+        buf.g_output.copy_(grad_logits)
+        for g_later, w_col, h_block, g_block in buf.backward:
+            _relu_grad(torch.bmm(g_later, w_col), h_block, 0.0, grad_input=g_block)
+        g = buf.g
+        grad_w = grad_b = grad_x = None
+        if ctx.needs_input_grad[1]:
+            grad_w = torch.bmm(g.transpose(1, 2), h).mul_(packed.mask)
+        if ctx.needs_input_grad[2]:
+            grad_b = g.sum(1).mul_(packed.bias_mask)
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.bmm(buf.g_hidden, buf.w_input).div_(packed.input_std)
+        return grad_x, grad_w, grad_b, None
+
+
+class PackedStack(nn.Module):
+    """The K models of a union stack as one ``(K, R, T)`` weight matrix (module docstring).
+
+    Built from a union (:func:`graphprior.nets.union.union_of`); ``forward``
+    takes ``(B, *input_shape)`` or ``(K, B, *input_shape)`` inputs in [0, 1]
+    and returns the union's logits ``(K, B, n_classes)``, as the union's own
+    forward pass does up to the order of floating-point sums. Gradients reach
+    the weights, the biases and the input (attacks); a second derivative is
+    refused. Under a :class:`torch.overrides.TorchFunctionMode` (the attacks'
+    smooth-ReLU surrogate) the pass is composed of standard operations instead.
+    """
+
+    #: batch sizes whose buffers the pool keeps
+    POOL_SIZES = 8
+
+    def __init__(self, union: StackedNet):
+        super().__init__()
+        if union.bias_mask(0) is None:
+            raise ValueError(
+                "a packed stack is built from a union (union_of), which has bias masks"
+            )
+        layout = _layout(union)
+        device = union.input_mean.device
+        shape = (union.k, layout.rows, layout.cols)
+        weight = torch.zeros(shape, device=device)
+        mask = torch.zeros(shape, device=device)
+        with torch.no_grad():
+            for i, (rows, cols) in enumerate(layout.blocks()):
+                weight[:, rows, cols] = union.weights[i] * union.mask(i)
+                mask[:, rows, cols] = union.mask(i)
+            bias_mask = torch.cat([union.bias_mask(i) for i in range(union.n_layers)], dim=1)
+            bias = torch.cat(list(union.biases), dim=1) * bias_mask
+        self._hold(layout, union.spec, (weight, bias, mask, bias_mask), union)
+
+    def _hold(
+        self, layout: _Layout, spec: NetSpec, tensors: tuple[torch.Tensor, ...], norm: nn.Module
+    ) -> None:
+        weight, bias, mask, bias_mask = (t.contiguous() for t in tensors)
+        self.layout = layout
+        self.k = weight.shape[0]
+        self.spec: NetSpec = spec
+        self.weight = nn.Parameter(weight)
+        self.bias = nn.Parameter(bias)
+        self.register_buffer("mask", mask)
+        self.register_buffer("bias_mask", bias_mask)
+        self.register_buffer("input_mean", norm.input_mean.clone())
+        self.register_buffer("input_std", norm.input_std.clone())
+        self._pool: OrderedDict[int, list[_Buffers]] = OrderedDict()
+
+    def select(self, idx: list[int] | int) -> PackedStack:
+        """A new packed stack holding copies of the models ``idx`` (as ``StackedNet.select``)."""
+        idx = [idx] if isinstance(idx, int) else list(idx)
+        out = PackedStack.__new__(PackedStack)
+        nn.Module.__init__(out)
+        with torch.no_grad():
+            tensors = (self.weight[idx], self.bias[idx], self.mask[idx], self.bias_mask[idx])
+        out._hold(self.layout, self.spec, tensors, self)
+        out.train(self.training)
+        return out
+
+    def buffers(self, batch: int) -> _Buffers:
+        """Free buffers for a batch of ``batch`` inputs.
+
+        A buffer is busy while the autograd graph of the pass that wrote it
+        exists (its backward pass reads it); a busy buffer is never handed out
+        again, so interleaved passes (two forward passes, then the first
+        backward) are correct. Buffers are made on first use and remade after
+        the parameters move; the pool keeps the :data:`POOL_SIZES` batch sizes
+        used last.
+        """
+        key = (self.weight.data_ptr(), self.bias.data_ptr(), self.weight.device)
+        pool = [b for b in self._pool.pop(batch, []) if b.key == key]
+        self._pool[batch] = pool
+        while len(self._pool) > self.POOL_SIZES:
+            self._pool.popitem(last=False)
+        for buf in pool:
+            if buf.free():
+                return buf
+        pool.append(_Buffers(self, batch))
+        return pool[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nd = len(self.spec.input_shape)
+        if x.dim() == nd + 1:
+            x = x.unsqueeze(0).expand(self.k, *x.shape)
+        elif x.dim() != nd + 2 or x.shape[0] != self.k:
+            raise ValueError(
+                f"expected input (B, {self.spec.input_shape}) or (K={self.k}, B, ...), "
+                f"got {tuple(x.shape)}"
+            )
+        x = x.reshape(self.k, x.shape[1], -1)
+        if torch.overrides._is_torch_function_mode_enabled():
+            return self._forward_composed(x)
+        return _Forward.apply(x, self.weight, self.bias, self)
+
+    def _forward_composed(self, x: torch.Tensor) -> torch.Tensor:
+        """The same logits from standard operations, differentiated by autograd.
+
+        Under a :class:`torch.overrides.TorchFunctionMode` the mode must see
+        every operation, each ReLU included (the attacks' softplus surrogate,
+        ``graphprior.robustness.smooth``, replaces ``torch.relu``'s backward
+        this way); the written-out pass would hide them.
+        """
+        lay = self.layout
+        w = self.weight * self.mask
+        b = (self.bias * self.bias_mask).unsqueeze(1)
+        blocks = [(x - self.input_mean) / self.input_std]
+        for r0, r1, c in lay.hidden:
+            h = torch.cat(blocks, dim=-1)
+            blocks.append(torch.relu(torch.baddbmm(b[..., r0:r1], h, w[:, r0:r1, :c].mT)))
+        out = lay.out_row
+        h = torch.cat(blocks[1:], dim=-1)
+        return torch.baddbmm(b[..., out:], h, w[:, out:, lay.d :].mT)
+
+    @torch.no_grad()
+    def apply_masks(self) -> None:
+        """Zero every masked weight and the bias of every padded neuron, in place."""
+        self.weight.mul_(self.mask)
+        self.bias.mul_(self.bias_mask)
+
+    @torch.no_grad()
+    def write_back(self, union: StackedNet) -> None:
+        """Copy the weights and biases into ``union`` (the stack this one was built from)."""
+        if _layout(union) != self.layout or union.k != self.k:
+            raise ValueError("write_back needs the union this packed stack was built from")
+        start = 0
+        for i, (rows, cols) in enumerate(self.layout.blocks()):
+            union.weights[i].copy_(self.weight[:, rows, cols])
+            width = union.biases[i].shape[1]
+            union.biases[i].copy_(self.bias[:, start : start + width])
+            start += width

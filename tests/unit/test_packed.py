@@ -1,0 +1,155 @@
+"""The packed training form of a union computes the union's logits and gradients."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from graphprior.nets.packed import PackedStack
+from graphprior.nets.stacked import StackedNet
+from graphprior.nets.union import union_of
+
+from .test_train import digits
+from .test_union import make_nets, specs
+
+
+@pytest.fixture(scope="module")
+def data():
+    return digits()
+
+
+@pytest.fixture()
+def union(data):
+    u, _ = union_of(make_nets(data["train"][0]))
+    return u
+
+
+def loss_of(logits, y):
+    k, _, c = logits.shape
+    return F.cross_entropy(logits.reshape(-1, c), y.repeat(k), reduction="none").sum()
+
+
+def test_logits_equal_the_union_for_shared_and_per_model_batches(union, data):
+    packed = PackedStack(union)
+    x = data["val"][0][:37]
+    torch.testing.assert_close(packed(x), union(x), atol=1e-5, rtol=1e-5)
+    per_model = data["train"][0][: union.k * 20].reshape(union.k, 20, *x.shape[1:])
+    torch.testing.assert_close(packed(per_model), union(per_model), atol=1e-5, rtol=1e-5)
+
+
+def test_gradients_equal_the_union_and_are_zero_where_masked(union, data):
+    packed = PackedStack(union)
+    x, y = data["val"][0][:29], data["val"][1][:29]
+    x1 = x.clone().requires_grad_()
+    ref = torch.autograd.grad(loss_of(union(x1), y), [x1, *union.weights, *union.biases])
+    x2 = x.clone().requires_grad_()
+    gx, gw, gb = torch.autograd.grad(loss_of(packed(x2), y), [x2, packed.weight, packed.bias])
+    torch.testing.assert_close(gx, ref[0], atol=1e-5, rtol=1e-4)
+    n = union.n_layers
+    start = 0
+    for i, (rows, cols) in enumerate(packed.layout.blocks()):
+        torch.testing.assert_close(gw[:, rows, cols], ref[1 + i], atol=1e-5, rtol=1e-4)
+        width = union.biases[i].shape[1]
+        torch.testing.assert_close(
+            gb[:, start : start + width], ref[1 + n + i], atol=1e-5, rtol=1e-4
+        )
+        start += width
+    assert not (gw * (1 - packed.mask)).any()
+    assert not (gb * (1 - packed.bias_mask)).any()
+
+
+def test_adam_keeps_masked_weights_at_zero_and_write_back_gives_the_union_the_weights(union, data):
+    packed = PackedStack(union)
+    assert not (packed.weight * (1 - packed.mask)).any()  # built masked
+    opt = torch.optim.Adam(packed.parameters(), lr=0.01, weight_decay=0.01, fused=True)
+    x, y = data["train"]
+    for step in range(5):
+        xb, yb = x[step * 50 : (step + 1) * 50], y[step * 50 : (step + 1) * 50]
+        opt.zero_grad()
+        loss_of(packed(xb), yb).backward()
+        opt.step()
+    assert not (packed.weight * (1 - packed.mask)).any()
+    assert not (packed.bias * (1 - packed.bias_mask)).any()
+    before = union(x[:40]).detach()
+    packed.write_back(union)
+    after = union(x[:40])
+    assert not torch.allclose(before, after)  # the union got the trained weights
+    torch.testing.assert_close(after, packed(x[:40]), atol=1e-5, rtol=1e-5)
+    for i in range(union.n_layers):
+        assert not (union.weights[i] * (1 - union.mask(i))).any()
+
+
+def test_interleaved_passes_get_their_own_buffers(union, data):
+    """Two passes of one batch size, then the first one's backward: the first pass's gradient."""
+    packed = PackedStack(union)
+    x, y = data["val"][0][:16], data["val"][1][:16]
+    x1 = x.clone().requires_grad_()
+    first = loss_of(packed(x1), y)
+    x2 = x.flip(0).clone().requires_grad_()
+    second = loss_of(packed(x2), y)
+    with torch.no_grad():
+        packed(x.flip(0))  # a third pass, without a graph
+    g1, g2 = torch.autograd.grad(first, x1), torch.autograd.grad(second, x2)
+    x3 = x.clone().requires_grad_()
+    (ref,) = torch.autograd.grad(loss_of(union(x3), y), x3)
+    torch.testing.assert_close(g1[0], ref, atol=1e-6, rtol=1e-4)
+    assert not torch.allclose(g1[0], g2[0])
+    assert len(packed._pool[16]) == 3  # both graphs still hold theirs
+    with torch.no_grad():
+        packed(x)
+    assert len(packed._pool[16]) == 3  # the buffer of a pass without a graph is free at once
+    del first, second
+    packed(x).sum().backward()
+    assert len(packed._pool[16]) == 3  # freed with their graphs
+
+
+def test_a_second_derivative_is_refused(union, data):
+    packed = PackedStack(union)
+    x = data["val"][0][:8].clone().requires_grad_()
+    (g,) = torch.autograd.grad(packed(x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError):
+        g.sum().backward()
+
+
+def test_only_a_union_packs(data):
+    net = StackedNet(specs()[2], k=2)  # input_wiring sources: layers skip earlier blocks
+    with pytest.raises(ValueError, match="built from a union"):
+        PackedStack(net)
+    net.set_bias_masks([torch.ones_like(b) for b in net.biases])
+    with pytest.raises(ValueError, match="union's architecture"):
+        PackedStack(net)
+
+
+def test_bad_input_shape_is_named(union):
+    with pytest.raises(ValueError, match="expected input"):
+        PackedStack(union)(torch.zeros(3, 64))
+
+
+def test_select_copies_models_as_the_union_does(union, data):
+    packed = PackedStack(union)
+    x = data["val"][0][:12]
+    sub = packed.select([3, 0])
+    assert sub.k == 2
+    torch.testing.assert_close(sub(x), union.select([3, 0])(x), atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        sub.weight.add_(1.0)
+    torch.testing.assert_close(packed(x), union(x), atol=1e-5, rtol=1e-5)  # a copy
+    assert packed.select(1).k == 1
+
+
+def test_the_smooth_relu_surrogate_sees_the_packed_relus(union, data):
+    """Under the attacks' surrogate the input gradient is the union's surrogate gradient."""
+    from graphprior.robustness.smooth import smooth_relu_gradients
+
+    packed = PackedStack(union)
+    x, y = data["val"][0][:20], data["val"][1][:20]
+
+    def grad(net):
+        xg = x.clone().requires_grad_()
+        return torch.autograd.grad(loss_of(net(xg), y), xg)[0]
+
+    plain = grad(packed)
+    with smooth_relu_gradients():
+        smooth, smooth_union = grad(packed), grad(union)
+        torch.testing.assert_close(packed(x), union(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(smooth, smooth_union, atol=1e-6, rtol=1e-4)
+    assert not torch.allclose(smooth, plain, atol=1e-6)
