@@ -153,3 +153,15 @@ def test_the_smooth_relu_surrogate_sees_the_packed_relus(union, data):
         torch.testing.assert_close(packed(x), union(x), atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(smooth, smooth_union, atol=1e-6, rtol=1e-4)
     assert not torch.allclose(smooth, plain, atol=1e-6)
+
+
+def test_float64_input_gradient_passes_gradcheck_and_an_empty_batch_works(union, data):
+    packed = PackedStack(union.double())
+    assert packed.weight.dtype == torch.float64
+    x = data["val"][0][:2].double().requires_grad_()
+    assert torch.autograd.gradcheck(lambda t: packed(t), (x,), eps=1e-6, atol=1e-5)
+    empty = torch.zeros(0, *x.shape[1:], dtype=torch.float64, requires_grad=True)
+    out = packed(empty)
+    assert out.shape == (union.k, 0, 10)
+    out.sum().backward()
+    assert empty.grad.shape == empty.shape

@@ -103,8 +103,9 @@ class _Buffers:
         k, device = packed.k, packed.weight.device
         w = packed.weight.detach()
         b = packed.bias.detach().unsqueeze(1)
-        self.h = torch.empty(k, batch, lay.cols, device=device)
-        self.g = torch.empty(k, batch, lay.rows, device=device)
+        dtype = packed.weight.dtype
+        self.h = torch.empty(k, batch, lay.cols, device=device, dtype=dtype)
+        self.g = torch.empty(k, batch, lay.rows, device=device, dtype=dtype)
         h, g = self.h, self.g
         self.h_input = h[..., : lay.d]
         # forward, per hidden layer: bias, the prefix it reads, its weights (transposed), its output
@@ -123,7 +124,7 @@ class _Buffers:
         ]
         self.g_hidden = g[..., :out]
         self.w_input = w[:, :out, : lay.d]
-        self.key = (w.data_ptr(), b.data_ptr(), device)
+        self.key = (w.data_ptr(), b.data_ptr(), device, dtype)
         self.owner: weakref.ref | None = None  # the autograd node of the pass that wrote it
 
     def free(self) -> bool:
@@ -190,8 +191,9 @@ class PackedStack(nn.Module):
         layout = _layout(union)
         device = union.input_mean.device
         shape = (union.k, layout.rows, layout.cols)
-        weight = torch.zeros(shape, device=device)
-        mask = torch.zeros(shape, device=device)
+        dtype = union.weights[0].dtype
+        weight = torch.zeros(shape, device=device, dtype=dtype)
+        mask = torch.zeros(shape, device=device, dtype=dtype)
         with torch.no_grad():
             for i, (rows, cols) in enumerate(layout.blocks()):
                 weight[:, rows, cols] = union.weights[i] * union.mask(i)
@@ -236,7 +238,8 @@ class PackedStack(nn.Module):
         the parameters move; the pool keeps the :data:`POOL_SIZES` batch sizes
         used last.
         """
-        key = (self.weight.data_ptr(), self.bias.data_ptr(), self.weight.device)
+        w = self.weight
+        key = (w.data_ptr(), self.bias.data_ptr(), w.device, w.dtype)
         pool = [b for b in self._pool.pop(batch, []) if b.key == key]
         self._pool[batch] = pool
         while len(self._pool) > self.POOL_SIZES:
@@ -256,7 +259,7 @@ class PackedStack(nn.Module):
                 f"expected input (B, {self.spec.input_shape}) or (K={self.k}, B, ...), "
                 f"got {tuple(x.shape)}"
             )
-        x = x.reshape(self.k, x.shape[1], -1)
+        x = x.reshape(self.k, x.shape[1], self.layout.d)
         if torch.overrides._is_torch_function_mode_enabled():
             return self._forward_composed(x)
         return _Forward.apply(x, self.weight, self.bias, self)
