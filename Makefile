@@ -61,6 +61,8 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/train_union.py
 	$(BIN)/python benchmarks/adam_step.py
+	$(BIN)/python benchmarks/packed_step.py
+	$(BIN)/python benchmarks/softmax_dim.py
 	$(BIN)/python benchmarks/attack.py
 	$(BIN)/python benchmarks/paper_scale.py
 

@@ -5,13 +5,14 @@ import dataclasses
 import networkx as nx
 import pytest
 import torch
+import torch.nn.functional as F
 
 from graphprior.config import validate_config
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import dense_spec, spec_from_dag
 from graphprior.nets.inits import initialise
-from graphprior.nets.stacked import StackedNet
+from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample, softmax_classes
 from graphprior.nets.train import Status, TrainConfig, set_normalisation, train_stack
 
 #: The smallest valid study: its ``training`` section holds the schema's defaults.
@@ -102,3 +103,18 @@ def test_train_config_takes_its_defaults_from_the_schema():
     assert dataclasses.replace(cfg, epochs=2).epochs == 2
     with pytest.raises(KeyError, match="training.optimizer: missing"):
         TrainConfig.from_dict({"epochs": 2}, "cpu")
+
+
+def test_class_dimension_helpers_equal_the_plain_forms_with_gradients():
+    torch.manual_seed(0)
+    logits = torch.randn(3, 17, 10, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 10, (3, 17))
+    plain = F.cross_entropy(logits.reshape(-1, 10), y.reshape(-1), reduction="none").view(3, 17)
+    fast = cross_entropy_per_sample(logits, y)
+    torch.testing.assert_close(fast, plain)
+    w = torch.rand(3, 17, dtype=torch.float64)
+    (g_plain,) = torch.autograd.grad((plain * w).sum(), logits)
+    (g_fast,) = torch.autograd.grad((fast * w).sum(), logits)
+    torch.testing.assert_close(g_fast, g_plain)
+    for x in (logits.detach(), logits.detach()[0]):  # stacked (K, B, C) and single (B, C)
+        torch.testing.assert_close(softmax_classes(x), torch.softmax(x, -1))

@@ -26,12 +26,11 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from graphprior.data import load_dataset
 from graphprior.nets.packed import PackedStack
-from graphprior.nets.stacked import StackedNet
+from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample
 
 __all__ = [
     "Status",
@@ -123,13 +122,7 @@ def evaluate(
         xb, yb = x[i : i + batch_size], y[i : i + batch_size]
         logits = net(xb)
         correct += (logits.argmax(-1) == yb).float().sum(1)
-        loss += (
-            F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), yb.repeat(net.k), reduction="none"
-            )
-            .view(net.k, -1)
-            .sum(1)
-        )
+        loss += cross_entropy_per_sample(logits, yb.expand(net.k, -1)).sum(1)
     net.train(was_training)
     return correct / len(x), loss / len(x)
 
@@ -221,19 +214,13 @@ def _train_epoch(
     """
     x_tr, y_tr = train
     n = len(x_tr)
-    k = net.k
-    n_classes = net.spec.n_classes
     net.train()
     perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(x_tr.device)
     for step in range(math.ceil(n / batch_size)):
         idx = perms[:, step * batch_size : (step + 1) * batch_size]
         xb, yb = x_tr[idx], y_tr[idx]  # (K, B, ...), (K, B)
         logits = net(xb)
-        per_model = (
-            F.cross_entropy(logits.reshape(-1, n_classes), yb.reshape(-1), reduction="none")
-            .view(k, -1)
-            .mean(1)
-        )
+        per_model = cross_entropy_per_sample(logits, yb).mean(1)
         finite = torch.isfinite(per_model)
         newly_dead = alive & ~finite
         if newly_dead.any():

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from graphprior.nets.stacked import softmax_classes
 from graphprior.robustness.contract import as_stacked, frozen_eval, layout, logits_of
 from graphprior.robustness.gradient import fgsm, pgd
 
@@ -220,7 +221,7 @@ def mean_adversarial_confidence(
     """
     stacked = as_stacked(model)
     with frozen_eval(stacked):
-        probs = torch.softmax(logits_of(stacked, x_adv), dim=-1)
+        probs = softmax_classes(logits_of(stacked, x_adv))
     conf, pred = probs.max(-1)
     sel = torch.ones_like(pred, dtype=torch.bool) if mask is None else mask.to(pred.device)
     if y is not None:

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from graphprior.nets.stacked import cross_entropy_per_sample
 from graphprior.robustness.contract import bcast, default_generator, frozen_eval, layout, logits_of
-from graphprior.robustness.gradient import Norm, cross_entropy_per_sample
+from graphprior.robustness.gradient import Norm
 
 __all__ = ["ApgdBudget", "dlr_targeted_loss", "apgd", "checkpoints"]
 

@@ -18,9 +18,9 @@ import enum
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from graphprior.nets.stacked import cross_entropy_per_sample
 from graphprior.robustness.contract import (
     bcast,
     default_generator,
@@ -30,7 +30,7 @@ from graphprior.robustness.contract import (
     per_sample,
 )
 
-__all__ = ["Norm", "cross_entropy_per_sample", "input_grad", "fgsm", "pgd"]
+__all__ = ["Norm", "input_grad", "fgsm", "pgd"]
 
 
 class Norm(enum.StrEnum):
@@ -38,12 +38,6 @@ class Norm(enum.StrEnum):
 
     LINF = "linf"
     L2 = "l2"
-
-
-def cross_entropy_per_sample(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-sample cross-entropy ``(K, B)`` from logits ``(K, B, C)`` and labels ``(K, B)``."""
-    k, b, c = logits.shape
-    return F.cross_entropy(logits.reshape(k * b, c), y.reshape(k * b), reduction="none").view(k, b)
 
 
 def input_grad(

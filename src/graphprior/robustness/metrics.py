@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from graphprior.nets.stacked import cross_entropy_per_sample
 from graphprior.robustness.contract import frozen_eval, layout, logits_of
 
 __all__ = ["accuracy_and_f1", "accuracy_and_loss"]
@@ -42,8 +42,7 @@ def accuracy_and_f1(
 
 def accuracy_and_loss(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Accuracy and mean cross-entropy per model from logits (K, B, C) and labels (B,)."""
-    k, b, c = logits.shape
+    k, b, _ = logits.shape
     yk = y.expand(k, b)
     acc = (logits.argmax(-1) == yk).float().mean(1)
-    loss = F.cross_entropy(logits.reshape(k * b, c), yk.reshape(-1), reduction="none")
-    return acc, loss.view(k, b).mean(1)
+    return acc, cross_entropy_per_sample(logits, yk).mean(1)

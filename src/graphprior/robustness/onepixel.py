@@ -21,6 +21,7 @@ import torch
 from scipy.optimize import differential_evolution
 from torch import nn
 
+from graphprior.nets.stacked import softmax_classes
 from graphprior.robustness.accuracy import clean_correct
 from graphprior.robustness.contract import as_stacked, frozen_eval, logits_of, single_model
 
@@ -69,7 +70,7 @@ def _attack_one(
 
     def objective(cands: np.ndarray, perturb: Callable = perturb) -> np.ndarray:
         imgs = perturb(cands)
-        probs = torch.softmax(model(imgs), dim=-1)
+        probs = softmax_classes(model(imgs))
         hits = torch.nonzero(probs.argmax(-1) != label).flatten()
         if hits.numel() and not found:
             found.append(imgs[hits[0]].clone())
@@ -217,7 +218,7 @@ def onepixel_exhaustive(
             # advanced indices around a slice: the indexed dims come first, (P·V, b, C)
             cand[:, torch.arange(n_cand), :, pix] = vals.unsqueeze(1)
             flat = cand.reshape(-1, *input_shape)
-            probs = torch.softmax(logits_of(stacked, flat.unsqueeze(0).expand(k, *flat.shape)), -1)
+            probs = softmax_classes(logits_of(stacked, flat.unsqueeze(0).expand(k, *flat.shape)))
             probs = probs.reshape(k, xs.shape[0], n_cand, -1)
             ys = y[lo : lo + chunk].view(1, -1, 1, 1).expand(k, -1, n_cand, 1)
             p_true = probs.gather(-1, ys).squeeze(-1)
@@ -308,6 +309,6 @@ def _de_on_stack(stacked, x, y, correct, maxiter, popsize, seed):
         ok_t = torch.as_tensor(ok, device=x.device)
         success[k, idx] = ok_t
         with frozen_eval(single):
-            top = torch.softmax(single(x_adv), -1).amax(-1).double()
+            top = softmax_classes(single(x_adv)).amax(-1).double()
         conf[k, idx] = torch.where(ok_t, top, torch.full_like(top, math.nan))
     return success, conf

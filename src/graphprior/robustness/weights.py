@@ -19,10 +19,9 @@ import enum
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from graphprior.nets.pruning import present_weights
-from graphprior.nets.stacked import StackedNet
+from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample
 from graphprior.robustness.contract import (
     default_generator,
     frozen_eval,
@@ -235,9 +234,7 @@ def _ascend(
             if step == steps:
                 break
             # summed over models: each model's gradient only sees its own loss
-            loss = F.cross_entropy(
-                logits.reshape(k * b, -1), y.expand(k, b).reshape(-1), reduction="sum"
-            )
+            loss = cross_entropy_per_sample(logits, y.expand(k, b)).sum()
             grads = torch.autograd.grad(loss, pert)
         with torch.no_grad():
             new = []
