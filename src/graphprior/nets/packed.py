@@ -31,8 +31,10 @@ multiply by the mask: it relies on that invariant.
 
 A packed stack is what :func:`graphprior.nets.union.train_many` trains; its
 weights go back into the union with :meth:`PackedStack.write_back`, and from
-there into the original stacks. Everything else (attacks, measures,
-checkpoints) works on :class:`~graphprior.nets.stacked.StackedNet`.
+there into the original stacks. The attack stage runs a group's input-space
+attacks on the packed union of its stacks too (its logits and input gradients;
+``benchmarks/attack_union.py``); the other measures and the checkpoints work on
+:class:`~graphprior.nets.stacked.StackedNet`.
 """
 
 from __future__ import annotations
