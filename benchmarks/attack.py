@@ -62,12 +62,11 @@ from graphprior.robustness.accuracy import clean_correct, robust_accuracy
 from graphprior.robustness.art_metrics import (
     art_classifier,
     art_norm,
-    loss_sensitivity,
     numpy_global_seed,
 )
 from graphprior.robustness.autoattack import autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched
-from graphprior.robustness.metrics import accuracy_and_f1
+from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
     min_perturbation_fgsm_linesearch,
     min_perturbation_pgd_bisection,
@@ -275,7 +274,7 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
                 norm=art_norm(cc["norm"]), n_classes=cc["n_classes"], seed=seed,
             ),
         ),
-        ("loss sensitivity (ART)", "300 inputs", lambda: loss_sensitivity(net, x, y)),
+        ("loss sensitivity", "300 inputs", lambda: loss_sensitivity(net, x, y)),
     ]  # fmt: skip
     rows = []
     total = 0.0

@@ -29,11 +29,12 @@ from graphprior.robustness.accuracy import (
 from graphprior.robustness.art_metrics import (
     art_classifier,
     clever_scores,
-    loss_sensitivity,
+    loss_sensitivity_art,
     numpy_global_seed,
 )
+from graphprior.robustness.contract import single_model
 from graphprior.robustness.gradient import fgsm, pgd
-from graphprior.robustness.metrics import accuracy_and_f1
+from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
     min_perturbation_fgsm_linesearch,
     min_perturbation_pgd_bisection,
@@ -392,6 +393,14 @@ def test_loss_sensitivity_matches_direct_gradients(trained):
         expected.append(g.flatten(1).norm(dim=1).mean().item())
     np.testing.assert_allclose(got, expected, rtol=1e-4)
     assert grad.shape == xs.shape
+
+
+def test_loss_sensitivity_equals_arts_model_by_model(trained):
+    net, x, y = trained
+    got = loss_sensitivity(net, x[:40], y[:40])
+    np.testing.assert_allclose(got, loss_sensitivity_art(net, x[:40], y[:40]), rtol=1e-5)
+    one = loss_sensitivity(single_model(net, 1), x[:40], y[:40])  # model 1 alone
+    np.testing.assert_allclose(one, got[1:2], rtol=1e-5)
 
 
 def test_clever_is_seeded_bounded_and_leaves_global_rng(trained):

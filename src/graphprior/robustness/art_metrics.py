@@ -1,4 +1,9 @@
-"""Measures computed through the Adversarial Robustness Toolbox (ART): CLEVER, loss sensitivity.
+"""ART (the Adversarial Robustness Toolbox) for CLEVER and loss sensitivity: the references.
+
+The attack stage computes both in torch, for a whole stack at once
+(:func:`graphprior.robustness.clever.clever_u_batched`,
+:func:`graphprior.robustness.metrics.loss_sensitivity`), so its jobs do not
+import ART; the tests compare them with the functions here.
 
 ART is imported inside the functions that use it: importing it costs about
 1.2 s (2.5 s cold), which every stage importing :mod:`graphprior.robustness`
@@ -27,7 +32,13 @@ from graphprior.robustness.contract import (
     single_model,
 )
 
-__all__ = ["art_classifier", "numpy_global_seed", "art_norm", "clever_scores", "loss_sensitivity"]
+__all__ = [
+    "art_classifier",
+    "numpy_global_seed",
+    "art_norm",
+    "clever_scores",
+    "loss_sensitivity_art",
+]
 
 
 def art_classifier(model: nn.Module, input_shape: tuple[int, ...], nb_classes: int) -> Any:
@@ -115,8 +126,8 @@ def clever_scores(
     return scores
 
 
-def loss_sensitivity(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Loss sensitivity through ART, per model ``(K,)``.
+def loss_sensitivity_art(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Loss sensitivity through ART, per model ``(K,)``, one model at a time.
 
     Arpit et al. 2017, "A Closer Look at Memorization in Deep Networks",
     ICML: the mean over inputs of ‖∇ₓ CE(f(x), y)‖₂

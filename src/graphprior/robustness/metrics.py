@@ -1,4 +1,4 @@
-"""Clean accuracy and F1 of a stack of models, and accuracy and loss from logits.
+"""Clean accuracy and F1 of a stack of models, accuracy and loss from logits, loss sensitivity.
 
 Definitions: ``docs/measures.md``.
 """
@@ -11,8 +11,9 @@ from torch import nn
 
 from graphprior.nets.stacked import cross_entropy_per_sample
 from graphprior.robustness.contract import frozen_eval, layout, logits_of
+from graphprior.robustness.gradient import input_grad
 
-__all__ = ["accuracy_and_f1", "accuracy_and_loss"]
+__all__ = ["accuracy_and_f1", "accuracy_and_loss", "loss_sensitivity"]
 
 
 def accuracy_and_f1(
@@ -46,3 +47,19 @@ def accuracy_and_loss(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tens
     yk = y.expand(k, b)
     acc = (logits.argmax(-1) == yk).float().mean(1)
     return acc, cross_entropy_per_sample(logits, yk).mean(1)
+
+
+def loss_sensitivity(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Loss sensitivity per model ``(K,)``: the mean over inputs of ‖∇ₓ CE(f(x), y)‖₂.
+
+    Arpit et al. 2017, "A Closer Look at Memorization in Deep Networks",
+    ICML; each gradient is taken for its own sample's loss, for every model of
+    the stack in one pass. ART's ``art.metrics.loss_sensitivity`` computes the
+    same, one model at a time
+    (:func:`graphprior.robustness.art_metrics.loss_sensitivity_art`, the
+    reference in the tests).
+    """
+    stacked, xs, ys = layout(model, x, y)
+    with frozen_eval(stacked):
+        grad, _, _ = input_grad(stacked, xs.contiguous(), ys)
+    return grad.flatten(2).norm(dim=2).double().mean(1).cpu().numpy()

@@ -34,7 +34,7 @@ from graphprior.robustness.accuracy import (
     robust_correct,
     success_rate_on_correct,
 )
-from graphprior.robustness.art_metrics import art_norm, loss_sensitivity
+from graphprior.robustness.art_metrics import art_norm
 from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched
 from graphprior.robustness.collapse import neural_collapse_rows
@@ -47,7 +47,7 @@ from graphprior.robustness.gates import (
     zero_gradient_shares,
 )
 from graphprior.robustness.gradient import Norm, fgsm
-from graphprior.robustness.metrics import accuracy_and_f1
+from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
     LINESEARCH_MAX,
     min_perturbation_fgsm_linesearch,
