@@ -40,13 +40,18 @@ from graphprior.nets.union import union_of
 
 def packed_at(rev: str, folder: str):
     """The module ``graphprior.nets.packed`` as revision ``rev`` had it."""
-    source = subprocess.run(
+    shown = subprocess.run(
         ["git", "show", f"{rev}:src/graphprior/nets/packed.py"],
         capture_output=True,
         text=True,
-        check=True,
         cwd=Path(__file__).resolve().parent,
-    ).stdout
+    )
+    if shown.returncode != 0:
+        raise SystemExit(
+            f"--before {rev}: git cannot show its src/graphprior/nets/packed.py "
+            f"({shown.stderr.strip()}); a full clone (not shallow) has the revision"
+        )
+    source = shown.stdout
     path = Path(folder) / "packed_before.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("packed_before", path)
