@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from _record import record
+from softmax_dim import cross_entropy_last_dim
 from train_union import make_net, make_specs
 
 from graphprior.nets import packed as packed_now
@@ -59,12 +59,6 @@ def packed_at(rev: str, folder: str):
     sys.modules["packed_before"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
-
-
-def cross_entropy_last_dim(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The training loop's per-sample loss before: over a last dimension of classes."""
-    k, b, c = logits.shape
-    return F.cross_entropy(logits.reshape(k * b, c), y.reshape(-1), reduction="none").view(k, b)
 
 
 def step_ms(arms: dict, x, y, batches, rounds: int) -> dict[str, float]:

@@ -34,7 +34,8 @@ from graphprior.nets.stacked import cross_entropy_per_sample, softmax_classes
 SHAPES = [(1, 1000), (7, 100), (24, 64), (7, 1000)]
 
 
-def plain_ce(logits, y):
+def cross_entropy_last_dim(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-sample cross-entropy over a last dimension of classes (the form before)."""
     k, b, c = logits.shape
     return F.cross_entropy(logits.reshape(k * b, c), y.reshape(-1), reduction="none").view(k, b)
 
@@ -52,7 +53,7 @@ def medians(k: int, b: int, gen, rounds: int, reps: int) -> dict[str, float]:
     y = torch.randint(0, 10, (k, b), generator=gen)
     frozen = logits.detach()
     arms = {
-        "ce_before": lambda: plain_ce(logits, y).sum().backward(),
+        "ce_before": lambda: cross_entropy_last_dim(logits, y).sum().backward(),
         "ce_now": lambda: cross_entropy_per_sample(logits, y).sum().backward(),
         "sm_before": lambda: torch.softmax(frozen, -1),
         "sm_now": lambda: softmax_classes(frozen),

@@ -4,8 +4,9 @@ A union (:func:`graphprior.nets.union.union_of`) has a fixed shape: hidden
 layer ``i`` reads the input and every earlier hidden layer, the output layer
 reads every hidden layer. Laid end to end, the activations of one model form
 one vector ``[input | hidden 0 | hidden 1 | ...]`` (``T`` entries, the columns
-of the weight matrix below), and every layer reads a contiguous range of it: hidden layer ``i`` the prefix up to its
-own block, the output layer everything after the input. All weights of a model
+of the weight matrix below), and every layer reads a contiguous range of it:
+hidden layer ``i`` the prefix up to its own block, the output layer everything
+after the input. All weights of a model
 then fit one matrix of shape ``(R, T)``, ``R`` the neurons of every layer
 (hidden, then output), with layer ``i`` in its rows and prefix columns, zero
 and masked out everywhere else.
