@@ -59,6 +59,7 @@ dry-run: $(STAMP)
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/graph_properties.py
 	$(BIN)/python benchmarks/train.py
+	-PYTHON=$(BIN)/python bash benchmarks/install_deepstruct.sh
 	$(BIN)/python benchmarks/train_union.py
 	$(BIN)/python benchmarks/adam_step.py
 	$(BIN)/python benchmarks/packed_step.py

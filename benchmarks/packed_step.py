@@ -6,9 +6,13 @@ The union of S G(50, 100) specs x 3 inits of ``benchmarks/train_union.py``
 (:class:`graphprior.nets.packed.PackedStack`) as this checkout builds it and as
 the revision ``--before`` built it (its ``nets/packed.py``, read with
 ``git show``, and the cross-entropy over a last dimension of classes that the
-training loop used before ``cross_entropy_per_sample``). Both arms train copies
-of one union on the same batches, in alternating rounds, so the machine's load
-falls on both alike; the table gives the median step per arm and their ratio.
+training loop used before ``cross_entropy_per_sample``). This checkout has two
+arms: the packed stack through autograd ("now, autograd": forward, loss,
+``backward()``) and the written-out step the training loop takes
+(:class:`graphprior.nets.packed.PackedSteps`: the same loss and gradients
+without autograd). The arms train copies of one union on the same batches, in
+alternating rounds, so the machine's load falls on all alike; the table gives
+the median step per arm and their ratios.
 
 Usage: python benchmarks/packed_step.py [--before b8e78b8] [--sizes 4 8 16] [--steps 50] [--rounds 6]
 
@@ -61,17 +65,39 @@ def packed_at(rev: str, folder: str):
     return module
 
 
-def step_ms(arms: dict, x, y, batches, rounds: int) -> dict[str, float]:
+def autograd_step(net, opt, loss_fn, x, y):
+    """A step through autograd: forward, loss, backward, Adam."""
+
+    def step(idx):
+        loss = loss_fn(net(x[idx]), y[idx]).mean(1).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def written_out_step(net, opt, x, y):
+    """The training loop's step of a packed stack (``PackedSteps``), then Adam."""
+    steps = packed_now.PackedSteps(net, x, y)
+    alive = torch.ones(net.k, dtype=torch.bool)
+
+    def step(idx):
+        steps.loss(idx)
+        steps.backward(alive)
+        opt.step()
+
+    return step
+
+
+def step_ms(arms: dict, batches, rounds: int) -> dict[str, float]:
     """Median milliseconds per training step of each arm, rounds alternating between arms."""
     times: dict[str, list[float]] = {name: [] for name in arms}
     for _ in range(rounds):
-        for name, (net, opt, loss_fn) in arms.items():
+        for name, step in arms.items():
             t0 = time.perf_counter()
             for idx in batches:
-                loss = loss_fn(net(x[idx]), y[idx]).mean(1).sum()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                step(idx)
             times[name].append((time.perf_counter() - t0) / len(batches) * 1e3)
     return {name: statistics.median(t) for name, t in times.items()}
 
@@ -94,30 +120,36 @@ def main() -> None:
         for s in args.sizes:
             union, _ = union_of([make_net(sp, j, x) for j, sp in enumerate(specs[:s])])
             arms = {}
-            for name, module, loss_fn in [
-                ("before", before, cross_entropy_last_dim),
-                ("now", packed_now, cross_entropy_per_sample),
-            ]:
-                net = module.PackedStack(union)
+            for name, module in [("before", before), ("autograd", packed_now), ("written", None)]:
+                net = (module or packed_now).PackedStack(union)
                 opt = torch.optim.Adam(net.parameters(), lr=0.003, fused=True)
-                arms[name] = (net, opt, loss_fn)
+                if module is None:
+                    arms[name] = written_out_step(net, opt, x, y)
+                else:
+                    loss_fn = (
+                        cross_entropy_last_dim if module is before else cross_entropy_per_sample
+                    )
+                    arms[name] = autograd_step(net, opt, loss_fn, x, y)
             gen = torch.Generator().manual_seed(s)
             batches = [
                 torch.randint(0, len(x), (union.k, 64), generator=gen) for _ in range(args.steps)
             ]
-            step_ms(arms, x, y, batches[:5], 1)  # warm-up: buffers, first kernels
-            ms = step_ms(arms, x, y, batches, args.rounds)
-            rows.append((s, union.k, ms["before"], ms["now"]))
+            step_ms(arms, batches[:5], 1)  # warm-up: buffers, first kernels
+            ms = step_ms(arms, batches, args.rounds)
+            rows.append((s, union.k, ms["before"], ms["autograd"], ms["written"]))
     lines = [
         f"Training step of a packed union (digits, batch 64 per model, Adam fused, 1 thread), "
         f"median of {args.rounds} alternating rounds of {args.steps} steps; before = revision "
         f"{args.before}; {platform.processor() or platform.machine()}, torch {torch.__version__}.",
         "",
-        "| specs | models | before ms/step | now ms/step | now / before |",
-        "|---:|---:|---:|---:|---:|",
+        "| specs | models | before ms/step | now, autograd ms/step | now, written out ms/step "
+        "| autograd / before | written out / autograd | written out / before |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for s, k, b, n in rows:
-        lines.append(f"| {s} | {k} | {b:.2f} | {n:.2f} | {n / b:.2f} |")
+    for s, k, b, a, w in rows:
+        lines.append(
+            f"| {s} | {k} | {b:.2f} | {a:.2f} | {w:.2f} | {a / b:.2f} | {w / a:.2f} | {w / b:.2f} |"
+        )
     record("\n".join(lines), args.out)
 
 

@@ -11,6 +11,11 @@ epochs, batch 64, Adam, one thread, it times per model:
 (c) a per-model masked reference written here: one ``nn.Module`` per model, one
     masked ``nn.Linear`` per layer, a standard PyTorch loop with per-epoch
     validation;
+(c2) deepstruct's ``MaskedDeepDAN`` on the same oriented DAGs, in the same loop as (c),
+    when ``benchmarks/install_deepstruct.sh`` has installed it in build/deepstruct.
+    It has deepstruct's own layering and interface (the input reaches the first
+    layer only, the output reads the last layer only), so it has fewer real
+    parameters than (c); its "x bound" column uses its own;
 (d) the FLOP bound 6 x real parameters x training samples x epochs at
     50 GFLOP/s, and at this machine's single-thread matmul GFLOP/s (measured).
 
@@ -24,7 +29,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 
 import networkx as nx
 import torch
@@ -62,13 +69,20 @@ def train_config(epochs: int) -> TrainConfig:
     return TrainConfig.from_dict(training, "cpu")
 
 
-def make_specs(n_specs: int):
+DEEPSTRUCT = Path("build/deepstruct")
+
+
+def make_dags(n_specs: int):
     out = []
     for j in range(n_specs):
         g = nx.gnm_random_graph(50, 100, seed=j)
         opts = MappingOptions(orientation="random", input_wiring="all", readout="sinks", seed=j)
-        out.append(spec_from_dag(build_layered_dag(g, opts), (1, 8, 8), 10))
+        out.append(build_layered_dag(g, opts))
     return out
+
+
+def make_specs(n_specs: int):
+    return [spec_from_dag(dag, (1, 8, 8), 10) for dag in make_dags(n_specs)]
 
 
 def make_net(spec, j: int, x_train) -> StackedNet:
@@ -138,16 +152,33 @@ class MaskedMLP(nn.Module):
         return out
 
 
-def reference(specs, data, epochs: int) -> float:
-    """(c) seconds per model of the plain per-model masked loop (one model per spec)."""
+def deepstruct_dan(dag) -> tuple[nn.Module, int]:
+    """(c2) deepstruct's MaskedDeepDAN on ``dag``'s oriented graph, and its real parameters."""
+    from deepstruct.graph import LayeredGraph
+    from deepstruct.sparse import MaskedDeepDAN, MaskedLinearLayer
+
+    model = MaskedDeepDAN((1, 8, 8), 10, LayeredGraph.load_from(dag.dag))
+    real = sum(
+        int(m.mask.sum()) + m.bias.numel()
+        for m in model.modules()
+        if isinstance(m, MaskedLinearLayer)
+    )
+    return model, real
+
+
+def reference(models, data, epochs: int) -> float:
+    """(c), (c2) seconds per model of the plain per-model masked loop.
+
+    ``models``: one callable per model, building it (called after seeding).
+    """
     x_tr, y_tr = data["train"]
     mean, std = x_tr.mean(), x_tr.std()
     x_tr = (x_tr - mean) / std
     x_val, y_val = (data["val"][0] - mean) / std, data["val"][1]
     t0 = time.perf_counter()
-    for j, spec in enumerate(specs):
+    for j, build in enumerate(models):
         torch.manual_seed(j)
-        model = MaskedMLP(spec)
+        model = build()
         opt = torch.optim.Adam(model.parameters(), lr=0.003)
         best, best_state = -1.0, None
         for _ in range(epochs):
@@ -165,7 +196,7 @@ def reference(specs, data, epochs: int) -> float:
             if acc > best:
                 best, best_state = acc, {k: v.clone() for k, v in model.state_dict().items()}
         model.load_state_dict(best_state)
-    return (time.perf_counter() - t0) / len(specs)
+    return (time.perf_counter() - t0) / len(models)
 
 
 def matmul_gflops(n: int = 512, reps: int = 20) -> float:
@@ -202,10 +233,26 @@ def main() -> None:
     def bound(p, rate):
         return 6 * p * n_train * args.epochs / (rate * 1e9)
 
-    rows = []
     sub = specs[: args.reference_specs]
-    ref = reference(sub, data, args.epochs)
-    rows.append(("(c) per-model masked reference", len(sub), 1, params(sub), None, ref))
+    refs = {
+        "(c) per-model masked reference": (params(sub), [lambda s=s: MaskedMLP(s) for s in sub])
+    }
+    if DEEPSTRUCT.is_dir():
+        sys.path.insert(0, str(DEEPSTRUCT))
+        dags = make_dags(args.reference_specs)
+        real = sum(deepstruct_dan(d)[1] for d in dags) / len(dags)
+        refs["(c2) deepstruct MaskedDeepDAN"] = (
+            real,
+            [lambda d=d: deepstruct_dan(d)[0] for d in dags],
+        )
+    else:
+        print(f"no {DEEPSTRUCT}: row (c2) left out (bash benchmarks/install_deepstruct.sh adds it)")
+    # the per-model references run first and again last; their rows give the mean, so a
+    # machine that drifts during the run moves both sides of the ratios alike
+    ref_secs = {
+        label: [reference(models, data, args.epochs)] for label, (_, models) in refs.items()
+    }
+    rows = []
     sub = specs[: args.separate_specs]
     rows.append(
         ("(a) one StackedNet per spec", len(sub), K, params(sub), None, separate(sub, data, cfg))
@@ -218,6 +265,14 @@ def main() -> None:
             label = f"(b0) union of {s} specs, autograd (before)"
             rows.append((label, s, s * K, params(sub), padded, before))
         rows.append((f"(b) union of {s} specs", s, s * K, params(sub), padded, secs))
+    for label, (_, models) in refs.items():
+        ref_secs[label].append(reference(models, data, args.epochs))
+    ref_rows = [
+        (label, args.reference_specs, 1, real, None, sum(ref_secs[label]) / 2)
+        for label, (real, _) in refs.items()
+    ]
+    rows = ref_rows + rows
+    ref = ref_rows[0][-1]
     lines = [
         f"Digits ({n_train} training samples), {args.epochs} epochs, batch 64, Adam, 1 thread; "
         f"G(50, 100) graphs, random orientation, input_wiring all, readout sinks; "
@@ -226,18 +281,25 @@ def main() -> None:
         f"(512^3, float32): {gflops:.0f} GFLOP/s.",
         "",
         "| training | specs | models per stack | real params/model | padded params/model "
-        "| s/model | vs reference | x bound @50 GFLOP/s | x bound @measured |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| s/model | vs reference | vs deepstruct | x bound @50 GFLOP/s | x bound @measured |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    dan = next((r[-1] for r in rows if r[0].startswith("(c2)")), None)
     for label, s, k, p, padded, secs in rows:
         pad = "" if padded is None else f"{padded:,.0f}"
+        vs_dan = "" if dan is None else f"{dan / secs:.1f}x"
         lines.append(
             f"| {label} | {s} | {k} | {p:,.0f} | {pad} | {secs:.3f} | {ref / secs:.1f}x "
-            f"| {secs / bound(p, 50):.0f}x | {secs / bound(p, gflops):.0f}x |"
+            f"| {vs_dan} | {secs / bound(p, 50):.0f}x | {secs / bound(p, gflops):.0f}x |"
         )
     p = params(specs[: max(args.sizes)])
     lines += [
         "",
+        "References (c), (c2): the mean of a run before the other rows and one after them ("
+        + "; ".join(
+            f"{lab.split()[0]} {a:.3f} s then {b:.3f} s" for lab, (a, b) in ref_secs.items()
+        )
+        + ").",
         f"(d) FLOP bound per model (6 x {p:,.0f} params x {n_train} x {args.epochs}): "
         f"{bound(p, 50):.4f} s at 50 GFLOP/s, {bound(p, gflops):.4f} s at {gflops:.0f} GFLOP/s.",
     ]

@@ -4,11 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphprior.nets.packed import PackedStack
-from graphprior.nets.stacked import StackedNet
+from graphprior.nets.packed import PackedStack, PackedSteps
+from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample
+from graphprior.nets.train import Status, train_stack
 from graphprior.nets.union import union_of
 
-from .test_train import digits
+from .test_train import digits, train_config
 from .test_union import make_nets, specs
 
 
@@ -55,6 +56,28 @@ def test_gradients_equal_the_union_and_are_zero_where_masked(union, data):
         start += width
     assert not (gw * (1 - packed.mask)).any()
     assert not (gb * (1 - packed.bias_mask)).any()
+
+
+def test_written_out_steps_give_the_autograd_loss_and_gradients(union, data):
+    packed = PackedStack(union)
+    x, y = data["train"]
+    gen = torch.Generator().manual_seed(0)
+    idx = torch.stack([torch.randperm(len(x), generator=gen)[:23] for _ in range(packed.k)])
+    alive = torch.ones(packed.k, dtype=torch.bool)
+    alive[1] = False  # a frozen model contributes neither loss nor gradient
+    per_model = cross_entropy_per_sample(packed(x[idx]), y[idx]).mean(1)
+    total = torch.where(alive, per_model, torch.zeros_like(per_model)).sum()
+    ref_w, ref_b = torch.autograd.grad(total, [packed.weight, packed.bias])
+    steps = PackedSteps(packed, x, y)
+    for _ in range(2):  # the second step reuses the buffers and gradient tensors
+        torch.testing.assert_close(steps.loss(idx), per_model.detach(), atol=1e-5, rtol=1e-5)
+        steps.backward(alive)
+        torch.testing.assert_close(packed.weight.grad, ref_w, atol=1e-6, rtol=1e-4)
+        torch.testing.assert_close(packed.bias.grad, ref_b, atol=1e-6, rtol=1e-4)
+    assert not packed.weight.grad[1].any() and not packed.bias.grad[1].any()
+    assert ref_w[0].abs().sum() > 0
+    with pytest.raises(RuntimeError, match="loss"):
+        steps.backward(alive)  # one backward per loss
 
 
 def test_adam_keeps_masked_weights_at_zero_and_write_back_gives_the_union_the_weights(union, data):
@@ -165,3 +188,21 @@ def test_float64_input_gradient_passes_gradcheck_and_an_empty_batch_works(union,
     assert out.shape == (union.k, 0, 10)
     out.sum().backward()
     assert empty.grad.shape == empty.shape
+
+
+def test_a_diverging_model_of_a_packed_stack_is_frozen_and_the_others_train_as_without_it(
+    union, data
+):
+    clean, broken = PackedStack(union), PackedStack(union)
+    with torch.no_grad():
+        broken.weight[1].masked_fill_(broken.mask[1].bool(), float("nan"))
+    seeds, cfg = list(range(clean.k)), train_config(epochs=3, lr=0.01)
+    res_clean = train_stack(clean, data, seeds, cfg, progress=False)
+    res = train_stack(broken, data, seeds, cfg, progress=False)
+    assert res[1].status is Status.DIVERGED and res_clean[1].status is not Status.DIVERGED
+    keep = torch.arange(clean.k) != 1
+    torch.testing.assert_close(broken.weight[keep], clean.weight[keep])
+    torch.testing.assert_close(broken.bias[keep], clean.bias[keep])
+    for i in torch.nonzero(keep).flatten().tolist():
+        assert res[i].test_accuracy == res_clean[i].test_accuracy
+        assert res[i].status is res_clean[i].status

@@ -30,9 +30,10 @@ and :meth:`PackedStack.apply_masks` re-applies the masks as
 :class:`~graphprior.nets.stacked.StackedNet` does. The forward pass does not
 multiply by the mask: it relies on that invariant.
 
-A packed stack is what :func:`graphprior.nets.union.train_many` trains; its
-weights go back into the union with :meth:`PackedStack.write_back`, and from
-there into the original stacks. The attack stage runs a group's input-space
+A packed stack is what :func:`graphprior.nets.union.train_many` trains, with
+the steps of :class:`PackedSteps` (the loss's gradient and the backward pass
+written out, no autograd graph); its weights go back into the union with
+:meth:`PackedStack.write_back`, and from there into the original stacks. The attack stage runs a group's input-space
 attacks on the packed union of its stacks too (its logits and input gradients;
 ``benchmarks/attack_union.py``); the other measures and the checkpoints work on
 :class:`~graphprior.nets.stacked.StackedNet`.
@@ -51,7 +52,7 @@ from torch.autograd.function import once_differentiable
 from graphprior.graphs.netspec import NetSpec
 from graphprior.nets.stacked import StackedNet
 
-__all__ = ["PackedStack"]
+__all__ = ["PackedStack", "PackedSteps"]
 
 _relu_grad = torch.ops.aten.threshold_backward.grad_input
 
@@ -148,15 +149,26 @@ class _Buffers:
         return self.owner is None or self.owner() is None
 
 
+def _layers_forward(buf: _Buffers) -> torch.Tensor:
+    """Every layer's activations from ``buf.h_input``; the logits, ``(K, C, B)``."""
+    for b, w, h_in, h_out in buf.forward:
+        torch.clamp_min(torch.baddbmm(b, w, h_in), 0.0, out=h_out)
+    return torch.baddbmm(*buf.output)
+
+
+def _layers_backward(buf: _Buffers) -> None:
+    """Every pre-activation's gradient into ``buf.g``, from the logits' in ``buf.g_output``."""
+    for w_t, g_later, h_block, g_block in buf.backward:
+        _relu_grad(torch.bmm(w_t, g_later), h_block, 0.0, grad_input=g_block)
+
+
 class _Forward(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, packed):
         buf = packed.buffers(x.shape[1])
         torch.sub(x.transpose(1, 2), packed.input_mean[:, None], out=buf.h_input)
         buf.h_input.div_(packed.input_std[:, None])
-        for b, w, h_in, h_out in buf.forward:
-            torch.clamp_min(torch.baddbmm(b, w, h_in), 0.0, out=h_out)
-        logits = torch.baddbmm(*buf.output).transpose(1, 2)
+        logits = _layers_forward(buf).transpose(1, 2)
         if any(ctx.needs_input_grad):
             buf.owner = weakref.ref(ctx)  # busy until the graph is gone
         # should a pass ever write into a buffer a graph still holds, autograd's version
@@ -171,8 +183,7 @@ class _Forward(torch.autograd.Function):
         (h,) = ctx.saved_tensors
         buf, packed = ctx.buf, ctx.packed
         buf.g_output.copy_(grad_logits.transpose(1, 2))
-        for w_t, g_later, h_block, g_block in buf.backward:
-            _relu_grad(torch.bmm(w_t, g_later), h_block, 0.0, grad_input=g_block)
+        _layers_backward(buf)
         g = buf.g
         grad_w = grad_b = grad_x = None
         if ctx.needs_input_grad[1]:
@@ -317,3 +328,60 @@ class PackedStack(nn.Module):
             width = union.biases[i].shape[1]
             union.biases[i].copy_(self.bias[:, start : start + width])
             start += width
+
+
+class PackedSteps:
+    """Cross-entropy training steps of a packed stack, the gradients written out without autograd.
+
+    ``loss(idx)`` runs the forward pass of mini-batches ``idx`` (``(K, B)``
+    indices into the training set, one row per model) and returns each model's
+    mean cross-entropy; ``backward(alive)`` then writes the gradient of the sum
+    of the ``alive`` models' losses into ``weight.grad`` and ``bias.grad`` (for
+    the optimiser's ``step``): the logits' gradient is ``(softmax - one-hot) / B``
+    per model, then the written-out backward pass of :class:`PackedStack`. These
+    are the loss and gradients of the autograd step (``tests/unit/test_packed.py``),
+    without the autograd graph, the loss's own backward kernels and a gradient
+    allocation per step. The training inputs are standardised once, so a batch
+    is one ``index_select`` of rows, copied into the feature-major input slab. A step of the 12-model union of ``benchmarks/packed_step.py``
+    takes about two thirds of the autograd step's time (docs/benchmarks.md).
+    """
+
+    def __init__(self, packed: PackedStack, x: torch.Tensor, y: torch.Tensor):
+        flat = x.reshape(len(x), -1).to(packed.weight.dtype)
+        self.packed = packed
+        self.x = (flat - packed.input_mean) / packed.input_std
+        self.y = y
+        self._state: tuple[_Buffers, torch.Tensor, torch.Tensor] | None = None
+        # written in place every step
+        self._grads = (torch.empty_like(packed.weight), torch.empty_like(packed.bias))
+
+    @torch.no_grad()
+    def loss(self, idx: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy ``(K,)`` of model ``k`` on the training samples ``idx[k]``."""
+        packed = self.packed
+        k, batch = idx.shape
+        buf = packed.buffers(batch)
+        rows = self.x.index_select(0, idx.reshape(-1)).view(k, batch, packed.layout.d)
+        buf.h_input.copy_(rows.transpose(1, 2))
+        logp = torch.log_softmax(_layers_forward(buf), dim=1)  # (K, C, B)
+        y = self.y[idx].unsqueeze(1)  # (K, 1, B)
+        self._state = (buf, logp, y)
+        return -logp.gather(1, y).mean((1, 2))
+
+    @torch.no_grad()
+    def backward(self, alive: torch.Tensor) -> None:
+        """The gradient of the ``alive`` models' summed losses of the last ``loss`` call."""
+        if self._state is None:
+            raise RuntimeError("PackedSteps.backward needs a loss() call first")
+        buf, logp, y = self._state
+        self._state = None
+        packed = self.packed
+        grad_w, grad_b = self._grads
+        g_out = buf.g_output
+        torch.exp(logp, out=g_out)  # softmax
+        g_out.scatter_(1, y, g_out.gather(1, y) - 1.0)
+        g_out.mul_((alive.to(g_out.dtype) / y.shape[2])[:, None, None])
+        _layers_backward(buf)
+        torch.bmm(buf.g, buf.h.transpose(1, 2), out=grad_w).mul_(packed.mask)
+        torch.sum(buf.g, 2, out=grad_b).mul_(packed.bias_mask)
+        packed.weight.grad, packed.bias.grad = grad_w, grad_b

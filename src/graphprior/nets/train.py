@@ -29,7 +29,7 @@ import torch
 from tqdm import tqdm
 
 from graphprior.data import load_dataset
-from graphprior.nets.packed import PackedStack
+from graphprior.nets.packed import PackedStack, PackedSteps
 from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample
 
 __all__ = [
@@ -175,8 +175,11 @@ def train_stack(
     history: list[list[float]] = [[] for _ in range(k)]
     epochs = range(1, cfg.epochs + 1)
     bar = tqdm(epochs, desc="train", unit="epoch", disable=not progress, mininterval=1.0)
+    x_tr, y_tr = data["train"]
+    # a packed stack's steps skip autograd (the same loss and gradients, written out)
+    steps = (PackedSteps if isinstance(net, PackedStack) else _AutogradSteps)(net, x_tr, y_tr)
     for epoch in bar:
-        _train_epoch(net, opt, data["train"], gens, alive, cfg.batch_size, epoch)
+        _train_epoch(net, opt, steps, len(x_tr), gens, alive, cfg.batch_size, epoch)
         # The gradient of a masked weight is exactly zero, so Adam and SGD leave it
         # at zero; re-applying the masks once an epoch guards against drift.
         net.apply_masks()
@@ -198,29 +201,48 @@ def train_stack(
     return _results(net, data, alive, best_epoch, history, cfg.untrainable_margin)
 
 
+class _AutogradSteps:
+    """Cross-entropy training steps through autograd (the interface of ``PackedSteps``)."""
+
+    def __init__(self, net: StackedNet, x: torch.Tensor, y: torch.Tensor):
+        self.net, self.x, self.y = net, x, y
+        self._per_model: torch.Tensor | None = None
+
+    def loss(self, idx: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy ``(K,)`` of model ``k`` on the training samples ``idx[k]``."""
+        logits = self.net(self.x[idx])  # (K, B, C)
+        self._per_model = cross_entropy_per_sample(logits, self.y[idx]).mean(1)
+        return self._per_model.detach()
+
+    def backward(self, alive: torch.Tensor) -> None:
+        """The gradient of the ``alive`` models' summed losses of the last ``loss`` call."""
+        per_model, self._per_model = self._per_model, None
+        for p in self.net.parameters():
+            p.grad = None
+        torch.where(alive, per_model, torch.zeros_like(per_model)).sum().backward()
+
+
 def _train_epoch(
     net: StackedNet | PackedStack,
     opt: torch.optim.Optimizer,
-    train: tuple[torch.Tensor, torch.Tensor],
+    steps: _AutogradSteps | PackedSteps,
+    n: int,
     gens: list[torch.Generator],
     alive: torch.Tensor,
     batch_size: int,
     epoch: int,
 ) -> None:
-    """One epoch over the training split, each model in its own batch order.
+    """One epoch over the ``n`` training samples, each model in its own batch order.
 
     ``alive`` is updated in place: a model whose loss turns non-finite is
     frozen for the rest of the run.
     """
-    x_tr, y_tr = train
-    n = len(x_tr)
     net.train()
-    perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(x_tr.device)
+    device = net.input_mean.device
+    perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
     for step in range(math.ceil(n / batch_size)):
         idx = perms[:, step * batch_size : (step + 1) * batch_size]
-        xb, yb = x_tr[idx], y_tr[idx]  # (K, B, ...), (K, B)
-        logits = net(xb)
-        per_model = cross_entropy_per_sample(logits, yb).mean(1)
+        per_model = steps.loss(idx)
         finite = torch.isfinite(per_model)
         newly_dead = alive & ~finite
         if newly_dead.any():
@@ -229,9 +251,7 @@ def _train_epoch(
             alive &= finite
         if not alive.any():
             break
-        loss = torch.where(alive, per_model, torch.zeros_like(per_model)).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
+        steps.backward(alive)
         if not bool(alive.all()):
             # frozen models: no update, and no NaN leaking into the optimiser state
             with torch.no_grad():

@@ -194,7 +194,9 @@ def train_many(
 ) -> tuple[list[list[ModelResult]], float]:
     """Train several stacks (any architectures) as one union; update each in place.
 
-    The union trains in its packed form (:class:`~graphprior.nets.packed.PackedStack`).
+    The union trains in its packed form (:class:`~graphprior.nets.packed.PackedStack`),
+    whose steps :func:`~graphprior.nets.train.train_stack` takes without autograd
+    (:class:`~graphprior.nets.packed.PackedSteps`).
 
     ``seeds[j]`` holds one data seed per model of ``nets[j]``, as for
     :func:`~graphprior.nets.train.train_stack`, so every model sees the batch
