@@ -238,8 +238,7 @@ def _train_epoch(
     frozen for the rest of the run.
     """
     net.train()
-    device = net.input_mean.device
-    perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
+    perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(steps.y.device)
     for step in range(math.ceil(n / batch_size)):
         idx = perms[:, step * batch_size : (step + 1) * batch_size]
         per_model = steps.loss(idx)
