@@ -119,17 +119,16 @@ def main() -> None:
         before = packed_at(args.before, tmp)
         for s in args.sizes:
             union, _ = union_of([make_net(sp, j, x) for j, sp in enumerate(specs[:s])])
-            arms = {}
-            for name, module in [("before", before), ("autograd", packed_now), ("written", None)]:
-                net = (module or packed_now).PackedStack(union)
-                opt = torch.optim.Adam(net.parameters(), lr=0.003, fused=True)
-                if module is None:
-                    arms[name] = written_out_step(net, opt, x, y)
-                else:
-                    loss_fn = (
-                        cross_entropy_last_dim if module is before else cross_entropy_per_sample
-                    )
-                    arms[name] = autograd_step(net, opt, loss_fn, x, y)
+
+            def fresh(module, union=union):
+                net = module.PackedStack(union)
+                return net, torch.optim.Adam(net.parameters(), lr=0.003, fused=True)
+
+            arms = {
+                "before": autograd_step(*fresh(before), cross_entropy_last_dim, x, y),
+                "autograd": autograd_step(*fresh(packed_now), cross_entropy_per_sample, x, y),
+                "written": written_out_step(*fresh(packed_now), x, y),
+            }
             gen = torch.Generator().manual_seed(s)
             batches = [
                 torch.randint(0, len(x), (union.k, 64), generator=gen) for _ in range(args.steps)

@@ -33,9 +33,10 @@ multiply by the mask: it relies on that invariant.
 A packed stack is what :func:`graphprior.nets.union.train_many` trains, with
 the steps of :class:`PackedSteps` (the loss's gradient and the backward pass
 written out, no autograd graph); its weights go back into the union with
-:meth:`PackedStack.write_back`, and from there into the original stacks. The attack stage runs a group's input-space
-attacks on the packed union of its stacks too (its logits and input gradients;
-``benchmarks/attack_union.py``); the other measures and the checkpoints work on
+:meth:`PackedStack.write_back`, and from there into the original stacks. The
+attack stage runs a group's input-space attacks on the packed union of its
+stacks too (its logits and input gradients; ``benchmarks/attack_union.py``);
+the other measures and the checkpoints work on
 :class:`~graphprior.nets.stacked.StackedNet`.
 """
 
@@ -162,6 +163,16 @@ def _layers_backward(buf: _Buffers) -> None:
         _relu_grad(torch.bmm(w_t, g_later), h_block, 0.0, grad_input=g_block)
 
 
+def _weight_grad(g, h, mask, out=None) -> torch.Tensor:
+    """The masked weight gradient ``(K, R, T)`` from pre-activation gradients and activations."""
+    return torch.bmm(g, h.transpose(1, 2), out=out).mul_(mask)
+
+
+def _bias_grad(g, bias_mask, out=None) -> torch.Tensor:
+    """The masked bias gradient ``(K, R)`` from the pre-activation gradients ``(K, R, B)``."""
+    return torch.sum(g, 2, out=out).mul_(bias_mask)
+
+
 class _Forward(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, packed):
@@ -187,9 +198,9 @@ class _Forward(torch.autograd.Function):
         g = buf.g
         grad_w = grad_b = grad_x = None
         if ctx.needs_input_grad[1]:
-            grad_w = torch.bmm(g, h.transpose(1, 2)).mul_(packed.mask)
+            grad_w = _weight_grad(g, h, packed.mask)
         if ctx.needs_input_grad[2]:
-            grad_b = g.sum(2).mul_(packed.bias_mask)
+            grad_b = _bias_grad(g, packed.bias_mask)
         if ctx.needs_input_grad[0]:
             grad_x = torch.bmm(buf.g_hidden.transpose(1, 2), buf.w_input).div_(packed.input_std)
         return grad_x, grad_w, grad_b, None
@@ -342,8 +353,9 @@ class PackedSteps:
     are the loss and gradients of the autograd step (``tests/unit/test_packed.py``),
     without the autograd graph, the loss's own backward kernels and a gradient
     allocation per step. The training inputs are standardised once, so a batch
-    is one ``index_select`` of rows, copied into the feature-major input slab. A step of the 12-model union of ``benchmarks/packed_step.py``
-    takes about two thirds of the autograd step's time (docs/benchmarks.md).
+    is one ``index_select`` of rows, copied into the feature-major input slab.
+    A step of the 12-model union of ``benchmarks/packed_step.py`` takes 0.75x
+    the autograd step's time, one of the 48-model union 0.91x (docs/benchmarks.md).
     """
 
     def __init__(self, packed: PackedStack, x: torch.Tensor, y: torch.Tensor):
@@ -382,6 +394,6 @@ class PackedSteps:
         g_out.scatter_(1, y, g_out.gather(1, y) - 1.0)
         g_out.mul_((alive.to(g_out.dtype) / y.shape[2])[:, None, None])
         _layers_backward(buf)
-        torch.bmm(buf.g, buf.h.transpose(1, 2), out=grad_w).mul_(packed.mask)
-        torch.sum(buf.g, 2, out=grad_b).mul_(packed.bias_mask)
+        _weight_grad(buf.g, buf.h, packed.mask, out=grad_w)
+        _bias_grad(buf.g, packed.bias_mask, out=grad_b)
         packed.weight.grad, packed.bias.grad = grad_w, grad_b
