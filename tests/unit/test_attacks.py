@@ -20,12 +20,14 @@ from graphprior.robustness import run
 from graphprior.robustness.accuracy import (
     auc_robust_accuracy,
     clean_correct,
+    correct_at,
     mean_adversarial_confidence,
     paper_robustness,
     robust_accuracy,
     robust_correct,
     success_rate_on_correct,
 )
+from graphprior.robustness.apgd import ApgdBudget, apgd, apgd_chain
 from graphprior.robustness.art_metrics import (
     art_classifier,
     clever_scores,
@@ -36,8 +38,10 @@ from graphprior.robustness.contract import single_model
 from graphprior.robustness.gradient import fgsm, pgd
 from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
+    min_perturbation_apgd_bisection,
     min_perturbation_fgsm_linesearch,
     min_perturbation_pgd_bisection,
+    restricted_mean,
     summarize_min_perturbation,
 )
 from graphprior.robustness.onepixel import (
@@ -112,6 +116,34 @@ def test_linear_min_perturbation_pgd_bisection_l2(linear_case):
     )[0]
     rel = (got.float() - expected).abs() / expected
     assert rel.max() < 0.02, rel.max()
+
+
+@pytest.mark.parametrize(("norm", "eps_max"), [("linf", 0.5), ("l2", 1.0)])
+def test_linear_min_perturbation_apgd_bisection(linear_case, norm, eps_max):
+    model, x, y, margin, w = linear_case
+    expected = margin / (w.abs().sum() if norm == "linf" else w.norm())
+    budgets = (ApgdBudget(steps=20, restarts=1), ApgdBudget(steps=20, restarts=1, n_targets=1))
+    got = min_perturbation_apgd_bisection(
+        model, x, y, norm=norm, eps_max=eps_max, n_bisect=14, budgets=budgets
+    )[0]
+    assert torch.all(torch.isfinite(got))
+    rel = (got.float() - expected).abs() / expected
+    assert rel.max() < 0.02, rel.max()
+
+
+def test_apgd_chain_is_at_least_as_strong_as_its_first_member(trained):
+    net, x, y = trained
+    ce, t = ApgdBudget(steps=10, restarts=1), ApgdBudget(steps=10, restarts=1, n_targets=2)
+    gen = torch.Generator().manual_seed(5)
+    robust, x_adv = apgd_chain(
+        net, x[:60], y[:60], 0.1, norm="linf", budgets=(ce, t), generator=gen
+    )
+    alone, _ = apgd(net, x[:60], y[:60], 0.1, norm="linf", loss="ce", budget=ce,
+                    generator=torch.Generator().manual_seed(5))  # fmt: skip
+    assert torch.equal(robust & ~alone, torch.zeros_like(robust))  # never robust where CE fooled
+    fooled = ~robust & clean_correct(net, x[:60], y[:60])
+    assert torch.equal(~correct_at(net, x_adv, y[:60]) & fooled, fooled)
+    assert (x_adv - x[:60]).abs().amax() <= 0.1 + 1e-6
 
 
 def test_linear_fgsm_flips_exactly_above_linf_minimum(linear_case):
@@ -492,6 +524,19 @@ def test_summarize_min_perturbation_by_hand():
     assert s.never_fooled_share[0] == pytest.approx(0.25)
     assert s.n_fooled[0] == 3 and s.n_correct[0] == 4
     assert math.isnan(s.mean[1]) and math.isnan(s.never_fooled_share[1])
+    # restricted mean over all five: 0.1 + 0.3 + 0.5 (censored) + 0 (misclassified) + 0.2
+    assert s.rmean[0] == pytest.approx(1.1 / 5) and s.rmean[1] == 0.0 and s.n[0] == 5
+
+
+def test_restricted_mean_is_the_area_under_the_robust_accuracy_curve():
+    rng = np.random.default_rng(0)
+    eps = rng.exponential(0.2, size=(3, 400))
+    eps[:, :40] = math.nan  # misclassified
+    eps[:, 40:60] = math.inf  # never fooled
+    grid = np.linspace(0, 0.5, 5001)
+    robust = (np.nan_to_num(eps, nan=-1.0)[:, None, :] > grid[None, :, None]).mean(-1)
+    area = np.trapezoid(robust, grid, axis=1)
+    assert restricted_mean(eps, 0.5) == pytest.approx(area, abs=2e-4)
 
 
 def test_auc_by_hand():
@@ -546,6 +591,7 @@ def test_run_input_attacks_rows(trained):
     assert measures == {
         "clean_accuracy", "clean_f1_micro", "robust_accuracy", "success_rate",
         "paper_robustness", "robust_auc", "min_perturbation_mean", "min_perturbation_median",
+        "min_perturbation_rmean",
         "min_perturbation_median_censored", "min_perturbation_min", "min_perturbation_max",
         "never_fooled_share", "onepixel_success_rate", "onepixel_exhaustive",
         "adv_confidence_mean", "clever_score", "clever_capped_share", "loss_sensitivity",

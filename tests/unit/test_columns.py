@@ -23,6 +23,8 @@ SCHEMAS = {
     "correlations": T.CORRELATIONS_SCHEMA,
     "claims": T.CLAIMS_SCHEMA,
     "attack_checks": T.ATTACK_CHECKS_SCHEMA,
+    "variance": T.VARIANCE_SCHEMA,
+    "reliability": T.RELIABILITY_SCHEMA,
 }
 
 

@@ -41,7 +41,7 @@ GENERATORS = (
 )
 INITS = ("xavier_normal", "he_normal", "uniform_0.1")
 BASELINES = ("fc_random_oneshot", "fc_random_iterative", "fc_magnitude")
-CLAIM_IDS = ("C1", "C2", "C3", "C4", "C3-DAG", "C4-DAG", "C5", "R1", "R2a", "R2b", "R3a", "R3b")
+CLAIM_IDS = ("C1", "C2", "C3", "C4", "C3-DAG", "C4-DAG", "C5", "R1", "R2b", "R2a", "R3a", "R3b")
 
 CONFIG = {
     "study": "synthetic",
@@ -66,6 +66,8 @@ CONFIG = {
         "outlier_rule": False,
         "bootstrap": 100,
         "seed": 0,
+        # the synthetic study plants its effects in the paper's measure
+        "primary_measure": {"measure": "paper_robustness", "attack": "fgsm", "norm": "linf"},
     },
 }
 
@@ -169,7 +171,7 @@ def synthetic_tables(
                 delta,
                 acc - 3 * delta + rng.normal(0, 0.005),
             )
-        nc1 = rng.uniform(0.3, 0.6)
+        nc1 = rng.uniform(0.02, 0.08)  # collapsed on clean data: R2b's premise holds
         add(mid, "nc1", "none", "none", np.nan, nc1)
         add(mid, "nc1", "pgd", "linf", 0.1, nc1 * rng.uniform(3, 5))
         add(mid, "nc4", "none", "none", np.nan, rng.uniform(0, 0.05))
@@ -266,8 +268,10 @@ def planted():
 
 
 def _claims(report) -> pd.DataFrame:
-    """The report's claims table: one row per claim, raw beside controlled."""
-    return report.section(TITLES["claims"]).tables[0].frame
+    """The report's claims tables: one row per claim, raw beside controlled; then the checks."""
+    tables = report.section(TITLES["claims"]).tables
+    checks = [t.frame for t in tables if t.caption.startswith("Checks")]
+    return pd.concat([tables[0].frame, *checks], ignore_index=True)
 
 
 def _claim_rows(report, analysis: str = "raw") -> pd.DataFrame:
@@ -287,7 +291,7 @@ def test_report_has_every_section(planted):
     titles = [s.title for s in report.sections]
     for title in TITLES.values():
         assert title in titles
-    assert titles[0] == TITLES["claims"]
+    assert titles[:2] == [TITLES["answer"], TITLES["claims"]]
     md = to_markdown(report)
     html = to_html(report)
     for title in TITLES.values():
@@ -474,6 +478,8 @@ def test_build_report_writes_every_output_with_options(tmp_path):
         "correlations": str(out / "correlations.parquet"),
         "table": str(tmp_path / "tables" / "correlations.parquet"),
         "claims": str(tmp_path / "tables" / "claims.parquet"),
+        "variance": str(tmp_path / "tables" / "variance.parquet"),
+        "reliability": str(tmp_path / "tables" / "reliability.parquet"),
         "figures": str(out / "figures"),
     }
     out.mkdir()
@@ -486,12 +492,18 @@ def test_build_report_writes_every_output_with_options(tmp_path):
     assert T.read_table(outputs["table"]).equals(corr)
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>")
-    # claims first
+    # the answer first, then the claims
     headings = re.findall(r"^## (.+)$", md, flags=re.MULTILINE)
-    assert headings[0] == TITLES["claims"] and headings[1] == "Contents"
+    assert headings[:3] == [TITLES["answer"], "Contents", TITLES["claims"]]
     claims = T.read_table(outputs["claims"])
     assert list(claims.columns) == T.CLAIMS_SCHEMA.names
-    assert set(claims.loc[claims["claim"] == "C2", "analysis"]) == {"raw", "controlled"}
+    assert set(claims.loc[claims["claim"] == "C2", "analysis"]) == {
+        "raw",
+        "controlled",
+        "sensitivity",
+    }
+    for name, schema in (("variance", T.VARIANCE_SCHEMA), ("reliability", T.RELIABILITY_SCHEMA)):
+        assert list(T.read_table(outputs[name]).columns) == schema.names
     # the outlier rule: stated, counted, and applied to the correlations
     assert "was applied" in md
     pooled = corr.loc[
@@ -547,3 +559,32 @@ def test_a_section_statistic_depends_only_on_the_seed_and_its_name():
     assert (r3b["ci_low"], r3b["ci_high"]) == (alone["ci_low"], alone["ci_high"])
     other = weight_statistics(ctx, section_rng(_config(bootstrap=30, seed=1), "weight"))
     assert other[("R3b", "mean")]["ci_low"] != alone["ci_low"]
+
+
+def test_the_answer_comes_first_with_its_sentence_and_figures():
+    tables = synthetic_tables(30)
+    report, _ = compose_report(tables, _config(bootstrap=50))
+    first = report.sections[0]
+    assert first.title == TITLES["answer"]
+    sentence = first.paragraphs[0]
+    assert sentence.startswith("**The answer.**")
+    assert "paper_robustness_fgsm_linf_0.1" in sentence and "%" in sentence
+    names = [f.name for f in first.figures]
+    assert names == ["answer_variance_share", "answer_claims_forest"]
+    variance = report.data["variance"]
+    graph = variance.loc[(variance["component"] == "graph") & variance["primary"]]
+    assert len(graph) >= 1
+    share = graph.iloc[0]["share"]
+    assert f"{100 * share:.1f} %" in sentence
+    assert list(variance.columns) == T.VARIANCE_SCHEMA.names
+    assert list(report.data["reliability"].columns) == T.RELIABILITY_SCHEMA.names
+
+
+def test_a_study_without_its_primary_measure_says_so_first():
+    config = _config(bootstrap=20)
+    config["report"]["primary_measure"] = {"measure": "absent", "attack": "none", "norm": "none"}
+    report, _ = compose_report(synthetic_tables(20), config)
+    assert report.sections[0].paragraphs[0].startswith("**No answer:**")
+    claims = report.data["claims"]
+    c2 = claims.loc[claims["claim"] == "C2"]
+    assert (c2["verdict"].isin(["not testable", "insufficient"])).all(), c2

@@ -44,7 +44,7 @@ from graphprior.analysis.groups import (
     nearest_level,
 )
 from graphprior.analysis.regression import ols_hc3
-from graphprior.analysis.verdicts import claim_verdict, weak_correlation_verdict
+from graphprior.analysis.verdicts import claim_verdict
 
 ANALYSIS_MODULES = (
     aggregate,
@@ -654,21 +654,12 @@ def test_matched_density_pairs_pick_the_nearest_level_and_show_both_sides():
         ((0.3, 0.1, 0.5, 0.01, +1), "supported"),
         ((-0.3, -0.5, 0.05, 0.01, "negative"), "inconclusive"),  # CI covers 0
         ((-0.3, -0.5, -0.1, 0.2, "negative"), "inconclusive"),  # not significant
-        ((np.nan, -0.5, -0.1, 0.01, "negative"), "inconclusive"),
+        ((np.nan, -0.5, -0.1, 0.01, "negative"), "not testable"),
+        ((-0.3, np.nan, np.nan, 0.01, "negative"), "inconclusive"),  # no interval
     ],
 )
 def test_claim_verdict(args, expected):
     assert claim_verdict(*args) == expected
-
-
-def test_weak_correlation_verdict():
-    r = np.array([0.1, -0.2, 0.6, 0.4])
-    q = np.array([0.01, 0.01, 0.5, 0.5])
-    assert weak_correlation_verdict(r, q) == "supported"  # the large ones are not significant
-    assert weak_correlation_verdict(r, q, ci_low=r - 0.3, ci_high=r + 0.3) == "inconclusive"
-    assert weak_correlation_verdict([0.1, -0.55], [0.01, 0.01]) == "contradicted"
-    assert weak_correlation_verdict([0.1, 0.35], [0.01, 0.01]) == "inconclusive"
-    assert weak_correlation_verdict([np.nan], [np.nan]) == "inconclusive"
 
 
 @pytest.mark.parametrize("module", ANALYSIS_MODULES, ids=lambda m: m.__name__)

@@ -34,6 +34,8 @@ COMPARED_TABLES = (
     "results/tables/study.parquet",
     "results/tables/correlations.parquet",
     "results/tables/claims.parquet",
+    "results/tables/variance.parquet",
+    "results/tables/reliability.parquet",
 )
 
 #: Per-job outputs (rule parts) below results/.

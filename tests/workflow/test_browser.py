@@ -4,8 +4,9 @@ The test drives Debian's ``chromium`` through the DevTools protocol over a pipe
 (``--remote-debugging-pipe``: JSON messages on file descriptors 3 and 4, no
 network port, no extra package). It opens the smoke run's report from disk and
 checks that every figure decodes to a real image, that every table-of-contents
-link lands on a heading of the page, and that the page logs no console error and
-throws no exception.
+link lands on a heading of the page, that the page logs no console error and
+throws no exception, and that the first screen (1400×900) shows the answer:
+its sentence and its variance-share figure.
 
 ``scripts/install_test_deps.sh`` installs chromium (CI runs it). Without it the
 test is skipped, saying so, unless GRAPHPRIOR_BROWSER=1 (as on CI): then it fails.
@@ -13,6 +14,7 @@ test is skipped, saying so, unless GRAPHPRIOR_BROWSER=1 (as on CI): then it fail
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -214,3 +216,43 @@ def test_report_opens_in_a_browser_with_figures_links_and_no_errors(browser, smo
     dangling = [(link["text"], link["target"]) for link in toc if not link["found"]]
     assert not dangling, f"table-of-contents links without a target: {dangling}"
     assert not errors, errors
+
+
+#: Where the answer sentence and the answer's figure sit on the first screen.
+FIRST_SCREEN_JS = """
+(() => {
+  const box = el => { if (!el) return null; const r = el.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, height: r.height, width: r.width}; };
+  const sentence = [...document.querySelectorAll('p')].find(
+    p => p.textContent.startsWith('The answer.') || p.textContent.startsWith('No answer:'));
+  const figure = [...document.images].find(img => img.alt.startsWith('How much of each'));
+  return {sentence: box(sentence), figure: box(figure), text: sentence ? sentence.textContent : '',
+          height: window.innerHeight, width: window.innerWidth};
+})()
+"""
+
+
+@pytest.mark.slow
+def test_the_first_screen_shows_the_answer_and_its_figure(browser, smoke_run, tmp_path):
+    """At 1400×900 the answer sentence and the variance-share figure are on the first screen."""
+    report = smoke_run / "results" / "report" / "report.html"
+    target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+    session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    browser.send("Page.enable", session)
+    browser.send(
+        "Emulation.setDeviceMetricsOverride", session,
+        width=1400, height=900, deviceScaleFactor=1, mobile=False,
+    )  # fmt: skip
+    browser.send("Page.navigate", session, url=report.as_uri())
+    browser.wait_for("Page.loadEventFired")
+    seen = browser.evaluate(session, FIRST_SCREEN_JS)
+    shot = browser.send("Page.captureScreenshot", session, format="png")
+    (tmp_path / "first_screen.png").write_bytes(base64.b64decode(shot["data"]))
+    assert (seen["width"], seen["height"]) == (1400, 900)
+    assert seen["sentence"] is not None, "no answer sentence on the page"
+    assert "graph" in seen["text"] and "%" in seen["text"], seen["text"]
+    assert seen["sentence"]["bottom"] <= 900, seen
+    figure = seen["figure"]
+    assert figure is not None, "no variance-share figure on the page"
+    visible = min(figure["bottom"], 900) - max(figure["top"], 0)
+    assert visible >= min(figure["height"], 300), seen

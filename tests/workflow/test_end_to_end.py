@@ -14,9 +14,19 @@ from statsmodels.stats.multitest import multipletests
 from graphprior.data import load_dataset
 from graphprior.io.columns import UNDOCUMENTED
 from graphprior.nets.checkpoints import load_model
+from graphprior.report import TITLES
 from graphprior.stages.attack import FAMILIES
 
-TABLES = ("graphs", "graph_properties", "models", "robustness", "study", "correlations")
+TABLES = (
+    "graphs",
+    "graph_properties",
+    "models",
+    "robustness",
+    "study",
+    "correlations",
+    "variance",
+    "reliability",
+)
 
 pytestmark = pytest.mark.slow
 
@@ -124,10 +134,11 @@ def test_report_is_self_contained_with_its_sections(smoke_run):
     assert "data:image/png;base64," in html
     assert not re.search(r"""(src|href)=["']https?://""", html), "the report must open offline"
     md = (report / "report.md").read_text()
-    for title in ("The run", "Trainability", "Claims"):
+    for title in ("The run", "Trainability", "Claims", TITLES["answer"]):
         assert f"## {title}" in md
     assert any((report / "figures").glob("*.png"))
-    assert md.index("## Claims") < md.index("## Contents") < md.index("## The run")
+    assert md.index(f"## {TITLES['answer']}") < md.index("## Contents") < md.index("## Claims")
+    assert md.index("## Claims") < md.index("## The run")
     check_claims(pd.read_parquet(smoke_run / "results" / "tables" / "claims.parquet"))
     corr = pd.read_parquet(report / "correlations.parquet")
     assert list(corr.columns) == [
@@ -143,6 +154,7 @@ def test_report_is_self_contained_with_its_sections(smoke_run):
         "ci_high",
         "n",
         "controls",
+        "fixed_effects",
     ]
 
 
@@ -166,11 +178,16 @@ def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
 
 
 def check_claims(claims: pd.DataFrame) -> None:
-    """claims.parquet: raw and controlled C2–C4, q = Holm over the pooled p, no verdict below 15."""
+    """claims.parquet: raw, controlled and sensitivity C2–C4, q = Holm over the pooled p, no
+    verdict below 15."""
     for cid in ("C2", "C3", "C4"):
         rows = claims.loc[(claims["claim"] == cid) & (claims["stratum"] == "pooled")]
-        assert set(rows["analysis"]) == {"raw", "controlled"}, cid
+        assert set(rows["analysis"]) == {"raw", "controlled", "sensitivity"}, cid
     pooled = claims.loc[(claims["stratum"] == "pooled") & claims["p"].notna()]
     assert pooled["q"].to_numpy() == pytest.approx(multipletests(pooled["p"], method="holm")[1])
     assert (claims.loc[claims["n"] < 15, "verdict"] == "insufficient").all()
-    assert claims["p_method"].isin(["asymptotic", "exact", "permutation"]).all()
+    assert (
+        claims["p_method"]
+        .isin(["asymptotic", "exact", "permutation", "maxT exact", "maxT permutation"])
+        .all()
+    )

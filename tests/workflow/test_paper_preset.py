@@ -267,4 +267,9 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     markdown = (tmp_path / "results" / "report" / "report.md").read_text()
     headings = [line for line in markdown.splitlines() if line.startswith("## ")]
     first = next(h for h in headings if "contents" not in h.lower())
-    assert "claim" in first.lower(), headings[:3]
+    assert "answer" in first.lower(), headings[:3]
+    # the preset pre-registers the paper's measure: the first sentence names it
+    assert (
+        "**The answer.** Of the variance of the primary robustness measure "
+        "`paper_robustness_fgsm_linf_0.1`" in markdown
+    ), markdown[:2000]

@@ -21,6 +21,8 @@ rule correlation_report:
         ),
         table="results/tables/correlations.parquet",
         claims="results/tables/claims.parquet",
+        variance="results/tables/variance.parquet",
+        reliability="results/tables/reliability.parquet",
         figures=report(
             directory("results/report/figures"),
             patterns=["{name}.png"],

@@ -2,6 +2,9 @@
 
 Modules, bottom to top:
 
+* :mod:`~graphprior.analysis.stats` — statistics that know nothing about this
+  study: nested variance components, split-half reliability, the maxT
+  adjustment, stratum fixed effects by alignment;
 * :mod:`~graphprior.analysis.common` — column checks, the status filter, generators;
 * :mod:`~graphprior.analysis.study` — the wide ``study`` table;
 * :mod:`~graphprior.analysis.aggregate` — per-graph aggregation, the 1.5×IQR rule;
@@ -13,6 +16,9 @@ Modules, bottom to top:
 * :mod:`~graphprior.analysis.groups` — initialisations, baselines at matched density;
 * :mod:`~graphprior.analysis.regression` — OLS with HC3 errors and VIFs;
 * :mod:`~graphprior.analysis.verdicts` — verdict rules;
+* :mod:`~graphprior.analysis.measurement` — the ``variance`` and
+  ``reliability`` tables: how much of each measure the graph carries, and how
+  reliably a graph's value is measured;
 * :mod:`~graphprior.analysis.context` — the study context shared by the report's sections;
 * :mod:`~graphprior.analysis.curves`, :mod:`~graphprior.analysis.related`,
   :mod:`~graphprior.analysis.summaries` — the numbers of single sections;

@@ -3,16 +3,23 @@
 :func:`claim_row` builds one row (columns of
 :data:`graphprior.io.tables.CLAIMS_SCHEMA` plus private fields that steer
 its verdict); :func:`finish_claims` adjusts the pooled rows' p-values by Holm
-(the claims' own family) and decides every verdict:
+(the claims' own family) and decides every verdict
+(:class:`graphprior.config.choices.Verdict`):
 
 * fewer than :data:`~graphprior.analysis.inference.INSUFFICIENT_BELOW`
   clusters: ``insufficient``;
-* a row with its own rule (C1, C5) takes that rule's verdict, given q;
+* a row with its own rule (C1, C5, the checks) takes that rule's verdict, given q;
 * a directional row: :func:`~graphprior.analysis.verdicts.claim_verdict` on
-  r, its interval and q (p on stratum rows, which are not in the family);
-  a pooled ``supported`` / ``contradicted`` needs every stratum estimate of
-  the same claim and analysis to have the sign of the pooled one, else it is
-  ``inconclusive``.
+  r, its interval, q (p on stratum rows, which are not in the family) and
+  the pre-registered equivalence bound (``negligible``); no estimate is
+  ``not testable``; a pooled ``supported`` / ``contradicted`` needs every
+  stratum estimate of the same claim and analysis to have the sign of the
+  pooled one, else it is ``inconclusive``;
+* a row on a measure too unreliable to show an effect (``unreliable=True``)
+  that would read ``inconclusive`` or ``negligible`` reads ``unreliable``:
+  a measure of low reliability attenuates every correlation towards 0, so
+  neither "no evidence" nor "no effect" can be read from it (a significant
+  effect still stands: attenuation cannot create one).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import pandas as pd
 from graphprior.analysis.aggregate import iqr_filter
 from graphprior.analysis.inference import INSUFFICIENT_BELOW, holm_qvalues
 from graphprior.analysis.verdicts import claim_verdict
+from graphprior.config.choices import Verdict
 from graphprior.io import tables as T
 
 __all__ = ["NAN", "claim_row", "finish_claims", "outlier_rule"]
@@ -52,6 +60,9 @@ def claim_row(
     n_removed: int = 0,
     sign: int | None = None,
     fixed_verdict: str | Callable[[float], str] | None = None,
+    fixed_effects: str = "",
+    equivalence: float | None = None,
+    unreliable: bool = False,
 ) -> dict[str, Any]:
     """One row; `sign` (predicted sign) for a directional claim, else `fixed_verdict` (or f(q))."""
     return {
@@ -70,10 +81,13 @@ def claim_row(
         "q": NAN,
         "n": int(n),
         "n_removed": int(n_removed),
+        "fixed_effects": fixed_effects,
         "verdict": "",
         "_units": int(n if n_units is None else n_units),
         "_sign": sign,
         "_fixed": fixed_verdict,
+        "_equivalence": equivalence,
+        "_unreliable": unreliable,
     }
 
 
@@ -90,8 +104,10 @@ def outlier_rule(frame: pd.DataFrame, y: str, apply: bool) -> tuple[pd.DataFrame
 
 def _directional(row: dict[str, Any], q: float) -> str:
     if row["_sign"] is None:
-        return "inconclusive"
-    return claim_verdict(row["r"], row["ci_low"], row["ci_high"], q, row["_sign"])
+        return Verdict.NOT_TESTABLE if not np.isfinite(row["r"]) else Verdict.INCONCLUSIVE
+    return claim_verdict(
+        row["r"], row["ci_low"], row["ci_high"], q, row["_sign"], equivalence=row["_equivalence"]
+    )
 
 
 def finish_claims(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -101,7 +117,7 @@ def finish_claims(rows: list[dict[str, Any]]) -> pd.DataFrame:
         row["q"] = float(q)
     for row in rows:
         if row["_units"] < INSUFFICIENT_BELOW:
-            row["verdict"] = "insufficient"
+            row["verdict"] = Verdict.INSUFFICIENT
         elif row["_fixed"] is not None:
             fixed = row["_fixed"]
             row["verdict"] = fixed(row["q"]) if callable(fixed) else fixed
@@ -120,7 +136,12 @@ def finish_claims(rows: list[dict[str, Any]]) -> pd.DataFrame:
             and np.isfinite(other["r"])
         ]
         if any(s != np.sign(row["r"]) for s in signs):
-            row["verdict"] = "inconclusive"
+            row["verdict"] = Verdict.INCONCLUSIVE
+    for row in rows:
+        if row["_unreliable"] and row["verdict"] in (Verdict.INCONCLUSIVE, Verdict.NEGLIGIBLE):
+            row["verdict"] = Verdict.UNRELIABLE
+    for row in rows:
+        row["verdict"] = str(row["verdict"])
     table = pd.DataFrame(rows, columns=list(T.CLAIMS_SCHEMA.names))
     table["n"] = table["n"].astype("int64")
     table["n_removed"] = table["n_removed"].astype("int64")

@@ -20,18 +20,31 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
-from graphprior.analysis.claim_rows import NAN, claim_row, finish_claims, outlier_rule
+from graphprior.analysis.claim_rows import claim_row, finish_claims, outlier_rule
 from graphprior.analysis.claims_related import related_rows
-from graphprior.analysis.columns import CLAIM_PROPERTIES, MIN_GRAPHS, Measure, study_name
+from graphprior.analysis.columns import (
+    CLAIM_PROPERTIES,
+    MIN_GRAPHS,
+    Measure,
+    primary_measure,
+    study_name,
+)
 from graphprior.analysis.context import StudyContext
-from graphprior.analysis.correlation import bh_qvalues
 from graphprior.analysis.inference import correlation_test
-from graphprior.analysis.interface import claim_controls, claim_frame, structural
-from graphprior.analysis.verdicts import weak_correlation_verdict
+from graphprior.analysis.interface import claim_controls, claim_frame, strata_column, structural
+from graphprior.analysis.stats import align_within_strata, maxt_correlations
+from graphprior.analysis.verdicts import simultaneous_intervals, weak_correlation_verdict
 
-__all__ = ["CLAIM_TEXT", "PAPER", "ClaimData", "claims_table", "claim_data", "claim_measures"]
+__all__ = [
+    "ANALYSES",
+    "CLAIM_TEXT",
+    "PAPER",
+    "ClaimData",
+    "claims_table",
+    "claim_data",
+    "claim_measures",
+]
 
 #: Source of the claims C1–C5.
 PAPER = "Ben Amor et al. 2021"
@@ -69,6 +82,7 @@ def claims_table(
     stats: dict[str, Any],
     rng: np.random.Generator,
     excluded: Mapping[str, str] | None = None,
+    unreliable: Mapping[str, set[str]] | None = None,
 ) -> pd.DataFrame:
     """Every claim's rows, with Holm q-values over the pooled tests and verdicts.
 
@@ -82,8 +96,12 @@ def claims_table(
         Permutations and resamples (the ``claims`` section's generator).
     excluded : mapping, optional
         Measures (study columns) kept out of every claim, with the reason
-        (failed attack gates, saturation); the primary measure is the first
-        main measure not excluded.
+        (failed attack gates, saturation); the primary measure is the
+        pre-registered one (``report.primary_measure``), never a stand-in.
+    unreliable : mapping, optional
+        Measure (study column) → the strata (values of the claims' ``stratum``)
+        where its per-graph reliability cannot reach ``report.min_reliability``
+        (:func:`graphprior.analysis.measurement.unreliable_measures`).
 
     Returns
     -------
@@ -93,10 +111,11 @@ def claims_table(
     data = claim_data(ctx, excluded)
     rows = related_rows(ctx, stats, data.primary, rng)
     corr_rows: list[dict[str, Any]] = []
+    unreliable = unreliable or {}
     if data.primary is not None and data.frame is not None:
         for cid, prop in CLAIM_PROPERTIES.items():
             x = study_name(prop, ctx.study)
-            corr_rows += _correlation_claim(data, cid, x, ctx, rng)
+            corr_rows += _correlation_claim(data, cid, x, ctx, rng, unreliable)
         corr_rows += _c5(data, ctx, rng)
     else:
         for cid in (*CLAIM_PROPERTIES, "C5"):
@@ -117,7 +136,7 @@ class ClaimData:
 def claim_data(ctx: StudyContext, excluded: Mapping[str, str] | None = None) -> ClaimData:
     """The claims' per-graph table (:func:`graphprior.analysis.interface.claim_frame`) and controls."""
     measures = claim_measures(ctx, dict(excluded or {}))
-    primary = _primary(measures)
+    primary = primary_measure(measures, ctx.config)
     if primary is None or ctx.ok.empty:
         return ClaimData(measures, primary, None, [])
     controls = claim_controls(ctx.ok, ctx.config["mapping"])
@@ -128,124 +147,159 @@ def claim_data(ctx: StudyContext, excluded: Mapping[str, str] | None = None) -> 
     return ClaimData(measures, primary, frame, used)
 
 
-def _primary(measures: list[Measure]) -> Measure | None:
-    for m in measures:
-        if m.measure == "paper_robustness":
-            return m
-    return measures[0] if measures else None
+#: The analyses of a correlation claim: raw, controlled for size and interface, and the
+#: sensitivity analysis that adds clean accuracy (downstream of structure, so not the main one).
+ANALYSES: tuple[str, ...] = ("raw", "controlled", "sensitivity")
+
+
+def _analysis_controls(analysis: str, controls: list[str], x: str) -> list[str]:
+    if analysis == "raw":
+        return []
+    size = [c for c in controls if c not in (x, "test_accuracy")]
+    if analysis == "controlled":
+        return size
+    return [*size, *(["test_accuracy"] if "test_accuracy" in controls else [])]
+
+
+def _pooled(frame: pd.DataFrame, columns: list[str], sized: bool) -> tuple[pd.DataFrame, str]:
+    """The per-graph frame for a pooled row: aligned within size strata when there are several.
+
+    `sized`: the strata are size strata (the study's ``stratum``), not
+    generators; graphs of different generators at one size are compared as
+    they are, as in the correlations table.
+    """
+    if sized and frame["stratum"].nunique() > 1:
+        return align_within_strata(frame, columns, "stratum"), "stratum"
+    return frame, ""
 
 
 def _correlation_claim(
-    data: ClaimData, cid: str, x: str | None, ctx: StudyContext, rng: np.random.Generator
+    data: ClaimData,
+    cid: str,
+    x: str | None,
+    ctx: StudyContext,
+    rng: np.random.Generator,
+    unreliable: Mapping[str, set[str]],
 ) -> list[dict[str, Any]]:
-    """Raw and controlled rows of one of C2–C4, pooled and per stratum (≥ MIN_GRAPHS clusters)."""
+    """Raw, controlled and sensitivity rows of one of C2–C4, pooled and per stratum.
+
+    Pooled rows over several strata align every variable within its stratum
+    (stratum fixed effects); stratum rows need at least ``MIN_GRAPHS`` clusters.
+    A variable the design fixes within every stratum has no estimate (``not
+    testable``).
+    """
     primary, controls = data.primary, data.controls
     y = primary.column
     frame, n_removed = outlier_rule(data.frame, y, ctx.outlier_rule)
     sign = -primary.direction  # higher x, lower robustness
+    rho = float(ctx.config["report"]["smallest_effect"]["rho"])
+    bad = unreliable.get(y, set())
+    strata_of_frame = set(frame["stratum"])
     if x is None or x not in frame.columns:
         return [
-            claim_row(cid, a, "pooled", x or "", y, "", s, sign=sign)
-            for a, s in (("raw", "spearman"), ("controlled", "partial_spearman"))
+            claim_row(cid, a, "pooled", x or "", y, "", "spearman", sign=sign) for a in ANALYSES
         ]
     rows = []
     n_perm, n_boot = int(ctx.config["report"]["permutations"]), ctx.n_boot
-    for analysis, ctrl in (("raw", []), ("controlled", [c for c in controls if c != x])):
-        statistic = "partial_spearman" if analysis == "controlled" else "spearman"
-        strata = [("pooled", frame)] + [
-            (str(name), g) for name, g in frame.groupby("stratum", sort=True)
+    for analysis in ANALYSES:
+        ctrl = _analysis_controls(analysis, controls, x)
+        statistic = "partial_spearman" if ctrl else "spearman"
+        pooled, fe = _pooled(frame, [x, y, *ctrl], strata_column(ctx.study) == "stratum")
+        strata = [("pooled", pooled, fe)] + [
+            (str(name), g, "") for name, g in frame.groupby("stratum", sort=True)
         ]
-        for stratum, part in strata:
+        for stratum, part, fixed in strata:
             if stratum != "pooled" and part["unit"].nunique() < MIN_GRAPHS:
                 continue
             z = part[ctrl].to_numpy(dtype=float) if ctrl else None
             t = correlation_test(
                 part[x], part[y], z, part["unit"], n_perm=n_perm, n_boot=n_boot, rng=rng
             )
+            low_reliability = (
+                stratum in bad
+                if stratum != "pooled"
+                else (bool(strata_of_frame) and strata_of_frame <= bad)
+            )
             rows.append(
                 claim_row(
                     cid, analysis, stratum, x, y, ",".join(ctrl), statistic,
                     r=t.r, ci_low=t.ci_low, ci_high=t.ci_high, p=t.p, p_method=t.p_method,
                     n=t.n, n_units=t.n_units, n_removed=n_removed, sign=sign,
+                    fixed_effects=fixed, equivalence=rho, unreliable=low_reliability,
                 )
             )  # fmt: skip
     return rows
 
 
 def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[dict[str, Any]]:
-    """C5 raw and controlled: the weak-correlation rule over structural properties × measures."""
-    controls = data.controls
+    """C5 raw and controlled: the weak-correlation rule on the selection-adjusted grid.
+
+    Every structural property against every claim measure, per-graph,
+    Spearman on ranks within strata (stratum fixed effects), controls
+    partialled out within strata for the controlled analysis. The grid's
+    maximum is tested by maxT (rows permuted within strata, twins with their
+    original; :func:`graphprior.analysis.stats.maxt_correlations`) and every
+    pair gets a simultaneous (Bonferroni, Fisher-z) interval
+    (:func:`graphprior.analysis.verdicts.simultaneous_intervals`); the
+    verdict reads both (:func:`graphprior.analysis.verdicts.weak_correlation_verdict`).
+    The row reports the strongest pair.
+    """
     xs = structural(ctx.xs)
     ys = [m.column for m in data.measures]
-    kept = {y: outlier_rule(data.frame, y, ctx.outlier_rule) for y in ys}
+    frame = data.frame
+    n_perm = int(ctx.config["report"]["permutations"])
+    sized = strata_column(ctx.study) == "stratum"
+    several = sized and frame["stratum"].nunique() > 1
+    block = frame["stratum"] if sized else pd.Series("", index=frame.index)
     rows = []
-    n_perm, n_boot = int(ctx.config["report"]["permutations"]), ctx.n_boot
-    for analysis, statistic in (("raw", "spearman"), ("controlled", "partial_spearman")):
-        grid = []
-        for x in xs:
-            ctrl = controls if analysis == "controlled" else []
-            for y in ys:
-                r, p, n, k = _quick(kept[y][0], x, y, ctrl)
-                grid.append((x, y, r, p, n, k))
-        tab = pd.DataFrame(grid, columns=["x", "y", "r", "p", "n", "k"]).dropna(subset=["r"])
-        if tab.empty:
-            rows.append(claim_row("C5", analysis, "pooled", "", "", "", f"max_abs_{statistic}"))
-            continue
-        tab["q"] = bh_qvalues(tab["p"].to_numpy(dtype=float))
-        lo, hi = _fisher(tab["r"], tab["n"] - tab["k"])
-        verdict = weak_correlation_verdict(tab["r"], tab["q"], ci_low=lo, ci_high=hi)
-        top = tab.loc[tab["r"].abs().idxmax()]
-        ctrl = [c for c in controls if c != top["x"]] if analysis == "controlled" else []
-        frame, n_removed = kept[str(top["y"])]
-        z = frame[ctrl].to_numpy(dtype=float) if ctrl else None
-        t = correlation_test(
-            frame[top["x"]],
-            frame[top["y"]],
-            z,
-            frame["unit"],
-            n_perm=n_perm,
-            n_boot=n_boot,
-            rng=rng,
+    for analysis in ("raw", "controlled"):
+        statistic = f"max_abs_{'partial_spearman' if analysis == 'controlled' else 'spearman'}"
+        ctrl = (
+            [c for c in data.controls if c != "test_accuracy"] if analysis == "controlled" else []
         )
+        cols = [c for c in dict.fromkeys([*xs, *ys, *ctrl]) if c in frame.columns]
+        sub = frame.dropna(subset=cols)
+        xs_used = [x for x in xs if x in sub.columns and sub[x].nunique() > 1]
+        ys_used = [y for y in ys if y in sub.columns and sub[y].nunique() > 1]
+        if len(sub) < 4 or not xs_used or not ys_used:
+            rows.append(claim_row("C5", analysis, "pooled", "", "", "", statistic))
+            continue
+        blocks = block.loc[sub.index]
+        ranks = sub[[*xs_used, *ys_used, *ctrl]].groupby(blocks).rank()
+        resid, k = _within_residuals(ranks, blocks, ctrl)
+        res = maxt_correlations(
+            resid[xs_used].to_numpy(), resid[ys_used].to_numpy(), block=blocks,
+            cluster=sub["unit"], n_perm=n_perm, rng=rng,
+        )  # fmt: skip
+        n_eff = len(sub) - (blocks.nunique() - 1) - k
+        lo, hi = simultaneous_intervals(res.r, np.full(res.r.shape, n_eff))
+        lo, hi = lo.reshape(res.r.shape), hi.reshape(res.r.shape)
+        verdict = weak_correlation_verdict(res.r, res.p_adjusted, lo, hi)
+        i, j = np.unravel_index(np.nanargmax(np.abs(res.r)), res.r.shape)
         rows.append(
             claim_row(
-                "C5", analysis, "pooled", str(top["x"]), str(top["y"]), ",".join(ctrl),
-                f"max_abs_{statistic}", r=t.r, ci_low=t.ci_low, ci_high=t.ci_high, p=t.p,
-                p_method=t.p_method, n=t.n, n_units=t.n_units, n_removed=n_removed,
-                fixed_verdict=verdict,
+                "C5", analysis, "pooled", xs_used[i], ys_used[j], ",".join(ctrl), statistic,
+                r=res.r[i, j], ci_low=lo[i, j], ci_high=hi[i, j], p=res.p_adjusted[i, j],
+                p_method="maxT exact" if res.exact else "maxT permutation", n=len(sub),
+                n_units=sub["unit"].nunique(), fixed_verdict=verdict.value,
+                fixed_effects="stratum" if several else "",
             )
         )  # fmt: skip
     return rows
 
 
-def _quick(frame: pd.DataFrame, x: str, y: str, ctrl: list[str]) -> tuple[float, float, int, int]:
-    """Asymptotic (partial) Spearman r, p, n and the number of controls, for the C5 grid."""
-    cols = [x, y, *[c for c in ctrl if c not in (x, y)]]
-    data = frame[cols].astype(float)
-    data = data.loc[np.isfinite(data.to_numpy()).all(axis=1)]
-    if len(data) < 4 or data[x].nunique() < 2 or data[y].nunique() < 2:
-        return NAN, NAN, len(data), 0
-    ranks = scipy.stats.rankdata(data.to_numpy(), axis=0)
-    centred = ranks - ranks.mean(axis=0)
-    z = centred[:, 2:]
-    k = int(np.linalg.matrix_rank(z)) if z.shape[1] else 0
-    if z.shape[1]:
-        coef = np.linalg.lstsq(z, centred[:, :2], rcond=None)[0]
-        centred = centred[:, :2] - z @ coef
-    ex, ey = centred[:, 0], centred[:, 1]
-    denom = np.sqrt((ex @ ex) * (ey @ ey))
-    dof = len(data) - 2 - k
-    if dof < 1 or denom <= 1e-12:
-        return NAN, NAN, len(data), k
-    r = float(np.clip(ex @ ey / denom, -1, 1))
-    t = r * np.sqrt(dof / max(1e-300, 1 - r * r))
-    return r, float(2 * scipy.stats.t.sf(abs(t), dof)), len(data), k
-
-
-def _fisher(r: pd.Series, n_eff: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """95 % Fisher-z intervals with n_eff − 3 degrees of freedom (NaN when too few)."""
-    zr = np.arctanh(np.clip(r.to_numpy(dtype=float), -1 + 1e-12, 1 - 1e-12))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = 1.959963984540054 / np.sqrt(n_eff.to_numpy(dtype=float) - 3)
-    half[~np.isfinite(half)] = np.nan
-    return np.tanh(zr - half), np.tanh(zr + half)
+def _within_residuals(
+    ranks: pd.DataFrame, stratum: pd.Series, ctrl: list[str]
+) -> tuple[pd.DataFrame, int]:
+    """Ranks less their stratum mean, and less their projection on the controls (within strata)."""
+    centred = ranks - ranks.groupby(stratum).transform("mean")
+    if not ctrl:
+        return centred, 0
+    z = centred[ctrl].to_numpy(dtype=float)
+    k = int(np.linalg.matrix_rank(z)) if z.size else 0
+    rest = [c for c in centred.columns if c not in ctrl]
+    if k == 0:
+        return centred[rest], 0
+    values = centred[rest].to_numpy(dtype=float)
+    coef = np.linalg.lstsq(z, values, rcond=None)[0]
+    return pd.DataFrame(values - z @ coef, columns=rest, index=centred.index), k

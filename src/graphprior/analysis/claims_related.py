@@ -22,13 +22,21 @@ from graphprior.analysis.inference import PERMUTATION_BELOW, cluster_ids
 from graphprior.analysis.permutation import kendall_permutation_p
 from graphprior.analysis.verdicts import ALPHA
 
-__all__ = ["related_rows", "c1_verdict"]
+__all__ = ["COLLAPSED_BELOW", "related_rows", "c1_verdict"]
+
+#: Readout NC1 below which clean training data counts as collapsed (R2b's premise):
+#: Tr(Σ_W Σ_B⁺)/C falls by orders of magnitude in the terminal phase of training
+#: (Papyan, Han and Donoho 2020); 0.1 leaves within-class spread a tenth of the between-class.
+COLLAPSED_BELOW = 0.1
 
 
 def c1_verdict(w: float, hi: float, q: float, k: int) -> str:
-    """C1: contradicted if q < α and W ≥ 0.1; supported if not and the interval's top < 0.3."""
+    """C1: contradicted if q < α and W ≥ 0.1; supported if not and the interval's top < 0.3.
+
+    Without an estimate (fewer than three inits: the design fixes the init) it is not testable.
+    """
     if not np.isfinite(w) or k < 3:
-        return "inconclusive"
+        return "not testable"
     if q < ALPHA and w >= 0.1:
         return "contradicted"
     if np.isfinite(hi) and hi < 0.3:
@@ -48,7 +56,7 @@ def related_rows(
         _c1(stats["init"].get("c1", {}), primary),
         _r1(ctx, stats["prunability"], rng),
         _paired(ctx, "R2a", "attack", "nc1", _nc_summary(ctx, stats["nc"]), +1),
-        _paired(ctx, "R2b", "layer", "nc1_log_ratio", stats["nc"].get(("R2b", ctx.mean_key)), +1),
+        _r2b(ctx, stats["nc"]),
         _paired(ctx, "R3a", "delta", "weight_accuracy", stats["weight"].get(("R3a", ctx.mean_key)), -1),
         _paired(ctx, "R3b", "worst_vs_random", "weight_accuracy", stats["weight"].get(("R3b", ctx.mean_key)), -1),
     ]  # fmt: skip
@@ -100,6 +108,16 @@ def _r1(ctx: StudyContext, prun: dict[str, Any], rng: np.random.Generator) -> di
     )  # fmt: skip
 
 
+def _r2b(ctx: StudyContext, nc: dict[str, Any]) -> dict[str, Any]:
+    """R2b, or ``not testable`` when clean data shows no collapse (its premise)."""
+    row = _paired(ctx, "R2b", "layer", "nc1_log_ratio", nc.get(("R2b", ctx.mean_key)), +1)
+    summary = _nc_summary(ctx, nc)
+    clean = summary["median_clean"] if summary is not None else NAN
+    if np.isfinite(clean) and clean >= COLLAPSED_BELOW:
+        row["_fixed"] = "not testable"
+    return row
+
+
 def _kendall(x: pd.Series, y: pd.Series) -> float:
     return float(scipy.stats.kendalltau(x, y).statistic) if len(x) >= 3 else NAN
 
@@ -125,6 +143,7 @@ def _nc_summary(ctx: StudyContext, nc: dict[str, Any]) -> dict[str, Any] | None:
         "ci_high": r["ci_high"],
         "p": r["p"],
         "p_method": r["p_method"],
+        "median_clean": float(r["median_clean"]) if "median_clean" in r else NAN,
     }
 
 

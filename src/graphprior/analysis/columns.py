@@ -31,6 +31,7 @@ __all__ = [
     "scalar_rows",
     "discover_measures",
     "study_name",
+    "primary_measure",
     "bare",
     "property_columns",
     "graph_nets",
@@ -88,6 +89,8 @@ OLS_PROPERTIES: tuple[str, ...] = (
 #: One column per (measure, attack, norm); for an ε/δ grid one value is chosen
 #: (:func:`_pick_eps`).
 MAIN_MEASURE_SPECS: tuple[tuple[str, tuple[str, ...] | None, int, str | None], ...] = (
+    # the pre-registered primary measure of the default (report.primary_measure)
+    ("min_perturbation_rmean", ("apgd_bisection", "pgd_bisection"), +1, None),
     ("paper_robustness", None, +1, "input"),
     # the AutoAttack members are checks of the ensemble, not measures of their own
     ("robust_accuracy", ("fgsm", "pgd", "autoattack"), +1, "input"),
@@ -198,6 +201,19 @@ def discover_measures(
             if column in rows.columns and rows[column].notna().any():
                 found.append(Measure(column, name, str(attack), str(norm), eps, direction))
     return found
+
+
+def primary_measure(measures: Sequence[Measure], config: dict) -> Measure | None:
+    """The measure of `measures` that ``report.primary_measure`` names, or None when absent.
+
+    The measure is named by (measure, attack, norm); its ε is the one
+    :func:`discover_measures` picks. No other measure stands in for it.
+    """
+    p = config["report"]["primary_measure"]
+    for m in measures:
+        if (m.measure, m.attack, m.norm) == (p["measure"], p["attack"], p["norm"]):
+            return m
+    return None
 
 
 def study_name(prop: str, study: pd.DataFrame) -> str | None:

@@ -37,6 +37,7 @@ from graphprior.analysis.columns import (
     bare,
     discover_measures,
     graph_nets,
+    primary_measure,
     property_columns,
 )
 from graphprior.analysis.common import ok_rows
@@ -82,11 +83,12 @@ class StudyContext:
 
     @property
     def primary(self) -> Measure | None:
-        """The paper's robustness measure, else the first main measure."""
-        for m in self.measures:
-            if m.measure == "paper_robustness":
-                return m
-        return self.measures[0] if self.measures else None
+        """The pre-registered primary measure (``report.primary_measure``); None when it is missing.
+
+        No other measure stands in for it: a study whose primary measure was
+        not measured, or was flagged, has no primary measure, and says so.
+        """
+        return primary_measure(self.measures, self.config)
 
     @property
     def mean_key(self) -> str:
@@ -114,6 +116,13 @@ def _study(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return study
 
 
+def _size_of_graph(graphs: pd.DataFrame | None) -> pd.Series | None:
+    """graph_id → size stratum (``graphs.stratum``), or None for a study without strata."""
+    if graphs is None or "stratum" not in graphs.columns or graphs["stratum"].isna().all():
+        return None
+    return graphs.set_index("graph_id")["stratum"]
+
+
 def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext:
     """Discover columns, aggregate per graph and compute the correlations table.
 
@@ -139,8 +148,12 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
     ys = [m.column for m in measures]
     per_graph: dict[str, pd.DataFrame] = {}
     if len(ok) and "graph_id" in ok.columns:
+        sizes = _size_of_graph(tables.get("graphs"))
         for how in aggregates:
-            per_graph[how] = aggregate_per_graph(ok, xs, ys, how, controls=CONTROLS)
+            table = aggregate_per_graph(ok, xs, ys, how, controls=CONTROLS)
+            if sizes is not None:
+                table["size_stratum"] = table["graph_id"].map(sizes)
+            per_graph[how] = table
     start = time.perf_counter()
     corr, outliers = correlation_rows(
         per_graph,

@@ -35,6 +35,7 @@ from graphprior.analysis.correlation import (
     correlate,
     partial_spearman_values,
 )
+from graphprior.analysis.stats.fixed_effects import align_within_strata
 from graphprior.io import tables as T
 
 __all__ = [
@@ -284,8 +285,16 @@ def correlation_rows(
       controlling for :data:`~graphprior.analysis.columns.CONTROLS`, with
       intervals only for the primary aggregate (the first key, the mean) and
       x in `boot_partial_xs`;
-    * per generator (strata of at least 5 graphs), primary aggregate only:
-      Spearman and Kendall τ-b (the paper's methods), without intervals.
+    * per size stratum (``size_stratum`` of the per-graph table, when there
+      are several) and per generator within each, strata of at least 5
+      graphs, primary aggregate only: Spearman and Kendall τ-b (the paper's
+      methods), without intervals.
+
+    When the graphs come from several size strata, the pooled rows are
+    computed on values aligned within each stratum
+    (:func:`graphprior.analysis.stats.align_within_strata`: stratum fixed
+    effects, ``fixed_effects == "stratum"``), never on raw values pooled
+    across sizes.
 
     This is the bootstrap/compute budget documented in ``docs/report.md``.
     With `outlier_rule` the paper's 1.5×IQR rule removes, per aggregate and
@@ -318,15 +327,30 @@ def correlation_rows(
             )
             if len(data) < MIN_GRAPHS:
                 continue
+            sizes = _sizes(data)
+            several = sizes.nunique() > 1
+            pooled = (
+                align_within_strata(data.assign(_size=sizes), [*xs, y, *CONTROLS], "_size")
+                if several
+                else data
+            )
             partial = (boot_partial, other_partial) if primary else ([], list(xs))
-            frames += _measure_frames(data, how, y, xs, partial, n_boot, rng)
-            if strata and primary and "generator" in data.columns:
-                frames += _strata_frames(data, how, y, xs, rng)
+            for frame in _measure_frames(pooled, how, y, xs, partial, n_boot, rng):
+                frames.append(frame.assign(fixed_effects="stratum" if several else ""))
+            if strata and primary:
+                frames += _strata_frames(data.assign(_size=sizes), how, y, xs, rng, several)
     outliers = pd.DataFrame(outlier_rows, columns=["aggregate", "y", "n_graphs", "n_removed"])
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_correlations(), outliers
     return _finish(pd.concat(frames, ignore_index=True)), outliers
+
+
+def _sizes(data: pd.DataFrame) -> pd.Series:
+    """Each graph's size stratum (``size_stratum``; one stratum when the table has none)."""
+    if "size_stratum" in data.columns:
+        return data["size_stratum"].fillna("").astype(str)
+    return pd.Series("", index=data.index)
 
 
 def _measure_frames(
@@ -354,15 +378,32 @@ def _measure_frames(
 
 
 def _strata_frames(
-    data: pd.DataFrame, how: str, y: str, xs: Sequence[str], rng: np.random.Generator
+    data: pd.DataFrame,
+    how: str,
+    y: str,
+    xs: Sequence[str],
+    rng: np.random.Generator,
+    several: bool,
 ) -> list[pd.DataFrame]:
-    """Spearman and Kendall per generator with at least :data:`MIN_GRAPHS` graphs."""
+    """Spearman and Kendall per size stratum (when there are several) and per generator in it.
+
+    Strata with fewer than :data:`MIN_GRAPHS` graphs are skipped. A
+    generator's stratum reads ``{size}/{generator}``, or the generator alone
+    in a study of one size.
+    """
+    groups: list[tuple[str, pd.DataFrame]] = []
+    for size, part in data.groupby("_size", sort=True):
+        if several:
+            groups.append((str(size), part))
+        if "generator" in part.columns:
+            for generator, group in part.groupby("generator", sort=True):
+                groups.append((f"{size}/{generator}" if several else str(generator), group))
     frames = []
-    for generator, group in data.groupby("generator", sort=True):
+    for label, group in groups:
         if len(group) < MIN_GRAPHS:
             continue
         part = correlation_table(
-            group,
+            group.drop(columns="_size"),
             list(xs),
             [y],
             methods=("spearman", "kendall"),
@@ -372,7 +413,8 @@ def _strata_frames(
             rng=rng,
             aggregate=how,
         )
-        part["stratum"] = str(generator)
+        part["stratum"] = label
+        part["fixed_effects"] = ""
         frames.append(part)
     return frames
 

@@ -47,7 +47,8 @@ INPUT_ATTACK_MEASURES = frozenset(
         "robust_accuracy", "robust_auc", "success_rate", "paper_robustness",
         "adv_confidence_mean", "min_perturbation_mean", "min_perturbation_median",
         "min_perturbation_median_censored", "min_perturbation_min", "min_perturbation_max",
-        "never_fooled_share", "onepixel_success_rate", "clever_score", "clever_capped_share",
+        "never_fooled_share", "min_perturbation_rmean", "onepixel_success_rate", "clever_score",
+        "clever_capped_share",
         "loss_sensitivity", "autoattack_effort",
     }
 )  # fmt: skip

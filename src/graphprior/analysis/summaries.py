@@ -93,6 +93,8 @@ def init_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, An
     medians = pd.DataFrame([r["medians"] for r in rows], index=table["measure"]).reset_index()
     table = table.drop(columns="medians")[list(INIT_COLUMNS)]
     primary = ctx.primary
+    if primary is None:  # no primary measure: C1 has nothing to test
+        return {"inits": inits, "table": table, "medians": medians, "c1": {}}
     paper = [i for i in inits if i in PAPER_INITS]
     used = paper if len(paper) >= 3 else inits
     sub = ok.loc[ok["init"].isin(used)]

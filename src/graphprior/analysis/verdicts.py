@@ -1,23 +1,33 @@
-"""Verdict rules of the claims table: supported, contradicted or inconclusive.
+"""Verdict rules of the claims table (:class:`graphprior.config.choices.Verdict`).
 
 :func:`claim_verdict` decides a directional claim from a coefficient, its
-interval and its q-value; :func:`weak_correlation_verdict` decides the
-paper's claim C5 ("all correlations are weak"). The rules are written out in
+interval, its q-value and the pre-registered equivalence bound, so that "no
+effect" can be decided (``negligible``) as well as an effect;
+:func:`weak_correlation_verdict` decides the paper's claim C5 ("all
+correlations are weak") on simultaneous intervals and the selection-adjusted
+(maxT) p-values of the whole grid. The rules are written out in
 docs/report.md and in the report itself.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
+import scipy.stats
 
-__all__ = ["ALPHA", "Verdict", "claim_verdict", "weak_correlation_verdict"]
+from graphprior.config.choices import Verdict
+
+__all__ = [
+    "ALPHA",
+    "Verdict",
+    "claim_verdict",
+    "simultaneous_intervals",
+    "weak_correlation_verdict",
+]
 
 #: Significance level of every verdict (on q-values where a family exists).
 ALPHA = 0.05
-
-Verdict = Literal["supported", "contradicted", "inconclusive"]
 
 
 def _sign(expected_sign: int | float | str) -> int:
@@ -37,18 +47,23 @@ def claim_verdict(
     ci_high: float,
     q: float,
     expected_sign: int | float | str,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
+    equivalence: float | None = None,
 ) -> Verdict:
     """Verdict on a directional claim ("higher X goes with lower robustness").
 
-    Rule:
+    Rule, in order:
 
-    * ``"supported"`` if q < `alpha`, the bootstrap interval excludes 0 on the
-      expected side (``ci_low > 0`` for a positive claim, ``ci_high < 0`` for a
-      negative one) and r has the expected sign;
-    * ``"contradicted"`` if q < `alpha`, the interval excludes 0 on the
-      opposite side and r has the opposite sign;
-    * ``"inconclusive"`` otherwise, including any NaN input.
+    * ``"not testable"`` if r is NaN (no estimate exists: the design fixes x);
+    * ``"negligible"`` if an `equivalence` bound is given and the whole
+      interval lies inside (−bound, bound): whatever the sign, the effect is
+      smaller than the smallest effect of interest;
+    * ``"supported"`` if q < `alpha`, the interval excludes 0 on the
+      expected side and r has the expected sign;
+    * ``"contradicted"`` if q < `alpha` and the interval excludes 0 on the
+      opposite side;
+    * ``"inconclusive"`` otherwise (an interval that reaches past the bound
+      and covers 0, or a NaN interval or q).
 
     Parameters
     ----------
@@ -57,98 +72,95 @@ def claim_verdict(
     ci_low, ci_high : float
         Its confidence interval.
     q : float
-        Its BH q-value.
+        Its multiplicity-adjusted p-value.
     expected_sign : int, float or str
         Sign the claim predicts: ``-1``/``"negative"`` or ``+1``/``"positive"``.
     alpha : float
-        False discovery rate threshold.
+        Threshold on q.
+    equivalence : float, optional
+        The pre-registered smallest |r| of interest (``report.smallest_effect.rho``).
 
     Returns
     -------
-    str
-        ``"supported"``, ``"contradicted"`` or ``"inconclusive"``.
+    Verdict
 
     Examples
     --------
-    >>> claim_verdict(-0.3, -0.45, -0.12, 0.01, "negative")
+    >>> claim_verdict(-0.3, -0.45, -0.12, 0.01, "negative").value
     'supported'
+    >>> claim_verdict(0.02, -0.1, 0.14, 0.7, "negative", equivalence=0.2).value
+    'negligible'
     """
     sign = _sign(expected_sign)
-    values = np.array([r, ci_low, ci_high, q], dtype=float)
-    if np.isnan(values).any() or not q < alpha:
-        return "inconclusive"
-    if sign > 0:
-        if ci_low > 0 and r > 0:
-            return "supported"
-        if ci_high < 0 and r < 0:
-            return "contradicted"
-    else:
-        if ci_high < 0 and r < 0:
-            return "supported"
-        if ci_low > 0 and r > 0:
-            return "contradicted"
-    return "inconclusive"
+    if not np.isfinite(r):
+        return Verdict.NOT_TESTABLE
+    interval = np.isfinite(ci_low) and np.isfinite(ci_high)
+    if equivalence is not None and interval and -equivalence < ci_low and ci_high < equivalence:
+        return Verdict.NEGLIGIBLE
+    if not (interval and np.isfinite(q) and q < alpha):
+        return Verdict.INCONCLUSIVE
+    if ci_low > 0 and r > 0:
+        return Verdict.SUPPORTED if sign > 0 else Verdict.CONTRADICTED
+    if ci_high < 0 and r < 0:
+        return Verdict.SUPPORTED if sign < 0 else Verdict.CONTRADICTED
+    return Verdict.INCONCLUSIVE
+
+
+def simultaneous_intervals(
+    r: Any, n_eff: Any, alpha: float = ALPHA
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fisher-z intervals of every r at level 1 − alpha/m (Bonferroni over the m finite r).
+
+    `n_eff` is the sample size less the controls (n − k); below 4 the bounds are NaN.
+    """
+    rv = np.asarray(r, dtype=float).ravel()
+    nv = np.asarray(n_eff, dtype=float).ravel()
+    m = max(int(np.isfinite(rv).sum()), 1)
+    z = scipy.stats.norm.ppf(1 - alpha / (2 * m))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.where(nv > 3, z / np.sqrt(nv - 3), np.nan)
+        centre = np.arctanh(np.clip(rv, -1 + 1e-12, 1 - 1e-12))
+    return np.tanh(centre - half), np.tanh(centre + half)
 
 
 def weak_correlation_verdict(
     r: Any,
-    q: Any,
+    p_maxt: Any,
+    ci_low: Any,
+    ci_high: Any,
     *,
-    ci_low: Any = None,
-    ci_high: Any = None,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
     weak: float = 0.3,
-    strong: float = 0.5,
 ) -> Verdict:
-    """Verdict on the paper's claim C5, "all correlations are weak".
+    """Verdict on the paper's claim C5, "all correlations are weak" (|r| < `weak`).
 
-    Thresholds follow Cohen's conventions for r (0.3 medium, 0.5 large).
-    A correlation is *significant* when its q-value is below `alpha`. Rule:
+    Decided on the whole grid with its selection accounted for: `p_maxt` are
+    the maxT-adjusted p-values (:func:`graphprior.analysis.stats.maxt.maxt_correlations`)
+    and `ci_low`, `ci_high` simultaneous intervals (:func:`simultaneous_intervals`).
+    `weak` is 0.3 after Cohen's medium r. Rule:
 
-    * ``"contradicted"`` if any significant |r| ≥ `strong`;
-    * ``"supported"`` if every significant |r| < `weak` and — when intervals
-      are given — no interval reaches ±`strong` (so no correlation could
-      plausibly be strong). With no significant correlation at all the first
-      part holds trivially; the interval condition then guards against a
-      study too small to see anything;
-    * ``"inconclusive"`` otherwise (a significant |r| in [weak, strong), a
-      wide interval, or no usable correlation at all).
+    * ``"contradicted"`` if some pair's adjusted p is below `alpha` and its
+      interval lies beyond ±`weak` (that correlation is not weak);
+    * ``"supported"`` if every pair's interval lies inside (−`weak`, `weak`);
+    * ``"not testable"`` if no pair has an estimate;
+    * ``"inconclusive"`` otherwise.
 
-    Parameters
-    ----------
-    r, q : array_like
-        Correlations and their q-values (same length); pairs with NaN r or q
-        are ignored.
-    ci_low, ci_high : array_like, optional
-        Their confidence intervals (NaN bounds are ignored).
-    alpha : float
-        Significance threshold on q.
-    weak, strong : float
-        |r| thresholds.
-
-    Returns
-    -------
-    str
-        ``"supported"``, ``"contradicted"`` or ``"inconclusive"``.
+    Examples
+    --------
+    >>> weak_correlation_verdict([0.05, -0.6], [0.8, 0.001], [-0.2, -0.8], [0.25, -0.35]).value
+    'contradicted'
     """
-    rv = np.asarray(r, dtype=float).ravel()
-    qv = np.asarray(q, dtype=float).ravel()
-    if rv.shape != qv.shape:
-        raise ValueError("r and q differ in length")
-    usable = ~np.isnan(rv) & ~np.isnan(qv)
+    rv, pv = np.asarray(r, dtype=float).ravel(), np.asarray(p_maxt, dtype=float).ravel()
+    lo, hi = np.asarray(ci_low, dtype=float).ravel(), np.asarray(ci_high, dtype=float).ravel()
+    if not (rv.shape == pv.shape == lo.shape == hi.shape):
+        raise ValueError("r, p_maxt, ci_low and ci_high differ in length")
+    usable = np.isfinite(rv)
     if not usable.any():
-        return "inconclusive"
-    significant = np.abs(rv[usable & (qv < alpha)])
-    if (significant >= strong).any():
-        return "contradicted"
-    if (significant >= weak).any():
-        return "inconclusive"
-    if ci_low is not None and ci_high is not None:
-        bounds = np.abs(
-            np.concatenate(
-                [np.asarray(ci_low, dtype=float)[usable], np.asarray(ci_high, dtype=float)[usable]]
-            )
-        )
-        if (bounds[~np.isnan(bounds)] >= strong).any():
-            return "inconclusive"
-    return "supported"
+        return Verdict.NOT_TESTABLE
+    rv, pv, lo, hi = rv[usable], pv[usable], lo[usable], hi[usable]
+    strong = (pv < alpha) & ((lo > weak) | (hi < -weak))
+    if strong.any():
+        return Verdict.CONTRADICTED
+    if np.isfinite(lo).all() and np.isfinite(hi).all() and ((lo > -weak) & (hi < weak)).all():
+        return Verdict.SUPPORTED
+    return Verdict.INCONCLUSIVE

@@ -1,6 +1,8 @@
 """Named choices the config refers to and several layers share."""
 
-__all__ = ["PAPER_INITS", "INITS", "GRAPH_FAMILY", "BASELINE_FAMILIES"]
+import enum
+
+__all__ = ["PAPER_INITS", "INITS", "GRAPH_FAMILY", "BASELINE_FAMILIES", "Verdict"]
 
 #: The paper's six initialisations of the hidden weights (Ben Amor et al. 2021) ...
 PAPER_INITS = (
@@ -18,3 +20,19 @@ INITS = (*PAPER_INITS, "he_fanin_corrected")
 GRAPH_FAMILY = "graph_prior"
 #: ``family`` of the pruned dense baselines.
 BASELINE_FAMILIES = ("fc_random_oneshot", "fc_random_iterative", "fc_magnitude")
+
+
+class Verdict(enum.StrEnum):
+    """The verdict of a claim row (docs/report.md, "Verdict rules")."""
+
+    SUPPORTED = "supported"
+    CONTRADICTED = "contradicted"
+    #: the whole interval lies inside the pre-registered equivalence bounds
+    NEGLIGIBLE = "negligible"
+    INCONCLUSIVE = "inconclusive"
+    #: the design fixes the variable (no estimate can exist), or a premise is not met
+    NOT_TESTABLE = "not testable"
+    #: the measure's per-graph reliability cannot reach ``report.min_reliability``
+    UNRELIABLE = "unreliable"
+    #: fewer independent graphs than a verdict needs
+    INSUFFICIENT = "insufficient"

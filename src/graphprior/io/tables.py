@@ -30,6 +30,8 @@ __all__ = [
     "CLAIMS_SCHEMA",
     "FAILURES_SCHEMA",
     "ATTACK_CHECKS_SCHEMA",
+    "VARIANCE_SCHEMA",
+    "RELIABILITY_SCHEMA",
     "TableError",
     "write_table",
     "read_table",
@@ -131,6 +133,7 @@ CORRELATIONS_SCHEMA = pa.schema(
         pa.field("ci_high", pa.float64()),
         pa.field("n", pa.int64()),
         pa.field("controls", pa.string(), nullable=False),
+        pa.field("fixed_effects", pa.string(), nullable=False),
     ]
 )
 
@@ -151,6 +154,7 @@ CLAIMS_SCHEMA = pa.schema(
         pa.field("q", pa.float64()),
         pa.field("n", pa.int64(), nullable=False),
         pa.field("n_removed", pa.int64(), nullable=False),
+        pa.field("fixed_effects", pa.string(), nullable=False),
         pa.field("verdict", pa.string(), nullable=False),
     ]
 )
@@ -176,6 +180,37 @@ ATTACK_CHECKS_SCHEMA = pa.schema(
     ]
 )
 
+VARIANCE_SCHEMA = pa.schema(
+    [
+        pa.field("stratum", pa.string(), nullable=False),
+        pa.field("arm", pa.string(), nullable=False),
+        pa.field("measure", pa.string(), nullable=False),
+        pa.field("primary", pa.bool_(), nullable=False),
+        pa.field("component", pa.string(), nullable=False),
+        pa.field("variance", pa.float64()),
+        pa.field("share", pa.float64()),
+        pa.field("ci_low", pa.float64()),
+        pa.field("ci_high", pa.float64()),
+        pa.field("decision", pa.string(), nullable=False),
+        pa.field("n_graphs", pa.int64(), nullable=False),
+        pa.field("n_models", pa.int64(), nullable=False),
+    ]
+)
+
+RELIABILITY_SCHEMA = pa.schema(
+    [
+        pa.field("stratum", pa.string(), nullable=False),
+        pa.field("arm", pa.string(), nullable=False),
+        pa.field("measure", pa.string(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),
+        pa.field("r_split_half", pa.float64()),
+        pa.field("reliability", pa.float64()),
+        pa.field("ci_low", pa.float64()),
+        pa.field("ci_high", pa.float64()),
+        pa.field("n_graphs", pa.int64(), nullable=False),
+    ]
+)
+
 #: The key of each table: its columns are non-null and unique together (a key
 #: column the table lacks is left out: `graph_properties` before orientation seeds).
 KEYS = {
@@ -183,6 +218,8 @@ KEYS = {
     "graph_properties": ["graph_id", "orientation_seed"],
     "models": ["model_id"],
     "study": ["model_id"],
+    "variance": ["stratum", "arm", "measure", "component"],
+    "reliability": ["stratum", "arm", "measure", "split"],
 }
 
 

@@ -24,6 +24,11 @@ import pandas as pd
 
 from graphprior.analysis.claims import claim_data, claims_table
 from graphprior.analysis.context import StudyContext, build_context, section_rng
+from graphprior.analysis.measurement import (
+    measurement_tables,
+    stratum_contrasts,
+    unreliable_measures,
+)
 from graphprior.analysis.related import nc_statistics, prunability_statistics, weight_statistics
 from graphprior.analysis.summaries import init_statistics
 from graphprior.config import config_hash
@@ -31,6 +36,7 @@ from graphprior.io import tables as T
 from graphprior.report.document import Report, Section
 from graphprior.report.figures import colours
 from graphprior.report.render import fmt, to_html, to_markdown
+from graphprior.report.sections.answer import section_answer
 from graphprior.report.sections.audit import section_audit
 from graphprior.report.sections.baselines import section_baselines
 from graphprior.report.sections.claims import section_claims
@@ -65,6 +71,15 @@ class _Parts:
 
 #: Section builders in report order (keys of :data:`graphprior.report.sections.TITLES`).
 _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
+    "answer": lambda p: section_answer(
+        p.stats["measurement"].variance,
+        p.stats["measurement"].reliability,
+        p.stats["claims"],
+        p.ctx.primary.column if p.ctx.primary is not None else None,
+        p.ctx.arm,
+        p.ctx.config,
+        p.stats["size_contrasts"],
+    ),
     "claims": lambda p: section_claims(
         p.stats["claims"],
         p.stats["claim_data"],
@@ -112,8 +127,27 @@ def _statistics(
         stats[name] = compute(ctx, section_rng(ctx.config, name))
         timings[f"{name}_stats"] = time.perf_counter() - start
     start = time.perf_counter()
+    graph_nets = ctx.arms if ctx.arms is not None else ctx.ok
+    measurement = measurement_tables(
+        graph_nets, ctx.tables["graphs"], ctx.measures, ctx.config,
+        section_rng(ctx.config, "measurement"),
+    )  # fmt: skip
+    stats["measurement"] = measurement
+    primary = ctx.primary
+    stats["size_contrasts"] = stratum_contrasts(
+        ctx.ok, ctx.tables["graphs"], primary.column if primary is not None else "",
+        ctx.n_boot, section_rng(ctx.config, "size_contrasts"),
+    )  # fmt: skip
+    timings["measurement"] = time.perf_counter() - start
+    threshold = float(ctx.config["report"]["min_reliability"])
+    unreliable: dict[str, set[str]] = {}
+    for stratum, arm, measure in unreliable_measures(measurement.reliability, threshold):
+        unreliable.setdefault(measure, set()).add(f"{stratum}/{arm}" if arm else stratum)
+    start = time.perf_counter()
     stats["claim_data"] = claim_data(ctx, excluded)
-    stats["claims"] = claims_table(ctx, stats, section_rng(ctx.config, "claims"), excluded)
+    stats["claims"] = claims_table(
+        ctx, stats, section_rng(ctx.config, "claims"), excluded, unreliable
+    )
     timings["claims_stats"] = time.perf_counter() - start
     return stats
 
@@ -168,7 +202,11 @@ def compose_report(
     report = Report(
         title=f"graphprior report: study '{config['study']}'",
         sections=built,
-        data={"claims": stats["claims"]},
+        data={
+            "claims": stats["claims"],
+            "variance": stats["measurement"].variance,
+            "reliability": stats["measurement"].reliability,
+        },
     )
     report.intro = _intro(tables, ctx, stats["claims"])
     log.info(
@@ -207,8 +245,9 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
         ``models``, ``robustness`` and ``study`` (``failures`` optional).
     outputs : dict
         Paths ``html``, ``markdown``, ``correlations`` and ``table`` (both get
-        the correlations table), ``claims`` (the claims table) and ``figures`` (a folder; every figure is
-        written there as ``{name}.png``).
+        the correlations table), ``claims``, ``variance`` and ``reliability``
+        (those tables) and ``figures`` (a folder; every figure is written
+        there as ``{name}.png``).
     config : dict
         The validated study configuration (section ``report`` in particular).
     """
@@ -231,8 +270,13 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
     for key in ("correlations", "table"):
         if outputs.get(key):
             T.write_table(correlations, outputs[key], T.CORRELATIONS_SCHEMA, "correlations", meta)
-    if outputs.get("claims"):
-        T.write_table(report.data["claims"], outputs["claims"], T.CLAIMS_SCHEMA, "claims", meta)
+    for key, schema in (
+        ("claims", T.CLAIMS_SCHEMA),
+        ("variance", T.VARIANCE_SCHEMA),
+        ("reliability", T.RELIABILITY_SCHEMA),
+    ):
+        if outputs.get(key):
+            T.write_table(report.data[key], outputs[key], schema, key, meta)
     fig_dir = Path(outputs["figures"])
     fig_dir.mkdir(parents=True, exist_ok=True)
     for figure in report.figures:

@@ -33,7 +33,7 @@ from graphprior.nets.stacked import cross_entropy_per_sample
 from graphprior.robustness.contract import bcast, default_generator, frozen_eval, layout, logits_of
 from graphprior.robustness.gradient import Norm
 
-__all__ = ["ApgdBudget", "dlr_targeted_loss", "apgd", "checkpoints"]
+__all__ = ["ApgdBudget", "dlr_targeted_loss", "apgd", "apgd_chain", "checkpoints"]
 
 MOMENTUM = 0.75
 RHO = 0.75
@@ -251,9 +251,19 @@ def apgd(
         iterate of every run; ``x_adv`` ``(K, B, …)``: the first misclassified
         iterate found, else ``x``.
     """
-    norm = Norm(norm)
     if loss not in ("ce", "dlr_targeted"):
         raise ValueError(f"loss must be 'ce' or 'dlr_targeted', got {loss!r}")
+    return _chain(model, x, y, eps, Norm(norm), [(loss, budget)], generator)
+
+
+def _chain(
+    model, x, y, eps, norm: Norm, members, generator, skip_targeted_below_4: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run APGD `members` ((loss, budget) pairs) in turn, each on the inputs still robust.
+
+    With `skip_targeted_below_4` a targeted member is skipped on models of
+    fewer than four classes (its DLR loss needs four), as AutoAttack does.
+    """
     stacked, x, y = layout(model, x, y)
     gen = default_generator(generator)
     e = bcast(torch.as_tensor(eps, dtype=x.dtype, device=x.device).expand(y.shape), x)
@@ -265,10 +275,39 @@ def apgd(
         x_adv = x.clone()
         if float(e.max()) == 0.0:
             return acc, x_adv
-        order = logits.argsort(dim=-1)
-        n_targets = budget.n_targets if loss == "dlr_targeted" else 1
-        for j in range(n_targets):
-            target = None if loss == "ce" else order[..., -(j + 2)]
-            for _ in range(budget.restarts):
-                _run_on(stacked, x, y, target, e, acc, x_adv, norm, budget.steps, gen)
+        for loss, budget in members:
+            if skip_targeted_below_4 and loss == "dlr_targeted" and logits.shape[-1] < 4:
+                continue
+            _attack_into(stacked, x, y, e, acc, x_adv, logits, loss, budget, norm, gen)
     return acc, x_adv
+
+
+def _attack_into(stacked, x, y, e, acc, x_adv, logits, loss, budget, norm, gen) -> None:
+    """Every target and restart of one APGD member, on the inputs `acc` still marks robust."""
+    order = logits.argsort(dim=-1)
+    n_targets = budget.n_targets if loss == "dlr_targeted" else 1
+    for j in range(n_targets):
+        target = None if loss == "ce" else order[..., -(j + 2)]
+        for _ in range(budget.restarts):
+            _run_on(stacked, x, y, target, e, acc, x_adv, norm, budget.steps, gen)
+
+
+def apgd_chain(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float | torch.Tensor,
+    *,
+    norm: Norm | str,
+    budgets: tuple[ApgdBudget, ApgdBudget],
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """APGD-CE, then APGD-T on the inputs APGD-CE left robust, as AutoAttack chains them.
+
+    `budgets` are the (APGD-CE, APGD-T) budgets; `eps` a scalar or per
+    sample. Returns ``(robust, x_adv)`` as :func:`apgd` does, over both members.
+    The chain is the white-box core of AutoAttack (Croce and Hein 2020); the
+    minimal-perturbation bisection uses it as its oracle.
+    """
+    members = [("ce", budgets[0]), ("dlr_targeted", budgets[1])]
+    return _chain(model, x, y, eps, Norm(norm), members, generator, skip_targeted_below_4=True)

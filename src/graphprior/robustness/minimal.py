@@ -1,4 +1,7 @@
-"""Minimal adversarial perturbation per sample: the paper's FGSM line search, PGD bisection.
+"""Minimal adversarial perturbation per sample: the paper's FGSM line search, and bisections.
+
+The bisection takes its oracle as an attack: PGD, or AutoAttack's APGD-CE →
+APGD-T chain.
 
 Both return a ``(K, B)`` float tensor: the minimal ε; NaN where the clean
 input is misclassified; +inf where no ε within the bound fools the model.
@@ -9,6 +12,7 @@ Definitions: ``docs/measures.md``, section "Input-space attacks".
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +20,7 @@ import torch
 from torch import nn
 
 from graphprior.robustness.accuracy import clean_correct, correct_at
+from graphprior.robustness.apgd import ApgdBudget, apgd_chain
 from graphprior.robustness.contract import default_generator, frozen_eval, layout, logits_of
 from graphprior.robustness.gradient import Norm, input_grad, pgd
 
@@ -24,9 +29,12 @@ __all__ = [
     "LINESEARCH_STEP",
     "LINESEARCH_MAX",
     "min_perturbation_fgsm_linesearch",
+    "min_perturbation_bisection",
     "min_perturbation_pgd_bisection",
+    "min_perturbation_apgd_bisection",
     "PerturbationSummary",
     "summarize_min_perturbation",
+    "restricted_mean",
 ]
 
 # The paper's FGSM line search (Ben Amor, Stier, Granitzer 2021): 0.001 upwards in
@@ -76,51 +84,46 @@ def min_perturbation_fgsm_linesearch(
     return result.where(clean, torch.full_like(result, math.nan))
 
 
-def min_perturbation_pgd_bisection(
+#: An attack at per-sample budgets: (stack, x, y, ε ``(K, B)``) → adversarial inputs.
+Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def min_perturbation_bisection(
     model: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
     *,
     norm: Norm | str,
     eps_max: float,
-    steps: int,
     n_bisect: int,
-    rel_step: float,
-    generator: torch.Generator | None = None,
+    attack: Attack,
 ) -> torch.Tensor:
-    """Minimal adversarial ε per sample by bisection with PGD as the oracle.
+    """Minimal adversarial ε per sample by bisection, with `attack` as the oracle.
 
     For every sample of every model at once (one tensor, per-sample ε), the
-    bracket ``[lo, hi] = [0, eps_max]`` is halved ``n_bisect`` times: PGD
-    (:func:`~graphprior.robustness.gradient.pgd`, ``steps`` steps of
-    ``rel_step · ε``, random start) at the midpoint decides whether the model
-    can be fooled there. The result is the smallest perturbation norm
-    ``‖x_adv − x‖`` of any successful PGD adversarial found, an upper bound on
-    the true minimal adversarial distance within ``eps_max / 2^n_bisect`` of
-    the bracket. PGD as the attack follows Madry et al. 2018; the minimal-ε
-    question is the paper's (Ben Amor, Stier, Granitzer 2021), answered with a
-    stronger attack. The config keys are ``attack.min_perturbation.*`` and
-    ``attack.pgd.<norm>.rel_step``.
+    bracket ``[lo, hi] = [0, eps_max]`` is halved ``n_bisect`` times: the
+    attack at the midpoint decides whether the model can be fooled there. The
+    result is the smallest perturbation norm ``‖x_adv − x‖`` of any successful
+    adversarial found, an upper bound on the true minimal adversarial distance
+    within ``eps_max / 2^n_bisect`` of the bracket. The minimal-ε question is
+    the paper's (Ben Amor, Stier, Granitzer 2021), answered with a stronger
+    attack.
 
     Returns
     -------
     torch.Tensor
         ``(K, B)`` float: the minimal ε; NaN where the clean input is
-        misclassified; +inf where PGD at ``eps_max`` does not fool the model.
+        misclassified; +inf where the attack at ``eps_max`` does not fool the model.
     """
     norm = Norm(norm)
     stacked, x, y = layout(model, x, y)
-    generator = default_generator(generator)
     clean = clean_correct(stacked, x, y)
     lo = torch.zeros(y.shape, dtype=x.dtype, device=x.device)
     hi = torch.full(y.shape, float(eps_max), dtype=x.dtype, device=x.device)
     best = torch.full(y.shape, math.inf, dtype=torch.float64, device=x.device)
 
     def oracle(eps: torch.Tensor) -> torch.Tensor:
-        x_adv = pgd(
-            stacked, x, y, eps, norm=norm, steps=steps, rel_step=rel_step, generator=generator,
-            early_stop=True,
-        )  # fmt: skip
+        x_adv = attack(stacked, x, y, eps)
         fooled = clean & ~correct_at(stacked, x_adv, y)
         delta = (x_adv - x).flatten(2)
         dist = delta.abs().amax(2) if norm is Norm.LINF else delta.norm(dim=2)
@@ -136,6 +139,67 @@ def min_perturbation_pgd_bisection(
     return best.where(clean, torch.full_like(best, math.nan))
 
 
+def min_perturbation_pgd_bisection(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    norm: Norm | str,
+    eps_max: float,
+    steps: int,
+    n_bisect: int,
+    rel_step: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """:func:`min_perturbation_bisection` with PGD as the oracle (Madry et al. 2018).
+
+    PGD (:func:`~graphprior.robustness.gradient.pgd`) runs ``steps`` steps of
+    ``rel_step · ε`` from a random start, stopping early per sample. The
+    config keys are ``attack.min_perturbation.*`` and ``attack.pgd.<norm>.rel_step``.
+    """
+    norm = Norm(norm)
+    generator = default_generator(generator)
+
+    def attack(stacked, x, y, eps):
+        return pgd(
+            stacked, x, y, eps, norm=norm, steps=steps, rel_step=rel_step, generator=generator,
+            early_stop=True,
+        )  # fmt: skip
+
+    return min_perturbation_bisection(
+        model, x, y, norm=norm, eps_max=eps_max, n_bisect=n_bisect, attack=attack
+    )
+
+
+def min_perturbation_apgd_bisection(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    norm: Norm | str,
+    eps_max: float,
+    n_bisect: int,
+    budgets: tuple[ApgdBudget, ApgdBudget],
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """:func:`min_perturbation_bisection` with AutoAttack's white-box chain as the oracle.
+
+    At each midpoint APGD-CE runs, then APGD-T on the inputs it left robust
+    (:func:`~graphprior.robustness.apgd.apgd_chain`, the AutoAttack budgets
+    `budgets`; Croce and Hein 2020), so the minimal ε is found by the attacks
+    the field evaluates robustness with.
+    """
+    norm = Norm(norm)
+    generator = default_generator(generator)
+
+    def attack(stacked, x, y, eps):
+        return apgd_chain(stacked, x, y, eps, norm=norm, budgets=budgets, generator=generator)[1]
+
+    return min_perturbation_bisection(
+        model, x, y, norm=norm, eps_max=eps_max, n_bisect=n_bisect, attack=attack
+    )
+
+
 @dataclass
 class PerturbationSummary:
     """Per-model summary of minimal adversarial perturbations (arrays of shape ``(K,)``).
@@ -148,6 +212,10 @@ class PerturbationSummary:
     ``never_fooled_share`` is the share
     of correctly classified samples not fooled within the bound; ``n_correct``
     counts the correctly classified samples and ``n_fooled`` the fooled ones.
+    ``rmean`` is the restricted mean over *every* sample, each counted at
+    min(ε, ``eps_max``) and a misclassified one at 0: a continuous per-input
+    score with the censoring made explicit, equal to the area under the
+    robust-accuracy curve on [0, ``eps_max``]; ``n`` counts every sample.
     """
 
     mean: np.ndarray
@@ -158,6 +226,8 @@ class PerturbationSummary:
     never_fooled_share: np.ndarray
     n_fooled: np.ndarray
     n_correct: np.ndarray
+    rmean: np.ndarray
+    n: np.ndarray
 
 
 def summarize_min_perturbation(
@@ -195,4 +265,18 @@ def summarize_min_perturbation(
         never_fooled_share=np.array(stats["share"]),
         n_fooled=np.array(n_fooled),
         n_correct=np.array(n_correct),
+        rmean=restricted_mean(a, eps_max),
+        n=np.full(a.shape[0], a.shape[1]),
     )
+
+
+def restricted_mean(min_eps: np.ndarray, eps_max: float) -> np.ndarray:
+    """Per row, the mean of min(ε, eps_max) with NaN (misclassified clean) counted as 0.
+
+    Equals the area under the robust-accuracy curve ε ↦ share of samples
+    with minimal ε above it, on [0, eps_max] (misclassified samples are
+    never robust), so no sample is dropped and the censored ones count at
+    the bound.
+    """
+    a = np.asarray(min_eps, dtype=np.float64)
+    return np.minimum(np.nan_to_num(a, nan=0.0), float(eps_max)).mean(axis=-1)

@@ -14,6 +14,7 @@ Measure names and definitions: ``docs/measures.md``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -50,6 +51,8 @@ from graphprior.robustness.gradient import Norm, fgsm
 from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
     LINESEARCH_MAX,
+    PerturbationSummary,
+    min_perturbation_apgd_bisection,
     min_perturbation_fgsm_linesearch,
     min_perturbation_pgd_bisection,
     summarize_min_perturbation,
@@ -167,15 +170,58 @@ def _min_perturbation(
             s = summarize_min_perturbation(min_eps, float(mcfg[bound_key]))
             summaries.append(("pgd_bisection", norm_name, s))
     for attack, norm_name, s in summaries:
-        rows.add("min_perturbation_mean", attack, norm_name, NAN, s.mean, s.n_fooled)
-        rows.add("min_perturbation_median", attack, norm_name, NAN, s.median, s.n_fooled)
-        rows.add(
-            "min_perturbation_median_censored", attack, norm_name, NAN, s.median_censored,
-            s.n_correct,
+        _summary_rows(rows, attack, norm_name, s)
+
+
+def _summary_rows(rows: _Rows, attack: str, norm: str, s: PerturbationSummary) -> None:
+    rows.add("min_perturbation_mean", attack, norm, NAN, s.mean, s.n_fooled)
+    rows.add("min_perturbation_median", attack, norm, NAN, s.median, s.n_fooled)
+    rows.add("min_perturbation_median_censored", attack, norm, NAN, s.median_censored, s.n_correct)
+    rows.add("min_perturbation_min", attack, norm, NAN, s.min, s.n_fooled)
+    rows.add("min_perturbation_max", attack, norm, NAN, s.max, s.n_fooled)
+    rows.add("never_fooled_share", attack, norm, NAN, s.never_fooled_share, s.n_correct)
+    rows.add("min_perturbation_rmean", attack, norm, NAN, s.rmean, s.n)
+
+
+def _primary(
+    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
+    robust: dict, checks: list | None,
+) -> None:  # fmt: skip
+    """The primary measure: each input's minimal ε by AutoAttack's white-box chain, every input.
+
+    ``attack.primary`` (norm, ``n_samples`` test inputs — null: all —, bracket
+    ``eps_max`` halved ``bisection_steps`` times); the oracle is APGD-CE with
+    ``restarts`` random starts → APGD-T at the ``attack.autoattack`` budgets. Rows: every minimal-perturbation
+    summary under attack ``apgd_bisection``, ``min_perturbation_rmean`` the
+    primary one. Gate ``bisection_not_weaker_than_autoattack:<norm>:<ε>``: on
+    the inputs both saw, the share the bisection finds robust at each AutoAttack
+    ε exceeds AutoAttack's robust accuracy (`robust`) by at most the tolerance.
+    """
+    pcfg = cfg["primary"]
+    n_p = pcfg["n_samples"]
+    xb, yb = (x, y) if n_p is None else (x[: int(n_p)], y[: int(n_p)])
+    norm, eps_max = str(pcfg["norm"]), float(pcfg["eps_max"])
+    budget = budget_from_config(cfg["autoattack"])
+    with _timed(f"primary: APGD bisection {norm} on {int(xb.shape[0])} inputs"):
+        min_eps = min_perturbation_apgd_bisection(
+            stacked, xb, yb, norm=norm, eps_max=eps_max, n_bisect=int(pcfg["bisection_steps"]),
+            budgets=(dataclasses.replace(budget.apgd_ce, restarts=int(pcfg["restarts"])),
+                     budget.apgd_t),
+            generator=torch.Generator().manual_seed(seed + 2),
         )  # fmt: skip
-        rows.add("min_perturbation_min", attack, norm_name, NAN, s.min, s.n_fooled)
-        rows.add("min_perturbation_max", attack, norm_name, NAN, s.max, s.n_fooled)
-        rows.add("never_fooled_share", attack, norm_name, NAN, s.never_fooled_share, s.n_correct)
+    _summary_rows(rows, "apgd_bisection", norm, summarize_min_perturbation(min_eps, eps_max))
+    tol = float(cfg["checks"]["tolerance"])
+    # the bisection's value lies up to one bracket width above the smallest ε its oracle
+    # succeeds at: an input counts as robust at ε only above ε + that width
+    width = eps_max / 2 ** int(pcfg["bisection_steps"])
+    for (aa_norm, eps), worst in robust.items():
+        common = min(int(worst.shape[1]), int(xb.shape[0]))
+        if aa_norm != norm or checks is None or common == 0 or eps >= eps_max:
+            continue
+        by_bisection = (min_eps[:, :common] > eps + width).double().mean(1)
+        gap = (by_bisection - worst[:, :common].double().mean(1)).cpu().numpy()
+        check = f"bisection_not_weaker_than_autoattack:{norm}:{eps:g}"
+        checks += check_rows(check, gap, tol, ~(gap > tol + 1e-12), stacked.k)
 
 
 def _onepixel_and_art(
@@ -215,8 +261,10 @@ def _onepixel_and_art(
 def _autoattack(
     rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
     checks: list | None,
-) -> None:  # fmt: skip
+) -> dict[tuple[str, float], torch.Tensor]:  # fmt: skip
+    """The AutoAttack rows and gates; returns the per-input worst case ``(K, n)`` per (norm, ε)."""
     acfg, n = cfg["autoattack"], int(x.shape[0])
+    worst_cases: dict[tuple[str, float], torch.Tensor] = {}
     budget = budget_from_config(acfg)
     tol, factor = float(cfg["checks"]["tolerance"]), int(cfg["checks"]["effort_factor"])
     escalations = int(cfg["checks"]["max_escalations"])
@@ -237,13 +285,14 @@ def _autoattack(
                 rows.add("robust_accuracy", attack, norm, eps, robust[attack].double().mean(1), n)
             rows.add("robust_accuracy", "autoattack", norm, eps, worst.double().mean(1), n)
             rows.add("autoattack_effort", "autoattack", norm, eps, effort.astype(float), n)
+            worst_cases[(norm, eps)] = worst
             if checks is not None:
                 checks += gate
     # the model's own gradient is a model property; the gate also asks the surrogate's
     own, blind, n_correct = zero_gradient_shares(stacked, x, y)
     rows.add("zero_gradient_share", "none", "none", NAN, own, n_correct)
     if checks is None:
-        return
+        return worst_cases
     for j, norm in enumerate(("linf", "l2")):
         eps = float(cfg["min_perturbation"][f"{norm}_max"])
         gens = [torch.Generator().manual_seed(seed + s + j) for s in (20, 22)]
@@ -254,6 +303,7 @@ def _autoattack(
         )
     checks += check_rows("zero_gradient_share", blind, tol, ~(blind > tol), stacked.k)
     checks += input_gates(rows, stacked.k, cfg)
+    return worst_cases
 
 
 def run_input_attacks(
@@ -272,7 +322,8 @@ def run_input_attacks(
         A :class:`graphprior.nets.stacked.StackedNet` (or any stack / single model).
     x, y : torch.Tensor
         Test inputs ``(N, …)`` in [0, 1] and labels ``(N,)``; the first
-        ``cfg["n_samples"]`` are used.
+        ``cfg["n_samples"]`` are used, and the first
+        ``cfg["primary"]["n_samples"]`` (all when null) by the primary measure.
     cfg : dict
         The ``attack`` config section, defaults filled in
         (:func:`graphprior.config.validate_config`).
@@ -293,13 +344,15 @@ def run_input_attacks(
     """
     stacked = as_stacked(net)
     n = int(cfg["n_samples"])
-    x, y = x[:n], torch.as_tensor(y[:n]).long()
+    x_all, y_all = x, torch.as_tensor(y).long()
+    x, y = x_all[:n], y_all[:n]
     seed = int(generator_seed)
     rows = _Rows(stacked.k)
     _clean_and_fgsm(rows, stacked, x, y, cfg)
     _pgd_grids(rows, stacked, x, y, cfg, seed)
-    _autoattack(rows, stacked, x, y, cfg, seed, checks)
+    robust = _autoattack(rows, stacked, x, y, cfg, seed, checks)
     _min_perturbation(rows, stacked, x, y, cfg, seed)
+    _primary(rows, stacked, x_all, y_all, cfg, seed, robust, checks)
     _onepixel_and_art(rows, stacked, x, y, cfg, seed)
     return list(rows)
 

@@ -100,7 +100,6 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
     mcfg = config["measures"]
     x_te, y_te = (t.to(device) for t in load_dataset(dataset, "test"))
     x_tr, y_tr = (t.to(device) for t in load_dataset(dataset, "train"))
-    n_att = int(acfg["n_samples"])
     n_m = int(mcfg["n_samples"])
     stacks = [load_group(sub) for _, sub in models.groupby(_architecture_key(models), sort=False)]
     for net, _ in stacks:
@@ -113,7 +112,9 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
     net, ids = _group_union(stacks)
     gates: list[dict] | None = [] if checks is not None else None
     seed = derive_seed("attack", *ids)
-    df = pd.DataFrame(run_input_attacks(net, x_te[:n_att], y_te[:n_att], acfg, seed, checks=gates))
+    # every test input goes in: the PGD bisection (the primary measure) sees them all,
+    # the other input attacks the first attack.n_samples
+    df = pd.DataFrame(run_input_attacks(net, x_te, y_te, acfg, seed, checks=gates))
     bars[FAMILIES[0]].update(len(stacks))
     for g in gates or []:
         checks.append({"model_id": ids[g.pop("model_index")], **g})

@@ -11,7 +11,8 @@ __all__ = ["TITLES"]
 
 #: Section titles (tests and docs refer to them).
 TITLES: dict[str, str] = {
-    "claims": "Claims: the answer first",
+    "answer": "The answer: how much of robustness the wiring explains",
+    "claims": "Claims",
     "audit": "Confound audit: structure against size and interface",
     "run": "The run",
     "gates": "Attack validity",

@@ -1,4 +1,4 @@
-"""Report section "Claims": the answer first — the claims table, raw beside controlled, one figure.
+"""Report section "Claims": the findings (raw, controlled, sensitivity), the checks apart, one figure.
 
 Rendered from the ``claims`` table (``results/tables/claims.parquet``,
 :func:`graphprior.analysis.claims.claims_table`); the verdict rules are in
@@ -20,19 +20,29 @@ from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt
 from graphprior.report.sections import TITLES
 
-__all__ = ["RULES", "claims_view", "section_claims"]
+__all__ = ["CHECKS", "RULES", "claims_view", "section_claims"]
 
 #: The verdict rules, as written in the report and in docs/report.md.
 RULES: dict[str, str] = {
     "correlation": (
-        "C2–C4 (and the DAG variants) are tested twice on one row per graph (per-graph means): "
-        "**raw**, Spearman ρ of the property and the primary measure; **controlled**, partial "
-        "Spearman ρ after removing the ranks of the controls named in the table (clean "
-        "accuracy, parameter count, input and readout width where present). A verdict is "
-        f"**supported** if the Holm q < {ALPHA}, the 95 % interval excludes 0 on the predicted "
-        "side and every stratum's estimate has the pooled sign; **contradicted** if the same "
-        "holds on the opposite side; **inconclusive** otherwise; **insufficient** with fewer "
-        f"than {INSUFFICIENT_BELOW} independent graphs (a twin counts with its original)."
+        "C2–C4 (and the DAG variants) are tested on one row per graph (per-graph means of the "
+        "pre-registered primary measure) three ways: **raw**, Spearman ρ; **controlled**, partial "
+        "Spearman ρ after removing the ranks of the size and interface controls named in the "
+        "table (parameter count, input and readout width where they vary); **sensitivity**, the "
+        "controlled analysis plus clean accuracy (downstream of structure and noisy itself, so "
+        "never the main control). Pooled rows over several size strata align every variable "
+        "within its stratum first (stratum fixed effects); stratum rows stand alone. A verdict is "
+        "**not testable** when no estimate exists (the design fixes the property within every "
+        "stratum); **negligible** when the whole 95 % interval lies inside the pre-registered "
+        "equivalence bounds ±`report.smallest_effect.rho`; **supported** if the Holm q < "
+        f"{ALPHA}, the interval excludes 0 on the predicted side and every stratum's estimate has "
+        "the pooled sign; **contradicted** if the same holds on the opposite side; "
+        "**unreliable** where it would otherwise read inconclusive or negligible but the "
+        "measure's per-graph reliability cannot reach `report.min_reliability` in the strata "
+        "it uses (its 95 % upper bound lies below it: attenuation hides any effect, so neither "
+        "'no evidence' nor 'no effect' can be read); **inconclusive** otherwise; "
+        f"**insufficient** with fewer than {INSUFFICIENT_BELOW} independent graphs (a twin "
+        "counts with its original)."
     ),
     "small": (
         f"Below {PERMUTATION_BELOW} independent graphs p-values are permutation p-values "
@@ -43,19 +53,34 @@ RULES: dict[str, str] = {
     ),
     "C1": (
         "C1: Friedman test blocked by graph, effect Kendall's W; **contradicted** if q < "
-        f"{ALPHA} and W ≥ 0.1, **supported** if not and the interval's upper bound is below 0.3."
+        f"{ALPHA} and W ≥ 0.1, **supported** if not and the interval's upper bound is below 0.3; "
+        "**not testable** with fewer than three initialisations."
     ),
     "C5": (
-        "C5 counts structural properties only (never size or interface columns): "
-        f"**contradicted** if any correlation with BH q < {ALPHA} has |ρ| ≥ 0.5, **supported** "
-        "if every significant one has |ρ| < 0.3 and no interval reaches ±0.5; the row shows the "
-        "strongest pair, raw and controlled."
+        "C5 counts structural properties only (never size or interface columns) against every "
+        "claim measure, Spearman on ranks within strata. Its maximum is selection-adjusted: the "
+        "maxT p-value (Westfall–Young; rows permuted within strata, twins with their original) "
+        "of the strongest pair, and every pair's simultaneous 95 % interval (Bonferroni over "
+        "the grid, Fisher z). **Contradicted** if a pair with maxT p < "
+        f"{ALPHA} has its interval beyond ±0.3; **supported** if every pair's interval lies "
+        "inside ±0.3; **inconclusive** otherwise. The row shows the strongest pair, raw and "
+        "controlled."
     ),
     "paired": (
-        "R2a, R2b, R3a, R3b: median over graphs of a per-graph value, Wilcoxon signed-rank p, "
-        "bootstrap interval of the median; the directional rule above on q."
+        "R2b: median over graphs of a per-graph value, Wilcoxon signed-rank p, bootstrap "
+        "interval of the median, the directional rule above on q; **not testable** when its "
+        "premise fails (clean data shows no collapse: median clean readout NC1 at or above "
+        "the collapse threshold)."
+    ),
+    "checks": (
+        "R2a, R3a and R3b are **checks that the measures work** (a small attack breaks collapse; "
+        "larger or worst-case weight noise hurts more), not findings about wiring: they are "
+        "shown apart, with the same rule as R2b."
     ),
 }
+
+#: Rows that check a measure works rather than test a finding about wiring.
+CHECKS: tuple[str, ...] = ("R2a", "R3a", "R3b")
 
 
 def _interval(r: float, lo: float, hi: float) -> str:
@@ -73,8 +98,10 @@ def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
     for cid in dict.fromkeys(pooled["claim"]):
         row = {"claim": cid, "statement": CLAIM_TEXT.get(cid, ("", ""))[0]}
         methods = []
-        for analysis in ("raw", "controlled"):
+        for analysis in ("raw", "controlled", "sensitivity"):
             hit = pooled.loc[(pooled["claim"] == cid) & (pooled["analysis"] == analysis)]
+            if hit.empty and analysis == "sensitivity":
+                continue
             if hit.empty:
                 row |= {f"{analysis} r [95 % CI]": "", f"{analysis} q": "", analysis: ""}
                 continue
@@ -84,7 +111,7 @@ def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
             row[analysis] = h["verdict"]
             row.setdefault("n", int(h["n"]))
             methods.append(h["p_method"] if np.isfinite(h["p"]) else "—")
-        row["p method (raw / controlled)"] = " / ".join(methods)
+        row["p method (raw / controlled / sensitivity)"] = " / ".join(methods)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -184,19 +211,23 @@ def section_claims(
     claims applied it and how many graphs it removed (column ``n_removed``).
     """
     sec = Section(TITLES["claims"])
+    checks = claims.loc[claims["claim"].isin(CHECKS)]
+    claims = claims.loc[~claims["claim"].isin(CHECKS)]
     view = claims_view(claims)
     counts = view["controlled"].where(view["controlled"] != "", view["raw"]).value_counts()
     n_family = int(claims.loc[claims["stratum"] == "pooled", "p"].notna().sum())
     sec.text(
         "Does the wiring of a sparse network, drawn from a random graph, predict its "
-        "robustness once size and interface are held fixed? Each claim below is tested raw and "
-        "controlled; final verdicts: "
+        "robustness once size and interface are held fixed? Each claim below is tested raw, "
+        "controlled and with clean accuracy as a sensitivity analysis; final verdicts: "
         + ", ".join(f"{fmt(int(v))} {k}" for k, v in counts.items())
         + f". **Families:** the claims are their own Holm family ({fmt(n_family)} pooled tests, "
         "`q` here); the exploratory correlation grid keeps Benjamini–Hochberg within each "
         "stratum, aggregate and method (the correlations section)."
     )
-    sec.table("Claims: raw and controlled, pooled over graphs", view)
+    sec.table("Claims: raw, controlled and sensitivity, pooled over graphs", view)
+    if len(checks):
+        sec.table("Checks that the measures work (not findings about wiring)", claims_view(checks))
     sec.text(_outlier_note(claims, outlier_rule))
     for paragraph in _differences(view, claims):
         sec.text(paragraph)
@@ -210,6 +241,6 @@ def section_claims(
     if len(strata):
         sec.table("Claims per stratum", strata.drop(columns=["q"]))
     sec.text("**Verdict rules.** " + RULES["correlation"])
-    for key in ("small", "C1", "C5", "paired"):
+    for key in ("small", "C1", "C5", "paired", "checks"):
         sec.text(RULES[key])
     return sec

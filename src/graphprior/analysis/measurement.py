@@ -1,0 +1,237 @@
+"""Measure before correlating: the ``variance`` and ``reliability`` tables of a study.
+
+For every robustness measure, size stratum and mapping arm, the per-model
+values of the trainable graph nets are decomposed into family (generator),
+graph, orientation, initialisation and residual variance
+(:func:`graphprior.analysis.stats.variance_components`), and the per-graph
+mean's reliability is estimated three ways: split halves over orientations,
+split halves over the models of each DAG, and from the components. The
+graph's share is decided against the pre-registered smallest share of
+interest (``report.smallest_effect.share``); a measure whose reliability
+cannot reach ``report.min_reliability`` makes its claims ``unreliable``.
+Definitions: docs/report.md ("Measure before correlating").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from graphprior.analysis.columns import Measure, primary_measure
+from graphprior.analysis.stats import (
+    VarianceDecomposition,
+    share_decision,
+    split_half_reliability,
+    variance_components,
+)
+from graphprior.io import tables as T
+
+__all__ = [
+    "Measurement",
+    "SPLITS",
+    "measurement_tables",
+    "size_strata",
+    "stratum_contrasts",
+    "unreliable_measures",
+]
+
+#: How a reliability row was obtained.
+SPLITS: tuple[str, ...] = ("orientation", "replicate", "components")
+
+_NAN = math.nan
+
+
+def size_strata(models: pd.DataFrame, graphs: pd.DataFrame) -> pd.Series:
+    """Each model's size stratum (``graphs.stratum``, e.g. ``n50-m100``); the generator without one."""
+    if "stratum" in graphs.columns and graphs["stratum"].notna().any():
+        by_graph = graphs.set_index("graph_id")["stratum"]
+        out = models["graph_id"].map(by_graph)
+    else:
+        out = pd.Series(np.nan, index=models.index, dtype=object)
+    return out.fillna(models["generator"]).astype(str)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The two tables, and per (stratum, arm, measure) whether the measure is too unreliable."""
+
+    variance: pd.DataFrame
+    reliability: pd.DataFrame
+    decompositions: dict[tuple[str, str, str], VarianceDecomposition]
+
+
+def _halves(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Orientation halves (seed rank below the middle: 0) and replicate halves (alternating)."""
+    seeds = sorted(part["orientation_seed"].dropna().unique())
+    first = set(seeds[: len(seeds) // 2])
+    orientation = np.where(part["orientation_seed"].isin(first), 0, 1)
+    order = part.sort_values(["graph_id", "orientation_seed", "init", "seed"])
+    position = order.groupby(["graph_id", "orientation_seed"]).cumcount()
+    o_rank = order.groupby("graph_id")["orientation_seed"].rank(method="dense").astype(int)
+    replicate = ((position + o_rank) % 2).reindex(part.index).to_numpy()
+    return orientation, replicate
+
+
+def _frame(models: pd.DataFrame, graphs: pd.DataFrame) -> pd.DataFrame:
+    frame = models.copy()
+    frame["size_stratum"] = size_strata(frame, graphs)
+    frame["cluster"] = (
+        frame["parent_id"].fillna(frame["graph_id"])
+        if "parent_id" in frame
+        else (frame["graph_id"])
+    )
+    frame["orientation_seed"] = frame["orientation_seed"].fillna(0)
+    frame["arm"] = frame["arm"].fillna("").astype(str)
+    return frame
+
+
+def measurement_tables(
+    models: pd.DataFrame,
+    graphs: pd.DataFrame,
+    measures: Sequence[Measure],
+    config: dict,
+    rng: np.random.Generator,
+) -> Measurement:
+    """The ``variance`` and ``reliability`` tables (schemas in :mod:`graphprior.io.tables`).
+
+    Parameters
+    ----------
+    models : DataFrame
+        Study rows of the trainable graph nets of every arm (``graph_id``,
+        ``generator``, ``arm``, ``orientation_seed``, ``init``, ``seed``,
+        ``parent_id`` and the measure columns).
+    graphs : DataFrame
+        The ``graphs`` table (``stratum``).
+    measures : sequence of Measure
+        The measures to decompose; the primary one is flagged.
+    config : dict
+        ``report.bootstrap``, ``report.smallest_effect.share``.
+    rng : numpy.random.Generator
+        The bootstrap's draws.
+    """
+    report = config["report"]
+    bound = float(report["smallest_effect"]["share"])
+    n_boot = int(report["bootstrap"])
+    found = primary_measure(measures, config)
+    primary = found.column if found is not None else None
+    var_rows: list[dict] = []
+    rel_rows: list[dict] = []
+    decompositions: dict[tuple[str, str, str], VarianceDecomposition] = {}
+    frame = _frame(models, graphs) if len(models) else models
+    groups = frame.groupby(["size_stratum", "arm"], sort=True) if len(frame) else []
+    for (stratum, arm), part in groups:
+        halves = _halves(part)
+        for m in measures:
+            if m.column not in part.columns:
+                continue
+            sub = part.loc[np.isfinite(part[m.column].to_numpy(dtype=float))]
+            if sub.empty:
+                continue
+            y = sub[m.column].to_numpy(dtype=float)
+            key = (str(stratum), str(arm), m.column)
+            vc = variance_components(
+                y, sub["generator"], sub["graph_id"], sub["orientation_seed"], sub["init"],
+                cluster=sub["cluster"], n_boot=n_boot, rng=rng,
+            )  # fmt: skip
+            decompositions[key] = vc
+            for c in vc.components:
+                var_rows.append({
+                    "stratum": key[0], "arm": key[1], "measure": m.column,
+                    "primary": m.column == primary, "component": c.component,
+                    "variance": c.variance, "share": c.share, "ci_low": c.ci_low,
+                    "ci_high": c.ci_high,
+                    "decision": share_decision(c.ci_low, c.ci_high, bound).value
+                    if np.isfinite(c.share) else "not identifiable",
+                    "n_graphs": vc.n_graphs, "n_models": vc.n_models,
+                })  # fmt: skip
+            rows = part.index.get_indexer(sub.index)
+            for split, half in zip(SPLITS[:2], halves, strict=True):
+                res = split_half_reliability(
+                    y, sub["graph_id"], half[rows], block=sub["init"], n_boot=n_boot, rng=rng
+                )
+                rel_rows.append({
+                    "stratum": key[0], "arm": key[1], "measure": m.column, "split": split,
+                    "r_split_half": res.r_split_half, "reliability": res.reliability,
+                    "ci_low": res.ci_low, "ci_high": res.ci_high, "n_graphs": res.n_units,
+                })  # fmt: skip
+            rel_rows.append({
+                "stratum": key[0], "arm": key[1], "measure": m.column, "split": "components",
+                "r_split_half": _NAN, "reliability": vc.reliability,
+                "ci_low": vc.reliability_ci[0], "ci_high": vc.reliability_ci[1],
+                "n_graphs": vc.n_graphs,
+            })  # fmt: skip
+    variance = pd.DataFrame(var_rows, columns=T.VARIANCE_SCHEMA.names)
+    reliability = pd.DataFrame(rel_rows, columns=T.RELIABILITY_SCHEMA.names)
+    return Measurement(variance, reliability, decompositions)
+
+
+def unreliable_measures(reliability: pd.DataFrame, threshold: float) -> set[tuple[str, str, str]]:
+    """(stratum, arm, measure) whose component reliability's upper bound is below `threshold`.
+
+    The component-implied reliability is the one a claim depends on: it
+    describes the per-graph mean over every model the claim averages. A
+    NaN bound (not estimable) is not counted as unreliable here; the claim
+    then stands on its own interval.
+    """
+    comp = reliability.loc[reliability["split"] == "components"]
+    low = comp.loc[comp["ci_high"].to_numpy(dtype=float) < threshold]
+    return set(zip(low["stratum"], low["arm"], low["measure"], strict=True))
+
+
+def stratum_contrasts(
+    models: pd.DataFrame,
+    graphs: pd.DataFrame,
+    column: str,
+    n_boot: int,
+    rng: np.random.Generator,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Each size stratum's mean per-graph value of `column` against the first stratum's.
+
+    The contrast between sizes is what raw pooling mixes into every
+    correlation: a denser stratum has more parameters and deeper DAGs, so the
+    difference says what size does, not what wiring at one size does.
+    Per-graph means (over every model of the graph in `models`), then the
+    mean over graphs per stratum; the interval resamples graphs within each
+    stratum (percentile bootstrap).
+
+    Returns
+    -------
+    DataFrame
+        ``stratum``, ``reference``, ``mean``, ``reference_mean``,
+        ``difference``, ``ci_low``, ``ci_high``, ``n_graphs``; empty with
+        fewer than two strata.
+    """
+    columns = ["stratum", "reference", "mean", "reference_mean", "difference", "ci_low",
+               "ci_high", "n_graphs"]  # fmt: skip
+    if column not in models.columns or models.empty:
+        return pd.DataFrame(columns=columns)
+    frame = models.assign(_size=size_strata(models, graphs))
+    per_graph = frame.groupby(["_size", "graph_id"])[column].mean().dropna().reset_index()
+    groups = {s: g[column].to_numpy(dtype=float) for s, g in per_graph.groupby("_size", sort=True)}
+    if len(groups) < 2:
+        return pd.DataFrame(columns=columns)
+    names = list(groups)
+    ref = groups[names[0]]
+    tail = (1 - level) / 2 * 100
+
+    def boot_means(v: np.ndarray) -> np.ndarray:
+        draws = rng.integers(0, v.size, size=(n_boot, v.size))
+        return v[draws].mean(1)
+
+    ref_boot = boot_means(ref)
+    rows = []
+    for name in names[1:]:
+        v = groups[name]
+        diff = boot_means(v) - ref_boot
+        low, high = np.percentile(diff, [tail, 100 - tail]) if n_boot else (_NAN, _NAN)
+        rows.append({
+            "stratum": name, "reference": names[0], "mean": float(v.mean()),
+            "reference_mean": float(ref.mean()), "difference": float(v.mean() - ref.mean()),
+            "ci_low": float(low), "ci_high": float(high), "n_graphs": int(v.size + ref.size),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
