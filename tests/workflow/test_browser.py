@@ -225,7 +225,7 @@ FIRST_SCREEN_JS = """
     return {top: r.top, bottom: r.bottom, height: r.height, width: r.width}; };
   const sentence = [...document.querySelectorAll('p')].find(
     p => p.textContent.startsWith('The answer.') || p.textContent.startsWith('No answer:'));
-  const figure = [...document.images].find(img => img.alt.startsWith('How much of each'));
+  const figure = [...document.images].find(img => img.alt.startsWith('How much of robustness'));
   return {sentence: box(sentence), figure: box(figure), text: sentence ? sentence.textContent : '',
           height: window.innerHeight, width: window.innerWidth};
 })()

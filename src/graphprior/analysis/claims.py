@@ -37,6 +37,7 @@ from graphprior.analysis.stats import align_within_strata, maxt_correlations
 from graphprior.analysis.verdicts import simultaneous_intervals, weak_correlation_verdict
 
 __all__ = [
+    "ALL_STRATA",
     "ANALYSES",
     "CLAIM_TEXT",
     "PAPER",
@@ -99,8 +100,9 @@ def claims_table(
         (failed attack gates, saturation); the primary measure is the
         pre-registered one (``report.primary_measure``), never a stand-in.
     unreliable : mapping, optional
-        Measure (study column) → the strata (values of the claims' ``stratum``)
-        where its per-graph reliability cannot reach ``report.min_reliability``
+        Measure (study column) → the strata (values of the claims' ``stratum``,
+        or :data:`ALL_STRATA` for all of them) where its per-graph reliability
+        cannot reach ``report.min_reliability``
         (:func:`graphprior.analysis.measurement.unreliable_measures`).
 
     Returns
@@ -146,6 +148,9 @@ def claim_data(ctx: StudyContext, excluded: Mapping[str, str] | None = None) -> 
     )
     return ClaimData(measures, primary, frame, used)
 
+
+#: In `claims_table`'s `unreliable` sets: the measure is unreliable in every stratum.
+ALL_STRATA = "*"
 
 #: The analyses of a correlation claim: raw, controlled for size and interface, and the
 #: sensitivity analysis that adds clean accuracy (downstream of structure, so not the main one).
@@ -215,7 +220,7 @@ def _correlation_claim(
             t = correlation_test(
                 part[x], part[y], z, part["unit"], n_perm=n_perm, n_boot=n_boot, rng=rng
             )
-            low_reliability = (
+            low_reliability = ALL_STRATA in bad or (
                 stratum in bad
                 if stratum != "pooled"
                 else (bool(strata_of_frame) and strata_of_frame <= bad)

@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from graphprior.analysis.claims import claim_data, claims_table
+from graphprior.analysis.claims import ALL_STRATA, claim_data, claims_table
 from graphprior.analysis.context import StudyContext, build_context, section_rng
 from graphprior.analysis.measurement import (
+    UNSTRATIFIED,
     measurement_tables,
     stratum_contrasts,
     unreliable_measures,
@@ -142,7 +143,10 @@ def _statistics(
     threshold = float(ctx.config["report"]["min_reliability"])
     unreliable: dict[str, set[str]] = {}
     for stratum, arm, measure in unreliable_measures(measurement.reliability, threshold):
-        unreliable.setdefault(measure, set()).add(f"{stratum}/{arm}" if arm else stratum)
+        if arm and arm != ctx.arm:
+            continue  # the claims read the main arm
+        label = ALL_STRATA if stratum == UNSTRATIFIED else (f"{stratum}/{arm}" if arm else stratum)
+        unreliable.setdefault(measure, set()).add(label)
     start = time.perf_counter()
     stats["claim_data"] = claim_data(ctx, excluded)
     stats["claims"] = claims_table(

@@ -22,10 +22,12 @@ The initialisation's share is the variance of its fixed effects,
 (SS_init − (I − 1)·σ²_residual)/N. Intervals resample clusters (a graph
 with its degree-preserving twin, or a graph alone) within their family —
 the family composition is the design's, not a sample — and take
-bias-corrected percentiles (Efron 1981) of the unclipped estimates: with a
-few dozen clusters the resampled estimates sit below the estimate (a
-duplicated graph adds nothing between graphs), which plain percentiles turn
-into intervals that miss from above. Point estimates and bounds are
+percentiles of the unclipped estimates. Bias-corrected percentiles (Efron
+1981; ``interval="bc"``) are kept as the alternative the choice was measured
+against: in simulations of the default design (benchmarks/variance_coverage.py)
+they covered no better and read ``matters`` for a null graph share more
+often than the plain ones, so the decision uses plain percentiles. Point
+estimates and bounds are
 reported clipped at 0 (a variance cannot be negative), which changes no
 decision. A level that the design cannot separate (one family only, one
 orientation per graph) is reported as NaN, and its variance stays in the
@@ -302,14 +304,26 @@ def _bc_bounds(boot: np.ndarray, point: np.ndarray, level: float) -> tuple[np.nd
     return low, high
 
 
+def _plain_bounds(
+    boot: np.ndarray, point: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bounds per column (`point` unused: the signature of :func:`_bc_bounds`)."""
+    del point
+    tail = (1 - level) / 2 * 100
+    low, high = np.nanpercentile(boot, [tail, 100 - tail], axis=0)
+    return low, high
+
+
 def _percentiles(
-    boot: np.ndarray, point: np.ndarray, level: float, orientations: float, models: float
-) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
-    """Bias-corrected percentile bounds of every share and of the implied reliability."""
+    boot: np.ndarray, point: np.ndarray, level: float, orientations: float, models: float,
+    interval: str,
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:  # fmt: skip
+    """Bounds of every share and of the implied reliability, by `interval`."""
+    bounds = {"percentile": _plain_bounds, "bc": _bc_bounds}[interval]
     with np.errstate(all="ignore"):
-        low, high = _bc_bounds(_shares(boot), _shares(point)[0], level)
+        low, high = bounds(_shares(boot), _shares(point)[0], level)
         rel = _reliability(boot, orientations, models)[:, None]
-        r_low, r_high = _bc_bounds(rel, _reliability(point, orientations, models), level)
+        r_low, r_high = bounds(rel, _reliability(point, orientations, models), level)
     return low, high, (float(r_low[0]), float(r_high[0]))
 
 
@@ -324,6 +338,7 @@ def variance_components(
     n_boot: int = 1000,
     level: float = 0.95,
     rng: np.random.Generator | None = None,
+    interval: str = "percentile",
 ) -> VarianceDecomposition:
     """Nested variance components of one measure, with cluster-bootstrap intervals of the shares.
 
@@ -345,6 +360,8 @@ def variance_components(
         Interval coverage.
     rng : numpy.random.Generator, optional
         Draws of the bootstrap (a fixed seed when None).
+    interval : {"percentile", "bc"}
+        Plain or bias-corrected percentiles (module docstring).
 
     Returns
     -------
@@ -360,6 +377,8 @@ def variance_components(
     >>> 0.3 < vc["graph"].share < 0.7
     True
     """
+    if interval not in ("percentile", "bc"):
+        raise ValueError(f"interval must be 'percentile' or 'bc', got {interval!r}")
     y = np.asarray(values, dtype=float).ravel()
     n = y.size
     if n == 0 or not np.isfinite(y).all():
@@ -382,7 +401,7 @@ def variance_components(
             clusters[g_codes] = _codes(cluster)[0]
         rng = rng if rng is not None else np.random.default_rng(0)
         boot = _estimate(t, _cluster_weights(t, clusters, n_boot, rng))
-        low, high, rel_ci = _percentiles(boot, point, level, orientations, models)
+        low, high, rel_ci = _percentiles(boot, point, level, orientations, models, interval)
         unidentified = np.isnan(point[0])
         low, high = np.where(unidentified, np.nan, low), np.where(unidentified, np.nan, high)
     components = _components(point[0], _shares(point)[0], low, high)
