@@ -327,6 +327,20 @@ def _percentiles(
     return low, high, (float(r_low[0]), float(r_high[0]))
 
 
+def _checked(values, family, graph, orientation, init, interval) -> tuple[np.ndarray, list]:
+    """The values as floats and the four label arrays, or a ValueError naming what is wrong."""
+    if interval not in ("percentile", "bc"):
+        raise ValueError(f"interval must be 'percentile' or 'bc', got {interval!r}")
+    y = np.asarray(values, dtype=float).ravel()
+    if y.size == 0 or not np.isfinite(y).all():
+        raise ValueError("values must be a non-empty array of finite numbers")
+    init = np.zeros(y.size) if init is None else np.asarray(init)
+    arrays = [np.asarray(a).ravel() for a in (family, graph, orientation, init)]
+    if any(a.size != y.size for a in arrays):
+        raise ValueError("values, family, graph, orientation and init differ in length")
+    return y, arrays
+
+
 def variance_components(
     values: Any,
     family: Any,
@@ -377,16 +391,8 @@ def variance_components(
     >>> 0.3 < vc["graph"].share < 0.7
     True
     """
-    if interval not in ("percentile", "bc"):
-        raise ValueError(f"interval must be 'percentile' or 'bc', got {interval!r}")
-    y = np.asarray(values, dtype=float).ravel()
+    y, arrays = _checked(values, family, graph, orientation, init, interval)
     n = y.size
-    if n == 0 or not np.isfinite(y).all():
-        raise ValueError("values must be a non-empty array of finite numbers")
-    init = np.zeros(n) if init is None else np.asarray(init)
-    arrays = [np.asarray(a).ravel() for a in (family, graph, orientation, init)]
-    if any(a.size != n for a in arrays):
-        raise ValueError("values, family, graph, orientation and init differ in length")
     t = _graph_sums(y, *arrays)
     point = _estimate(t, np.ones((1, t.n.size)))
     orientations = t.n.size / np.sum(1.0 / t.n_or)
@@ -394,11 +400,10 @@ def variance_components(
     low = high = np.full(len(COMPONENTS), np.nan)
     rel_ci = (np.nan, np.nan)
     if n_boot > 0:
-        g_codes, _ = _codes(arrays[1])
         clusters = np.arange(t.n.size)
         if cluster is not None:
             clusters = np.zeros(t.n.size, dtype=int)
-            clusters[g_codes] = _codes(cluster)[0]
+            clusters[_codes(arrays[1])[0]] = _codes(cluster)[0]
         rng = rng if rng is not None else np.random.default_rng(0)
         boot = _estimate(t, _cluster_weights(t, clusters, n_boot, rng))
         low, high, rel_ci = _percentiles(boot, point, level, orientations, models, interval)
