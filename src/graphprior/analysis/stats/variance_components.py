@@ -310,7 +310,10 @@ def _plain_bounds(
     """Percentile bounds per column (`point` unused: the signature of :func:`_bc_bounds`)."""
     del point
     tail = (1 - level) / 2 * 100
-    low, high = np.nanpercentile(boot, [tail, 100 - tail], axis=0)
+    low, high = np.full(boot.shape[1], np.nan), np.full(boot.shape[1], np.nan)
+    some = np.isfinite(boot).any(0)  # a component the design cannot separate stays NaN
+    if some.any():
+        low[some], high[some] = np.nanpercentile(boot[:, some], [tail, 100 - tail], axis=0)
     return low, high
 
 
