@@ -30,7 +30,6 @@ this run side by side.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 
@@ -46,10 +45,8 @@ from graphprior.data import load_dataset
 from graphprior.robustness.accuracy import clean_correct, correct_at
 from graphprior.robustness.autoattack import autoattack, budget_from_config
 from graphprior.robustness.gradient import fgsm
-from graphprior.robustness.minimal import (
-    min_perturbation_apgd_bisection,
-    min_perturbation_pgd_bisection,
-)
+from graphprior.robustness.minimal import min_perturbation_pgd_bisection
+from graphprior.robustness.run import primary_min_perturbation
 from graphprior.stages.attack import _architecture_key, load_group
 
 OUT = Path(__file__).parent / "results" / "primary_measure.md"
@@ -83,14 +80,8 @@ def per_input(net, x, y, acfg, seed) -> tuple[dict[str, np.ndarray], dict[str, f
     )
     secs["pgd_bisection_rmean"] = time.perf_counter() - t
     t = time.perf_counter()
-    pcfg, budget = acfg["primary"], budget_from_config(acfg["autoattack"])
-    min_eps = min_perturbation_apgd_bisection(
-        net, x, y, norm="linf", eps_max=float(pcfg["eps_max"]),
-        n_bisect=int(pcfg["bisection_steps"]),
-        budgets=(dataclasses.replace(budget.apgd_ce, restarts=int(pcfg["restarts"])),
-                 budget.apgd_t),
-        generator=torch.Generator().manual_seed(seed),
-    ).numpy()  # fmt: skip
+    pcfg = acfg["primary"]
+    min_eps = primary_min_perturbation(net, x, y, acfg, torch.Generator().manual_seed(seed)).numpy()
     out["apgd_bisection_rmean"] = np.minimum(
         np.nan_to_num(min_eps, nan=0.0), float(pcfg["eps_max"])
     )

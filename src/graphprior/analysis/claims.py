@@ -31,6 +31,7 @@ from graphprior.analysis.columns import (
     study_name,
 )
 from graphprior.analysis.context import StudyContext
+from graphprior.analysis.correlation import _residualise
 from graphprior.analysis.inference import correlation_test
 from graphprior.analysis.interface import claim_controls, claim_frame, strata_column, structural
 from graphprior.analysis.stats import align_within_strata, maxt_correlations
@@ -200,6 +201,7 @@ def _correlation_claim(
     rho = float(ctx.config["report"]["smallest_effect"]["rho"])
     bad = unreliable.get(y, set())
     strata_of_frame = set(frame["stratum"])
+    sized = strata_column(ctx.study) == "stratum"
     if x is None or x not in frame.columns:
         return [
             claim_row(cid, a, "pooled", x or "", y, "", "spearman", sign=sign) for a in ANALYSES
@@ -209,7 +211,7 @@ def _correlation_claim(
     for analysis in ANALYSES:
         ctrl = _analysis_controls(analysis, controls, x)
         statistic = "partial_spearman" if ctrl else "spearman"
-        pooled, fe = _pooled(frame, [x, y, *ctrl], strata_column(ctx.study) == "stratum")
+        pooled, fe = _pooled(frame, [x, y, *ctrl], sized)
         strata = [("pooled", pooled, fe)] + [
             (str(name), g, "") for name, g in frame.groupby("stratum", sort=True)
         ]
@@ -298,13 +300,8 @@ def _within_residuals(
 ) -> tuple[pd.DataFrame, int]:
     """Ranks less their stratum mean, and less their projection on the controls (within strata)."""
     centred = ranks - ranks.groupby(stratum).transform("mean")
-    if not ctrl:
-        return centred, 0
-    z = centred[ctrl].to_numpy(dtype=float)
-    k = int(np.linalg.matrix_rank(z)) if z.size else 0
     rest = [c for c in centred.columns if c not in ctrl]
-    if k == 0:
-        return centred[rest], 0
-    values = centred[rest].to_numpy(dtype=float)
-    coef = np.linalg.lstsq(z, values, rcond=None)[0]
-    return pd.DataFrame(values - z @ coef, columns=rest, index=centred.index), k
+    values, k = _residualise(
+        centred[rest].to_numpy(dtype=float), centred[ctrl].to_numpy(dtype=float)
+    )
+    return pd.DataFrame(values, columns=rest, index=centred.index), k

@@ -43,6 +43,7 @@ from graphprior.analysis.columns import (
 from graphprior.analysis.common import ok_rows
 from graphprior.analysis.correlation_table import correlation_rows
 from graphprior.analysis.gates import failed_gates, mask_failed_models, saturation_flags
+from graphprior.analysis.study import size_strata
 from graphprior.config import derive_seed
 
 __all__ = ["StudyContext", "build_context", "section_rng"]
@@ -116,13 +117,6 @@ def _study(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return study
 
 
-def _size_of_graph(graphs: pd.DataFrame | None) -> pd.Series | None:
-    """graph_id → size stratum (``graphs.stratum``), or None for a study without strata."""
-    if graphs is None or "stratum" not in graphs.columns or graphs["stratum"].isna().all():
-        return None
-    return graphs.set_index("graph_id")["stratum"]
-
-
 def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext:
     """Discover columns, aggregate per graph and compute the correlations table.
 
@@ -148,11 +142,11 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
     ys = [m.column for m in measures]
     per_graph: dict[str, pd.DataFrame] = {}
     if len(ok) and "graph_id" in ok.columns:
-        sizes = _size_of_graph(tables.get("graphs"))
+        graphs = tables.get("graphs")
         for how in aggregates:
             table = aggregate_per_graph(ok, xs, ys, how, controls=CONTROLS)
-            if sizes is not None:
-                table["size_stratum"] = table["graph_id"].map(sizes)
+            if graphs is not None:
+                table["size_stratum"] = size_strata(table, graphs)
             per_graph[how] = table
     start = time.perf_counter()
     corr, outliers = correlation_rows(

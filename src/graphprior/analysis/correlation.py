@@ -100,12 +100,12 @@ def correlate(x: Any, y: Any, method: str | CorrelationMethod = "spearman") -> t
 
 
 def _residualise(target: np.ndarray, controls: np.ndarray) -> tuple[np.ndarray, int]:
-    """OLS residuals of `target` on an intercept and `controls` (n, k).
+    """OLS residuals of `target` (n,) or (n, m) on an intercept and `controls` (n, k).
 
     Returns the residuals and the numerical rank of the centred controls, which
     is the number of degrees of freedom the controls use up.
     """
-    centred_t = target - target.mean()
+    centred_t = target - target.mean(axis=0)
     if controls.shape[1] == 0:
         return centred_t, 0
     centred_c = controls - controls.mean(axis=0)

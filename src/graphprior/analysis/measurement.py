@@ -28,14 +28,13 @@ from graphprior.analysis.stats import (
     split_half_reliability,
     variance_components,
 )
+from graphprior.analysis.study import size_strata
 from graphprior.io import tables as T
 
 __all__ = [
-    "UNSTRATIFIED",
     "Measurement",
     "SPLITS",
     "measurement_tables",
-    "size_strata",
     "stratum_contrasts",
     "unreliable_measures",
 ]
@@ -44,25 +43,6 @@ __all__ = [
 SPLITS: tuple[str, ...] = ("orientation", "replicate", "components")
 
 _NAN = math.nan
-
-
-#: The stratum of a graph drawn outside the size-matched design.
-UNSTRATIFIED = "all"
-
-
-def size_strata(models: pd.DataFrame, graphs: pd.DataFrame) -> pd.Series:
-    """Each model's size stratum (``graphs.stratum``, e.g. ``n50-m100``), else ``"all"``.
-
-    Graphs drawn outside the size-matched design (the classic grid) form one
-    stratum: their decomposition then counts size differences as graph
-    variance, which the report says by naming the stratum ``all``.
-    """
-    if "stratum" in graphs.columns and graphs["stratum"].notna().any():
-        by_graph = graphs.set_index("graph_id")["stratum"]
-        out = models["graph_id"].map(by_graph)
-    else:
-        out = pd.Series(np.nan, index=models.index, dtype=object)
-    return out.fillna(UNSTRATIFIED).astype(str)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,15 @@ from graphprior.io.tables import (
     is_missing,
 )
 
-__all__ = ["GRAPH_COLUMNS", "measure_column", "build_study", "arm_stratum", "study_schema"]
+__all__ = [
+    "GRAPH_COLUMNS",
+    "UNSTRATIFIED",
+    "measure_column",
+    "build_study",
+    "arm_stratum",
+    "size_strata",
+    "study_schema",
+]
 
 
 def _fmt(v: float) -> str:
@@ -116,6 +124,24 @@ def arm_stratum(study: pd.DataFrame) -> pd.Series:
         has_arm = study["arm"].notna() & out.notna()
         out[has_arm] = out[has_arm] + "/" + study.loc[has_arm, "arm"].astype(str)
     return out
+
+
+#: The stratum of a graph drawn outside the size-matched design.
+UNSTRATIFIED = "all"
+
+
+def size_strata(models: pd.DataFrame, graphs: pd.DataFrame) -> pd.Series:
+    """Each row's size stratum (``graphs.stratum`` of its ``graph_id``, e.g. ``n50-m100``), else ``"all"``.
+
+    Graphs drawn outside the size-matched design (the classic grid) form one
+    stratum: a variance decomposition then counts their size differences as
+    graph variance, which the report says by naming the stratum ``all``.
+    """
+    if "stratum" in graphs.columns and graphs["stratum"].notna().any():
+        out = models["graph_id"].map(graphs.set_index("graph_id")["stratum"])
+    else:
+        out = pd.Series(None, index=models.index, dtype=object)
+    return out.fillna(UNSTRATIFIED).astype(str)
 
 
 def _join_properties(study: pd.DataFrame, props: pd.DataFrame) -> pd.DataFrame:

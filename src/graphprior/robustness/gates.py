@@ -234,7 +234,7 @@ def effort_gate(
     APGD-CE, APGD-T and ``apgd_smooth`` again from new random starts with
     ``factor``× the steps and the configured restarts (``generators``: one per
     run, in that order; ``scale_restarts`` multiplies APGD-CE's and
-    ``apgd_smooth``'s restarts too, the shape before 2026-12-02, for
+    ``apgd_smooth``'s restarts too, the gate's earlier shape, kept for
     ``benchmarks/effort_shape.py``): with the ensemble's own run, every input
     gets one more set of restarts, at ``factor``× the steps. The gate's value
     is the robust accuracy before minus that of every run together. A model

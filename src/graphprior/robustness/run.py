@@ -66,7 +66,7 @@ from graphprior.robustness.weights import (
     worst_case_weight_perturbation_accuracy,
 )
 
-__all__ = ["run_input_attacks", "run_beyond_input_measures"]
+__all__ = ["primary_min_perturbation", "run_input_attacks", "run_beyond_input_measures"]
 
 log = logging.getLogger(__name__)
 
@@ -183,32 +183,46 @@ def _summary_rows(rows: _Rows, attack: str, norm: str, s: PerturbationSummary) -
     rows.add("min_perturbation_rmean", attack, norm, NAN, s.rmean, s.n)
 
 
+def primary_min_perturbation(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, generator: torch.Generator
+) -> torch.Tensor:
+    """Each input's minimal ε by bisection with AutoAttack's white-box chain (the primary measure).
+
+    ``cfg`` is the ``attack`` section: ``primary`` gives the norm, the bracket
+    [0, ``eps_max``] halved ``bisection_steps`` times and APGD-CE's
+    ``restarts``; APGD-CE's steps and APGD-T come from ``autoattack``.
+    Returns ``(K, B)`` as :func:`graphprior.robustness.minimal.min_perturbation_bisection`.
+    """
+    pcfg = cfg["primary"]
+    budget = budget_from_config(cfg["autoattack"])
+    ce = dataclasses.replace(budget.apgd_ce, restarts=int(pcfg["restarts"]))
+    return min_perturbation_apgd_bisection(
+        net, x, y, norm=str(pcfg["norm"]), eps_max=float(pcfg["eps_max"]),
+        n_bisect=int(pcfg["bisection_steps"]), budgets=(ce, budget.apgd_t), generator=generator,
+    )  # fmt: skip
+
+
 def _primary(
     rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
     robust: dict, checks: list | None,
 ) -> None:  # fmt: skip
-    """The primary measure: each input's minimal ε by AutoAttack's white-box chain, every input.
+    """The primary measure's rows and gate (``attack.primary``; :func:`primary_min_perturbation`).
 
-    ``attack.primary`` (norm, ``n_samples`` test inputs — null: all —, bracket
-    ``eps_max`` halved ``bisection_steps`` times); the oracle is APGD-CE with
-    ``restarts`` random starts → APGD-T at the ``attack.autoattack`` budgets. Rows: every minimal-perturbation
-    summary under attack ``apgd_bisection``, ``min_perturbation_rmean`` the
-    primary one. Gate ``bisection_not_weaker_than_autoattack:<norm>:<ε>``: on
-    the inputs both saw, the share the bisection finds robust at each AutoAttack
-    ε exceeds AutoAttack's robust accuracy (`robust`) by at most the tolerance.
+    Rows: every minimal-perturbation summary under attack ``apgd_bisection``,
+    ``min_perturbation_rmean`` the primary one. Gate
+    ``bisection_not_weaker_than_autoattack:<norm>:<ε>``: on the inputs both
+    saw, the share the bisection finds robust at each AutoAttack ε (above ε
+    plus one final bracket width, the search's resolution) exceeds
+    AutoAttack's robust accuracy (`robust`) by at most the tolerance.
     """
     pcfg = cfg["primary"]
     n_p = pcfg["n_samples"]
     xb, yb = (x, y) if n_p is None else (x[: int(n_p)], y[: int(n_p)])
     norm, eps_max = str(pcfg["norm"]), float(pcfg["eps_max"])
-    budget = budget_from_config(cfg["autoattack"])
     with _timed(f"primary: APGD bisection {norm} on {int(xb.shape[0])} inputs"):
-        min_eps = min_perturbation_apgd_bisection(
-            stacked, xb, yb, norm=norm, eps_max=eps_max, n_bisect=int(pcfg["bisection_steps"]),
-            budgets=(dataclasses.replace(budget.apgd_ce, restarts=int(pcfg["restarts"])),
-                     budget.apgd_t),
-            generator=torch.Generator().manual_seed(seed + 2),
-        )  # fmt: skip
+        min_eps = primary_min_perturbation(
+            stacked, xb, yb, cfg, torch.Generator().manual_seed(seed + 2)
+        )
     _summary_rows(rows, "apgd_bisection", norm, summarize_min_perturbation(min_eps, eps_max))
     tol = float(cfg["checks"]["tolerance"])
     # the bisection's value lies up to one bracket width above the smallest ε its oracle

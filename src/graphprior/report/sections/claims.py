@@ -149,8 +149,8 @@ def _outlier_note(claims: pd.DataFrame, applied: bool) -> str:
         "The paper's 1.5×IQR outlier rule **was applied** to the claims "
         "(`report.outlier_rule: true`): before each test, graphs whose per-graph value of the "
         "claim's measure lies outside [Q1 − 1.5·IQR, Q3 + 1.5·IQR] were removed (C1: the "
-        "primary measure's mean; C5: per measure; R2–R3 use their own sections' graphs, "
-        "unfiltered). "
+        "primary measure's mean; C5 is not filtered: its maxT permutes one set of graphs for "
+        "the whole grid; R2–R3 use their own sections' graphs, unfiltered). "
     )
     if removed.empty:
         return head + "It removed no graph."
