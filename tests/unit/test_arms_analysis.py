@@ -165,6 +165,8 @@ def _two_arm_study(seed: int = 0) -> dict[str, pd.DataFrame]:
     density = props.set_index("graph_id")["density"]
     main = tables["models"].copy()
     main["arm"], main["orientation_seed"] = "fixed_interface", 0
+    # one size (within 0.5 %): density is read across the two strata (size fixed effects)
+    main["n_params"] = 1000 + rng.integers(0, 3, len(main))
     main["input_width"] = (
         main["graph_id"]
         .map(graphs.set_index("graph_id")["stratum"])

@@ -265,3 +265,29 @@ def test_outlier_rule_removes_the_planted_outlier_from_the_claims_and_says_so():
     text_off = " ".join(by_rule[False][1].sections[0].paragraphs)
     assert "outlier rule **was applied**" in text_on and "C2 " in text_on
     assert "outlier rule was **not applied**" in text_off
+
+
+def test_density_is_read_across_strata_of_one_size_and_not_within_one():
+    """The density design: three strata of one parameter count, each at one density. C2 pools
+    them with size fixed effects (an estimate and an interval); within a stratum the design
+    fixes density, so those rows are `not testable`; C3 keeps stratum fixed effects."""
+    tables = synthetic_tables(60, baselines=False, untrainable_share=0.0)
+    props, graphs, models = tables["graph_properties"], tables["graphs"], tables["models"]
+    level = pd.qcut(props["density"], 3, labels=False)  # robustness was planted on density
+    props["density"] = np.asarray([0.08, 0.16, 0.24])[level]
+    stratum = pd.Series(np.asarray(["n50-m100", "n50-m200", "n50-m300"])[level],
+                        index=props["graph_id"])  # fmt: skip
+    graphs["stratum"] = graphs["graph_id"].map(stratum)
+    models["n_params"] = 3860
+    tables["study"] = build_study(models, graphs, props, tables["robustness"])
+    report, _ = compose_report(tables, _config(bootstrap=100), sections=("claims",))
+    claims = report.data["claims"].set_index(["claim", "analysis", "stratum"]).sort_index()
+    for analysis in ("raw", "controlled"):
+        pooled = claims.loc[("C2", analysis, "pooled")]
+        assert pooled["fixed_effects"] == "size"
+        assert pooled["r"] < 0 and pooled["ci_low"] < pooled["r"] < pooled["ci_high"] < 0
+        assert pooled["verdict"] in {"supported", "unreliable"}, pooled.to_dict()
+    within = claims.loc[("C2", "raw")].drop(index="pooled")
+    assert len(within) == 3 and (within["verdict"] == "not testable").all()
+    assert within["r"].isna().all() and (within["n"] > 0).all()
+    assert claims.loc[("C3", "raw", "pooled"), "fixed_effects"] == "stratum"

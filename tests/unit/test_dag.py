@@ -1,9 +1,11 @@
 """Graph -> DAG -> layers: orientations, layering, sinks, wiring."""
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from graphprior.graphs.dag import MappingOptions, assign_layers, build_layered_dag, orient
+from graphprior.graphs.netspec import spec_from_dag, spec_param_count
 
 
 @pytest.mark.parametrize("orientation", ["index_ascending", "index_descending", "random"])
@@ -69,3 +71,32 @@ def test_options_accept_strings_and_reject_unknown_values():
     assert MappingOptions.from_dict({"orientation": "random"}).orientation.value == "random"
     with pytest.raises(ValueError):
         MappingOptions(orientation="sideways")
+
+
+def test_removed_inputs_spread_evenly_and_reproducibly():
+    from graphprior.graphs.netspec import removed_inputs
+
+    a = removed_inputs([3, 1, 2, 0], 64, 10, seed=7)
+    assert sorted(a) == [0, 1, 2, 3]
+    assert sorted(len(v) for v in a.values()) == [2, 2, 3, 3]
+    assert all(len(set(v.tolist())) == len(v) and v.max() < 64 for v in a.values())
+    b = removed_inputs([0, 1, 2, 3], 64, 10, seed=7)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert removed_inputs([0, 1], 64, 0, seed=7) == {}
+    with pytest.raises(ValueError, match="cannot remove 129 input weights"):
+        removed_inputs([0, 1], 64, 129, seed=7)
+
+
+def test_a_net_loses_exactly_its_removed_input_weights():
+    g = nx.gnm_random_graph(12, 30, seed=1)
+    full = spec_from_dag(build_layered_dag(g, MappingOptions(seed=3)), (8,), 3)
+    held = spec_from_dag(
+        build_layered_dag(g, MappingOptions(seed=3, input_weights_removed=17, input_seed=5)), (8,), 3
+    )
+    assert spec_param_count(full) - spec_param_count(held) == 17
+    # only input columns lose weights; the DAG's edges and the readout stay
+    for a, b in zip(full.hidden, held.hidden, strict=True):
+        w = 8 if a.inputs[:1] == [0] else 0
+        assert np.array_equal(a.mask[:, w:], b.mask[:, w:])
+        assert (b.mask[:, :w] <= a.mask[:, :w]).all()
+    assert np.array_equal(full.output.mask, held.output.mask)

@@ -81,3 +81,31 @@ def test_one_interface_per_stratum_under_the_main_arm_and_different_wiring():
             )
             for _, spec in nets[1:]
         )
+
+
+def test_the_default_study_varies_density_at_equal_size_with_families_crossed():
+    """The density design: density at least 3x apart, parameter counts within 0.5 %, every
+    family at every density, and the lost input weights shared by a twin and its original."""
+    config = S.load_study(DEFAULT)
+    input_shape, n_classes = dataset_shape(config["dataset"])
+    main = config["mapping"]["arm"]
+    params, families, removed = defaultdict(list), defaultdict(set), {}
+    for s in S.graph_specs(config):
+        graph = make_graph(s)
+        opts = next(o for arm, _, o in S.graph_mappings(config, s.graph_id) if arm == main)
+        spec = spec_from_dag(build_layered_dag(graph, opts), input_shape, n_classes)
+        n = graph.number_of_nodes()
+        density = 2 * s.target_edges / (n * (n - 1))  # the stratum's (BA's m is within n/2)
+        params[round(density, 2)].append(spec_param_count(spec))
+        families[round(density, 2)].add(s.generator)
+        removed[s.graph_id] = [layer.mask[:, : spec.input_dim].copy() for layer in spec.hidden
+                               if layer.inputs[:1] == [0]]  # fmt: skip
+        assert opts.input_weights_removed == s.target_edges - config["mapping"]["hold_params_at"]
+    assert max(params) / min(params) >= 3
+    every = [p for ps in params.values() for p in ps]
+    assert (max(every) - min(every)) / min(every) <= 0.005
+    assert len({frozenset(f) for f in families.values()}) == 1
+    twin = next(g for g in removed if g.endswith("-twin") and "-m300-" in g)
+    original = twin.removesuffix("-twin")
+    lost = [int((~m).sum()) for m in removed[original]]
+    assert sum(lost) == 200 and sum(int((~m).sum()) for m in removed[twin]) == 200

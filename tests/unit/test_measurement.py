@@ -266,6 +266,64 @@ def test_pooled_correlations_compare_graphs_of_one_size_only():
     assert (corr.loc[corr["stratum"] != "pooled", "fixed_effects"] == "").all()
 
 
+def test_a_property_the_strata_fix_is_compared_across_strata_of_one_size():
+    """The density design: density is constant within each stratum, so stratum fixed effects
+    leave it nothing; strata of one parameter count are one size, and density is read
+    across them (``fixed_effects == "size"``), while a property that varies within strata
+    keeps stratum fixed effects."""
+    from graphprior.analysis.correlation_table import correlation_rows
+
+    rng = np.random.default_rng(3)
+    n = 30
+    density = np.repeat([0.08, 0.16, 0.24], n)
+    within = rng.normal(size=3 * n)
+    table = pd.DataFrame(
+        {
+            "graph_id": [f"g{i}" for i in range(3 * n)],
+            "generator": np.tile(["a", "b", "c"], n),
+            "size_stratum": np.repeat(["n50-m100", "n50-m200", "n50-m300"], n),
+            "density": density,
+            "within": within + 10 * density,  # varies within strata and between
+            "y": -20 * density + 0.5 * within + rng.normal(scale=0.5, size=3 * n),
+            "test_accuracy": rng.uniform(0.8, 0.9, 3 * n),
+            "n_params": np.where(np.arange(3 * n) % 7 == 0, 3844.0, 3860.0),  # BA: within 0.5 %
+        }
+    )
+    corr, _ = correlation_rows({"mean": table}, ["density", "within"], ["y"], n_boot=0, rng=rng)
+    pooled = corr[(corr["stratum"] == "pooled") & (corr["method"] == "spearman")].set_index("x")
+    assert pooled.loc["density", "fixed_effects"] == "size"
+    assert pooled.loc["density", "r"] < -0.7
+    assert pooled.loc["within", "fixed_effects"] == "stratum"
+    assert pooled.loc["within", "r"] > 0.5  # within strata: the planted +0.5, not the density
+    # the same strata at different parameter counts are different sizes: density has no
+    # within-size variation left, so no pooled row has an estimate
+    other = table.assign(n_params=np.repeat([3860.0, 3960.0, 4060.0], n))
+    corr, _ = correlation_rows({"mean": other}, ["density"], ["y"], n_boot=0, rng=rng)
+    rows = corr[(corr["stratum"] == "pooled") & (corr["x"] == "density")]
+    assert not np.isfinite(rows["r"].to_numpy(dtype=float)).any()
+
+
+def test_size_classes_join_strata_of_one_parameter_count():
+    from graphprior.analysis.stats import pooled_frame, size_classes
+
+    strata = pd.Series(["a", "a", "b", "b", "c", "d"])
+    size = pd.Series([100.0, 100.0, 100.3, 100.5, 130.0, np.nan])
+    assert size_classes(strata, size.fillna(1.0)).tolist() == ["a+b"] * 4 + ["c", "d"]
+    classes = size_classes(strata[:5], size[:5])
+    assert classes.tolist() == ["a+b", "a+b", "a+b", "a+b", "c"]
+    assert size_classes(strata, size).tolist() == strata.tolist()  # a size unknown: no classes
+    spread = pd.Series([100.0, 90.0, 100.3, 100.5, 130.0])  # a's graphs differ in size
+    assert size_classes(strata[:5], spread).tolist() == ["a", "a", "b", "b", "c"]
+    frame = pd.DataFrame({"s": strata[:5], "x": [1.0, 1, 2, 2, 3], "p": size[:5]})
+    within, fixed = pooled_frame(frame, ["x"], "s", "p", between=False)
+    assert fixed == "stratum" and within["x"].tolist() == [0.0] * 5
+    across, fixed = pooled_frame(frame, ["x"], "s", "p", between=True)
+    assert fixed == "size" and across["x"].tolist() == [-0.5, -0.5, 0.5, 0.5]  # c stands alone
+    assert pooled_frame(frame[frame["s"] != "b"], ["x"], "s", "p", between=True)[0] is None
+    assert pooled_frame(frame[frame["s"] == "a"], ["x"], "s", "p", between=True)[0] is None
+    assert pooled_frame(frame[frame["s"] == "a"], ["x"], "s", "p", between=False)[1] == ""
+
+
 def scipy_spearman(x, y) -> float:
     import scipy.stats
 
@@ -354,6 +412,15 @@ def test_measurement_tables_cover_every_measure_stratum_and_arm():
     bad = unreliable_measures(m.reliability, 0.5)
     assert ("n50-m100", "fixed_interface", "noise") in bad
     assert ("n50-m100", "fixed_interface", "rob") not in bad
+    # strata of one parameter count (the density design) also form a size class, whose
+    # graph component holds the strata's difference (the planted shift of 1.0)
+    held = measurement_tables(models.assign(n_params=3860), graphs, measures, config, rng)
+    assert set(held.variance["stratum"]) == {"n50-m100", "n50-m200", "n50-m100+n50-m200"}
+    share = held.variance.set_index(["stratum", "measure", "component"])["share"]
+    assert share[("n50-m100+n50-m200", "rob", "graph")] > share[("n50-m100", "rob", "graph")]
+    sized = measurement_tables(models.assign(n_params=np.where(
+        frame["stratum"] == "n50-m100", 3860, 4060)), graphs, measures, config, rng)  # fmt: skip
+    assert set(sized.variance["stratum"]) == {"n50-m100", "n50-m200"}
 
 
 def test_stratum_contrast_is_the_difference_of_per_graph_means():

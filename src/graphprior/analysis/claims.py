@@ -25,8 +25,10 @@ from graphprior.analysis.claim_rows import claim_row, finish_claims, outlier_rul
 from graphprior.analysis.claims_related import related_rows
 from graphprior.analysis.columns import (
     CLAIM_PROPERTIES,
+    DESIGN_PROPERTIES,
     MIN_GRAPHS,
     Measure,
+    bare,
     primary_measure,
     study_name,
 )
@@ -34,7 +36,7 @@ from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation import _residualise
 from graphprior.analysis.inference import correlation_test
 from graphprior.analysis.interface import claim_controls, claim_frame, strata_column, structural
-from graphprior.analysis.stats import align_within_strata, maxt_correlations
+from graphprior.analysis.stats import maxt_correlations, pooled_frame
 from graphprior.analysis.verdicts import simultaneous_intervals, weak_correlation_verdict
 
 __all__ = [
@@ -167,16 +169,44 @@ def _analysis_controls(analysis: str, controls: list[str], x: str) -> list[str]:
     return [*size, *(["test_accuracy"] if "test_accuracy" in controls else [])]
 
 
-def _pooled(frame: pd.DataFrame, columns: list[str], sized: bool) -> tuple[pd.DataFrame, str]:
-    """The per-graph frame for a pooled row: aligned within size strata when there are several.
+def _pooled(
+    frame: pd.DataFrame, x: str, columns: list[str], sized: bool
+) -> tuple[pd.DataFrame | None, str]:
+    """The per-graph frame for a pooled row of `x`, and its fixed effects.
 
     `sized`: the strata are size strata (the study's ``stratum``), not
     generators; graphs of different generators at one size are compared as
-    they are, as in the correlations table.
+    they are, as in the correlations table. A property the strata set
+    (density, :data:`~graphprior.analysis.columns.DESIGN_PROPERTIES`) is
+    compared across the strata of one parameter count (size fixed effects;
+    ``None`` when no two strata share a size), every other one within
+    strata (:func:`graphprior.analysis.stats.pooled_frame`).
     """
-    if sized and frame["stratum"].nunique() > 1:
-        return align_within_strata(frame, columns, "stratum"), "stratum"
-    return frame, ""
+    if not sized:
+        return frame, ""
+    return pooled_frame(frame, columns, "stratum", "n_params", bare(x) in DESIGN_PROPERTIES)
+
+
+def _class_strata(label: str) -> set[str]:
+    """The claims' strata of a size-class label of the measurement tables (``a+b/arm``)."""
+    members, _, arm = label.rpartition("/") if "/" in label else (label, "", "")
+    return {f"{m}/{arm}" if arm else m for m in members.split("+")}
+
+
+def _low_reliability(stratum: str, part: pd.DataFrame, fixed: str, bad: set[str]) -> bool:
+    """Whether the row's measure cannot reach the reliability its comparison needs.
+
+    A stratum row: that stratum's. A pooled row within strata: every stratum's.
+    A pooled row across the strata of one size: the size class's.
+    """
+    if ALL_STRATA in bad:
+        return True
+    if stratum != "pooled":
+        return stratum in bad
+    strata = set(part["stratum"])
+    if fixed == "size":
+        return any(_class_strata(b) == strata for b in bad if "+" in b)
+    return bool(strata) and strata <= bad
 
 
 def _correlation_claim(
@@ -190,9 +220,10 @@ def _correlation_claim(
     """Raw, controlled and sensitivity rows of one of C2–C4, pooled and per stratum.
 
     Pooled rows over several strata align every variable within its stratum
-    (stratum fixed effects); stratum rows need at least ``MIN_GRAPHS`` clusters.
-    A variable the design fixes within every stratum has no estimate (``not
-    testable``).
+    (stratum fixed effects), or, for a property the strata fix, within the
+    strata of one parameter count (size fixed effects: the density design);
+    stratum rows need at least ``MIN_GRAPHS`` clusters. A variable the design
+    fixes within every stratum and size has no estimate (``not testable``).
     """
     primary, controls = data.primary, data.controls
     y = primary.column
@@ -200,7 +231,6 @@ def _correlation_claim(
     sign = -primary.direction  # higher x, lower robustness
     rho = float(ctx.config["report"]["smallest_effect"]["rho"])
     bad = unreliable.get(y, set())
-    strata_of_frame = set(frame["stratum"])
     sized = strata_column(ctx.study) == "stratum"
     if x is None or x not in frame.columns:
         return [
@@ -211,22 +241,25 @@ def _correlation_claim(
     for analysis in ANALYSES:
         ctrl = _analysis_controls(analysis, controls, x)
         statistic = "partial_spearman" if ctrl else "spearman"
-        pooled, fe = _pooled(frame, [x, y, *ctrl], sized)
+        pooled, fe = _pooled(frame, x, [x, y, *ctrl], sized)
+        design = fe == "size" or (bare(x) in DESIGN_PROPERTIES and sized)
         strata = [("pooled", pooled, fe)] + [
-            (str(name), g, "") for name, g in frame.groupby("stratum", sort=True)
+            (str(name), None if design else g, "") for name, g in frame.groupby("stratum", sort=True)
         ]
         for stratum, part, fixed in strata:
+            if part is None:  # the design fixes x here: no estimate, `not testable`
+                where = frame if stratum == "pooled" else frame[frame["stratum"] == stratum]
+                rows.append(claim_row(cid, analysis, stratum, x, y, ",".join(ctrl), statistic,
+                                      n=len(where), n_units=where["unit"].nunique(), sign=sign,
+                                      fixed_effects=fixed))  # fmt: skip
+                continue
             if stratum != "pooled" and part["unit"].nunique() < MIN_GRAPHS:
                 continue
             z = part[ctrl].to_numpy(dtype=float) if ctrl else None
             t = correlation_test(
                 part[x], part[y], z, part["unit"], n_perm=n_perm, n_boot=n_boot, rng=rng
             )
-            low_reliability = ALL_STRATA in bad or (
-                stratum in bad
-                if stratum != "pooled"
-                else (bool(strata_of_frame) and strata_of_frame <= bad)
-            )
+            low_reliability = _low_reliability(stratum, part, fixed, bad)
             rows.append(
                 claim_row(
                     cid, analysis, stratum, x, y, ",".join(ctrl), statistic,

@@ -20,6 +20,7 @@ from graphprior.io import tables as T
 
 __all__ = [
     "CONTROLS",
+    "DESIGN_PROPERTIES",
     "MIN_GRAPHS",
     "CLAIM_PROPERTIES",
     "MAIN_PROPERTIES",
@@ -39,6 +40,11 @@ __all__ = [
 
 #: Controls of the partial Spearman correlation and of the OLS fits.
 CONTROLS: tuple[str, ...] = ("test_accuracy", "n_params")
+
+#: Properties a size-matched stratum sets by its n and m (bare names): within a stratum
+#: they vary only by a family's inexact edge count, so they are compared across the
+#: strata of one size (size fixed effects), never within a stratum.
+DESIGN_PROPERTIES: tuple[str, ...] = ("density", "degree_mean", "dag_density", "dag_degree_mean")
 
 #: Smallest number of graphs a correlation (and a generator stratum) needs.
 MIN_GRAPHS = 5

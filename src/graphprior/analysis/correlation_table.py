@@ -27,7 +27,7 @@ import pandas as pd
 
 from graphprior.analysis.aggregate import iqr_filter
 from graphprior.analysis.bootstrap import bootstrap_ci_arrays
-from graphprior.analysis.columns import CONTROLS, MIN_GRAPHS
+from graphprior.analysis.columns import CONTROLS, DESIGN_PROPERTIES, MIN_GRAPHS, bare
 from graphprior.analysis.common import as_rng, is_constant, require_columns, unique
 from graphprior.analysis.correlation import (
     CorrelationMethod,
@@ -35,7 +35,8 @@ from graphprior.analysis.correlation import (
     correlate,
     partial_spearman_values,
 )
-from graphprior.analysis.stats.fixed_effects import align_within_strata
+from graphprior.analysis.stats.fixed_effects import pooled_frame
+from graphprior.analysis.study import UNSTRATIFIED
 from graphprior.io import tables as T
 
 __all__ = [
@@ -293,8 +294,9 @@ def correlation_rows(
     When the graphs come from several size strata, the pooled rows are
     computed on values aligned within each stratum
     (:func:`graphprior.analysis.stats.align_within_strata`: stratum fixed
-    effects, ``fixed_effects == "stratum"``), never on raw values pooled
-    across sizes.
+    effects, ``fixed_effects == "stratum"``), or, for a property the strata
+    fix (density), within the strata of one parameter count
+    (``fixed_effects == "size"``), never on raw values pooled across sizes.
 
     This is the bootstrap/compute budget documented in ``docs/report.md``.
     With `outlier_rule` the paper's 1.5×IQR rule removes, per aggregate and
@@ -327,23 +329,53 @@ def correlation_rows(
             )
             if len(data) < MIN_GRAPHS:
                 continue
-            sizes = _sizes(data)
-            several = sizes.nunique() > 1
-            pooled = (
-                align_within_strata(data.assign(_size=sizes), [*xs, y, *CONTROLS], "_size")
-                if several
-                else data
-            )
-            partial = (boot_partial, other_partial) if primary else ([], list(xs))
-            for frame in _measure_frames(pooled, how, y, xs, partial, n_boot, rng):
-                frames.append(frame.assign(fixed_effects="stratum" if several else ""))
+            sized = data.assign(_size=_sizes(data))
+            for fixed, pooled, group in _pooled_groups(sized, xs, y):
+                keep = ([x for x in boot_partial if x in group] if primary else [],
+                        [x for x in other_partial if x in group] if primary else group)  # fmt: skip
+                for frame in _measure_frames(pooled, how, y, group, keep, n_boot, rng):
+                    frames.append(frame.assign(fixed_effects=fixed))
             if strata and primary:
-                frames += _strata_frames(data.assign(_size=sizes), how, y, xs, rng, several)
+                # a property the strata set varies within one only by a family's edge count
+                within = [x for x in xs if not (_sized(sized) and bare(x) in DESIGN_PROPERTIES)]
+                several = sized["_size"].nunique() > 1
+                frames += _strata_frames(sized, how, y, within, rng, several)
     outliers = pd.DataFrame(outlier_rows, columns=["aggregate", "y", "n_graphs", "n_removed"])
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_correlations(), outliers
     return _finish(pd.concat(frames, ignore_index=True)), outliers
+
+
+def _pooled_groups(
+    data: pd.DataFrame, xs: Sequence[str], y: str
+) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """The pooled frames of one measure: (fixed effects, aligned frame, the properties it serves).
+
+    With one size stratum, the frame as it is. With several, a property
+    aligned within strata (``stratum``), and one the strata set (density,
+    :data:`~graphprior.analysis.columns.DESIGN_PROPERTIES`) within the strata
+    of one parameter count (``size``, left out when no two strata share a
+    size; :func:`graphprior.analysis.stats.pooled_frame`).
+    """
+    design = [x for x in xs if bare(x) in DESIGN_PROPERTIES] if _sized(data) else []
+    rest = [x for x in xs if x not in design]
+    if data["_size"].nunique() < 2:
+        return [("", data, rest)] if rest else []
+    out = []
+    for group, between in ((rest, False), (design, True)):
+        if not group:
+            continue
+        columns = [*group, y, *CONTROLS]
+        pooled, fixed = pooled_frame(data, columns, "_size", "n_params", between)
+        if pooled is not None and len(pooled) >= MIN_GRAPHS:
+            out.append((fixed, pooled, group))
+    return out
+
+
+def _sized(data: pd.DataFrame) -> bool:
+    """Whether the graphs come from size-matched strata (not one unstratified set)."""
+    return not set(data["_size"]) <= {"", UNSTRATIFIED}
 
 
 def _sizes(data: pd.DataFrame) -> pd.Series:

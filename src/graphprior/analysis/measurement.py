@@ -1,7 +1,8 @@
 """Measure before correlating: the ``variance`` and ``reliability`` tables of a study.
 
-For every robustness measure, size stratum and mapping arm, the per-model
-values of the trainable graph nets are decomposed into family (generator),
+For every robustness measure, size stratum and mapping arm (and every size
+class of several strata: the density design), the per-model values of the
+trainable graph nets are decomposed into family (generator),
 graph, orientation, initialisation and residual variance
 (:func:`graphprior.analysis.stats.variance_components`), and the per-graph
 mean's reliability is estimated three ways: split halves over orientations,
@@ -25,10 +26,11 @@ from graphprior.analysis.columns import Measure, primary_measure
 from graphprior.analysis.stats import (
     VarianceDecomposition,
     share_decision,
+    size_classes,
     split_half_reliability,
     variance_components,
 )
-from graphprior.analysis.study import size_strata
+from graphprior.analysis.study import UNSTRATIFIED, size_strata
 from graphprior.io import tables as T
 
 __all__ = [
@@ -79,6 +81,29 @@ def _frame(models: pd.DataFrame, graphs: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _groups(frame: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(stratum, arm, rows): every size stratum, then every size class of two strata or more.
+
+    A size class (:func:`graphprior.analysis.stats.size_classes`: strata of
+    one parameter count, the density design) is named by its strata joined
+    with ``+``; its graph component includes what the strata differ by.
+    """
+    if not len(frame):
+        return []
+    out = [(str(s), str(a), part)
+           for (s, a), part in frame.groupby(["size_stratum", "arm"], sort=True)]  # fmt: skip
+    if "n_params" not in frame.columns:
+        return out
+    for arm, part in frame.groupby("arm", sort=True):
+        if set(part["size_stratum"]) <= {UNSTRATIFIED}:
+            continue
+        classes = size_classes(part["size_stratum"], part["n_params"])
+        for label, rows in part.groupby(classes, sort=True):
+            if rows["size_stratum"].nunique() > 1:
+                out.append((str(label), str(arm), rows))
+    return out
+
+
 def measurement_tables(
     models: pd.DataFrame,
     graphs: pd.DataFrame,
@@ -112,8 +137,7 @@ def measurement_tables(
     rel_rows: list[dict] = []
     decompositions: dict[tuple[str, str, str], VarianceDecomposition] = {}
     frame = _frame(models, graphs) if len(models) else models
-    groups = frame.groupby(["size_stratum", "arm"], sort=True) if len(frame) else []
-    for (stratum, arm), part in groups:
+    for stratum, arm, part in _groups(frame):
         halves = _halves(part)
         for m in measures:
             if m.column not in part.columns:
@@ -187,7 +211,9 @@ def stratum_contrasts(
     difference says what size does, not what wiring at one size does.
     Per-graph means (over every model of the graph in `models`), then the
     mean over graphs per stratum; the interval resamples graphs within each
-    stratum (percentile bootstrap).
+    stratum (percentile bootstrap). ``n_params`` is each stratum's median
+    parameter count: in the density design (``mapping.hold_params_at``) the
+    strata share it, and the contrast is one of density at equal size.
 
     Returns
     -------
@@ -197,7 +223,7 @@ def stratum_contrasts(
         fewer than two strata.
     """
     columns = ["stratum", "reference", "mean", "reference_mean", "difference", "ci_low",
-               "ci_high", "n_graphs"]  # fmt: skip
+               "ci_high", "n_graphs", "n_params", "reference_n_params"]  # fmt: skip
     if column not in models.columns or models.empty:
         return pd.DataFrame(columns=columns)
     frame = models.assign(_size=size_strata(models, graphs))
@@ -205,6 +231,11 @@ def stratum_contrasts(
     groups = {s: g[column].to_numpy(dtype=float) for s, g in per_graph.groupby("_size", sort=True)}
     if len(groups) < 2:
         return pd.DataFrame(columns=columns)
+    params = (
+        frame.groupby("_size")["n_params"].median()
+        if "n_params" in frame.columns
+        else pd.Series(dtype=float)
+    )
     names = list(groups)
     ref = groups[names[0]]
     tail = (1 - level) / 2 * 100
@@ -223,5 +254,7 @@ def stratum_contrasts(
             "stratum": name, "reference": names[0], "mean": float(v.mean()),
             "reference_mean": float(ref.mean()), "difference": float(v.mean() - ref.mean()),
             "ci_low": float(low), "ci_high": float(high), "n_graphs": int(v.size + ref.size),
+            "n_params": float(params.get(name, _NAN)),
+            "reference_n_params": float(params.get(names[0], _NAN)),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=columns)

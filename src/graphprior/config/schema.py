@@ -104,8 +104,26 @@ def validate_config(config: dict) -> dict:
         raise ConfigError(f"config key graphs.filter: min_params {lo} > max_params {hi}")
     _check_orientation_seeds(config["mapping"])
     _check_mapping(config["mapping"])
+    _check_hold_params(config)
     _check_arm_inits(config)
     return config
+
+
+def _check_hold_params(config: dict) -> None:
+    """``hold_params_at`` of every arm is at most the edge count of every stratum."""
+    m = config["mapping"]
+    arms = [("mapping.hold_params_at", m["hold_params_at"])] + [
+        (f"mapping.extra_arms[{i}].hold_params_at", a.get("hold_params_at"))
+        for i, a in enumerate(m["extra_arms"])
+    ]
+    sizes = (config["graphs"]["strata"] or {}).get("sizes") or []
+    for key, hold in arms:
+        low = [s for s in sizes if hold is not None and s["m"] < hold]
+        if low:
+            raise ConfigError(
+                f"config key {key}: {hold} is above the edge count of stratum "
+                f"n{low[0]['n']}-m{low[0]['m']}; a net cannot gain input weights"
+            )
 
 
 def _check_arm_inits(config: dict) -> None:
@@ -141,7 +159,9 @@ def _check_orientation_seeds(m: dict) -> None:
 def _check_mapping(m: dict) -> None:
     """The ``mapping`` rules a JSON schema cannot state: unique arms, variants with originals."""
     seen = {m["arm"]: "the main arm (mapping.arm)"}
-    interfaces = {(m["input_wiring"], m["readout"], m["sinks_to_last_layer"]): m["arm"]}
+    interfaces = {
+        (m["input_wiring"], m["readout"], m["sinks_to_last_layer"], m["hold_params_at"]): m["arm"]
+    }
     for i, arm in enumerate(m["extra_arms"]):
         key = f"config key mapping.extra_arms[{i}]"
         name = arm["name"]
@@ -161,11 +181,11 @@ def _check_mapping(m: dict) -> None:
             )
         sinks = arm.get("sinks_to_last_layer")
         sinks = m["sinks_to_last_layer"] if sinks is None else sinks
-        interface = (arm["input_wiring"], arm["readout"], sinks)
+        interface = (arm["input_wiring"], arm["readout"], sinks, arm.get("hold_params_at"))
         if interface in interfaces:
             raise ConfigError(
-                f"{key}: arm {name!r} has the same input_wiring, readout and "
-                f"sinks_to_last_layer as arm {interfaces[interface]!r}"
+                f"{key}: arm {name!r} has the same input_wiring, readout, "
+                f"sinks_to_last_layer and hold_params_at as arm {interfaces[interface]!r}"
             )
         interfaces[interface] = name
 

@@ -69,12 +69,20 @@ class MappingOptions:
     input_wiring: InputWiring = InputWiring(_MAPPING_DEFAULTS["input_wiring"])
     readout: Readout = Readout(_MAPPING_DEFAULTS["readout"])
     seed: int = 0  # seeds the random orientation; derived from the graph id, not a config key
+    # the density design (mapping.hold_params_at): input weights the net loses, and the seed of
+    # which ones; derived from the graph's stratum and id, not config keys
+    input_weights_removed: int = 0
+    input_seed: int = 0
 
     def __post_init__(self) -> None:
         # Accept plain strings (from config files) and store the enums.
         object.__setattr__(self, "orientation", Orientation(self.orientation))
         object.__setattr__(self, "input_wiring", InputWiring(self.input_wiring))
         object.__setattr__(self, "readout", Readout(self.readout))
+        if self.input_weights_removed < 0:
+            raise ValueError(
+                f"input_weights_removed must be >= 0, got {self.input_weights_removed}"
+            )
 
     @classmethod
     def from_dict(cls, d: dict) -> MappingOptions:
@@ -86,6 +94,8 @@ class MappingOptions:
             input_wiring=InputWiring(d.get("input_wiring", base.input_wiring)),
             readout=Readout(d.get("readout", base.readout)),
             seed=int(d.get("seed", base.seed)),
+            input_weights_removed=int(d.get("input_weights_removed", 0)),
+            input_seed=int(d.get("input_seed", 0)),
         )
 
     def to_dict(self) -> dict:
@@ -96,6 +106,8 @@ class MappingOptions:
             "input_wiring": self.input_wiring.value,
             "readout": self.readout.value,
             "seed": self.seed,
+            "input_weights_removed": self.input_weights_removed,
+            "input_seed": self.input_seed,
         }
 
 
@@ -109,8 +121,11 @@ class LayeredDAG:
     layer_of : ``layer_of[v]`` is the layer index of node ``v``.
     layers : ``layers[l]`` lists the nodes of layer ``l`` in ascending order.
     position : ``position[v]`` is the index of ``v`` inside its layer.
-    input_nodes : nodes that receive the network input densely.
+    input_nodes : nodes that receive the network input (densely, less the removed weights).
     readout_nodes : nodes that feed the classifier.
+    input_weights_removed : input weights the network loses (``mapping.hold_params_at``),
+        spread over the input nodes by :func:`graphprior.graphs.netspec.removed_inputs`.
+    input_seed : seed of which input weights those are.
     """
 
     dag: nx.DiGraph
@@ -119,6 +134,8 @@ class LayeredDAG:
     position: dict[int, int] = field(default_factory=dict)
     input_nodes: list[int] = field(default_factory=list)
     readout_nodes: list[int] = field(default_factory=list)
+    input_weights_removed: int = 0
+    input_seed: int = 0
 
     @property
     def depth(self) -> int:
@@ -221,4 +238,6 @@ def build_layered_dag(graph: nx.Graph, options: MappingOptions | None = None) ->
         position=position,
         input_nodes=input_nodes,
         readout_nodes=readout_nodes,
+        input_weights_removed=options.input_weights_removed,
+        input_seed=options.input_seed,
     )

@@ -60,6 +60,7 @@ __all__ = [
     "Generator",
     "get_generator",
     "sized_generator",
+    "sized_size",
     "canonical_params",
     "validate_generator_params",
     "canonical_graph",
@@ -277,6 +278,19 @@ _SIZED_KNOBS: dict[str, tuple[str, tuple[Param, ...]]] = {
     "sbm": ("smsbm", (_int("blocks"), _float("ratio"))),
     "random_geometric": ("smrg", ()),
 }
+
+
+def sized_size(graph_id: str) -> tuple[int, int] | None:
+    """The stratum ``(n, m)`` of a size-matched graph's id (twins too); ``None`` for others.
+
+    >>> sized_size("smws-n50-m200-p0.2-s1-twin"), sized_size("ws-n50-k4-p0.2-s1")
+    ((50, 200), None)
+    """
+    prefix, _, rest = graph_id.partition("-")
+    if prefix not in {p for p, _ in _SIZED_KNOBS.values()}:
+        return None
+    n, m = rest.split("-")[:2]
+    return int(n[1:]), int(m[1:])
 
 
 def _sized(family: str) -> Generator:

@@ -19,6 +19,7 @@ __all__ = [
     "LayerSpec",
     "NetSpec",
     "spec_from_dag",
+    "removed_inputs",
     "dense_spec",
     "spec_param_count",
     "dense_weight_count",
@@ -87,13 +88,17 @@ def _check_spec(spec: NetSpec) -> None:
 def spec_from_dag(layered: LayeredDAG, input_shape: tuple[int, ...], n_classes: int) -> NetSpec:
     """Build the network of a layered DAG: one ReLU neuron per node.
 
-    Hidden layer ``l`` reads the input (rows of input nodes, dense) and every
+    Hidden layer ``l`` reads the input (rows of input nodes, dense but for the
+    weights :func:`removed_inputs` takes out) and every
     earlier layer from which the DAG has an edge into layer ``l``; the output
     layer reads the readout nodes densely.
     """
     input_dim = int(np.prod(input_shape))
     layers = layered.layers
     input_set = set(layered.input_nodes)
+    removed = removed_inputs(
+        layered.input_nodes, input_dim, layered.input_weights_removed, layered.input_seed
+    )
     hidden: list[LayerSpec] = []
     for _li, nodes in enumerate(layers):
         preds_by_layer: dict[int, list[tuple[int, int]]] = {}
@@ -110,6 +115,7 @@ def spec_from_dag(layered: LayeredDAG, input_shape: tuple[int, ...], n_classes: 
                 for row, v in enumerate(nodes):
                     if v in input_set:
                         mask[row, offset : offset + w] = True
+                        mask[row, offset + removed.get(v, _NONE)] = False
             else:
                 for row, u in preds_by_layer[b - 1]:
                     mask[row, offset + layered.position[u]] = True
@@ -128,6 +134,40 @@ def spec_from_dag(layered: LayeredDAG, input_shape: tuple[int, ...], n_classes: 
     spec = NetSpec(tuple(input_shape), n_classes, hidden, LayerSpec(n_classes, out_blocks, mask))
     _check_spec(spec)
     return spec
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def removed_inputs(
+    input_nodes: list[int], input_dim: int, k: int, seed: int
+) -> dict[int, np.ndarray]:
+    """The `k` input weights a net loses (``mapping.hold_params_at``): node → input indices.
+
+    Spread evenly: every input node loses ``k // len(input_nodes)`` weights
+    and a seeded random choice of ``k % len(input_nodes)`` nodes one more;
+    each node's inputs are a seeded uniform draw without replacement. The
+    draw depends on the sorted nodes, `input_dim`, `k` and `seed` only.
+
+    >>> r = removed_inputs([0, 1, 2], 8, 4, seed=0)
+    >>> sorted(len(v) for v in r.values())
+    [1, 1, 2]
+    """
+    if k == 0:
+        return {}
+    nodes = sorted(input_nodes)
+    if not nodes or k > len(nodes) * input_dim:
+        raise ValueError(
+            f"cannot remove {k} input weights from {len(nodes)} input neurons of "
+            f"{input_dim} inputs each (mapping.hold_params_at)"
+        )
+    rng = np.random.default_rng(seed)
+    base, extra = divmod(k, len(nodes))
+    more = set(rng.choice(len(nodes), size=extra, replace=False).tolist())
+    return {
+        v: np.sort(rng.choice(input_dim, size=base + (i in more), replace=False))
+        for i, v in enumerate(nodes)
+    }
 
 
 def dense_spec(input_shape: tuple[int, ...], hidden_widths: list[int], n_classes: int) -> NetSpec:

@@ -21,6 +21,7 @@ from graphprior.config import (
     validate_config,
 )
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
+from graphprior.graphs.generators import sized_size
 from graphprior.graphs.grid import VARIANTS, expand_grid, make_graph, strata_specs
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
 
@@ -40,6 +41,7 @@ __all__ = [
     "orientation_seeds",
     "arm_inits",
     "mapping_options",
+    "held_inputs",
 ]
 
 _MAPPING_DEFAULTS = {
@@ -415,6 +417,7 @@ def graph_mappings(config: dict, graph_id: str, variant: str | None = None) -> l
                 input_wiring=arm["input_wiring"],
                 readout=arm["readout"],
                 seed=orientation_rng_seed(graph_id, o),
+                **held_inputs(graph_id, arm.get("hold_params_at")),
             )
             out.append(ArmMapping(name, int(o), opts))
     return out
@@ -429,4 +432,25 @@ def mapping_options(config: dict, graph_id: str, orientation_seed: int | None = 
     """
     m = _mapping_section(config)
     o = orientation_seeds(config)[0] if orientation_seed is None else orientation_seed
-    return MappingOptions.from_dict({**m, "seed": orientation_rng_seed(graph_id, o)})
+    held = held_inputs(graph_id, m["hold_params_at"])
+    return MappingOptions.from_dict({**m, "seed": orientation_rng_seed(graph_id, o), **held})
+
+
+def held_inputs(graph_id: str, hold_at: int | None) -> dict[str, int]:
+    """``input_weights_removed`` and ``input_seed`` of a graph's net (``mapping.hold_params_at``).
+
+    A graph of stratum (n, m) loses ``m - hold_at`` input weights; none
+    without `hold_at` or for a graph outside the strata. The seed is the
+    original's id, so a twin loses the same weights as its original.
+    """
+    size = sized_size(graph_id) if hold_at is not None else None
+    if size is None:
+        return {"input_weights_removed": 0, "input_seed": 0}
+    m = size[1]
+    if m < hold_at:
+        raise ConfigError(
+            f"config key mapping.hold_params_at: {hold_at} is above the edge count of "
+            f"{graph_id!r} ({m}); a net cannot gain input weights"
+        )
+    base = graph_id.removesuffix("-twin")
+    return {"input_weights_removed": m - hold_at, "input_seed": derive_seed("inputs", base)}

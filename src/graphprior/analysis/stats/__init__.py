@@ -6,11 +6,16 @@
   the Spearman–Brown step-up;
 * :mod:`~graphprior.analysis.stats.maxt` — the Westfall–Young maxT adjustment
   of a correlation grid;
-* :mod:`~graphprior.analysis.stats.fixed_effects` — stratum fixed effects by
-  aligning values within strata.
+* :mod:`~graphprior.analysis.stats.fixed_effects` — stratum (or size-class)
+  fixed effects by aligning values within strata.
 """
 
-from graphprior.analysis.stats.fixed_effects import align_within_strata
+from graphprior.analysis.stats.fixed_effects import (
+    SAME_SIZE,
+    align_within_strata,
+    pooled_frame,
+    size_classes,
+)
 from graphprior.analysis.stats.maxt import MaxT, maxt_correlations
 from graphprior.analysis.stats.reliability import SplitHalf, spearman_brown, split_half_reliability
 from graphprior.analysis.stats.variance_components import (
@@ -24,7 +29,10 @@ from graphprior.analysis.stats.variance_components import (
 
 __all__ = [
     "COMPONENTS",
+    "SAME_SIZE",
     "align_within_strata",
+    "pooled_frame",
+    "size_classes",
     "MaxT",
     "ShareDecision",
     "SplitHalf",

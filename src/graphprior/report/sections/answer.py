@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from graphprior.analysis.stats import SAME_SIZE
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt
@@ -46,11 +47,24 @@ def _pct(v: float) -> str:
     return "–" if not np.isfinite(v) else f"{100 * v:.1f} %"
 
 
+def _stratum_key(stratum: str) -> tuple[bool, str]:
+    """Strata first, then the size classes of several strata (``a+b``: the density design)."""
+    return ("+" in stratum, stratum)
+
+
 def _graph_rows(variance: pd.DataFrame, measure: str | None) -> pd.DataFrame:
     rows = variance.loc[variance["component"] == "graph"]
     if measure is not None:
         rows = rows.loc[rows["measure"] == measure]
-    return rows.sort_values(["arm", "stratum"])
+    order = rows["stratum"].map(_stratum_key)
+    return rows.assign(_key=order).sort_values(["arm", "_key"]).drop(columns="_key")
+
+
+def _where(stratum: str) -> str:
+    if "+" in stratum:
+        return (f"across the strata of one size `{stratum}` together (the density design: the "
+                "graph's share includes what its density does)")  # fmt: skip
+    return f"in stratum `{stratum}`"
 
 
 def _reliability(reliability: pd.DataFrame, split: str = "components") -> pd.DataFrame:
@@ -81,7 +95,7 @@ def answer_sentence(
             else ""
         )
         parts.append(
-            f"in stratum `{r['stratum']}` {_pct(r['share'])} (95 % CI {_pct(r['ci_low'])} to "
+            f"{_where(r['stratum'])} {_pct(r['share'])} (95 % CI {_pct(r['ci_low'])} to "
             f"{_pct(r['ci_high'])}; {_DECISION_WORDS.get(r['decision'], r['decision'])}"
             f"{rel_text})"
         )
@@ -101,7 +115,7 @@ def _share_figure(
         rows = rows.loc[rows["arm"] == main_arm]
     if rows.empty:
         return None
-    strata = sorted(rows["stratum"].unique())
+    strata = sorted(rows["stratum"].unique(), key=_stratum_key)
     # the primary measure first, then the next main measures in report order: one screen
     measures = list(dict.fromkeys(rows.sort_values("primary", ascending=False, kind="stable")[
         "measure"]))[:FIGURE_MEASURES]  # fmt: skip
@@ -185,7 +199,7 @@ def _forest(claims: pd.DataFrame, rho: float) -> Figure | None:
     return figure(
         "answer_claims_forest",
         "Claims C2–C4 on the primary measure: controlled estimates with 95 % intervals, pooled "
-        "(stratum fixed effects) and per stratum; the grey band holds the pre-registered "
+        "(stratum fixed effects; C2 across the strata of one size) and per stratum; the grey band holds the pre-registered "
         "equivalence bounds, the verdict stands to the right.",
         fig,
     )
@@ -200,6 +214,16 @@ def size_sentence(contrasts: pd.DataFrame, primary: str | None) -> str | None:
         f"(difference {fmt(r['difference'])}, 95 % CI {fmt(r['ci_low'])} to {fmt(r['ci_high'])})"
         for _, r in contrasts.iterrows()
     ]
+    params = contrasts[["n_params", "reference_n_params"]].to_numpy(dtype=float)
+    if np.isfinite(params).all() and (np.abs(params[:, 0] / params[:, 1] - 1) <= SAME_SIZE).all():
+        return (
+            "**Density at equal size.** Between strata of one parameter count "
+            f"({fmt(params[0, 1])}) the primary measure's per-graph mean is "
+            + "; ".join(parts)
+            + ". A stratum of more edges has more hidden-to-hidden and fewer input weights and "
+            "deeper DAGs at once, so this is what density does with everything that comes with "
+            "it; C2 reads it across these strata (size fixed effects), C3 and C4 within them."
+        )
     return (
         "**Size, not wiring.** Between strata the primary measure's per-graph mean is "
         + "; ".join(parts)
@@ -251,7 +275,8 @@ def _share_table(variance: pd.DataFrame, reliability: pd.DataFrame) -> pd.DataFr
     rows = _graph_rows(variance, None)
     rel = _reliability(reliability)
     out = []
-    for _, r in rows.sort_values(["primary", "arm", "measure", "stratum"],
+    rows = rows.assign(_key=rows["stratum"].map(_stratum_key))
+    for _, r in rows.sort_values(["primary", "arm", "measure", "_key"],
                                  ascending=[False, True, True, True]).iterrows():  # fmt: skip
         key = (r["stratum"], r["arm"], r["measure"])
         rr = rel.loc[key] if key in rel.index else None
