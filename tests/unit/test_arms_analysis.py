@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphprior.analysis.aggregate import aggregate_per_graph
 from graphprior.analysis.study import build_study, study_schema
+from graphprior.analysis.study.aggregate import aggregate_per_graph
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.dag_properties import DAG_PROPERTY_COLUMNS
 from graphprior.graphs.properties import GRAPH_PROPERTY_COLUMNS

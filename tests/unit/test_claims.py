@@ -15,8 +15,9 @@ import pytest
 import scipy.stats
 from statsmodels.stats.multitest import multipletests
 
-from graphprior.analysis.correlation import partial_spearman
-from graphprior.analysis.inference import cluster_ids, correlation_test, holm_qvalues
+from graphprior.analysis.stats.correlation import partial_spearman
+from graphprior.analysis.stats.inference import cluster_ids, correlation_test
+from graphprior.analysis.stats.multiple_testing import holm_qvalues
 from graphprior.analysis.study import build_study
 from graphprior.analysis.twins import twin_contrasts
 from graphprior.config.choices import Verdict

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from graphprior.analysis.gates import (
+from graphprior.analysis.study.gates import (
     failed_models,
     mask_failed_models,
     saturation_flags,

@@ -13,17 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from graphprior.analysis.claims.verdicts import (
+    claim_verdict,
+    simultaneous_intervals,
+    weak_correlation_verdict,
+)
 from graphprior.analysis.stats import (
     maxt_correlations,
     share_decision,
     spearman_brown,
     split_half_reliability,
     variance_components,
-)
-from graphprior.analysis.verdicts import (
-    claim_verdict,
-    simultaneous_intervals,
-    weak_correlation_verdict,
 )
 
 
@@ -331,7 +331,7 @@ def scipy_spearman(x, y) -> float:
 
 
 def test_unreliable_replaces_undecided_verdicts_but_not_evidence():
-    from graphprior.analysis.claim_rows import claim_row, finish_claims
+    from graphprior.analysis.claims.rows import claim_row, finish_claims
 
     rows = [
         claim_row("C2", "raw", "pooled", "x", "y", "", "spearman", r=0.05, ci_low=-0.3,
@@ -366,8 +366,8 @@ def test_every_claim_row_has_a_decidable_verdict_and_no_nan_reads_inconclusive()
 
 
 def test_measurement_tables_cover_every_measure_stratum_and_arm():
-    from graphprior.analysis.columns import Measure
     from graphprior.analysis.measurement import measurement_tables, unreliable_measures
+    from graphprior.analysis.study.columns import Measure
 
     rng = np.random.default_rng(9)
     parts = []

@@ -8,8 +8,8 @@ import pytest
 import scipy.stats
 
 from graphprior.analysis.groups import init_independence
-from graphprior.analysis.inference import correlation_test
-from graphprior.analysis.permutation import (
+from graphprior.analysis.stats.inference import correlation_test
+from graphprior.analysis.stats.permutation import (
     cluster_permutations,
     friedman_permutation_p,
     kendall_permutation_p,

@@ -12,27 +12,22 @@ import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
 from graphprior.analysis import (
-    aggregate,
-    bootstrap,
     claims,
-    columns,
     common,
     context,
-    correlation,
     curves,
     groups,
-    regression,
     related,
+    stats,
     study,
     summaries,
-    verdicts,
 )
 from graphprior.analysis import (
     correlation_table as correlation_table_module,
 )
-from graphprior.analysis.aggregate import aggregate_per_graph, iqr_filter
-from graphprior.analysis.bootstrap import cluster_bootstrap_ci
-from graphprior.analysis.correlation import bh_qvalues, correlate, partial_spearman
+from graphprior.analysis.claims import rows as claim_rows
+from graphprior.analysis.claims import table, verdicts
+from graphprior.analysis.claims.verdicts import claim_verdict
 from graphprior.analysis.correlation_table import CORRELATION_COLUMNS, correlation_table
 from graphprior.analysis.groups import (
     PAIR_COLUMNS,
@@ -43,11 +38,25 @@ from graphprior.analysis.groups import (
     matched_density_pairs,
     nearest_level,
 )
-from graphprior.analysis.regression import ols_hc3
-from graphprior.analysis.verdicts import claim_verdict
+from graphprior.analysis.stats import (
+    bootstrap,
+    correlation,
+    inference,
+    multiple_testing,
+    permutation,
+    regression,
+)
+from graphprior.analysis.stats.bootstrap import cluster_bootstrap_ci
+from graphprior.analysis.stats.correlation import correlate, partial_spearman
+from graphprior.analysis.stats.multiple_testing import bh_qvalues
+from graphprior.analysis.stats.regression import ols_hc3
+from graphprior.analysis.study import aggregate, arms, columns, gates, interface
+from graphprior.analysis.study import table as study_table
+from graphprior.analysis.study.aggregate import aggregate_per_graph, iqr_filter
 
 ANALYSIS_MODULES = (
     aggregate,
+    arms,
     bootstrap,
     claims,
     columns,
@@ -56,11 +65,20 @@ ANALYSIS_MODULES = (
     correlation,
     correlation_table_module,
     curves,
+    gates,
     groups,
+    inference,
+    interface,
+    multiple_testing,
+    permutation,
     regression,
     related,
+    claim_rows,
+    stats,
     study,
+    study_table,
     summaries,
+    table,
     verdicts,
 )
 

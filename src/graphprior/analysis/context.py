@@ -9,7 +9,7 @@ the ``correlations`` table. Conventions (docs/report.md):
   ``status == "ok"`` enter correlations; untrainable and diverged models are
   counted and listed.
 * Mapping arms: ``study``, ``graph_nets`` and ``ok`` hold the main arm only
-  (:func:`graphprior.analysis.arms.main_arm`; baselines have no arm and stay),
+  (:func:`graphprior.analysis.study.arms.main_arm`; baselines have no arm and stay),
   so no section mixes arms; ``arms`` holds the trainable graph nets of every
   arm, for the sections that compare them.
 * Confidence intervals resample graphs (cluster bootstrap,
@@ -28,9 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.aggregate import aggregate_per_graph
-from graphprior.analysis.arms import main_arm, main_arm_rows
-from graphprior.analysis.columns import (
+from graphprior.analysis.common import ok_rows
+from graphprior.analysis.correlation_table import correlation_rows
+from graphprior.analysis.study.aggregate import aggregate_per_graph
+from graphprior.analysis.study.arms import main_arm, main_arm_rows
+from graphprior.analysis.study.columns import (
     CONTROLS,
     MAIN_PROPERTIES,
     Measure,
@@ -40,10 +42,8 @@ from graphprior.analysis.columns import (
     primary_measure,
     property_columns,
 )
-from graphprior.analysis.common import ok_rows
-from graphprior.analysis.correlation_table import correlation_rows
-from graphprior.analysis.gates import failed_gates, mask_failed_models, saturation_flags
-from graphprior.analysis.study import size_strata
+from graphprior.analysis.study.gates import failed_gates, mask_failed_models, saturation_flags
+from graphprior.analysis.study.table import size_strata
 from graphprior.config import derive_seed
 
 __all__ = ["StudyContext", "build_context", "section_rng"]

@@ -7,7 +7,7 @@ aggregates, the pooled stratum and the generators, within the compute budget
 of docs/report.md.
 
 * Confidence intervals are percentile bootstraps over graphs
-  (:func:`graphprior.analysis.bootstrap.cluster_bootstrap_ci`, one row per
+  (:func:`graphprior.analysis.stats.bootstrap.cluster_bootstrap_ci`, one row per
   graph), ``n_boot`` resamples per row, drawn from ``rng`` in row order.
 * **Multiple-testing family.** ``q`` is the Benjamini–Hochberg adjustment of
   ``p`` over all (x, y) pairs tested within one stratum with one method (and
@@ -25,18 +25,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.aggregate import iqr_filter
-from graphprior.analysis.bootstrap import bootstrap_ci_arrays
-from graphprior.analysis.columns import CONTROLS, DESIGN_PROPERTIES, MIN_GRAPHS, bare
 from graphprior.analysis.common import as_rng, is_constant, require_columns, unique
-from graphprior.analysis.correlation import (
+from graphprior.analysis.stats.bootstrap import bootstrap_ci_arrays
+from graphprior.analysis.stats.correlation import (
     CorrelationMethod,
-    bh_qvalues,
     correlate,
     partial_spearman_values,
 )
 from graphprior.analysis.stats.fixed_effects import pooled_frame
-from graphprior.analysis.study import UNSTRATIFIED
+from graphprior.analysis.stats.multiple_testing import bh_qvalues
+from graphprior.analysis.study.aggregate import iqr_filter
+from graphprior.analysis.study.columns import CONTROLS, DESIGN_PROPERTIES, MIN_GRAPHS, bare
+from graphprior.analysis.study.table import UNSTRATIFIED
 from graphprior.io import tables as T
 
 __all__ = [
@@ -106,7 +106,7 @@ def correlation_table(
     Parameters
     ----------
     per_graph_df : DataFrame
-        One row per graph (from :func:`graphprior.analysis.aggregate.aggregate_per_graph`).
+        One row per graph (from :func:`graphprior.analysis.study.aggregate.aggregate_per_graph`).
     x_cols, y_cols : sequence of str
         Graph properties and robustness measures.
     methods : sequence of str
@@ -283,7 +283,7 @@ def correlation_rows(
 
     * pooled stratum, every aggregate (key of `per_graph`): Spearman with
       bootstrap intervals; Kendall τ-b and Pearson without; partial Spearman
-      controlling for :data:`~graphprior.analysis.columns.CONTROLS`, with
+      controlling for :data:`~graphprior.analysis.study.columns.CONTROLS`, with
       intervals only for the primary aggregate (the first key, the mean) and
       x in `boot_partial_xs`;
     * per size stratum (``size_stratum`` of the per-graph table, when there
@@ -354,7 +354,7 @@ def _pooled_groups(
 
     With one size stratum, the frame as it is. With several, a property
     aligned within strata (``stratum``), and one the strata set (density,
-    :data:`~graphprior.analysis.columns.DESIGN_PROPERTIES`) within the strata
+    :data:`~graphprior.analysis.study.columns.DESIGN_PROPERTIES`) within the strata
     of one parameter count (``size``, left out when no two strata share a
     size; :func:`graphprior.analysis.stats.pooled_frame`).
     """

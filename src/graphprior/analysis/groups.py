@@ -21,8 +21,8 @@ import pandas as pd
 import scipy.stats
 
 from graphprior.analysis.common import ok_rows, require_columns
-from graphprior.analysis.inference import PERMUTATION_BELOW
-from graphprior.analysis.permutation import friedman_permutation_p, kruskal_permutation_p
+from graphprior.analysis.stats.inference import PERMUTATION_BELOW
+from graphprior.analysis.stats.permutation import friedman_permutation_p, kruskal_permutation_p
 
 __all__ = [
     "init_independence",
@@ -65,9 +65,9 @@ def init_independence(
       of cells.
 
     With `n_perm` and `rng`, and fewer than
-    :data:`~graphprior.analysis.inference.PERMUTATION_BELOW` graphs, both
+    :data:`~graphprior.analysis.stats.inference.PERMUTATION_BELOW` graphs, both
     p-values are permutation p-values instead (exact when every permutation
-    fits in `n_perm`; :mod:`graphprior.analysis.permutation`); the method of
+    fits in `n_perm`; :mod:`graphprior.analysis.stats.permutation`); the method of
     each is in ``friedman_p_method`` / ``kruskal_p_method``.
 
     When every value being ranked is tied (e.g. the measure is identical for

@@ -22,15 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.columns import Measure, primary_measure
 from graphprior.analysis.stats import (
-    VarianceDecomposition,
     share_decision,
     size_classes,
     split_half_reliability,
     variance_components,
 )
-from graphprior.analysis.study import UNSTRATIFIED, size_strata
+from graphprior.analysis.study.columns import Measure, primary_measure
+from graphprior.analysis.study.table import UNSTRATIFIED, size_strata
 from graphprior.io import tables as T
 
 __all__ = [
@@ -49,11 +48,10 @@ _NAN = math.nan
 
 @dataclass(frozen=True)
 class Measurement:
-    """The two tables, and per (stratum, arm, measure) whether the measure is too unreliable."""
+    """The ``variance`` and ``reliability`` tables."""
 
     variance: pd.DataFrame
     reliability: pd.DataFrame
-    decompositions: dict[tuple[str, str, str], VarianceDecomposition]
 
 
 def _halves(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +133,6 @@ def measurement_tables(
     primary = found.column if found is not None else None
     var_rows: list[dict] = []
     rel_rows: list[dict] = []
-    decompositions: dict[tuple[str, str, str], VarianceDecomposition] = {}
     frame = _frame(models, graphs) if len(models) else models
     for stratum, arm, part in _groups(frame):
         halves = _halves(part)
@@ -151,7 +148,6 @@ def measurement_tables(
                 y, sub["generator"], sub["graph_id"], sub["orientation_seed"], sub["init"],
                 cluster=sub["cluster"], n_boot=n_boot, rng=rng,
             )  # fmt: skip
-            decompositions[key] = vc
             for c in vc.components:
                 var_rows.append({
                     "stratum": key[0], "arm": key[1], "measure": m.column,
@@ -180,7 +176,7 @@ def measurement_tables(
             })  # fmt: skip
     variance = pd.DataFrame(var_rows, columns=T.VARIANCE_SCHEMA.names)
     reliability = pd.DataFrame(rel_rows, columns=T.RELIABILITY_SCHEMA.names)
-    return Measurement(variance, reliability, decompositions)
+    return Measurement(variance, reliability)
 
 
 def unreliable_measures(reliability: pd.DataFrame, threshold: float) -> set[tuple[str, str, str]]:

@@ -17,14 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.aggregate import aggregate_per_graph
-from graphprior.analysis.bootstrap import paired_summary
-from graphprior.analysis.columns import scalar_rows
 from graphprior.analysis.context import StudyContext
-from graphprior.analysis.correlation import bh_qvalues, correlate
 from graphprior.analysis.correlation_table import correlation_table
 from graphprior.analysis.curves import long_rows, per_graph_values, with_clean_point
-from graphprior.analysis.study import measure_column
+from graphprior.analysis.stats.bootstrap import paired_summary
+from graphprior.analysis.stats.correlation import correlate
+from graphprior.analysis.stats.multiple_testing import bh_qvalues
+from graphprior.analysis.study.aggregate import aggregate_per_graph
+from graphprior.analysis.study.columns import scalar_rows
+from graphprior.analysis.study.table import measure_column
 
 __all__ = ["weight_statistics", "prunability_statistics", "nc_statistics", "NC_METRICS"]
 

@@ -11,19 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.aggregate import aggregate_per_graph
-from graphprior.analysis.claim_rows import outlier_rule
-from graphprior.analysis.columns import (
-    CONTROLS,
-    MAIN_PROPERTIES,
-    MIN_GRAPHS,
-    OLS_PROPERTIES,
-    bare,
-    study_name,
-)
+from graphprior.analysis.claims.rows import outlier_rule
 from graphprior.analysis.common import ok_rows
 from graphprior.analysis.context import StudyContext
-from graphprior.analysis.correlation import bh_qvalues
 from graphprior.analysis.correlation_table import correlation_table
 from graphprior.analysis.groups import (
     init_independence,
@@ -31,7 +21,17 @@ from graphprior.analysis.groups import (
     matched_density_comparison,
     matched_density_pairs,
 )
-from graphprior.analysis.regression import ols_hc3
+from graphprior.analysis.stats.multiple_testing import bh_qvalues
+from graphprior.analysis.stats.regression import ols_hc3
+from graphprior.analysis.study.aggregate import aggregate_per_graph
+from graphprior.analysis.study.columns import (
+    CONTROLS,
+    MAIN_PROPERTIES,
+    MIN_GRAPHS,
+    OLS_PROPERTIES,
+    bare,
+    study_name,
+)
 from graphprior.config import PAPER_INITS
 
 __all__ = [

@@ -4,7 +4,7 @@ Every original graph with a degree-preserving rewired twin forms a pair; for
 each property and main measure the contrast is original − twin (twins of one
 original averaged first), summarised over pairs by the median, a bootstrap
 interval over pairs and the Wilcoxon signed-rank test
-(:func:`graphprior.analysis.bootstrap.paired_summary`). A degree-sequence
+(:func:`graphprior.analysis.stats.bootstrap.paired_summary`). A degree-sequence
 property (density, degree spread) has contrast 0 by construction.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.bootstrap import paired_summary
+from graphprior.analysis.stats.bootstrap import paired_summary
 
 __all__ = ["TWIN_COLUMNS", "twin_pairs", "twin_contrasts"]
 

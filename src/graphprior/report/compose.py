@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from graphprior.analysis.claims import ALL_STRATA, claim_data, claims_table
+from graphprior.analysis.claims.table import ALL_STRATA, claim_data, claims_table
 from graphprior.analysis.context import StudyContext, build_context, section_rng
 from graphprior.analysis.measurement import (
     measurement_tables,
@@ -30,7 +30,7 @@ from graphprior.analysis.measurement import (
     unreliable_measures,
 )
 from graphprior.analysis.related import nc_statistics, prunability_statistics, weight_statistics
-from graphprior.analysis.study import UNSTRATIFIED
+from graphprior.analysis.study.table import UNSTRATIFIED
 from graphprior.analysis.summaries import init_statistics
 from graphprior.config import config_hash
 from graphprior.io import tables as T

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from graphprior.analysis.verdicts import ALPHA  # noqa: E402
+from graphprior.analysis.claims.verdicts import ALPHA  # noqa: E402
 from graphprior.report.document import Figure  # noqa: E402
 
 __all__ = ["plt", "fig_to_png", "figure", "colours", "grid", "short", "heatmap"]

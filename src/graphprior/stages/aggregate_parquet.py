@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from graphprior.analysis.gates import study_flags
-from graphprior.analysis.study import build_study, study_schema
+from graphprior.analysis.study.gates import study_flags
+from graphprior.analysis.study.table import build_study, study_schema
 from graphprior.config import config_hash
 from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T

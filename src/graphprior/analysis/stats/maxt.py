@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from graphprior.analysis.permutation import cluster_permutations
+from graphprior.analysis.stats.permutation import cluster_permutations
 
 __all__ = ["MaxT", "maxt_correlations"]
 

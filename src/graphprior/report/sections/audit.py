@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from graphprior.analysis.arms import arm_correlations
 from graphprior.analysis.audit import arm_column, coupling, variance_explained
-from graphprior.analysis.claims import ClaimData
-from graphprior.analysis.columns import MAIN_PROPERTIES, OLS_PROPERTIES, bare, study_name
+from graphprior.analysis.claims.table import ClaimData
 from graphprior.analysis.context import StudyContext
-from graphprior.analysis.interface import (
+from graphprior.analysis.study.arms import arm_correlations
+from graphprior.analysis.study.columns import MAIN_PROPERTIES, OLS_PROPERTIES, bare, study_name
+from graphprior.analysis.study.interface import (
     claim_controls,
     claim_frame,
     interface_columns,

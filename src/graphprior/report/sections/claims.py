@@ -12,9 +12,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.claims import CLAIM_TEXT, ClaimData
-from graphprior.analysis.inference import INSUFFICIENT_BELOW, PERMUTATION_BELOW, partial_residuals
-from graphprior.analysis.verdicts import ALPHA
+from graphprior.analysis.claims.table import CLAIM_TEXT, ClaimData
+from graphprior.analysis.claims.verdicts import ALPHA
+from graphprior.analysis.stats.inference import (
+    INSUFFICIENT_BELOW,
+    PERMUTATION_BELOW,
+    partial_residuals,
+)
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.columns import CLAIM_PROPERTIES, CONTROLS, MIN_GRAPHS, study_name
+from graphprior.analysis.claims.verdicts import ALPHA
 from graphprior.analysis.context import StudyContext
-from graphprior.analysis.verdicts import ALPHA
+from graphprior.analysis.study.columns import CLAIM_PROPERTIES, CONTROLS, MIN_GRAPHS, study_name
 from graphprior.report.document import Section
 from graphprior.report.figures import heatmap
 from graphprior.report.render import fmt

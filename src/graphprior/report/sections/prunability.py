@@ -6,9 +6,9 @@ from typing import Any
 
 import pandas as pd
 
-from graphprior.analysis.columns import MIN_GRAPHS
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import corr_row
+from graphprior.analysis.study.columns import MIN_GRAPHS
 from graphprior.report.document import Section
 from graphprior.report.figures import figure, grid
 from graphprior.report.render import fmt

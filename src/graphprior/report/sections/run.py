@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.columns import MIN_GRAPHS, bare
 from graphprior.analysis.context import StudyContext
+from graphprior.analysis.study.columns import MIN_GRAPHS, bare
 from graphprior.config import PAPER_INITS
 from graphprior.graphs.selection import filter_report
 from graphprior.report.document import Section

@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.stats
 
 from graphprior.analysis.common import as_rng, clip_r, is_constant, require_columns, unique
-from graphprior.analysis.correlation import DEGENERATE_RTOL, CorrelationMethod
+from graphprior.analysis.stats.correlation import DEGENERATE_RTOL, CorrelationMethod
 
 __all__ = ["cluster_bootstrap_ci", "bootstrap_ci_arrays", "paired_summary", "resample_statistics"]
 

@@ -1,6 +1,6 @@
 """Permutation p-values of the rank tests behind claims C1 and R1, for small samples.
 
-Below :data:`~graphprior.analysis.inference.PERMUTATION_BELOW` graphs the
+Below :data:`~graphprior.analysis.stats.inference.PERMUTATION_BELOW` graphs the
 claims do not trust the asymptotic χ² or normal approximations
 (docs/report.md, "Claims"). Each function returns ``(p, p_method)`` with
 ``p_method`` ``"exact"`` when every permutation fits in ``n_perm`` (scipy

@@ -1,9 +1,9 @@
-"""Correlation coefficients and their p-values, and Benjamini–Hochberg q-values.
+"""Correlation coefficients and their p-values.
 
 The paper's coefficients (Spearman and Kendall τ-b), Pearson, and a partial
 Spearman correlation that controls for clean accuracy and parameter count.
 Every statistic and p-value comes from :mod:`scipy.stats` or
-:mod:`statsmodels`. Intervals are in :mod:`graphprior.analysis.bootstrap`,
+:mod:`statsmodels`. Intervals are in :mod:`graphprior.analysis.stats.bootstrap`,
 the whole table in :mod:`graphprior.analysis.correlation_table`.
 
 References
@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.stats
-from statsmodels.stats.multitest import multipletests
 
 from graphprior.analysis.common import is_constant, require_columns, unique
 
@@ -31,8 +30,7 @@ __all__ = [
     "DEGENERATE_RTOL",
     "correlate",
     "partial_spearman",
-    "bh_qvalues",
-    "adjusted_pvalues",
+    "residualise",
 ]
 
 # Relative tolerance below which a residual variance counts as zero (x or y fully
@@ -99,7 +97,7 @@ def correlate(x: Any, y: Any, method: str | CorrelationMethod = "spearman") -> t
     return float(res.statistic), float(res.pvalue)
 
 
-def _residualise(target: np.ndarray, controls: np.ndarray) -> tuple[np.ndarray, int]:
+def residualise(target: np.ndarray, controls: np.ndarray) -> tuple[np.ndarray, int]:
     """OLS residuals of `target` (n,) or (n, m) on an intercept and `controls` (n, k).
 
     Returns the residuals and the numerical rank of the centred controls, which
@@ -158,8 +156,8 @@ def partial_spearman_values(values: np.ndarray) -> tuple[float, float]:
     if n < 3 or is_constant(values[:, 0]) or is_constant(values[:, 1]):
         return float("nan"), float("nan")
     ranks = scipy.stats.rankdata(values, axis=0)
-    res_x, k = _residualise(ranks[:, 0], ranks[:, 2:])
-    res_y, _ = _residualise(ranks[:, 1], ranks[:, 2:])
+    res_x, k = residualise(ranks[:, 0], ranks[:, 2:])
+    res_y, _ = residualise(ranks[:, 1], ranks[:, 2:])
     dof = n - 2 - k
     ss_x, ss_y = float(res_x @ res_x), float(res_y @ res_y)
     if (
@@ -174,38 +172,3 @@ def partial_spearman_values(values: np.ndarray) -> tuple[float, float]:
     t = r * np.sqrt(dof / (1.0 - r * r))
     p = float(2.0 * scipy.stats.t.sf(abs(t), dof))
     return r, p
-
-
-def bh_qvalues(pvalues: Any) -> np.ndarray:
-    """Benjamini–Hochberg q-values (adjusted p-values), NaN kept in place.
-
-    The family is every non-NaN entry of `pvalues`; NaN entries stay NaN and
-    do not count towards the number of tests. Computed by
-    ``statsmodels.stats.multitest.multipletests(method="fdr_bh")``.
-
-    Parameters
-    ----------
-    pvalues : array_like
-        p-values of one family of tests.
-
-    Returns
-    -------
-    ndarray
-        q-values, same shape as `pvalues`.
-
-    Examples
-    --------
-    >>> bh_qvalues([0.01, np.nan, 0.04, 0.03]).round(3).tolist()
-    [0.03, nan, 0.04, 0.04]
-    """
-    return adjusted_pvalues(pvalues, "fdr_bh")
-
-
-def adjusted_pvalues(pvalues: Any, method: str) -> np.ndarray:
-    """statsmodels' ``multipletests(method=...)`` over the non-NaN entries (NaN kept)."""
-    p = np.asarray(pvalues, dtype=float)
-    q = np.full(p.shape, np.nan)
-    present = ~np.isnan(p)
-    if present.any():
-        q[present] = multipletests(p[present], method=method)[1]
-    return q

@@ -5,7 +5,7 @@ One row per (claim, analysis, stratum), columns
 docs/data-dictionary.md). The correlation claims C2–C4 are judged twice:
 ``raw`` (Spearman ρ of the property and the primary measure) and
 ``controlled`` (partial Spearman ρ controlling for clean accuracy, parameter
-count, input and readout width, :func:`graphprior.analysis.interface.claim_controls`),
+count, input and readout width, :func:`graphprior.analysis.study.interface.claim_controls`),
 each pooled and per stratum. C5 counts structural properties only. The
 claims form their own Holm family (``q``, pooled rows); the exploratory
 correlations table keeps Benjamini–Hochberg within its own families. Rules:
@@ -21,9 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.claim_rows import claim_row, finish_claims, outlier_rule
-from graphprior.analysis.claims_related import related_rows
-from graphprior.analysis.columns import (
+from graphprior.analysis.claims.related import related_rows
+from graphprior.analysis.claims.rows import ClaimRow, claim_row, finish_claims, outlier_rule
+from graphprior.analysis.claims.verdicts import simultaneous_intervals, weak_correlation_verdict
+from graphprior.analysis.context import StudyContext
+from graphprior.analysis.stats import maxt_correlations, pooled_frame
+from graphprior.analysis.stats.correlation import residualise
+from graphprior.analysis.stats.inference import correlation_test
+from graphprior.analysis.study.columns import (
     CLAIM_PROPERTIES,
     DESIGN_PROPERTIES,
     MIN_GRAPHS,
@@ -32,12 +37,12 @@ from graphprior.analysis.columns import (
     primary_measure,
     study_name,
 )
-from graphprior.analysis.context import StudyContext
-from graphprior.analysis.correlation import _residualise
-from graphprior.analysis.inference import correlation_test
-from graphprior.analysis.interface import claim_controls, claim_frame, strata_column, structural
-from graphprior.analysis.stats import maxt_correlations, pooled_frame
-from graphprior.analysis.verdicts import simultaneous_intervals, weak_correlation_verdict
+from graphprior.analysis.study.interface import (
+    claim_controls,
+    claim_frame,
+    strata_column,
+    structural,
+)
 
 __all__ = [
     "ALL_STRATA",
@@ -115,7 +120,7 @@ def claims_table(
     """
     data = claim_data(ctx, excluded)
     rows = related_rows(ctx, stats, data.primary, rng)
-    corr_rows: list[dict[str, Any]] = []
+    corr_rows: list[ClaimRow] = []
     unreliable = unreliable or {}
     if data.primary is not None and data.frame is not None:
         for cid, prop in CLAIM_PROPERTIES.items():
@@ -139,7 +144,7 @@ class ClaimData:
 
 
 def claim_data(ctx: StudyContext, excluded: Mapping[str, str] | None = None) -> ClaimData:
-    """The claims' per-graph table (:func:`graphprior.analysis.interface.claim_frame`) and controls."""
+    """The claims' per-graph table (:func:`graphprior.analysis.study.interface.claim_frame`) and controls."""
     measures = claim_measures(ctx, dict(excluded or {}))
     primary = primary_measure(measures, ctx.config)
     if primary is None or ctx.ok.empty:
@@ -177,7 +182,7 @@ def _pooled(
     `sized`: the strata are size strata (the study's ``stratum``), not
     generators; graphs of different generators at one size are compared as
     they are, as in the correlations table. A property the strata set
-    (density, :data:`~graphprior.analysis.columns.DESIGN_PROPERTIES`) is
+    (density, :data:`~graphprior.analysis.study.columns.DESIGN_PROPERTIES`) is
     compared across the strata of one parameter count (size fixed effects;
     ``None`` when no two strata share a size), every other one within
     strata (:func:`graphprior.analysis.stats.pooled_frame`).
@@ -216,7 +221,7 @@ def _correlation_claim(
     ctx: StudyContext,
     rng: np.random.Generator,
     unreliable: Mapping[str, set[str]],
-) -> list[dict[str, Any]]:
+) -> list[ClaimRow]:
     """Raw, controlled and sensitivity rows of one of C2–C4, pooled and per stratum.
 
     Pooled rows over several strata align every variable within its stratum
@@ -243,8 +248,9 @@ def _correlation_claim(
         statistic = "partial_spearman" if ctrl else "spearman"
         pooled, fe = _pooled(frame, x, [x, y, *ctrl], sized)
         design = fe == "size" or (bare(x) in DESIGN_PROPERTIES and sized)
+        by_stratum = frame.groupby("stratum", sort=True)
         strata = [("pooled", pooled, fe)] + [
-            (str(name), None if design else g, "") for name, g in frame.groupby("stratum", sort=True)
+            (str(name), None if design else g, "") for name, g in by_stratum
         ]
         for stratum, part, fixed in strata:
             if part is None:  # the design fixes x here: no estimate, `not testable`
@@ -271,7 +277,7 @@ def _correlation_claim(
     return rows
 
 
-def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[dict[str, Any]]:
+def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[ClaimRow]:
     """C5 raw and controlled: the weak-correlation rule on the selection-adjusted grid.
 
     Every structural property against every claim measure, per-graph,
@@ -280,8 +286,8 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[di
     maximum is tested by maxT (rows permuted within strata, twins with their
     original; :func:`graphprior.analysis.stats.maxt_correlations`) and every
     pair gets a simultaneous (Bonferroni, Fisher-z) interval
-    (:func:`graphprior.analysis.verdicts.simultaneous_intervals`); the
-    verdict reads both (:func:`graphprior.analysis.verdicts.weak_correlation_verdict`).
+    (:func:`graphprior.analysis.claims.verdicts.simultaneous_intervals`); the
+    verdict reads both (:func:`graphprior.analysis.claims.verdicts.weak_correlation_verdict`).
     The row reports the strongest pair.
     """
     xs = structural(ctx.xs)
@@ -334,7 +340,7 @@ def _within_residuals(
     """Ranks less their stratum mean, and less their projection on the controls (within strata)."""
     centred = ranks - ranks.groupby(stratum).transform("mean")
     rest = [c for c in centred.columns if c not in ctrl]
-    values, k = _residualise(
+    values, k = residualise(
         centred[rest].to_numpy(dtype=float), centred[ctrl].to_numpy(dtype=float)
     )
     return pd.DataFrame(values, columns=rest, index=centred.index), k

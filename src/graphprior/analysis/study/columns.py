@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.study import measure_column
+from graphprior.analysis.study.table import measure_column
 from graphprior.io import tables as T
 
 __all__ = [

@@ -6,7 +6,7 @@ interval, where the resampling unit is the *cluster* — a graph, or an
 original graph with its degree-preserving twins (:func:`cluster_ids`).
 
 * At least :data:`PERMUTATION_BELOW` clusters: the asymptotic p-value
-  (Student's t, as :func:`graphprior.analysis.correlation.partial_spearman`)
+  (Student's t, as :func:`graphprior.analysis.stats.correlation.partial_spearman`)
   and a percentile cluster bootstrap.
 * Fewer: a permutation p-value (:func:`scipy.stats.permutation_test`, exact
   when every permutation fits in the budget) and a BCa interval
@@ -17,7 +17,8 @@ The controlled statistic permutes the residuals of y's ranks on the
 controls' ranks (Kennedy 1995), which keeps the association of x and y with
 the controls; without controls it is the usual permutation test of Spearman's
 ρ. Clusters are permuted as wholes among clusters of the same size.
-:func:`holm_qvalues` is the claims' own multiple-testing family.
+The claims' multiple-testing family (Holm) is in
+:mod:`graphprior.analysis.stats.multiple_testing`.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from graphprior.analysis.bootstrap import resample_statistics
 from graphprior.analysis.common import is_constant
-from graphprior.analysis.correlation import DEGENERATE_RTOL, CorrelationMethod, adjusted_pvalues
-from graphprior.analysis.permutation import cluster_permutations, monte_carlo_p
+from graphprior.analysis.stats.bootstrap import resample_statistics
+from graphprior.analysis.stats.correlation import DEGENERATE_RTOL, CorrelationMethod
+from graphprior.analysis.stats.permutation import cluster_permutations, monte_carlo_p
 
 __all__ = [
     "PERMUTATION_BELOW",
@@ -42,7 +43,6 @@ __all__ = [
     "CorrelationTest",
     "cluster_ids",
     "correlation_test",
-    "holm_qvalues",
     "partial_residuals",
 ]
 
@@ -118,7 +118,7 @@ def _permutation_p(
 
     One graph per cluster: ey's order is permuted (exact when ``n! <= n_perm``).
     Otherwise whole clusters move among clusters of equal size, shuffled within
-    (:func:`~graphprior.analysis.permutation.cluster_permutations`), by Monte Carlo.
+    (:func:`~graphprior.analysis.stats.permutation.cluster_permutations`), by Monte Carlo.
     """
     denom = math.sqrt(float(ex @ ex) * float(ey @ ey))
     if np.unique(units).size == units.size:
@@ -261,11 +261,6 @@ def correlation_test(
         p, p_method = _asymptotic_p(r, n, k), "asymptotic"
     lo, hi, ci_method = _interval(xv, yv, zv, uv, n_boot, level, rng, r, k, small)
     return CorrelationTest(r, p, p_method, lo, hi, ci_method, n, n_units)
-
-
-def holm_qvalues(pvalues: Any) -> np.ndarray:
-    """Holm-adjusted p-values over the non-NaN entries (NaN kept), by statsmodels."""
-    return adjusted_pvalues(pvalues, "holm")
 
 
 def partial_residuals(x: Any, y: Any, controls: Any = None) -> tuple[np.ndarray, np.ndarray]:

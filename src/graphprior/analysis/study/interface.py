@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from graphprior.analysis.aggregate import aggregate_per_graph
-from graphprior.analysis.columns import CONTROLS, bare
 from graphprior.analysis.common import is_constant, unique
-from graphprior.analysis.inference import cluster_ids
+from graphprior.analysis.stats.inference import cluster_ids
+from graphprior.analysis.study.aggregate import aggregate_per_graph
+from graphprior.analysis.study.columns import CONTROLS, bare
 
 __all__ = [
     "SIZE_COLUMNS",
@@ -103,7 +103,7 @@ def claim_frame(
 
     One row per graph of each arm in `ok` (the claims pass one arm, the main
     one). ``unit`` is the resampling cluster (an original with its twins,
-    :func:`graphprior.analysis.inference.cluster_ids`), ``stratum`` the
+    :func:`graphprior.analysis.stats.inference.cluster_ids`), ``stratum`` the
     value of :func:`strata_column` for that graph and arm. Also returns the
     controls used: those present and not constant over the graphs (a
     constant one carries no information).

@@ -21,7 +21,7 @@ import math
 
 import pandas as pd
 
-from graphprior.analysis.study import measure_column
+from graphprior.analysis.study.table import measure_column
 
 __all__ = [
     "SATURATION_LOW",

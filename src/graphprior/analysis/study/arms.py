@@ -73,7 +73,7 @@ def arm_correlations(
     ----------
     frames : sequence of (arm, DataFrame)
         A label and the per-(graph, arm) table of one arm, with a ``stratum``
-        column (:func:`graphprior.analysis.interface.claim_frame`); a
+        column (:func:`graphprior.analysis.study.interface.claim_frame`); a
         ``/{arm}`` suffix of the strata is dropped.
     xs : sequence of str
         Properties (columns missing from a frame are skipped).

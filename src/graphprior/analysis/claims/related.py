@@ -1,6 +1,6 @@
 """Claims-table rows of C1 (initialisation) and of the related claims R1–R3.
 
-Each is one ``raw`` pooled row (:func:`graphprior.analysis.claim_rows.claim_row`):
+Each is one ``raw`` pooled row (:func:`graphprior.analysis.claims.rows.claim_row`):
 C1 Kendall's W of the Friedman test; R1 Kendall τ-b of prunability and the
 generalisation gap; R2a, R2b, R3a, R3b the median of a per-graph value with a
 Wilcoxon signed-rank p. Their rules are in docs/report.md ("Verdict rules").
@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from graphprior.analysis.claim_rows import NAN, claim_row, outlier_rule
-from graphprior.analysis.columns import Measure
+from graphprior.analysis.claims.rows import NAN, ClaimRow, claim_row, outlier_rule
+from graphprior.analysis.claims.verdicts import ALPHA
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import corr_row
-from graphprior.analysis.inference import PERMUTATION_BELOW, cluster_ids
-from graphprior.analysis.permutation import kendall_permutation_p
-from graphprior.analysis.verdicts import ALPHA
+from graphprior.analysis.stats.inference import PERMUTATION_BELOW, cluster_ids
+from graphprior.analysis.stats.permutation import kendall_permutation_p
+from graphprior.analysis.study.columns import Measure
 
 __all__ = ["COLLAPSED_BELOW", "related_rows", "c1_verdict"]
 
@@ -46,7 +46,7 @@ def c1_verdict(w: float, hi: float, q: float, k: int) -> str:
 
 def related_rows(
     ctx: StudyContext, stats: dict[str, Any], primary: Measure | None, rng: np.random.Generator
-) -> list[dict[str, Any]]:
+) -> list[ClaimRow]:
     """Rows C1, R1, R2a, R2b, R3a, R3b, in that order.
 
     `rng` draws R1's permutations; every other statistic here was drawn by its
@@ -62,7 +62,7 @@ def related_rows(
     ]  # fmt: skip
 
 
-def _c1(c1: dict[str, Any], primary: Measure | None) -> dict[str, Any]:
+def _c1(c1: dict[str, Any], primary: Measure | None) -> ClaimRow:
     y = primary.column if primary is not None else ""
     if not c1 or (primary is not None and c1["measure"] != y):
         return claim_row("C1", "raw", "pooled", "init", y, "", "kendall_w")
@@ -75,14 +75,14 @@ def _c1(c1: dict[str, Any], primary: Measure | None) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def _r1(ctx: StudyContext, prun: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+def _r1(ctx: StudyContext, prun: dict[str, Any], rng: np.random.Generator) -> ClaimRow:
     """R1: Kendall τ-b of prunability and the generalisation gap over graphs (per-graph means).
 
     The coefficient and interval come from the prunability section's table,
     except with ``report.outlier_rule`` (recomputed on the graphs the rule
     keeps, no interval); below 30 clusters the p-value is a permutation
     p-value with twins permuted with their original
-    (:func:`graphprior.analysis.permutation.kendall_permutation_p`).
+    (:func:`graphprior.analysis.stats.permutation.kendall_permutation_p`).
     """
     x, y = "prunability_magnitude", "gen_gap_accuracy"
     table = prun.get("table", pd.DataFrame())
@@ -108,13 +108,13 @@ def _r1(ctx: StudyContext, prun: dict[str, Any], rng: np.random.Generator) -> di
     )  # fmt: skip
 
 
-def _r2b(ctx: StudyContext, nc: dict[str, Any]) -> dict[str, Any]:
+def _r2b(ctx: StudyContext, nc: dict[str, Any]) -> ClaimRow:
     """R2b, or ``not testable`` when clean data shows no collapse (its premise)."""
     row = _paired(ctx, "R2b", "layer", "nc1_log_ratio", nc.get(("R2b", ctx.mean_key)), +1)
     summary = _nc_summary(ctx, nc)
     clean = summary["median_clean"] if summary is not None else NAN
     if np.isfinite(clean) and clean >= COLLAPSED_BELOW:
-        row["_fixed"] = "not testable"
+        row.rule = "not testable"
     return row
 
 
@@ -149,7 +149,7 @@ def _nc_summary(ctx: StudyContext, nc: dict[str, Any]) -> dict[str, Any] | None:
 
 def _paired(
     ctx: StudyContext, cid: str, x: str, y: str, summ: dict[str, Any] | None, sign: int
-) -> dict[str, Any]:
+) -> ClaimRow:
     del ctx
     if summ is None or summ["n"] == 0:
         return claim_row(cid, "raw", "pooled", x, y, "", "median_difference", sign=sign)
