@@ -431,10 +431,10 @@ def test_measures_are_discovered_from_the_long_table(planted):
 def test_paired_summary_known_answer():
     rng = np.random.default_rng(0)
     out = paired_summary([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], n_boot=200, rng=rng)
-    assert out["median"] == 3.5 and out["n"] == 6
-    assert out["p"] == pytest.approx(0.03125)  # exact two-sided Wilcoxon, all positive
-    assert 1.0 <= out["ci_low"] <= 3.5 <= out["ci_high"] <= 6.0
-    assert paired_summary([0.0, 0.0], n_boot=0, rng=rng)["p"] == 1.0
+    assert out.median == 3.5 and out.n == 6
+    assert out.p == pytest.approx(0.03125)  # exact two-sided Wilcoxon, all positive
+    assert 1.0 <= out.ci_low <= 3.5 <= out.ci_high <= 6.0
+    assert paired_summary([0.0, 0.0], n_boot=0, rng=rng).p == 1.0
 
 
 # ----------------------------------------------------------------------------
@@ -554,11 +554,11 @@ def test_a_section_statistic_depends_only_on_the_seed_and_its_name():
     config = _config(bootstrap=30)
     report, _ = compose_report(tables, config, sections=["claims"])
     ctx = build_context(tables, config)
-    alone = weight_statistics(ctx, section_rng(config, "weight"))[("R3b", "mean")]
+    alone = weight_statistics(ctx, section_rng(config, "weight")).r3b["mean"]
     r3b = _claim_rows(report).loc["R3b"]
-    assert (r3b["ci_low"], r3b["ci_high"]) == (alone["ci_low"], alone["ci_high"])
+    assert (r3b["ci_low"], r3b["ci_high"]) == (alone.ci_low, alone.ci_high)
     other = weight_statistics(ctx, section_rng(_config(bootstrap=30, seed=1), "weight"))
-    assert other[("R3b", "mean")]["ci_low"] != alone["ci_low"]
+    assert other.r3b["mean"].ci_low != alone.ci_low
 
 
 def test_the_answer_comes_first_with_its_sentence_and_figures():

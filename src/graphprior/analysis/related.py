@@ -12,7 +12,7 @@ Each takes the generator of its report section. See docs/measures.md.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,22 +20,46 @@ import pandas as pd
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import correlation_table
 from graphprior.analysis.curves import long_rows, per_graph_values, with_clean_point
-from graphprior.analysis.stats.bootstrap import paired_summary
+from graphprior.analysis.stats.bootstrap import PairedSummary, paired_summary
 from graphprior.analysis.stats.correlation import correlate
 from graphprior.analysis.stats.multiple_testing import bh_qvalues
 from graphprior.analysis.study.aggregate import aggregate_per_graph
 from graphprior.analysis.study.columns import scalar_rows
 from graphprior.analysis.study.table import measure_column
 
-__all__ = ["weight_statistics", "prunability_statistics", "nc_statistics", "NC_METRICS"]
+__all__ = [
+    "NC_METRICS",
+    "NCStatistics",
+    "PrunabilityStatistics",
+    "WeightStatistics",
+    "nc_statistics",
+    "prunability_statistics",
+    "weight_statistics",
+]
 
 
-def weight_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, Any]:
+@dataclass
+class WeightStatistics:
+    """R3a, R3b and the accuracy drop, each by aggregate (``mean``, ``median``).
+
+    ``long``: the accuracy-against-δ rows of every model (with the clean
+    point); ``r3a``: per graph, the monotonicity of accuracy in δ; ``r3b``:
+    worst-case minus random accuracy; ``drop``: accuracy at the largest δ
+    minus at δ = 0.
+    """
+
+    long: pd.DataFrame
+    r3a: dict[str, PairedSummary] = field(default_factory=dict)
+    r3b: dict[str, PairedSummary] = field(default_factory=dict)
+    drop: dict[str, PairedSummary] = field(default_factory=dict)
+
+
+def weight_statistics(ctx: StudyContext, rng: np.random.Generator) -> WeightStatistics:
     """Claims R3a (accuracy falls with δ) and R3b (worst case below random), per aggregate."""
     long = with_clean_point(
         ctx, long_rows(ctx, ["weight_random_accuracy", "weight_worst_accuracy"])
     )
-    out: dict[str, Any] = {"long": long}
+    out = WeightStatistics(long)
     if long.empty:
         return out
     graph_long = long.loc[long["family"] == "graph_prior"].sort_values("eps", kind="stable")
@@ -64,13 +88,9 @@ def weight_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, 
         )
     mono_s, drop_s = pd.Series(mono, dtype=float), pd.Series(drop, dtype=float)
     for how in ctx.aggregates:
-        out[("R3a", how)] = paired_summary(
-            per_graph_values(ctx, mono_s, how), n_boot=ctx.n_boot, rng=rng
-        )
-        out[("R3b", how)] = paired_summary(
-            per_graph_values(ctx, gap, how), n_boot=ctx.n_boot, rng=rng
-        )
-        out[("drop", how)] = paired_summary(per_graph_values(ctx, drop_s, how), n_boot=0, rng=rng)
+        out.r3a[how] = paired_summary(per_graph_values(ctx, mono_s, how), n_boot=ctx.n_boot, rng=rng)
+        out.r3b[how] = paired_summary(per_graph_values(ctx, gap, how), n_boot=ctx.n_boot, rng=rng)
+        out.drop[how] = paired_summary(per_graph_values(ctx, drop_s, how), n_boot=0, rng=rng)
     return out
 
 
@@ -83,7 +103,22 @@ def _monotonicity(x: np.ndarray, y: np.ndarray) -> float:
     return correlate(x, y, "spearman")[0]
 
 
-def prunability_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, Any]:
+@dataclass
+class PrunabilityStatistics:
+    """R1's inputs: the gap targets, the predictors, their correlation table, per-graph frames.
+
+    ``per_graph`` maps each aggregate to the per-graph frame of predictors
+    and targets; ``table`` has the Kendall and Spearman rows of every
+    aggregate (empty without a target or without ``prunability_magnitude``).
+    """
+
+    targets: list[str]
+    predictors: list[str]
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    per_graph: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def prunability_statistics(ctx: StudyContext, rng: np.random.Generator) -> PrunabilityStatistics:
     """Kendall τ-b and Spearman of prunability (and competing predictors) with the generalisation gap."""
     ok = ctx.ok
     targets = [
@@ -97,13 +132,13 @@ def prunability_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[
     ]
     candidates += ["n_params"]
     predictors = [c for c in dict.fromkeys(candidates) if c in ok.columns and ok[c].notna().any()]
-    out: dict[str, Any] = {"targets": targets, "predictors": predictors, "table": pd.DataFrame()}
+    out = PrunabilityStatistics(targets, predictors)
     if not targets or "prunability_magnitude" not in predictors:
         return out
     frames = []
     for how in ctx.aggregates:
         pg = aggregate_per_graph(ok, predictors, targets, how, controls=())
-        out[("pg", how)] = pg
+        out.per_graph[how] = pg
         frames.append(
             correlation_table(
                 pg,
@@ -117,7 +152,7 @@ def prunability_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[
                 aggregate=how,
             )
         )
-    out["table"] = pd.concat(frames, ignore_index=True)
+    out.table = pd.concat(frames, ignore_index=True)
     return out
 
 
@@ -147,16 +182,34 @@ def _nc_columns(ctx: StudyContext) -> list[tuple[str, str, str]]:
     return out
 
 
-def nc_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, Any]:
+@dataclass
+class NCStatistics:
+    """R2a and R2b: clean against perturbed collapse, and its depth profile.
+
+    ``columns``: (metric, clean column, perturbed column) present; ``table``:
+    one row per aggregate and metric (median difference, interval, p, BH q);
+    ``layers``: per model and layer, NC1 clean and perturbed and their log
+    ratio; ``per_graph``: each aggregate's per-graph frame; ``r2b``: per
+    aggregate, the per-graph Spearman of log ratio on layer index.
+    """
+
+    columns: list[tuple[str, str, str]]
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    layers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    per_graph: dict[str, pd.DataFrame] = field(default_factory=dict)
+    r2b: dict[str, PairedSummary] = field(default_factory=dict)
+
+
+def nc_statistics(ctx: StudyContext, rng: np.random.Generator) -> NCStatistics:
     """Clean vs perturbed neural collapse (R2a) and its depth profile (R2b), per aggregate."""
     cols = _nc_columns(ctx)
-    out: dict[str, Any] = {"columns": cols, "table": pd.DataFrame(), "layers": pd.DataFrame()}
+    out = NCStatistics(cols)
     if cols:
         ys = [c for _, clean, pert in cols for c in (clean, pert)]
         rows = []
         for how in ctx.aggregates:
             pg = aggregate_per_graph(ctx.ok, [], ys, how, controls=())
-            out[("pg", how)] = pg
+            out.per_graph[how] = pg
             for metric, clean, pert in cols:
                 diff = (pg[pert] - pg[clean]).to_numpy(dtype=float)
                 summ = paired_summary(diff, n_boot=ctx.n_boot, rng=rng)
@@ -165,21 +218,21 @@ def nc_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, Any]
                         "aggregate": how,
                         "metric": metric,
                         "perturbed": pert,
-                        "n": summ["n"],
+                        "n": summ.n,
                         "median_clean": float(pg[clean].median()),
                         "median_perturbed": float(pg[pert].median()),
-                        "median_difference": summ["median"],
-                        "ci_low": summ["ci_low"],
-                        "ci_high": summ["ci_high"],
-                        "p": summ["p"],
-                        "p_method": summ["p_method"],
+                        "median_difference": summ.median,
+                        "ci_low": summ.ci_low,
+                        "ci_high": summ.ci_high,
+                        "p": summ.p,
+                        "p_method": summ.p_method,
                     }
                 )
         table = pd.DataFrame(rows)
         table["q"] = table.groupby("aggregate")["p"].transform(
             lambda p: bh_qvalues(p.to_numpy(dtype=float))
         )
-        out["table"] = table
+        out.table = table
     layers = long_rows(ctx, ["nc1"], layers=True)
     if not layers.empty and (layers["attack"] != "none").any():
         clean = layers.loc[layers["attack"] == "none"].set_index(["model_id", "layer"])["value"]
@@ -194,13 +247,13 @@ def nc_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, Any]
             both["relative_depth"] = both["layer"] / (both["model_id"].map(n_layers) - 1).clip(
                 lower=1
             )
-            out["layers"] = both
+            out.layers = both
             rho = both.groupby("model_id").apply(
                 lambda g: correlate(g["layer"], g["log_ratio"], "spearman")[0],
                 include_groups=False,
             )
             for how in ctx.aggregates:
-                out[("R2b", how)] = paired_summary(
+                out.r2b[how] = paired_summary(
                     per_graph_values(ctx, rho, how), n_boot=ctx.n_boot, rng=rng
                 )
     return out

@@ -72,14 +72,14 @@ def twin_contrasts(
             {
                 "column": column,
                 "kind": kind,
-                "n_pairs": summ["n"],
+                "n_pairs": summ.n,
                 "median_original": float(originals[column].median()),
                 "median_twin": float(twins[column].median()),
-                "median_difference": summ["median"],
-                "ci_low": summ["ci_low"],
-                "ci_high": summ["ci_high"],
-                "p": summ["p"],
-                "p_method": summ["p_method"],
+                "median_difference": summ.median,
+                "ci_low": summ.ci_low,
+                "ci_high": summ.ci_high,
+                "p": summ.p,
+                "p_method": summ.p_method,
             }
         )
     return pd.DataFrame(rows, columns=list(TWIN_COLUMNS))

@@ -18,6 +18,8 @@ from graphprior.analysis.claims.rows import NAN, ClaimRow, claim_row, outlier_ru
 from graphprior.analysis.claims.verdicts import ALPHA
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import corr_row
+from graphprior.analysis.related import NCStatistics, PrunabilityStatistics
+from graphprior.analysis.stats.bootstrap import PairedSummary
 from graphprior.analysis.stats.inference import PERMUTATION_BELOW, cluster_ids
 from graphprior.analysis.stats.permutation import kendall_permutation_p
 from graphprior.analysis.study.columns import Measure
@@ -55,10 +57,10 @@ def related_rows(
     return [
         _c1(stats["init"].get("c1", {}), primary),
         _r1(ctx, stats["prunability"], rng),
-        _paired(ctx, "R2a", "attack", "nc1", _nc_summary(ctx, stats["nc"]), +1),
+        _paired("R2a", "attack", "nc1", _nc_summary(ctx, stats["nc"])[0], +1),
         _r2b(ctx, stats["nc"]),
-        _paired(ctx, "R3a", "delta", "weight_accuracy", stats["weight"].get(("R3a", ctx.mean_key)), -1),
-        _paired(ctx, "R3b", "worst_vs_random", "weight_accuracy", stats["weight"].get(("R3b", ctx.mean_key)), -1),
+        _paired("R3a", "delta", "weight_accuracy", stats["weight"].r3a.get(ctx.mean_key), -1),
+        _paired("R3b", "worst_vs_random", "weight_accuracy", stats["weight"].r3b.get(ctx.mean_key), -1),
     ]  # fmt: skip
 
 
@@ -75,7 +77,7 @@ def _c1(c1: dict[str, Any], primary: Measure | None) -> ClaimRow:
     )  # fmt: skip
 
 
-def _r1(ctx: StudyContext, prun: dict[str, Any], rng: np.random.Generator) -> ClaimRow:
+def _r1(ctx: StudyContext, prun: PrunabilityStatistics, rng: np.random.Generator) -> ClaimRow:
     """R1: Kendall τ-b of prunability and the generalisation gap over graphs (per-graph means).
 
     The coefficient and interval come from the prunability section's table,
@@ -85,9 +87,9 @@ def _r1(ctx: StudyContext, prun: dict[str, Any], rng: np.random.Generator) -> Cl
     (:func:`graphprior.analysis.stats.permutation.kendall_permutation_p`).
     """
     x, y = "prunability_magnitude", "gen_gap_accuracy"
-    table = prun.get("table", pd.DataFrame())
+    table = prun.table
     row = corr_row(table, x, y, "kendall", ctx.mean_key) if len(table) else None
-    pg = prun.get(("pg", ctx.mean_key))
+    pg = prun.per_graph.get(ctx.mean_key)
     if row is None or pg is None:
         return claim_row("R1", "raw", "pooled", x, y, "", "kendall_tau_b", sign=+1)
     r, lo, hi, p, n = row["r"], row["ci_low"], row["ci_high"], row["p"], int(row["n"])
@@ -108,11 +110,10 @@ def _r1(ctx: StudyContext, prun: dict[str, Any], rng: np.random.Generator) -> Cl
     )  # fmt: skip
 
 
-def _r2b(ctx: StudyContext, nc: dict[str, Any]) -> ClaimRow:
+def _r2b(ctx: StudyContext, nc: NCStatistics) -> ClaimRow:
     """R2b, or ``not testable`` when clean data shows no collapse (its premise)."""
-    row = _paired(ctx, "R2b", "layer", "nc1_log_ratio", nc.get(("R2b", ctx.mean_key)), +1)
-    summary = _nc_summary(ctx, nc)
-    clean = summary["median_clean"] if summary is not None else NAN
+    row = _paired("R2b", "layer", "nc1_log_ratio", nc.r2b.get(ctx.mean_key), +1)
+    clean = _nc_summary(ctx, nc)[1]
     if np.isfinite(clean) and clean >= COLLAPSED_BELOW:
         row.rule = "not testable"
     return row
@@ -128,33 +129,25 @@ def _twin_columns(study: pd.DataFrame) -> pd.DataFrame:
     return study[cols].drop_duplicates("graph_id")
 
 
-def _nc_summary(ctx: StudyContext, nc: dict[str, Any]) -> dict[str, Any] | None:
-    table = nc.get("table", pd.DataFrame())
+def _nc_summary(ctx: StudyContext, nc: NCStatistics) -> tuple[PairedSummary | None, float]:
+    """R2a's summary (NC1 perturbed minus clean, per graph) and the median clean NC1."""
+    table = nc.table
     if table.empty:
-        return None
+        return None, NAN
     sub = table.loc[(table["metric"] == "nc1") & (table["aggregate"] == ctx.mean_key)]
     if sub.empty:
-        return None
+        return None, NAN
     r = sub.iloc[0]
-    return {
-        "n": int(r["n"]),
-        "median": r["median_difference"],
-        "ci_low": r["ci_low"],
-        "ci_high": r["ci_high"],
-        "p": r["p"],
-        "p_method": r["p_method"],
-        "median_clean": float(r["median_clean"]) if "median_clean" in r else NAN,
-    }
+    summary = PairedSummary(int(r["n"]), float(r["median_difference"]), float(r["ci_low"]),
+                            float(r["ci_high"]), float(r["p"]), str(r["p_method"]))  # fmt: skip
+    return summary, float(r["median_clean"]) if "median_clean" in r else NAN
 
 
-def _paired(
-    ctx: StudyContext, cid: str, x: str, y: str, summ: dict[str, Any] | None, sign: int
-) -> ClaimRow:
-    del ctx
-    if summ is None or summ["n"] == 0:
+def _paired(cid: str, x: str, y: str, summ: PairedSummary | None, sign: int) -> ClaimRow:
+    if summ is None or summ.n == 0:
         return claim_row(cid, "raw", "pooled", x, y, "", "median_difference", sign=sign)
     return claim_row(
         cid, "raw", "pooled", x, y, "", "median_difference",
-        r=summ["median"], ci_low=summ["ci_low"], ci_high=summ["ci_high"], p=summ["p"],
-        p_method=summ["p_method"], n=int(summ["n"]), sign=sign,
+        r=summ.median, ci_low=summ.ci_low, ci_high=summ.ci_high, p=summ.p,
+        p_method=summ.p_method, n=summ.n, sign=sign,
     )  # fmt: skip

@@ -23,6 +23,7 @@ study, the claims or anything outside ``graphprior.analysis.common``.
 """
 
 from graphprior.analysis.stats.bootstrap import (
+    PairedSummary,
     bootstrap_ci_arrays,
     cluster_bootstrap_ci,
     paired_summary,
@@ -94,6 +95,7 @@ __all__ = [
     "cluster_ids",
     "correlation_test",
     "partial_residuals",
+    "PairedSummary",
     "cluster_bootstrap_ci",
     "bootstrap_ci_arrays",
     "paired_summary",

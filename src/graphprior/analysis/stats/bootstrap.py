@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -25,7 +26,13 @@ import scipy.stats
 from graphprior.analysis.common import as_rng, clip_r, is_constant, require_columns, unique
 from graphprior.analysis.stats.correlation import DEGENERATE_RTOL, CorrelationMethod
 
-__all__ = ["cluster_bootstrap_ci", "bootstrap_ci_arrays", "paired_summary", "resample_statistics"]
+__all__ = [
+    "PairedSummary",
+    "cluster_bootstrap_ci",
+    "bootstrap_ci_arrays",
+    "paired_summary",
+    "resample_statistics",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -272,9 +279,21 @@ def _wilcoxon(v: np.ndarray, rng: np.random.Generator) -> tuple[float, str]:
     return p, "exact" if 2**v.size <= n_resamples else "permutation"
 
 
+@dataclass(frozen=True)
+class PairedSummary:
+    """The median of per-graph values, its interval and the Wilcoxon p (:func:`paired_summary`)."""
+
+    n: int
+    median: float
+    ci_low: float
+    ci_high: float
+    p: float
+    p_method: str
+
+
 def paired_summary(
     values: Any, *, n_boot: int, rng: np.random.Generator, level: float = 0.95
-) -> dict[str, float]:
+) -> PairedSummary:
     """Median of per-graph values with a bootstrap interval and a Wilcoxon signed-rank test.
 
     Parameters
@@ -290,7 +309,7 @@ def paired_summary(
 
     Returns
     -------
-    dict
+    PairedSummary
         ``n``, ``median``, ``ci_low``, ``ci_high``, ``p`` (two-sided
         :func:`scipy.stats.wilcoxon` of the values against 0, zeros dropped;
         1 when all values are 0; NaN for fewer than 2 values) and
@@ -301,21 +320,18 @@ def paired_summary(
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     nan = float("nan")
-    out: dict[str, Any] = {"n": int(v.size), "median": nan, "ci_low": nan, "ci_high": nan}
-    out |= {"p": nan, "p_method": "asymptotic"}
     if v.size == 0:
-        return out
-    out["median"] = float(np.median(v))
+        return PairedSummary(0, nan, nan, nan, nan, "asymptotic")
+    p, p_method = nan, "asymptotic"
     if v.size >= 2:
         if np.all(v == 0):
-            out["p"] = 1.0
+            p = 1.0
         else:
-            out["p"], out["p_method"] = _wilcoxon(v, rng)
+            p, p_method = _wilcoxon(v, rng)
+    low = high = nan
     if n_boot > 0 and v.size >= 3:
         idx = rng.integers(0, v.size, size=(n_boot, v.size))
         medians = np.median(v[idx], axis=1)
         alpha = 1.0 - level
-        out["ci_low"], out["ci_high"] = (
-            float(q) for q in np.quantile(medians, [alpha / 2, 1 - alpha / 2])
-        )
-    return out
+        low, high = (float(q) for q in np.quantile(medians, [alpha / 2, 1 - alpha / 2]))
+    return PairedSummary(int(v.size), float(np.median(v)), low, high, float(p), p_method)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from graphprior.analysis.context import StudyContext
+from graphprior.analysis.related import NCStatistics
 from graphprior.report.document import Section
 from graphprior.report.figures import figure, grid, plt
 from graphprior.report.render import fmt
@@ -16,10 +15,10 @@ from graphprior.report.sections import TITLES
 __all__ = ["section_nc"]
 
 
-def section_nc(ctx: StudyContext, res: dict[str, Any]) -> Section:
+def section_nc(ctx: StudyContext, res: NCStatistics) -> Section:
     """Clean against perturbed neural collapse (R2a) and its profile over depth (R2b)."""
     sec = Section(TITLES["nc"], level=3)
-    table = res.get("table", pd.DataFrame())
+    table = res.table
     mean = ctx.mean_key
     if table.empty:
         sec.text("No perturbed neural-collapse measure in the tables: this section is empty.")
@@ -40,8 +39,8 @@ def section_nc(ctx: StudyContext, res: dict[str, Any]) -> Section:
         "Clean vs perturbed neural collapse (difference = perturbed − clean, per graph)",
         table.loc[table["aggregate"] == mean].drop(columns="aggregate").reset_index(drop=True),
     )
-    pg = res.get(("pg", mean))
-    cols = res["columns"]
+    pg = res.per_graph.get(mean)
+    cols = res.columns
     if pg is not None and len(pg):
         fig, axes = grid(len(cols), ncols=4, size=(3.0, 3.0))
         for ax, (metric, clean, pert) in zip(axes, cols, strict=False):
@@ -57,14 +56,14 @@ def section_nc(ctx: StudyContext, res: dict[str, Any]) -> Section:
                 fig,
             )
         )
-    layers = res.get("layers", pd.DataFrame())
-    r2b = res.get(("R2b", mean))
+    layers = res.layers
+    r2b = res.r2b.get(mean)
     if len(layers) and r2b is not None:
         sec.text(
             "Per hidden layer: log10(NC1 perturbed / NC1 clean) measures how much collapse an "
             "attack destroys in that layer. Per model, its Spearman correlation with the layer "
-            f"index has median {fmt(r2b['median'])} [{fmt(r2b['ci_low'])}, {fmt(r2b['ci_high'])}] "
-            f"over {fmt(r2b['n'])} graphs (Wilcoxon p = {fmt(r2b['p'])}); positive means that "
+            f"index has median {fmt(r2b.median)} [{fmt(r2b.ci_low)}, {fmt(r2b.ci_high)}] "
+            f"over {fmt(r2b.n)} graphs (Wilcoxon p = {fmt(r2b.p)}); positive means that "
             "earlier layers stay more collapsed under attack than later ones (Su et al.)."
         )
         sec.figure(_depth_figure(layers))

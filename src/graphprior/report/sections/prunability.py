@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import corr_row
+from graphprior.analysis.related import PrunabilityStatistics
 from graphprior.analysis.study.columns import MIN_GRAPHS
 from graphprior.report.document import Section
 from graphprior.report.figures import figure, grid
@@ -17,14 +16,16 @@ from graphprior.report.sections import TITLES
 __all__ = ["section_prunability"]
 
 
-def section_prunability(ctx: StudyContext, res: dict[str, Any], palette: dict[str, Any]) -> Section:
+def section_prunability(
+    ctx: StudyContext, res: PrunabilityStatistics, palette: dict[str, Any]
+) -> Section:
     """Kendall τ-b of prunability and other predictors with the generalisation gap (R1)."""
     sec = Section(TITLES["prunability"], level=3)
-    table = res.get("table", pd.DataFrame())
-    if not res.get("targets"):
+    table = res.table
+    if not res.targets:
         sec.text("The generalisation gap is not in the study table: this section is empty.")
         return sec
-    if "prunability_magnitude" not in res.get("predictors", []):
+    if "prunability_magnitude" not in res.predictors:
         sec.text("Prunability (magnitude pruning) was not measured: this section is empty.")
         return sec
     if table.empty:
@@ -54,9 +55,9 @@ def section_prunability(ctx: StudyContext, res: dict[str, Any], palette: dict[st
         "Predictors of the generalisation gap (q: BH within method and aggregate)",
         shown[["x", "y", "method", "r", "ci_low", "ci_high", "p", "q", "n"]].reset_index(drop=True),
     )
-    pg = res.get(("pg", mean))
+    pg = res.per_graph.get(mean)
     if pg is not None and len(pg):
-        targets = res["targets"]
+        targets = res.targets
         fig, axes = grid(len(targets), ncols=2, size=(4.4, 3.4))
         for ax, t in zip(axes, targets, strict=False):
             for g, sub in pg.groupby("generator"):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.curves import median_curve
+from graphprior.analysis.related import WeightStatistics
 from graphprior.report.document import Section
 from graphprior.report.figures import colours, figure, grid
 from graphprior.report.render import fmt
@@ -16,25 +15,25 @@ from graphprior.report.sections import TITLES
 __all__ = ["section_weight"]
 
 
-def section_weight(ctx: StudyContext, res: dict[str, Any], palette: dict[str, Any]) -> Section:
+def section_weight(ctx: StudyContext, res: WeightStatistics, palette: dict[str, Any]) -> Section:
     """Accuracy under weight perturbation: claims R3a and R3b, the curves and a figure."""
     sec = Section(TITLES["weight"], level=3)
-    long = res.get("long", pd.DataFrame())
+    long = res.long
     if long.empty:
         sec.text("No weight-perturbation measure in the tables: this section is empty.")
         return sec
     mean = ctx.mean_key
-    r3a, r3b, drop = res[("R3a", mean)], res[("R3b", mean)], res[("drop", mean)]
+    r3a, r3b, drop = res.r3a[mean], res.r3b[mean], res.drop[mean]
     sec.text(
         "Accuracy under relative weight perturbations ‖δW_l‖ ≤ δ‖W_l‖ of every layer, random "
         "directions and worst case (projected gradient ascent in weight space). Per model, the "
         "Spearman correlation between δ (δ = 0: clean accuracy) and accuracy measures how "
         "monotonically accuracy falls; across "
-        f"{fmt(r3a['n'])} graphs its median is {fmt(r3a['median'])} "
-        f"[{fmt(r3a['ci_low'])}, {fmt(r3a['ci_high'])}] (Wilcoxon p = {fmt(r3a['p'])}); the median "
-        f"accuracy change from δ = 0 to the largest δ is {fmt(drop['median'])}. Worst case minus "
-        f"random accuracy at the same δ: median {fmt(r3b['median'])} [{fmt(r3b['ci_low'])}, "
-        f"{fmt(r3b['ci_high'])}] over {fmt(r3b['n'])} graphs (p = {fmt(r3b['p'])})."
+        f"{fmt(r3a.n)} graphs its median is {fmt(r3a.median)} "
+        f"[{fmt(r3a.ci_low)}, {fmt(r3a.ci_high)}] (Wilcoxon p = {fmt(r3a.p)}); the median "
+        f"accuracy change from δ = 0 to the largest δ is {fmt(drop.median)}. Worst case minus "
+        f"random accuracy at the same δ: median {fmt(r3b.median)} [{fmt(r3b.ci_low)}, "
+        f"{fmt(r3b.ci_high)}] over {fmt(r3b.n)} graphs (p = {fmt(r3b.p)})."
     )
     curve = median_curve(long)
     table = curve.pivot_table(
