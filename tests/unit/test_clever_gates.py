@@ -127,3 +127,40 @@ def test_report_counts_failing_models_per_arm_with_baselines_as_one_row():
     assert table["models"].to_dict() == {"baselines": 1, "fixed": 2, "paper": 1}
     assert table["models failing a gate"].to_dict() == {"baselines": 0, "fixed": 0, "paper": 1}
     assert table.loc["paper", "gates failed"] == "largest_eps_fools, zero_gradient_share"
+
+
+def test_clever_stays_on_the_inputs_device():
+    """The pool is drawn on the CPU and moved once; every later op runs on the inputs'
+    device. With the inputs and the net on `meta` (standing in for CUDA) any CPU tensor
+    mixed in raises, as adding a CPU-drawn pool to the inputs did."""
+    from graphprior.graphs.netspec import dense_spec
+    from graphprior.nets.stacked import StackedNet
+    from graphprior.robustness.clever import _pool_gradient_norms, clever_pool
+
+    net = StackedNet(dense_spec((1, 8, 8), [6], 10), 2).to("meta").eval()
+    x = torch.empty(3, 1, 8, 8, device="meta")
+    pool = clever_pool(x, 4, 0.5, 2.0, seed=0)
+    assert pool.device.type == "meta" and pool.shape == (3, 4, 1, 8, 8)
+    logits, norms = _pool_gradient_norms(net, x, pool, 2.0)
+    assert logits.device.type == "meta" and norms.shape == (2, 3, 4, 10)
+    with pytest.raises(RuntimeError, match="device"):
+        x.reshape(3, 1, 64).double() + torch.zeros(3, 4, 64, dtype=torch.float64)
+
+
+def test_clever_pool_gradient_norms_are_those_of_the_full_gradient_tensor():
+    """One class's gradient at a time gives the dual norms of ∇(f_pred − f_j) exactly."""
+    from graphprior.graphs.netspec import dense_spec
+    from graphprior.nets.stacked import StackedNet
+    from graphprior.robustness.clever import _pool_gradient_norms, clever_pool
+
+    torch.manual_seed(0)
+    net = StackedNet(dense_spec((1, 8, 8), [6], 10), 2).eval()
+    x = torch.rand(3, 1, 8, 8)
+    pool = clever_pool(x, 4, 0.5, 2.0, seed=1)
+    logits, norms = _pool_gradient_norms(net, x, pool, 1.0)
+    pts = pool.reshape(12, 1, 8, 8).unsqueeze(0).expand(2, 12, 1, 8, 8).clone().requires_grad_()
+    jac = torch.stack([torch.autograd.grad(net(pts)[..., j].sum(), pts)[0].reshape(2, 3, 4, -1)
+                       for j in range(10)], dim=3)  # fmt: skip
+    pred = logits.argmax(-1).view(2, 3, 1, 1, 1).expand(2, 3, 4, 1, 64)
+    expected = (jac.gather(3, pred) - jac).norm(p=1.0, dim=-1)
+    torch.testing.assert_close(norms, expected)

@@ -150,3 +150,19 @@ def test_the_config_readme_names_the_schema_defaults():
     assert len(rows) > 15
     for key, value in rows:
         assert _schema_default(key) == value, key
+
+
+def test_uses_gpu_reads_the_device_and_a_visible_gpu(monkeypatch):
+    import shutil
+
+    from graphprior.config import uses_gpu
+
+    assert uses_gpu("cuda") and uses_gpu("cuda:1") and not uses_gpu("cpu")
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert uses_gpu("auto")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert not uses_gpu("auto")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert not uses_gpu("auto")

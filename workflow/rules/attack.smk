@@ -1,5 +1,5 @@
-# One job per chunk of graphs_per_job groups: graph groups and baseline groups chunked
-# apart (a baseline's models exist only after every graph trained).
+# One job per chunk of graphs_per_job graph groups, then one job per baseline group
+# (a baseline's models exist only after every graph trained).
 for chunk, ids in enumerate(GRAPH_CHUNKS + BASELINE_CHUNKS):
 
     rule:
@@ -23,6 +23,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS + BASELINE_CHUNKS):
         resources:
             mem_mb=3000,
             runtime=60 * len(ids),
+            gpu=GPU,
         params:
             ids=ids,
             config=config_for("attack"),

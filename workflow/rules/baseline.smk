@@ -18,6 +18,7 @@ rule prune_baseline:
     resources:
         mem_mb=2000,
         runtime=60,
+        gpu=GPU,
     params:
         config=config_for("prune_baseline"),
     script:

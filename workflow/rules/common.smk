@@ -30,7 +30,11 @@ DATASET_FILES = [str(p) for p in gpdata.dataset_files(config["dataset"])]
 # own Snakemake rule, named by graphprior.stages.chunk_rule, with per-graph outputs.
 # graphs_per_job is read here only, at parse time, in no job's params: not part of the study.
 GRAPH_CHUNKS = gpconfig.job_chunks(GRAPH_IDS, config["graphs_per_job"])
-BASELINE_CHUNKS = gpconfig.job_chunks(BASELINE_GROUPS, config["graphs_per_job"])
+# A baseline group stacks every model of all its pruning steps: one job each, never shared.
+BASELINE_CHUNKS = [[group] for group in BASELINE_GROUPS]
+# Training, pruning and attack jobs hold one GPU each when the study runs on CUDA
+# (docs/cluster.md, "GPUs"): `--resources gpu=N` caps how many share the GPUs.
+GPU = 1 if gpconfig.uses_gpu(config["device"]) else 0
 
 
 wildcard_constraints:

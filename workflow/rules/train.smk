@@ -21,6 +21,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         resources:
             mem_mb=2000,
             runtime=30 * len(ids),
+            gpu=GPU,
         params:
             ids=ids,
             config=config_for("train_sparse_nets"),

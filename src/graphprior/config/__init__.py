@@ -19,6 +19,7 @@ from graphprior.config.ids import (
     job_chunks,
     model_id,
     parse_baseline_group,
+    uses_gpu,
 )
 from graphprior.config.schema import (
     SCHEMA_PATH,
@@ -49,6 +50,7 @@ __all__ = [
     "config_slice",
     "derive_seed",
     "job_chunks",
+    "uses_gpu",
     "model_id",
     "SCHEMA_PATH",
     "load_config",

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 
 from graphprior.config.choices import BASELINE_FAMILIES
 from graphprior.config.errors import ConfigError
@@ -26,6 +28,7 @@ __all__ = [
     "parse_baseline_group",
     "config_slice",
     "job_chunks",
+    "uses_gpu",
 ]
 
 #: Letters, digits, ``.``, ``_`` and ``-``: every graph, group and model id matches it.
@@ -124,6 +127,26 @@ def _sorted(value):
     if isinstance(value, list):
         return [_sorted(v) for v in value]
     return value
+
+
+def uses_gpu(device: str) -> bool:
+    """Whether jobs of a study with config ``device`` run on a GPU, decided without torch.
+
+    ``cuda`` and ``cuda:N`` do; ``cpu`` does not; ``auto`` does when an NVIDIA
+    GPU is visible (``nvidia-smi`` on the PATH and ``CUDA_VISIBLE_DEVICES``
+    not set to none), which is what ``torch.cuda.is_available()`` will find
+    in the job on the same machine. The workflow reads it when it plans the
+    jobs, to give the GPU jobs their ``gpu`` resource.
+
+    >>> uses_gpu("cpu"), uses_gpu("cuda:1")
+    (False, True)
+    """
+    if device == "cpu":
+        return False
+    if device.startswith("cuda"):
+        return True
+    hidden = os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1")
+    return shutil.which("nvidia-smi") is not None and not hidden
 
 
 def job_chunks(ids: list[str], size: int) -> list[list[str]]:

@@ -235,30 +235,34 @@ def _train_epoch(
     """One epoch over the ``n`` training samples, each model in its own batch order.
 
     ``alive`` is updated in place: a model whose loss turns non-finite is
-    frozen for the rest of the run.
+    frozen for the rest of the run. Nothing in the step loop waits for the
+    device: the dead are masked out (never compacted, never tested on the
+    host), and the divergences are logged once at the end of the epoch.
     """
     net.train()
     perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(steps.y.device)
+    alive_before = alive.clone()
     for step in range(math.ceil(n / batch_size)):
         idx = perms[:, step * batch_size : (step + 1) * batch_size]
-        per_model = steps.loss(idx)
-        finite = torch.isfinite(per_model)
-        newly_dead = alive & ~finite
-        if newly_dead.any():
-            for i in torch.nonzero(newly_dead).flatten().tolist():
-                log.warning("model %d diverged (non-finite loss) in epoch %d", i, epoch)
-            alive &= finite
-        if not alive.any():
-            break
+        alive &= torch.isfinite(steps.loss(idx))
         steps.backward(alive)
-        if not bool(alive.all()):
-            # frozen models: no update, and no NaN leaking into the optimiser state
-            with torch.no_grad():
-                for p in net.parameters():
-                    if p.grad is not None:
-                        p.grad[~alive] = 0.0
-                        p.grad.nan_to_num_(0.0, 0.0, 0.0)
+        _freeze_dead(net, alive)
         opt.step()
+    for i in torch.nonzero(alive_before & ~alive).flatten().tolist():
+        log.warning("model %d diverged (non-finite loss) in epoch %d", i, epoch)
+
+
+def _freeze_dead(net: StackedNet | PackedStack, alive: torch.Tensor) -> None:
+    """Zero the gradients of the models not ``alive``, NaN a dead model left included.
+
+    A frozen model gets no update and leaks no NaN into the optimiser state.
+    One select per parameter, in place; the identity when every model is alive.
+    """
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.grad is not None:
+                keep = alive.view(-1, *([1] * (p.grad.dim() - 1)))
+                p.grad.masked_fill_(~keep, 0.0)
 
 
 def _keep_improved(net: StackedNet | PackedStack, improved: torch.Tensor, best_state: dict) -> None:

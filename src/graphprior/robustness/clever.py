@@ -38,7 +38,13 @@ from torch import nn
 from graphprior.robustness.contract import as_stacked, frozen_eval, logits_of
 from graphprior.robustness.weibull import reverse_weibull_locations
 
-__all__ = ["CleverResult", "clever_u_batched", "sample_ball", "reverse_weibull_location"]
+__all__ = [
+    "CleverResult",
+    "clever_pool",
+    "clever_u_batched",
+    "sample_ball",
+    "reverse_weibull_location",
+]
 
 POOL_FACTOR = 10  # ART's default
 
@@ -65,6 +71,19 @@ def sample_ball(n: int, dim: int, radius: float, norm: float, gen: torch.Generat
         sign = torch.where(torch.rand((n, dim), generator=gen) < 0.5, -1.0, 1.0).double()
         return radius * gaps * sign
     raise ValueError(f"CLEVER supports the norms 1, 2 and inf, got {norm}")
+
+
+def clever_pool(x: torch.Tensor, p: int, radius: float, norm: float, seed: int) -> torch.Tensor:
+    """``p`` points ``(N, p, …)`` in the ``norm`` ball around each input, clipped to [0, 1], on x's device.
+
+    Drawn on the CPU from ``seed`` (the same pool on every device, so CPU and
+    GPU scores can be compared) and moved to the inputs' device in one copy.
+    """
+    n, dim = x.shape[0], math.prod(x.shape[1:])
+    gen = torch.Generator().manual_seed(int(seed))
+    ball = sample_ball(n * p, dim, radius, float(norm), gen).reshape(n, p, dim).to(x.device)
+    pool = (x.reshape(n, 1, dim).double() + ball).clamp(0.0, 1.0).to(x)
+    return pool.reshape(n, p, *x.shape[1:])
 
 
 def reverse_weibull_location(maxima: np.ndarray, c_init: float = 1.0) -> float:
@@ -94,14 +113,15 @@ def _pool_gradient_norms(
     with torch.enable_grad():
         out = stacked(pts)  # (K, N·P, C)
         n_classes = out.shape[-1]
-        grads = []
+        at_pred = out.gather(-1, pred.repeat_interleave(p, dim=1).unsqueeze(-1))
+        (g_pred,) = torch.autograd.grad(at_pred.sum(), pts, retain_graph=True)
+        g_pred = g_pred.reshape(k, n, p, -1)
+        # one class's gradient at a time: memory (K, N, P, D), not (K, N, P, C, D)
+        norms = []
         for j in range(n_classes):
             (g,) = torch.autograd.grad(out[..., j].sum(), pts, retain_graph=j < n_classes - 1)
-            grads.append(g.reshape(k, n, p, -1))
-    grads = torch.stack(grads, dim=3)  # (K, N, P, C, D)
-    idx = pred.view(k, n, 1, 1, 1).expand(k, n, p, 1, grads.shape[-1])
-    g_pred = grads.gather(3, idx)
-    return logits, (g_pred - grads).norm(p=dual, dim=-1)
+            norms.append((g_pred - g.reshape(k, n, p, -1)).norm(p=dual, dim=-1))
+    return logits, torch.stack(norms, dim=3)  # (K, N, P, C)
 
 
 def _fit_scores(
@@ -155,14 +175,12 @@ def clever_u_batched(
     """
     stacked = as_stacked(model)
     dual = {1.0: math.inf, 2.0: 2.0, math.inf: 1.0}[float(norm)]
-    gen = torch.Generator().manual_seed(int(seed))
-    n, dim, p = x.shape[0], math.prod(x.shape[1:]), POOL_FACTOR * batch_size
-    pool = sample_ball(n * p, dim, radius, float(norm), gen).reshape(n, p, dim)
-    pool = (x.reshape(n, 1, dim).double() + pool).clamp(0.0, 1.0).to(x)
+    p = POOL_FACTOR * batch_size
+    pool = clever_pool(x, p, radius, float(norm), int(seed))
     with frozen_eval(stacked):
-        logits, norms = _pool_gradient_norms(stacked, x, pool.reshape(n, p, *x.shape[1:]), dual)
+        logits, norms = _pool_gradient_norms(stacked, x, pool, dual)
     rng = np.random.default_rng(int(seed))
-    draws = rng.integers(0, p, size=(n, nb_batches, batch_size))
+    draws = rng.integers(0, p, size=(x.shape[0], nb_batches, batch_size))
     logits_np, norms_np = logits.double().cpu().numpy(), norms.double().cpu().numpy()
     pred = logits_np.argmax(-1)
     margins = np.take_along_axis(logits_np, pred[..., None], axis=-1) - logits_np

@@ -156,7 +156,7 @@ def _share_figure(
         fontsize=8,
     )  # fmt: skip
     axes[0].set_xlim(left=0)
-    axes[0].legend(fontsize=8, title="stratum", title_fontsize=8, loc="upper right")
+    axes[0].legend(fontsize=8, title="stratum", title_fontsize=8, loc="best")
     axes[1].set_xlabel("reliability of a graph's mean")
     axes[1].set_xlim(-0.05, 1.0)
     arm = f", arm {main_arm}" if main_arm else ""
