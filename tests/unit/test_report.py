@@ -588,3 +588,27 @@ def test_a_study_without_its_primary_measure_says_so_first():
     claims = report.data["claims"]
     c2 = claims.loc[claims["claim"] == "C2"]
     assert (c2["verdict"].isin(["not testable", "insufficient"])).all(), c2
+
+
+def test_the_answer_groups_the_strata_and_names_the_density_design_apart():
+    from graphprior.report.sections.answer import answer_sentence
+
+    rows = [("n50-m100", 0.0, 0.0, 0.007, "negligible"), ("n50-m200", 0.0, 0.0, 0.002, "negligible"),
+            ("n50-m100+n50-m200", 0.2, 0.13, 0.23, "matters")]  # fmt: skip
+    variance = pd.DataFrame(
+        [{"stratum": s, "arm": "a", "measure": "m", "primary": True, "component": "graph",
+          "share": v, "ci_low": lo, "ci_high": hi, "decision": d} for s, v, lo, hi, d in rows]
+    )  # fmt: skip
+    reliability = pd.DataFrame(
+        [{"stratum": s, "arm": "a", "measure": "m", "split": "components", "reliability": r,
+          "ci_low": r - 0.1, "ci_high": r + 0.1} for s, r in (("n50-m100", 0.2),
+                                                              ("n50-m200", 0.1),
+                                                              ("n50-m100+n50-m200", 0.75))]
+    )  # fmt: skip
+    text = answer_sentence(variance, reliability, "m", "a")
+    within, _, across = text.partition(" Across the strata of one size")
+    assert "0.0 % in stratum `n50-m100` (95 % CI 0.0 % to 0.7 %)" in within
+    assert "negligible in each" in within and "0.2 [0.1, 0.3], 0.1 [0, 0.2]" in within
+    assert "20.0 % in `n50-m100+n50-m200` (95 % CI 13.0 % to 23.0 %): the graph matters" in across
+    mixed = variance.assign(decision=["negligible", "undecided", "matters"])
+    assert "in each" not in answer_sentence(mixed, reliability, "m", "a")

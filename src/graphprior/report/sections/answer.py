@@ -60,13 +60,6 @@ def _graph_rows(variance: pd.DataFrame, measure: str | None) -> pd.DataFrame:
     return rows.assign(_key=order).sort_values(["arm", "_key"]).drop(columns="_key")
 
 
-def _where(stratum: str) -> str:
-    if "+" in stratum:
-        return (f"across the strata of one size `{stratum}` together (the density design: the "
-                "graph's share includes what its density does)")  # fmt: skip
-    return f"in stratum `{stratum}`"
-
-
 def _reliability(reliability: pd.DataFrame, split: str = "components") -> pd.DataFrame:
     return reliability.loc[reliability["split"] == split].set_index(["stratum", "arm", "measure"])
 
@@ -83,27 +76,54 @@ def answer_sentence(
         )
     rows = _graph_rows(variance, primary)
     main = rows.loc[rows["arm"] == main_arm] if main_arm is not None else rows
+    main = main if len(main) else rows
     rel = _reliability(reliability)
-    parts = []
-    for _, r in (main if len(main) else rows).iterrows():
+    within = main.loc[~main["stratum"].str.contains("+", regex=False)]
+    classes = main.loc[main["stratum"].str.contains("+", regex=False)]
+    arm = f" in the main arm `{main_arm}`" if main_arm else ""
+    text = (
+        f"**The answer.** Of the variance of the primary robustness measure `{primary}` across "
+        f"models{arm}, the graph (within its generator) explains "
+        + _shares(within, rel, "in stratum")
+        + "."
+    )
+    if len(classes):
+        text += (
+            " Across the strata of one size, where density varies (the density design: the "
+            "graph's share includes what its density does), it explains "
+            + _shares(classes, rel, "in")
+            + "."
+        )
+    return text
+
+
+def _shares(rows: pd.DataFrame, rel: pd.DataFrame, where: str) -> str:
+    """``x % (95 % CI a to b) in stratum `s`, …`` with one decision and one reliability list.
+
+    One decision word when every row has the same decision, else one per row.
+    """
+    decisions = set(rows["decision"])
+    parts, reliabilities = [], []
+    for _, r in rows.iterrows():
+        own = "" if len(decisions) == 1 else f"; {_DECISION_WORDS.get(r['decision'], r['decision'])}"
+        parts.append(f"{_pct(r['share'])} {where} `{r['stratum']}` (95 % CI {_pct(r['ci_low'])} "
+                     f"to {_pct(r['ci_high'])}{own})")  # fmt: skip
         key = (r["stratum"], r["arm"], r["measure"])
         rr = rel.loc[key] if key in rel.index else None
-        rel_text = (
-            f"; a graph's mean is measured with reliability {fmt(rr['reliability'], 2)}"
-            f" [{fmt(rr['ci_low'], 2)}, {fmt(rr['ci_high'], 2)}]"
-            if rr is not None and np.isfinite(rr["reliability"])
-            else ""
-        )
-        parts.append(
-            f"{_where(r['stratum'])} {_pct(r['share'])} (95 % CI {_pct(r['ci_low'])} to "
-            f"{_pct(r['ci_high'])}; {_DECISION_WORDS.get(r['decision'], r['decision'])}"
-            f"{rel_text})"
-        )
-    arm = f" in the main arm `{main_arm}`" if main_arm else ""
-    return (
-        f"**The answer.** Of the variance of the primary robustness measure `{primary}` across "
-        f"models{arm}, the graph (within its generator) explains " + "; ".join(parts) + "."
-    )
+        if rr is not None and np.isfinite(rr["reliability"]):
+            reliabilities.append(
+                f"{fmt(rr['reliability'], 2)} [{fmt(rr['ci_low'], 2)}, {fmt(rr['ci_high'], 2)}]"
+            )
+    out = ", ".join(parts)
+    if len(decisions) == 1:
+        word = _DECISION_WORDS.get(next(iter(decisions)), next(iter(decisions)))
+        head, _, reason = word.partition(" (")
+        each = " in each" if len(parts) > 1 else ""
+        out += f": {head}{each}" + (f" ({reason}" if reason else "")
+    if reliabilities:
+        out += (f"; a graph's mean is measured with reliability {', '.join(reliabilities)}"
+                + (" respectively" if len(reliabilities) > 1 else ""))  # fmt: skip
+    return out
 
 
 def _share_figure(
