@@ -4,9 +4,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from graphprior.config.choices import Status
 from graphprior.nets.packed import PackedStack, PackedSteps
 from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample
-from graphprior.nets.train import Status, train_stack
+from graphprior.nets.train import train_stack
 from graphprior.nets.union import union_of
 
 from .test_train import digits, train_config

@@ -8,12 +8,13 @@ import torch
 import torch.nn.functional as F
 
 from graphprior.config import validate_config
+from graphprior.config.choices import Status
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import dense_spec, spec_from_dag
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample, softmax_classes
-from graphprior.nets.train import Status, TrainConfig, set_normalisation, train_stack
+from graphprior.nets.train import TrainConfig, set_normalisation, train_stack
 
 #: The smallest valid study: its ``training`` section holds the schema's defaults.
 TINY = {

@@ -23,6 +23,7 @@ import scipy.stats
 import statsmodels.api as sm
 
 from graphprior.analysis.common import is_constant
+from graphprior.config.choices import POOLED
 
 __all__ = ["COUPLING_COLUMNS", "FIT_COLUMNS", "arm_column", "coupling", "variance_explained"]
 
@@ -62,7 +63,7 @@ def arm_column(study: pd.DataFrame) -> str | None:
 
 
 def _strata(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    out = [("pooled", frame)]
+    out = [(POOLED, frame)]
     if frame["stratum"].nunique() > 1:
         out += [(str(k), g) for k, g in frame.groupby("stratum", sort=True)]
     return out
@@ -79,7 +80,7 @@ def coupling(
     """
     rows = []
     for stratum, data in _strata(frame):
-        where = "" if stratum == "pooled" else " within stratum"
+        where = "" if stratum == POOLED else " within stratum"
         for prop in properties:
             for var in variables:
                 both = data[[prop, var]].astype(float).dropna()

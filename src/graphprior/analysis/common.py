@@ -1,7 +1,7 @@
 """Small helpers shared by the statistics modules of :mod:`graphprior.analysis`.
 
-Column checks, the ``status == "ok"`` filter, random generators and the
-constant-column test. Nothing here knows about a particular statistic.
+Column checks, random generators and the constant-column test. Nothing here
+knows about a particular statistic or about this study.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["unique", "require_columns", "ok_rows", "as_rng", "is_constant", "clip_r"]
+__all__ = ["unique", "require_columns", "as_rng", "is_constant", "clip_r"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,22 +27,6 @@ def require_columns(df: pd.DataFrame, cols: Iterable[str]) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise KeyError(f"columns not in the table: {missing}")
-
-
-def ok_rows(study: pd.DataFrame, ok_only: bool) -> pd.DataFrame:
-    """Keep models with ``status == "ok"`` (docs/report.md), logging how many were dropped."""
-    if not ok_only or "status" not in study.columns:
-        return study
-    keep = study["status"] == "ok"
-    n_dropped = int((~keep).sum())
-    if n_dropped:
-        logger.info(
-            "excluding %d of %d models with status != 'ok' (%s)",
-            n_dropped,
-            len(study),
-            study.loc[~keep, "status"].value_counts().to_dict(),
-        )
-    return study.loc[keep]
 
 
 def as_rng(rng: np.random.Generator | int) -> np.random.Generator:

@@ -6,7 +6,7 @@ measures present in the ``study`` table, aggregates the graph nets per graph
 the ``correlations`` table. Conventions (docs/report.md):
 
 * Unit of analysis: the graph (within one mapping arm). Only graph nets with
-  ``status == "ok"`` enter correlations; untrainable and diverged models are
+  status ``Status.OK`` enter correlations; untrainable and diverged models are
   counted and listed.
 * Mapping arms: ``study``, ``graph_nets`` and ``ok`` hold the main arm only
   (:func:`graphprior.analysis.study.arms.main_arm`; baselines have no arm and stay),
@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.common import ok_rows
 from graphprior.analysis.correlation_table import correlation_rows
 from graphprior.analysis.study.aggregate import aggregate_per_graph
 from graphprior.analysis.study.arms import main_arm, main_arm_rows
@@ -43,8 +42,9 @@ from graphprior.analysis.study.columns import (
     property_columns,
 )
 from graphprior.analysis.study.gates import failed_gates, mask_failed_models, saturation_flags
-from graphprior.analysis.study.table import size_strata
+from graphprior.analysis.study.table import ok_rows, size_strata
 from graphprior.config import derive_seed
+from graphprior.config.choices import GRAPH_FAMILY, Status
 
 __all__ = ["StudyContext", "build_context", "section_rng"]
 
@@ -110,7 +110,7 @@ def _study(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     The input-attack measures of models that failed a validity gate are NaN.
     """
     study = mask_failed_models(tables["study"], tables.get("attack_checks")).copy()
-    for col, default in (("family", "graph_prior"), ("status", "ok"), ("generator", "unknown")):
+    for col, default in (("family", GRAPH_FAMILY), ("status", Status.OK), ("generator", "unknown")):
         if col not in study.columns:
             study[col] = default
     study["generator"] = study["generator"].fillna(study["family"])
@@ -171,7 +171,7 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
         study=study,
         graph_nets=nets,
         ok=ok,
-        baselines=study.loc[study["family"] != "graph_prior"],
+        baselines=study.loc[study["family"] != GRAPH_FAMILY],
         measures=measures,
         xs=xs,
         dropped_xs=dropped,

@@ -37,6 +37,7 @@ from graphprior.analysis.stats.multiple_testing import bh_qvalues
 from graphprior.analysis.study.aggregate import iqr_filter
 from graphprior.analysis.study.columns import CONTROLS, DESIGN_PROPERTIES, MIN_GRAPHS, bare
 from graphprior.analysis.study.table import UNSTRATIFIED
+from graphprior.config.choices import POOLED
 from graphprior.io import tables as T
 
 __all__ = [
@@ -93,7 +94,7 @@ def correlation_table(
 ) -> pd.DataFrame:
     """Correlations of every graph property with every robustness measure.
 
-    For the stratum ``"pooled"`` (all graphs) and for each value of
+    For the stratum ``pooled`` (all graphs) and for each value of
     `strata_col` (each generator), every pair (x, y), x ≠ y, gets one row per
     method in `methods` and, when `controls` is non-empty, one row of
     ``partial_spearman`` (a control equal to x or y is left out for that pair;
@@ -113,7 +114,7 @@ def correlation_table(
         Any of ``"spearman"``, ``"kendall"``, ``"pearson"`` (and
         ``"partial_spearman"``, which is also added by `controls`).
     strata_col : str or None
-        Column defining the strata besides ``"pooled"``; ``None`` for pooled only.
+        Column defining the strata besides ``pooled``; ``None`` for pooled only.
     controls : sequence of str or None
         Controls of the partial Spearman correlation; those missing from the
         table are left out; empty or ``None`` for no partial correlation.
@@ -175,8 +176,8 @@ def _methods(
 
 
 def _strata(per_graph_df: pd.DataFrame, strata_col: str | None) -> list[tuple[str, pd.DataFrame]]:
-    """``("pooled", all rows)`` and one (name, rows) per value of `strata_col`."""
-    strata: list[tuple[str, pd.DataFrame]] = [("pooled", per_graph_df)]
+    """``(POOLED, all rows)`` and one (name, rows) per value of `strata_col`."""
+    strata: list[tuple[str, pd.DataFrame]] = [(POOLED, per_graph_df)]
     if strata_col is not None:
         require_columns(per_graph_df, [strata_col])
         strata += [
@@ -456,7 +457,7 @@ def _finish(corr: pd.DataFrame) -> pd.DataFrame:
     corr["q"] = corr.groupby(["stratum", "aggregate", "method"], sort=False)["p"].transform(
         lambda p: bh_qvalues(p.to_numpy())
     )
-    corr["stratum_order"] = (corr["stratum"] != "pooled").astype(int)
+    corr["stratum_order"] = (corr["stratum"] != POOLED).astype(int)
     corr = corr.sort_values(["stratum_order", "stratum", "aggregate", "method"], kind="stable")
     corr = corr.drop(columns="stratum_order").reset_index(drop=True)
     return corr[list(T.CORRELATIONS_SCHEMA.names)]
@@ -468,7 +469,7 @@ def corr_row(
     y: str,
     method: str = "spearman",
     aggregate: str = "mean",
-    stratum: str = "pooled",
+    stratum: str = POOLED,
 ) -> pd.Series | None:
     """The row of a correlations table for one pair, method, aggregate and stratum (or None)."""
     if corr.empty:

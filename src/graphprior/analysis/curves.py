@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.common import ok_rows
 from graphprior.analysis.context import StudyContext
+from graphprior.analysis.study.table import ok_rows
+from graphprior.config.choices import GRAPH_FAMILY, Status
 
 __all__ = [
     "long_rows",
@@ -42,9 +43,9 @@ def long_rows(ctx: StudyContext, measures: Sequence[str], *, layers: bool = Fals
         if c in ctx.study
     ]
     out = rob.merge(ctx.study[meta_cols], on="model_id", how="inner")
-    out = out.loc[out["status"] == "ok"].copy()
+    out = out.loc[out["status"] == Status.OK].copy()
     out["label"] = np.where(
-        out["family"] == "graph_prior", out["generator"].astype(str), out["family"].astype(str)
+        out["family"] == GRAPH_FAMILY, out["generator"].astype(str), out["family"].astype(str)
     )
     return out
 
@@ -52,7 +53,7 @@ def long_rows(ctx: StudyContext, measures: Sequence[str], *, layers: bool = Fals
 def median_curve(long: pd.DataFrame, value: str = "value") -> pd.DataFrame:
     """Median and quartiles over graphs (graph nets: per-graph means first) or models (baselines)."""
     unit = np.where(
-        long["family"] == "graph_prior", long["graph_id"].astype(str), long["model_id"].astype(str)
+        long["family"] == GRAPH_FAMILY, long["graph_id"].astype(str), long["model_id"].astype(str)
     )
     keys = ["label", "attack", "norm", "eps"]
     per_unit = (

@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from graphprior.analysis.common import ok_rows, require_columns
+from graphprior.analysis.common import require_columns
 from graphprior.analysis.stats.inference import PERMUTATION_BELOW
 from graphprior.analysis.stats.permutation import friedman_permutation_p, kruskal_permutation_p
+from graphprior.analysis.study.table import ok_rows
 
 __all__ = [
     "init_independence",
@@ -84,7 +85,7 @@ def init_independence(
     block, group : str
         Blocking column (graph) and treatment column (initialisation).
     ok_only : bool
-        Drop models whose ``status`` is not ``"ok"``.
+        Drop models whose ``status`` is not ``Status.OK``.
     n_perm : int, optional
         Permutations for the small-sample p-values (``report.permutations``).
     rng : numpy.random.Generator, optional

@@ -26,6 +26,7 @@ from graphprior.analysis.stats.multiple_testing import bh_qvalues
 from graphprior.analysis.study.aggregate import aggregate_per_graph
 from graphprior.analysis.study.columns import scalar_rows
 from graphprior.analysis.study.table import measure_column
+from graphprior.config.choices import GRAPH_FAMILY
 
 __all__ = [
     "NC_METRICS",
@@ -62,7 +63,7 @@ def weight_statistics(ctx: StudyContext, rng: np.random.Generator) -> WeightStat
     out = WeightStatistics(long)
     if long.empty:
         return out
-    graph_long = long.loc[long["family"] == "graph_prior"].sort_values("eps", kind="stable")
+    graph_long = long.loc[long["family"] == GRAPH_FAMILY].sort_values("eps", kind="stable")
     mono, drop = {}, {}
     for model_id, g in graph_long.groupby("model_id", sort=False):
         rhos, drops = [], []

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from graphprior.analysis.claims.rows import outlier_rule
-from graphprior.analysis.common import ok_rows
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import correlation_table
 from graphprior.analysis.groups import (
@@ -32,7 +31,9 @@ from graphprior.analysis.study.columns import (
     bare,
     study_name,
 )
+from graphprior.analysis.study.table import ok_rows
 from graphprior.config import PAPER_INITS
+from graphprior.config.choices import Status
 
 __all__ = [
     "INIT_COLUMNS",
@@ -183,7 +184,7 @@ def trainability_correlations(ctx: StudyContext, rng: np.random.Generator) -> pd
     """Spearman of the per-graph share of trainable models and the mean test accuracy
     with the main graph properties, strongest first (no intervals)."""
     gn = ctx.graph_nets
-    per = gn.assign(ok_share=(gn["status"] == "ok").astype(float))
+    per = gn.assign(ok_share=(gn["status"] == Status.OK).astype(float))
     xs = [c for c in ctx.xs if bare(c) in MAIN_PROPERTIES]
     pg = aggregate_per_graph(
         per, xs, ["ok_share", "test_accuracy"], "mean", controls=(), ok_only=False
@@ -207,16 +208,16 @@ def trainability_correlations(ctx: StudyContext, rng: np.random.Generator) -> pd
 def status_summary(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Models, ok / untrainable / diverged counts, share ok and median test accuracy per group."""
     df = df.assign(
-        ok=df["status"] == "ok",
+        is_ok=df["status"] == Status.OK,
         untrainable=df["status"] == "untrainable",
         diverged=df["status"] == "diverged",
     )
     out = df.groupby(by, dropna=False).agg(
         models=("model_id", "count"),
-        ok=("ok", "sum"),
+        ok=("is_ok", "sum"),
         untrainable=("untrainable", "sum"),
         diverged=("diverged", "sum"),
-        ok_share=("ok", "mean"),
+        ok_share=("is_ok", "mean"),
         median_test_accuracy=("test_accuracy", "median"),
     )
     return out.reset_index()

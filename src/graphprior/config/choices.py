@@ -2,7 +2,15 @@
 
 import enum
 
-__all__ = ["PAPER_INITS", "INITS", "GRAPH_FAMILY", "BASELINE_FAMILIES", "Verdict"]
+__all__ = [
+    "PAPER_INITS",
+    "INITS",
+    "GRAPH_FAMILY",
+    "BASELINE_FAMILIES",
+    "POOLED",
+    "Status",
+    "Verdict",
+]
 
 #: The paper's six initialisations of the hidden weights (Ben Amor et al. 2021) ...
 PAPER_INITS = (
@@ -20,6 +28,18 @@ INITS = (*PAPER_INITS, "he_fanin_corrected")
 GRAPH_FAMILY = "graph_prior"
 #: ``family`` of the pruned dense baselines.
 BASELINE_FAMILIES = ("fc_random_oneshot", "fc_random_iterative", "fc_magnitude")
+
+
+#: The ``stratum`` of a row over every stratum (claims, correlations, audits).
+POOLED = "pooled"
+
+
+class Status(enum.StrEnum):
+    """Outcome of training one model (the ``status`` column of the `models` table)."""
+
+    OK = "ok"
+    UNTRAINABLE = "untrainable"  # test accuracy within 5 points of chance
+    DIVERGED = "diverged"  # NaN or infinite loss during training
 
 
 class Verdict(enum.StrEnum):

@@ -45,6 +45,7 @@ from graphprior.config import (
     model_id,
     parse_baseline_group,
 )
+from graphprior.config.choices import Status
 from graphprior.graphs.netspec import NetSpec, dense_spec
 from graphprior.nets.checkpoints import save_stack, stack_nets
 from graphprior.nets.inits import initialise
@@ -144,7 +145,7 @@ def train_baseline_group(
     b = config["baseline"]
     tcfg = config["training"]
     gm = pd.concat(graph_models, ignore_index=True)
-    gm = gm[gm["status"] == "ok"] if (gm["status"] == "ok").any() else gm
+    gm = gm[gm["status"] == Status.OK] if (gm["status"] == Status.OK).any() else gm
     input_shape, n_classes = dataset_shape(config["dataset"])
     shape = b["shapes"][shape_name]
     widths = matched_shape(gm) if shape == "auto" else [int(w) for w in shape]

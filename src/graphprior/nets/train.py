@@ -19,7 +19,6 @@ split; both are shared by graph nets and baselines.
 
 from __future__ import annotations
 
-import enum
 import logging
 import math
 from dataclasses import dataclass, field, fields
@@ -28,12 +27,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from graphprior.config.choices import Status
 from graphprior.data import load_dataset
 from graphprior.nets.packed import PackedStack, PackedSteps
 from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample
 
 __all__ = [
-    "Status",
     "TrainConfig",
     "ModelResult",
     "train_stack",
@@ -44,14 +43,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class Status(enum.StrEnum):
-    """Outcome of training one model (the ``status`` column of the `models` table)."""
-
-    OK = "ok"
-    UNTRAINABLE = "untrainable"  # test accuracy within 5 points of chance
-    DIVERGED = "diverged"  # NaN or infinite loss during training
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ __all__ = ["FOLD_ROWS", "fmt", "to_markdown", "to_html"]
 FOLD_ROWS = 25
 
 _VERDICT_CLASSES = {
-    "supported": "ok",
+    "supported": "good",
     "contradicted": "bad",
     "inconclusive": "meh",
     "insufficient": "meh",
@@ -145,7 +145,7 @@ _CSS = (
     "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}"
     "th{background:#eef;position:sticky;top:0}"
     "td.t{text-align:left;white-space:normal;max-width:30em}"
-    "td.ok{background:#d8f0d8}td.bad{background:#f6d5d5}td.meh{background:#f3f0d8}"
+    "td.good{background:#d8f0d8}td.bad{background:#f6d5d5}td.meh{background:#f3f0d8}"
     "img{max-width:100%}figure{margin:1em 0}"
     "figcaption,.caption{color:#444;font-size:.9em}"
     ".caption{font-weight:bold;margin-bottom:.2em}.note{color:#666;font-size:.85em}"

@@ -35,7 +35,7 @@ from graphprior.analysis.claims.verdicts import claim_verdict
 from graphprior.analysis.stats.inference import INSUFFICIENT_BELOW
 from graphprior.analysis.stats.multiple_testing import holm_qvalues
 from graphprior.analysis.study.aggregate import iqr_filter
-from graphprior.config.choices import Verdict
+from graphprior.config.choices import POOLED, Verdict
 from graphprior.io import tables as T
 
 __all__ = ["NAN", "ClaimRow", "claim_row", "finish_claims", "outlier_rule"]
@@ -137,7 +137,7 @@ def _directional(row: ClaimRow, q: float) -> str:
 
 def finish_claims(rows: list[ClaimRow]) -> pd.DataFrame:
     """Holm q over the pooled rows with a p-value, verdicts, schema columns."""
-    pooled = [row for row in rows if row.stratum == "pooled"]
+    pooled = [row for row in rows if row.stratum == POOLED]
     for row, q in zip(pooled, holm_qvalues([row.p for row in pooled]), strict=True):
         row.q = float(q)
     for row in rows:
@@ -146,7 +146,7 @@ def finish_claims(rows: list[ClaimRow]) -> pd.DataFrame:
         elif row.rule is not None:
             row.verdict = row.rule(row.q) if callable(row.rule) else row.rule
         else:
-            row.verdict = _directional(row, row.q if row.stratum == "pooled" else row.p)
+            row.verdict = _directional(row, row.q if row.stratum == POOLED else row.p)
     for row in pooled:
         if row.verdict not in ("supported", "contradicted"):
             continue
@@ -155,7 +155,7 @@ def finish_claims(rows: list[ClaimRow]) -> pd.DataFrame:
             for other in rows
             if other.claim == row.claim
             and other.analysis == row.analysis
-            and other.stratum != "pooled"
+            and other.stratum != POOLED
             and np.isfinite(other.r)
         ]
         if any(s != np.sign(row.r) for s in signs):

@@ -43,6 +43,7 @@ from graphprior.analysis.study.interface import (
     strata_column,
     structural,
 )
+from graphprior.config.choices import POOLED
 
 __all__ = [
     "ALL_STRATA",
@@ -129,7 +130,7 @@ def claims_table(
         corr_rows += _c5(data, ctx, rng)
     else:
         for cid in (*CLAIM_PROPERTIES, "C5"):
-            corr_rows.append(claim_row(cid, "raw", "pooled", "", "", "", "spearman"))
+            corr_rows.append(claim_row(cid, "raw", POOLED, "", "", "", "spearman"))
     return finish_claims([rows[0], *corr_rows, *rows[1:]])
 
 
@@ -206,7 +207,7 @@ def _low_reliability(stratum: str, part: pd.DataFrame, fixed: str, bad: set[str]
     """
     if ALL_STRATA in bad:
         return True
-    if stratum != "pooled":
+    if stratum != POOLED:
         return stratum in bad
     strata = set(part["stratum"])
     if fixed == "size":
@@ -239,7 +240,7 @@ def _correlation_claim(
     sized = strata_column(ctx.study) == "stratum"
     if x is None or x not in frame.columns:
         return [
-            claim_row(cid, a, "pooled", x or "", y, "", "spearman", sign=sign) for a in ANALYSES
+            claim_row(cid, a, POOLED, x or "", y, "", "spearman", sign=sign) for a in ANALYSES
         ]
     rows = []
     n_perm, n_boot = int(ctx.config["report"]["permutations"]), ctx.n_boot
@@ -249,17 +250,17 @@ def _correlation_claim(
         pooled, fe = _pooled(frame, x, [x, y, *ctrl], sized)
         design = fe == "size" or (bare(x) in DESIGN_PROPERTIES and sized)
         by_stratum = frame.groupby("stratum", sort=True)
-        strata = [("pooled", pooled, fe)] + [
+        strata = [(POOLED, pooled, fe)] + [
             (str(name), None if design else g, "") for name, g in by_stratum
         ]
         for stratum, part, fixed in strata:
             if part is None:  # the design fixes x here: no estimate, `not testable`
-                where = frame if stratum == "pooled" else frame[frame["stratum"] == stratum]
+                where = frame if stratum == POOLED else frame[frame["stratum"] == stratum]
                 rows.append(claim_row(cid, analysis, stratum, x, y, ",".join(ctrl), statistic,
                                       n=len(where), n_units=where["unit"].nunique(), sign=sign,
                                       fixed_effects=fixed))  # fmt: skip
                 continue
-            if stratum != "pooled" and part["unit"].nunique() < MIN_GRAPHS:
+            if stratum != POOLED and part["unit"].nunique() < MIN_GRAPHS:
                 continue
             z = part[ctrl].to_numpy(dtype=float) if ctrl else None
             t = correlation_test(
@@ -308,7 +309,7 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[Cl
         xs_used = [x for x in xs if x in sub.columns and sub[x].nunique() > 1]
         ys_used = [y for y in ys if y in sub.columns and sub[y].nunique() > 1]
         if len(sub) < 4 or not xs_used or not ys_used:
-            rows.append(claim_row("C5", analysis, "pooled", "", "", "", statistic))
+            rows.append(claim_row("C5", analysis, POOLED, "", "", "", statistic))
             continue
         blocks = block.loc[sub.index]
         ranks = sub[[*xs_used, *ys_used, *ctrl]].groupby(blocks).rank()
@@ -324,7 +325,7 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[Cl
         i, j = np.unravel_index(np.nanargmax(np.abs(res.r)), res.r.shape)
         rows.append(
             claim_row(
-                "C5", analysis, "pooled", xs_used[i], ys_used[j], ",".join(ctrl), statistic,
+                "C5", analysis, POOLED, xs_used[i], ys_used[j], ",".join(ctrl), statistic,
                 r=res.r[i, j], ci_low=lo[i, j], ci_high=hi[i, j], p=res.p_adjusted[i, j],
                 p_method="maxT exact" if res.exact else "maxT permutation", n=len(sub),
                 n_units=sub["unit"].nunique(), fixed_verdict=verdict.value,

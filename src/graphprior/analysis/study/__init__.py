@@ -71,12 +71,14 @@ from graphprior.analysis.study.table import (
     arm_stratum,
     build_study,
     measure_column,
+    ok_rows,
     size_strata,
     study_schema,
 )
 
 __all__ = [
     "GRAPH_COLUMNS",
+    "ok_rows",
     "UNSTRATIFIED",
     "measure_column",
     "build_study",

@@ -16,7 +16,9 @@ from typing import Literal
 
 import pandas as pd
 
-from graphprior.analysis.common import ok_rows, require_columns, unique
+from graphprior.analysis.common import require_columns, unique
+from graphprior.analysis.study.table import ok_rows
+from graphprior.config.choices import GRAPH_FAMILY
 
 __all__ = ["aggregate_per_graph", "iqr_filter"]
 
@@ -32,7 +34,7 @@ def aggregate_per_graph(
     *,
     graph_col: str = "graph_id",
     arm_col: str | None = "arm",
-    family: str | None = "graph_prior",
+    family: str | None = GRAPH_FAMILY,
     ok_only: bool = True,
 ) -> pd.DataFrame:
     """One row per (graph, arm): the models of a graph in one mapping arm aggregated.
@@ -60,7 +62,7 @@ def aggregate_per_graph(
         Keep only models of this ``family`` (default the graph nets), when the
         table has a ``family`` column; ``None`` keeps every family.
     ok_only : bool
-        Drop models whose ``status`` is not ``"ok"`` (docs/report.md).
+        Drop models whose ``status`` is not ``Status.OK`` (docs/report.md).
 
     Returns
     -------

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from graphprior.analysis.audit import coupling
+from graphprior.config.choices import POOLED
 
 __all__ = ["DEFAULT_ARM", "arm_names", "main_arm", "main_arm_rows", "arm_correlations"]
 
@@ -106,6 +107,6 @@ def arm_correlations(
         out[f"ρ {arm}"] = wide[("r", arm)].astype(float)
         out[f"n {arm}"] = wide[("n", arm)].fillna(0).astype(int)
     out = out.reset_index()
-    order = {"pooled": 0}
+    order = {POOLED: 0}
     out["_o"] = [order.get(s, 1) for s in out["stratum"]]
     return out.sort_values(["_o", "stratum", "x"]).drop(columns="_o").reset_index(drop=True)

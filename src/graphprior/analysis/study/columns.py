@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from graphprior.analysis.study.table import measure_column
+from graphprior.config.choices import GRAPH_FAMILY, Status
 from graphprior.io import tables as T
 
 __all__ = [
@@ -264,7 +265,7 @@ def property_columns(
         p for p in names if p not in MAIN_PROPERTIES
     ]
     graphs = graph_nets(study)
-    graphs = graphs.loc[graphs["status"] == "ok"] if "status" in graphs.columns else graphs
+    graphs = graphs.loc[graphs["status"] == Status.OK] if "status" in graphs.columns else graphs
     graphs = graphs.drop_duplicates([k for k in T.PROPERTY_KEYS if k in graphs.columns])
     kept: list[str] = []
     dropped: dict[str, str] = {}
@@ -298,4 +299,4 @@ def graph_nets(study: pd.DataFrame) -> pd.DataFrame:
     """The graph-net rows of the study (all rows when there is no ``family`` column)."""
     if "family" not in study.columns:
         return study
-    return study.loc[study["family"] == "graph_prior"]
+    return study.loc[study["family"] == GRAPH_FAMILY]

@@ -8,11 +8,13 @@ columns are described in docs/data-dictionary.md.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import pandas as pd
 import pyarrow as pa
 
+from graphprior.config.choices import Status
 from graphprior.io.columns import int_properties
 from graphprior.io.tables import (
     GRAPHS_SCHEMA,
@@ -24,6 +26,7 @@ from graphprior.io.tables import (
 
 __all__ = [
     "GRAPH_COLUMNS",
+    "ok_rows",
     "UNSTRATIFIED",
     "measure_column",
     "build_study",
@@ -31,6 +34,8 @@ __all__ = [
     "size_strata",
     "study_schema",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def _fmt(v: float) -> str:
@@ -182,3 +187,19 @@ def study_schema(study: pd.DataFrame) -> pa.Schema:
         else:
             fields.append(pa.field(c, pa.float64()))
     return pa.schema(fields)
+
+
+def ok_rows(study: pd.DataFrame, ok_only: bool) -> pd.DataFrame:
+    """Keep models whose status is ``Status.OK`` (docs/report.md), logging how many were dropped."""
+    if not ok_only or "status" not in study.columns:
+        return study
+    keep = study["status"] == Status.OK
+    n_dropped = int((~keep).sum())
+    if n_dropped:
+        logger.info(
+            "excluding %d of %d models with status != 'ok' (%s)",
+            n_dropped,
+            len(study),
+            study.loc[~keep, "status"].value_counts().to_dict(),
+        )
+    return study.loc[keep]

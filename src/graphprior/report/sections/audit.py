@@ -15,6 +15,7 @@ from graphprior.analysis.study.interface import (
     interface_columns,
     structural,
 )
+from graphprior.config.choices import POOLED
 from graphprior.report.document import Section
 from graphprior.report.render import fmt
 from graphprior.report.sections import TITLES
@@ -89,13 +90,13 @@ def _arm_lines(couples: pd.DataFrame) -> list[str]:
     """One line per arm: its strongest coupling, or that its interface is held fixed."""
     lines = []
     for arm, part in couples.groupby("arm", sort=True):
-        strata = part.loc[part["stratum"] != "pooled"]
+        strata = part.loc[part["stratum"] != POOLED]
         fixed = [
             v
             for v, g in (strata if len(strata) else part).groupby("variable", sort=True)
             if g["r"].isna().all() and g["note"].str.startswith(f"{v} constant").all()
         ]
-        valid = part.loc[(part["stratum"] == "pooled") & part["r"].notna()]
+        valid = part.loc[(part["stratum"] == POOLED) & part["r"].notna()]
         text = f"**{arm}:** "
         if len(valid):
             top = valid.loc[valid["r"].abs().idxmax()]

@@ -19,6 +19,7 @@ from graphprior.analysis.stats.inference import (
     PERMUTATION_BELOW,
     partial_residuals,
 )
+from graphprior.config.choices import POOLED
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt
@@ -97,7 +98,7 @@ def _interval(r: float, lo: float, hi: float) -> str:
 
 def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per claim: the pooled raw and controlled results side by side."""
-    pooled = claims.loc[claims["stratum"] == "pooled"]
+    pooled = claims.loc[claims["stratum"] == POOLED]
     rows = []
     for cid in dict.fromkeys(pooled["claim"]):
         row = {"claim": cid, "statement": CLAIM_TEXT.get(cid, ("", ""))[0]}
@@ -128,7 +129,7 @@ def _differences(view: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
         ctrl = claims.loc[
             (claims["claim"] == row["claim"])
             & (claims["analysis"] == "controlled")
-            & (claims["stratum"] == "pooled"),
+            & (claims["stratum"] == POOLED),
             "controls",
         ].iloc[0]
         out.append(
@@ -147,7 +148,7 @@ def _outlier_note(claims: pd.DataFrame, applied: bool) -> str:
             "The paper's 1.5×IQR outlier rule was **not applied** to the claims "
             "(`report.outlier_rule: false`): every graph counts."
         )
-    pooled = claims.loc[(claims["stratum"] == "pooled") & (claims["analysis"] == "raw")]
+    pooled = claims.loc[(claims["stratum"] == POOLED) & (claims["analysis"] == "raw")]
     removed = pooled.loc[pooled["n_removed"] > 0]
     head = (
         "The paper's 1.5×IQR outlier rule **was applied** to the claims "
@@ -169,7 +170,7 @@ def _main_figure(claims: pd.DataFrame, data: ClaimData) -> Figure | None:
     """Added-variable plot of the first correlation claim with a finite controlled estimate."""
     rows = claims.loc[
         (claims["analysis"] == "controlled")
-        & (claims["stratum"] == "pooled")
+        & (claims["stratum"] == POOLED)
         & claims["claim"].str.match(r"C[234]")
         & claims["r"].notna()
     ]
@@ -219,7 +220,7 @@ def section_claims(
     claims = claims.loc[~claims["claim"].isin(CHECKS)]
     view = claims_view(claims)
     counts = view["controlled"].where(view["controlled"] != "", view["raw"]).value_counts()
-    n_family = int(claims.loc[claims["stratum"] == "pooled", "p"].notna().sum())
+    n_family = int(claims.loc[claims["stratum"] == POOLED, "p"].notna().sum())
     sec.text(
         "Does the wiring of a sparse network, drawn from a random graph, predict its "
         "robustness once size and interface are held fixed? Each claim below is tested raw, "
@@ -241,7 +242,7 @@ def section_claims(
             "Measures excluded from the claims",
             pd.DataFrame({"measure": list(excluded), "reason": list(excluded.values())}),
         )
-    strata = claims.loc[claims["stratum"] != "pooled"]
+    strata = claims.loc[claims["stratum"] != POOLED]
     if len(strata):
         sec.table("Claims per stratum", strata.drop(columns=["q"]))
     sec.text("**Verdict rules.** " + RULES["correlation"])

@@ -8,6 +8,7 @@ import pandas as pd
 from graphprior.analysis.claims.verdicts import ALPHA
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.columns import CLAIM_PROPERTIES, CONTROLS, MIN_GRAPHS, study_name
+from graphprior.config.choices import POOLED
 from graphprior.report.document import Section
 from graphprior.report.figures import heatmap
 from graphprior.report.render import fmt
@@ -29,7 +30,7 @@ def section_correlations(ctx: StudyContext) -> Section:
         )
         return sec
     mean = ctx.mean_key
-    pooled = corr.loc[(corr["stratum"] == "pooled") & (corr["aggregate"] == mean)]
+    pooled = corr.loc[(corr["stratum"] == POOLED) & (corr["aggregate"] == mean)]
     sp = pooled.loc[pooled["method"] == "spearman"]
     n_graphs = int(sp["n"].max()) if len(sp) else 0
     sec.text(
@@ -78,7 +79,7 @@ def section_correlations(ctx: StudyContext) -> Section:
             f"(y = {ctx.primary.column if ctx.primary else ''})",
             claim_pairs,
         )
-    strata = sorted(set(corr["stratum"]) - {"pooled"})
+    strata = sorted(set(corr["stratum"]) - {POOLED})
     gens = sorted(set(ctx.per_graph[mean]["generator"])) if mean in ctx.per_graph else []
     missing = [g for g in gens if g not in strata]
     if missing:

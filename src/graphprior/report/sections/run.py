@@ -11,6 +11,7 @@ import pandas as pd
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.columns import MIN_GRAPHS, bare
 from graphprior.config import PAPER_INITS
+from graphprior.config.choices import Status
 from graphprior.graphs.selection import filter_report
 from graphprior.report.document import Section
 from graphprior.report.render import fmt
@@ -135,7 +136,7 @@ def _models(sec: Section, ctx: StudyContext) -> None:
         else pd.DataFrame(columns=["family"])
     )
     sec.table("Models by family and status", counts)
-    excluded = study.loc[study["status"] != "ok"]
+    excluded = study.loc[study["status"] != Status.OK]
     if len(excluded):
         reasons = {
             "untrainable": "test accuracy stayed near chance",

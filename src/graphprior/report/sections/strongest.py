@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphprior.analysis.context import StudyContext
+from graphprior.config.choices import POOLED
 from graphprior.report.document import Section
 from graphprior.report.figures import figure, grid, short
 from graphprior.report.render import fmt
@@ -21,7 +22,7 @@ def section_strongest(ctx: StudyContext, palette: dict[str, Any], k: int = 6) ->
         sec.text("No correlation was computed, so there is no strongest association to show.")
         return sec
     sp = ctx.corr.loc[
-        (ctx.corr["stratum"] == "pooled")
+        (ctx.corr["stratum"] == POOLED)
         & (ctx.corr["aggregate"] == mean)
         & (ctx.corr["method"] == "spearman")
         & ctx.corr["r"].notna()

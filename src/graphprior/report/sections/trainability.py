@@ -10,6 +10,7 @@ import pandas as pd
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.columns import MIN_GRAPHS
 from graphprior.analysis.summaries import status_summary, trainability_correlations
+from graphprior.config.choices import Status
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt
@@ -66,7 +67,7 @@ def _trainability_figure(ctx: StudyContext, palette: dict[str, Any]) -> Figure:
     gens = sorted(gn["generator"].astype(str).unique())
     fig, ax = plt.subplots(figsize=(1.5 + 1.4 * len(gens), 3.6), layout="constrained")
     rng = np.random.default_rng(0)
-    markers = {"ok": "o", "untrainable": "x", "diverged": "^"}
+    markers = {Status.OK: "o", Status.UNTRAINABLE: "x", Status.DIVERGED: "^"}
     for i, g in enumerate(gens):
         sub = gn.loc[gn["generator"] == g]
         for st, marker in markers.items():
