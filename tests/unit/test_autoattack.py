@@ -11,10 +11,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from graphprior.data import load_dataset
-from graphprior.graphs.netspec import dense_spec
-from graphprior.nets.inits import initialise
-from graphprior.nets.stacked import StackedNet
 from graphprior.robustness import gates
 from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
@@ -23,41 +19,11 @@ from graphprior.robustness.gates import WHITE_BOX, effort_gate, zero_gradient_sh
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import p_schedule, square_attack
 
-N = 80  # test inputs of the reference comparison
+N = 80  # test inputs of the reference comparison (the `stack` fixture has 80)
 STANDARD = AutoAttackBudget(ApgdBudget(100, 1), ApgdBudget(100, 1, 9), 5000, 0.8)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def stack():
-    """Two small dense nets (64-32-10) trained 10 epochs on digits, and test inputs."""
-    x, y = load_dataset("digits", "train")
-    k = 2
-    net = StackedNet(dense_spec((1, 8, 8), [32], 10), k)
-    initialise(net, ["he_normal"] * k, [0, 1])
-    flat = x.reshape(len(x), -1)
-    net.set_normalisation(
-        torch.full((64,), float(flat.mean())), torch.full((64,), float(flat.std()))
-    )
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(10):
-        perm = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), 64):
-            idx = perm[i : i + 64]
-            loss = F.cross_entropy(net(x[idx]).reshape(-1, 10), y[idx].repeat(k))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    xt, yt = load_dataset("digits", "test")
-    return net.eval(), xt[:N], yt[:N]
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_checkpoints_follow_the_reference_schedule():

@@ -17,15 +17,8 @@ from graphprior.analysis.study.gates import (
 )
 from graphprior.robustness.art_metrics import clever_scores
 from graphprior.robustness.clever import clever_u_batched, sample_ball
-from tests.unit.test_autoattack import stack  # noqa: F401 (the fixture)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("norm", [2, math.inf])
@@ -35,7 +28,7 @@ def test_sample_ball_stays_in_the_ball(norm):
     assert float(size.max()) <= 0.7 + 1e-9 and float(size.mean()) > 0.5
 
 
-def test_batched_clever_agrees_with_art_within_its_seed_spread(stack):  # noqa: F811
+def test_batched_clever_agrees_with_art_within_its_seed_spread(stack):
     """Same estimator as ART's clever_u (every class): our mean within ART's seed spread."""
     net, x, _ = stack
     x = x[:3]
@@ -52,7 +45,7 @@ def test_batched_clever_agrees_with_art_within_its_seed_spread(stack):  # noqa: 
     assert np.all(one >= ours[0] - 1e-9) and np.all(one <= 1.2 * ours[0] + 1e-9)
 
 
-def test_batched_clever_caps_at_the_radius(stack):  # noqa: F811
+def test_batched_clever_caps_at_the_radius(stack):
     net, x, _ = stack
     res = clever_u_batched(
         net, x[:4], nb_batches=3, batch_size=5, radius=0.05, norm=2, n_classes=1, seed=0
