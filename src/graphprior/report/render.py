@@ -18,7 +18,7 @@ import pandas as pd
 
 from graphprior.report.document import Report, Table
 
-__all__ = ["FOLD_ROWS", "fmt", "to_markdown", "to_html"]
+__all__ = ["FOLD_ROWS", "fmt", "fmt_interval", "to_markdown", "to_html"]
 
 #: Tables longer than this are folded (HTML ``<details>``) in the HTML report.
 FOLD_ROWS = 25
@@ -59,6 +59,15 @@ def fmt(value: Any, digits: int = 3) -> str:
             return str(int(v))
         return f"{v:.{digits}g}"
     return str(value)
+
+
+def fmt_interval(value: float, low: float, high: float, digits: int = 3) -> str:
+    """``value [low, high]`` with :func:`fmt`; ``—`` without a value, ``[no interval]`` without bounds."""
+    if not np.isfinite(value):
+        return "—"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{fmt(value, digits)} [no interval]"
+    return f"{fmt(value, digits)} [{fmt(low, digits)}, {fmt(high, digits)}]"
 
 
 def to_markdown(report: Report, figure_dir: str = "figures") -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 from graphprior.analysis.stats import SAME_SIZE
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt, short
-from graphprior.report.render import fmt
+from graphprior.report.render import fmt, fmt_interval
 from graphprior.report.sections import TITLES
 
 __all__ = ["section_answer", "answer_sentence", "size_sentence"]
@@ -111,9 +111,7 @@ def _shares(rows: pd.DataFrame, rel: pd.DataFrame, where: str) -> str:
         key = (r["stratum"], r["arm"], r["measure"])
         rr = rel.loc[key] if key in rel.index else None
         if rr is not None and np.isfinite(rr["reliability"]):
-            reliabilities.append(
-                f"{fmt(rr['reliability'], 2)} [{fmt(rr['ci_low'], 2)}, {fmt(rr['ci_high'], 2)}]"
-            )
+            reliabilities.append(fmt_interval(rr["reliability"], rr["ci_low"], rr["ci_high"], 2))
     out = ", ".join(parts)
     if len(decisions) == 1:
         word = _DECISION_WORDS.get(next(iter(decisions)), next(iter(decisions)))
@@ -302,17 +300,11 @@ def _share_table(variance: pd.DataFrame, reliability: pd.DataFrame) -> pd.DataFr
         rr = rel.loc[key] if key in rel.index else None
         out.append({
             "measure": ("★ " if r["primary"] else "") + r["measure"], "stratum": r["stratum"],
-            "arm": r["arm"], "graph share [95 % CI]": _interval(r["share"], r["ci_low"],
-                                                                  r["ci_high"]),
+            "arm": r["arm"], "graph share [95 % CI]": fmt_interval(r["share"], r["ci_low"],
+                                                                  r["ci_high"], 2),
             "decision": r["decision"],
-            "reliability [95 % CI]": "" if rr is None else _interval(
-                rr["reliability"], rr["ci_low"], rr["ci_high"]),
+            "reliability [95 % CI]": "" if rr is None else fmt_interval(
+                rr["reliability"], rr["ci_low"], rr["ci_high"], 2),
             "graphs": int(r["n_graphs"]), "models": int(r["n_models"]),
         })  # fmt: skip
     return pd.DataFrame(out)
-
-
-def _interval(v: float, lo: float, hi: float) -> str:
-    if not np.isfinite(v):
-        return "—"
-    return f"{fmt(v, 2)} [{fmt(lo, 2)}, {fmt(hi, 2)}]"

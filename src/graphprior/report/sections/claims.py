@@ -22,7 +22,7 @@ from graphprior.analysis.stats.inference import (
 from graphprior.config.choices import POOLED
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt, short
-from graphprior.report.render import fmt
+from graphprior.report.render import fmt, fmt_interval
 from graphprior.report.sections import TITLES
 
 __all__ = ["CHECKS", "RULES", "claims_view", "section_claims"]
@@ -88,14 +88,6 @@ RULES: dict[str, str] = {
 CHECKS: tuple[str, ...] = ("R2a", "R3a", "R3b")
 
 
-def _interval(r: float, lo: float, hi: float) -> str:
-    if not np.isfinite(r):
-        return "—"
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return f"{fmt(r)} [no interval]"
-    return f"{fmt(r)} [{fmt(lo)}, {fmt(hi)}]"
-
-
 def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per claim: the pooled raw and controlled results side by side."""
     pooled = claims.loc[claims["stratum"] == POOLED]
@@ -111,7 +103,7 @@ def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
                 row |= {f"{analysis} r [95 % CI]": "", f"{analysis} q": "", analysis: ""}
                 continue
             h = hit.iloc[0]
-            row[f"{analysis} r [95 % CI]"] = _interval(h["r"], h["ci_low"], h["ci_high"])
+            row[f"{analysis} r [95 % CI]"] = fmt_interval(h["r"], h["ci_low"], h["ci_high"])
             row[f"{analysis} q"] = fmt(h["q"]) if np.isfinite(h["q"]) else "—"
             row[analysis] = h["verdict"]
             row.setdefault("n", int(h["n"]))
@@ -190,7 +182,7 @@ def _main_figure(claims: pd.DataFrame, data: ClaimData) -> Figure | None:
     ax.set_xlabel(f"rank of {short(row['x'])} | controls", fontsize=8)
     ax.set_ylabel(f"rank of {short(row['y'], 30)} | controls", fontsize=8)
     ax.set_title(
-        f"{row['claim']} controlled: ρ = {_interval(row['r'], row['ci_low'], row['ci_high'])}, "
+        f"{row['claim']} controlled: ρ = {fmt_interval(row['r'], row['ci_low'], row['ci_high'])}, "
         f"q = {fmt(row['q'])}, {row['verdict']}",
         fontsize=8,
     )
