@@ -17,7 +17,13 @@ functions the stages call:
   its work (inputs × iterations);
 * the same for the preset's baseline (``fc_random_iterative``, shapes
   784-100-50-20-10 and 784-50-100-100-50-10, 6 inits × 10 seeds, 30 epochs
-  then 20 pruning steps of 2 epochs, every step attacked).
+  then 20 pruning steps of 2 epochs), one attack job per step: the full suite
+  at the steps a graph net is paired with (nearest ``matched_density``, from
+  the 100 selected graphs' specs), the paper's measures at the others.
+
+The preset's evaluation budget is timed as configured: AutoAttack chained,
+the costly attacks on ``subset_samples`` inputs, the more-effort gate once on
+``effort_samples``.
 
 Data: the preset reads the 70,000 MNIST images (55,000 train after its 1/12
 validation hold-out, 5,000 val, 10,000 test), which this machine does not
@@ -44,7 +50,8 @@ from pathlib import Path
 import torch
 from _record import record
 
-from graphprior.config import derive_seed
+from graphprior.analysis.groups import nearest_level
+from graphprior.config import derive_seed, iterative_steps
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.grid import GraphSpec, make_graph
@@ -176,12 +183,25 @@ def training_job_seconds(t: dict, epochs: int, batch: int, extra_epochs: int = 0
     return n_epochs * steps_per_epoch * t["step"] + evals * t["eval_input"] + t["fixed"]
 
 
+#: the paper's measures: all a baseline pruning step gets when no graph net is paired with it
+PAPER_SUITE = ("clean accuracy", "FGSM grid", "FGSM at the paper's eps", "FGSM line search")
+#: the measures on every one of ``attack.n_samples`` inputs (the rest: ``subset_samples``)
+ALL_INPUTS = (*PAPER_SUITE, "loss sensitivity")
+
+
 def reduced_config(cfg: dict) -> tuple[dict, dict, dict]:
-    """Reduced ``attack`` and ``measures`` sections, and each logged measure's scale factor."""
+    """Reduced ``attack`` and ``measures`` sections, and each logged measure's scale factor.
+
+    The reduced run attacks ``REDUCE["n_samples"]`` inputs with everything
+    (no subset); the measures on every input scale by ``n_samples`` over that,
+    the costly ones by ``subset_samples`` over it, the more-effort gate by
+    ``effort_samples`` over its reduced share.
+    """
     a, m = copy.deepcopy(cfg["attack"]), copy.deepcopy(cfg["measures"])
     r = REDUCE
-    s = r["steps"]
-    fa = a["n_samples"] / r["n_samples"]  # input factor
+    s, n_r = r["steps"], r["n_samples"]
+    n_sub = a["subset_samples"] or a["n_samples"]
+    fa, fs = a["n_samples"] / n_r, n_sub / n_r  # input factors: every input, the subset
     pgd_f = a["pgd"]["linf"]["steps"] / s
     apgd_f = a["autoattack"]["apgd_ce"]["steps"] / s
     assert a["autoattack"]["apgd_t"]["steps"] / s == apgd_f
@@ -191,7 +211,11 @@ def reduced_config(cfg: dict) -> tuple[dict, dict, dict]:
         a["onepixel"]["maxiter"] / r["onepixel_maxiter"]
     )
     cl_f = a["clever"]["n_samples"] / r["clever_n"]
-    a["n_samples"] = r["n_samples"]
+    gate_n = a["checks"]["effort_samples"] or n_sub
+    gate_r = max(1, round(n_r * gate_n / n_sub))
+    a["n_samples"], a["subset_samples"] = n_r, None
+    a["primary"]["n_samples"] = None  # every one of the n_r inputs, as the preset's subset
+    a["checks"]["effort_samples"] = gate_r
     for norm in ("linf", "l2"):
         a["pgd"][norm]["steps"] = s
     a["autoattack"]["apgd_ce"]["steps"] = s
@@ -208,19 +232,16 @@ def reduced_config(cfg: dict) -> tuple[dict, dict, dict]:
     wsteps = m["weight_perturbation"]["worst_case_steps"]
     m["weight_perturbation"]["worst_case_steps"] = max(1, wsteps // mf)
     scale = {
-        "clean accuracy": fa,
-        "FGSM grid": fa,
-        "FGSM at the paper's eps": fa,
-        "PGD linf grid": fa * pgd_f,
-        "PGD l2 grid": fa * pgd_f,
-        "AutoAttack": fa * apgd_f,  # APGD steps and Square queries both × apgd_f
-        "more-effort gate": fa * apgd_f,
-        "FGSM line search": fa,
-        "PGD bisection": fa * bis_f,
+        **dict.fromkeys(ALL_INPUTS, fa),
+        "PGD linf grid": fs * pgd_f,
+        "PGD l2 grid": fs * pgd_f,
+        "AutoAttack": fs * apgd_f,  # APGD steps and Square queries both × apgd_f
+        "more-effort gate": gate_n / gate_r * apgd_f,
+        "PGD bisection": fs * bis_f,
+        "primary": fs * apgd_f,  # the bisection's steps as configured, APGD's × apgd_f
         "one-pixel attack": op_f,
         "CLEVER": cl_f,
-        "loss sensitivity": fa,
-        "other gates": fa * apgd_f,  # two APGD-CE runs per norm, two zero-gradient passes
+        "other gates": fs * apgd_f,  # two APGD-CE runs per norm, two zero-gradient passes
         "weight perturbation and margins": mf
         * (wsteps / m["weight_perturbation"]["worst_case_steps"]),
         "pruning": mf,
@@ -241,7 +262,7 @@ class _LogTimes(logging.Handler):
         m = re.fullmatch(r"(.+?)(?: \(n=\d+\))?: ([0-9.]+) s(?: \(n=\d+\))?", msg)
         if m:
             key = m[1]
-            for prefix in ("AutoAttack", "more-effort gate", "PGD bisection"):
+            for prefix in ("AutoAttack", "more-effort gate", "PGD bisection", "primary"):
                 key = prefix if key.startswith(prefix) else key
             self.times[key] = self.times.get(key, 0.0) + float(m[2])
 
@@ -263,7 +284,8 @@ def time_attack(net: StackedNet, data: dict, cfg: dict) -> tuple[dict, dict, flo
         x_tr, y_tr = data["train"]
         seed = 0
         start = time.perf_counter()
-        run_input_attacks(net, x_te, y_te, a, seed, checks=[])
+        n_r = REDUCE["n_samples"]
+        run_input_attacks(net, x_te[:n_r], y_te[:n_r], a, seed, checks=[])
         total_input = time.perf_counter() - start
         logged = sum(handler.times.values())
         handler.times["other gates"] = max(0.0, total_input - logged)
@@ -285,12 +307,31 @@ def time_attack(net: StackedNet, data: dict, cfg: dict) -> tuple[dict, dict, flo
     return measured, projected, {"mem_mb": mem, "cpu_share": cpu_share}
 
 
-def baseline_costs(cfg: dict, data: dict, train_steps: int) -> list[dict]:
-    """Per baseline group: projected train and attack job seconds (attack timed on 6 models)."""
+def graph_densities(cfg: dict) -> list[float]:
+    """``matched_density`` of each selected graph net of the preset (from its spec; ~1 min)."""
+    out = []
+    for spec in graph_specs(cfg):
+        layered = build_layered_dag(make_graph(spec), mapping_options(cfg, spec.graph_id))
+        net_spec = spec_from_dag(layered, (1, 28, 28), 10)
+        present = sum(int(layer.mask.sum()) for layer in [*net_spec.hidden, net_spec.output])
+        out.append(present / net_spec.dense_weight_count())
+    return out
+
+
+def baseline_costs(cfg: dict, data: dict, train_steps: int, densities: list[float]) -> list[dict]:
+    """Per baseline group: projected train job and attack job seconds (attack timed on 6 models).
+
+    One attack job per pruning step (and the dense net, step 0), 60 models each:
+    the full suite at the steps some graph net is paired with (nearest
+    ``matched_density``, ``densities``), the paper's measures at the others.
+    """
     b, tcfg = cfg["baseline"], cfg["training"]
     it = b["iterative"]
     n_models = len(b["inits"]) * len(b["seeds"])
-    steps = min(int(it["max_steps"]), math.ceil(math.log(min(b["densities"])) / math.log(0.8)))
+    frac = float(it["prune_fraction"])
+    steps = iterative_steps(min(b["densities"]), frac, int(it["max_steps"]))
+    levels = [(1.0 - frac) ** k for k in range(steps, -1, -1)]  # ascending
+    paired = len(set(nearest_level(densities, levels).tolist()))
     out = []
     for name, widths in b["shapes"].items():
         spec = dense_spec((1, 28, 28), [int(w) for w in widths], 10)
@@ -306,20 +347,24 @@ def baseline_costs(cfg: dict, data: dict, train_steps: int) -> list[dict]:
                               data, cfg)  # fmt: skip
         acc, _ = evaluate(six, *(v[:2000] for v in data["test"]))
         measured, projected, peak = time_attack(six, data, cfg)
-        attacked = (steps + 1) * n_models  # every pruning step (and step 0) is attacked
+        per_model = {k: v / 6 for k, v in projected.items()}
+        full = sum(per_model.values()) * n_models
+        paper = sum(per_model.get(k, 0.0) for k in PAPER_SUITE) * n_models
         out.append(
             {
                 "group": f"baseline-{b['families'][0]}-{name}",
                 "shape": "784-" + "-".join(str(w) for w in widths) + "-10",
                 "models": n_models,
-                "attacked": attacked,
+                "parts": steps + 1,
+                "paired": paired,
                 "t_step": t["step"],
                 "train": t_train,
-                "attack": sum(projected.values()) * attacked / 6,
-                "parts": projected,
+                "full_part": full,
+                "paper_part": paper,
+                "attack": paired * full + (steps + 1 - paired) * paper,
                 "measured": sum(measured.values()),
                 "accuracy": float(acc.mean()),
-                "mem_gb": peak["mem_mb"] * attacked / 6 / 1024,
+                "mem_gb": peak["mem_mb"] * n_models / 6 / 1024,
             }
         )
     return out
@@ -335,34 +380,24 @@ def fmt_s(s: float) -> str:
     return f"{s / 86400:.1f} d"
 
 
-#: measures whose work grows with ``attack.n_samples`` (the rest have their own sample sizes)
-INPUT_SCALED = (
-    "clean accuracy", "FGSM grid", "FGSM at the paper's eps", "PGD linf grid", "PGD l2 grid",
-    "AutoAttack", "more-effort gate", "FGSM line search", "PGD bisection", "loss sensitivity",
-    "other gates",
-)  # fmt: skip
-
-
 def projection(
-    n_graphs: int, t_train: float, attack: dict, baselines: list[dict], split: int, inputs: float
+    n_graphs: int, per_job: int, t_train: float, t_attack: float, baselines: list[dict]
 ) -> dict:
     """Total job seconds W, the longest dependency chain C, and makespans on N 16-core nodes.
 
-    ``attack``: projected seconds per measure of one graph attack job;
-    ``split``: attack jobs per baseline group (1 as configured; one per pruning
-    step if split); ``inputs``: factor on ``attack.n_samples``. Makespan on N
-    nodes: at least max(W / 16N, C), at most W / 16N + C (list scheduling).
+    ``per_job``: graphs per train and attack job (``graphs_per_job``); ``t_train``,
+    ``t_attack``: one graph's train and attack job seconds. Every baseline train job
+    needs every graph's training table, and its step jobs need it. Makespan on N nodes
+    of 16 single-thread jobs: at least max(W / 16N, C), at most W / 16N + C (list
+    scheduling).
     """
-
-    def scaled(parts: dict) -> float:
-        return sum(v * (inputs if k in INPUT_SCALED else 1.0) for k, v in parts.items())
-
-    t_attack = scaled(attack)
-    b_attack = [scaled(b["parts"]) * b["attacked"] / 6 for b in baselines]
-    work = n_graphs * (t_train + t_attack) + sum(b["train"] for b in baselines) + sum(b_attack)
-    # every baseline job needs all graph nets' training tables (matched shape, densities)
-    pairs = zip(baselines, b_attack, strict=True)
-    chain = max(t_train + t_attack, t_train + max(b["train"] + a / split for b, a in pairs))
+    graph_chunk = min(per_job, n_graphs)
+    work = n_graphs * (t_train + t_attack)
+    work += sum(b["train"] + b["attack"] for b in baselines)
+    longest_part = max((max(b["full_part"], b["paper_part"]) for b in baselines), default=0.0)
+    chain = graph_chunk * t_train + max(
+        graph_chunk * t_attack, max((b["train"] for b in baselines), default=0.0) + longest_part
+    )
     nodes = {n: (max(work / (16 * n), chain), work / (16 * n) + chain) for n in (1, 4, 16)}
     return {"work": work, "chain": chain, "nodes": nodes, "attack": t_attack}
 
@@ -401,21 +436,23 @@ def main() -> None:
     acc, _ = evaluate(net, *(v[:2000] for v in data["test"]))
     measured, projected, peak = time_attack(net, data, cfg)
     peak["batch"] = batch_efficiency(net, data["test"][0], REDUCE["n_samples"], 600)
-    baselines = baseline_costs(cfg, data, max(5, args.train_steps // 4))
+    densities = graph_densities(cfg)
+    baselines = baseline_costs(cfg, data, max(5, args.train_steps // 4), densities)
     n_graphs = int(cfg["graphs"]["filter"]["max_graphs"])
-    n_steps = baselines[0]["attacked"] // baselines[0]["models"]
+    t_attack = sum(projected.values())
+    training_only = [{**b, "attack": 0.0, "full_part": 0.0, "paper_part": 0.0} for b in baselines]
     variants = {
-        "as configured": projection(n_graphs, t_train, projected, baselines, 1, 1.0),
-        f"baseline attacks split per pruning step ({n_steps} jobs per group)": projection(
-            n_graphs, t_train, projected, baselines, n_steps, 1.0
+        f"as configured ({cfg['graphs_per_job']} graphs per job)": projection(
+            n_graphs, int(cfg["graphs_per_job"]), t_train, t_attack, baselines
         ),
-        "split, and attack.n_samples 1,000 (measures.* unchanged)": projection(
-            n_graphs, t_train, projected, baselines, n_steps, 0.1
+        "one graph per job (`graphs_per_job: 1`)": projection(
+            n_graphs, 1, t_train, t_attack, baselines
         ),
         "training only (no attack jobs)": projection(
-            n_graphs, t_train, {}, [{**b, "parts": {}} for b in baselines], 1, 1.0
+            n_graphs, int(cfg["graphs_per_job"]), t_train, 0.0, training_only
         ),
     }
+    info["densities"] = (min(densities), sorted(densities)[len(densities) // 2], max(densities))
     text = report(args, info, t, t_train, acc, measured, projected, peak, baselines, variants, cfg)
     text += f"\nWhole benchmark: {time.perf_counter() - start:.0f} s.\n"
     record("# Paper-scale projection\n\n" + text, RESULTS)
@@ -455,13 +492,16 @@ def report(args, info, t, t_train, acc, measured, projected, peak, baselines, pr
                  f"**{fmt_s(sum(projected.values()))}**"])  # fmt: skip
     t2 = table(["measure (attack job)", "measured, reduced", "scale", "projected"], rows)
     t3 = table(
-        ["baseline group", "models (attacked)", "train step (K = 60)", "train job",
-         "clean acc. (1 epoch)", "attack job", "autograd memory, one pass"],
-        [[f"{b['group']} ({b['shape']})", f"{b['models']} ({b['attacked']})",
-          f"{b['t_step']:.3f} s", fmt_s(b["train"]), f"{b['accuracy']:.3f}", fmt_s(b["attack"]),
-          f"{b['mem_gb']:,.0f} GB"] for b in baselines],
+        ["baseline group", "models per step", "step jobs (full suite)", "train step (K = 60)",
+         "train job", "clean acc. (1 epoch)", "full-suite step job", "paper-suite step job",
+         "all step jobs", "autograd memory, one pass of a step"],
+        [[f"{b['group']} ({b['shape']})", f"{b['models']}", f"{b['parts']} ({b['paired']})",
+          f"{b['t_step']:.3f} s", fmt_s(b["train"]), f"{b['accuracy']:.3f}",
+          fmt_s(b["full_part"]), fmt_s(b["paper_part"]), fmt_s(b["attack"]),
+          f"{b['mem_gb']:,.1f} GB"] for b in baselines],
     )  # fmt: skip
     n_graphs = int(cfg["graphs"]["filter"]["max_graphs"])
+    lo, mid, hi = info["densities"]
     rows = []
     for name, p in proj.items():
         nodes = p["nodes"]
@@ -476,16 +516,19 @@ def report(args, info, t, t_train, acc, measured, projected, peak, baselines, pr
         f"{head}\nClean accuracy of the attacked stack after one epoch: "
         f"{float(acc.mean()):.3f} (mean of {k}). Memory autograd keeps for one input-gradient "
         f"pass of the {k} models over the {cfg['attack']['n_samples']:,} attack inputs "
-        f"(every attack passes them as one batch): {peak['mem_mb'] / 1024:.1f} GB (the attack "
+        f"(FGSM passes them as one batch): {peak['mem_mb'] / 1024:.1f} GB (the attack "
         f"rule reserves 3 GB). CPU share of the single thread during the attack run: "
         f"{peak['cpu_share']:.2f} (log times scaled by it). CPU time per input of an "
         f"input-gradient pass at {REDUCE['n_samples']} inputs / at 600: {peak['batch']:.2f}.\n\n"
         f"### Training\n\n{t1}\n\n### Attack (reduced run: {REDUCE})\n\n{t2}\n\n"
-        f"### Baselines\n\n{t3}\n\n### Whole preset\n\n"
-        f"W = {n_graphs} × (graph train job + graph attack job) + baseline jobs, in "
-        f"single-thread job time; C = the longest chain of dependent jobs (a graph train job, "
-        f"then a baseline train job, then its attack job). Makespan on N nodes of 16 "
-        f"single-thread jobs: from max(W / 16N, C) to W / 16N + C.\n\n{t4}\n"
+        f"### Baselines\n\nThe graph nets' `matched_density` (from their specs): "
+        f"{lo:.3f} (min), {mid:.3f} (median), {hi:.3f} (max); the steps some graph net is "
+        f"paired with get the full suite.\n\n{t3}\n\n### Whole preset\n\n"
+        f"W = {n_graphs} × (graph train + graph attack) + the baseline jobs, in "
+        f"single-thread job time; C = the longest chain of dependent jobs (a graph train job "
+        f"of `graphs_per_job` graphs, then its attack job, or a baseline train job and its "
+        f"longest step job). Makespan on N nodes of 16 single-thread jobs: from "
+        f"max(W / 16N, C) to W / 16N + C.\n\n{t4}\n"
     )
 
 

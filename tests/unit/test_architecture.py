@@ -22,6 +22,7 @@ RULES = (
     "train_sparse_nets",
     "prune_baseline",
     "attack",
+    "attack_baseline",
     "aggregate_parquet",
     "correlation_report",
 )

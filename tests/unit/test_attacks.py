@@ -607,6 +607,56 @@ def test_run_input_attacks_rows(trained):
             assert r["value"] == clean[r["model_index"]]
     again = run_input_attacks(net, x, y, cfg, generator_seed=0)
     assert [r["value"] for r in rows] == pytest.approx([r["value"] for r in again], nan_ok=True)
+    # the paper's measures alone: the same rows as the full suite's, nothing else
+    paper = run_input_attacks(net, x, y, cfg, generator_seed=0, suite="paper")
+    key = ("measure", "attack", "norm", "eps", "model_index", "value")
+    full = {tuple(r[k] for k in key) for r in rows}
+    assert {tuple(r[k] for k in key) for r in paper} <= full
+    assert {(r["measure"], r["attack"]) for r in paper} >= {
+        ("clean_accuracy", "none"), ("robust_accuracy", "fgsm"), ("paper_robustness", "fgsm"),
+        ("min_perturbation_rmean", "fgsm_linesearch"),
+    }  # fmt: skip
+    assert {r["attack"] for r in paper} == {"none", "fgsm", "fgsm_linesearch"}
+    with pytest.raises(ValueError, match="suite"):
+        run_input_attacks(net, x, y, cfg, generator_seed=0, suite="half")
+
+
+def test_the_costly_attacks_run_on_a_fixed_subset_and_the_gates_compare_like_with_like(trained):
+    """``subset_samples``: FGSM and the line search on every input, the rest on the subset;
+    ``effort_samples``: the more-effort gate on the first inputs of the subset only."""
+    net, x, y = trained
+
+    def small():
+        return {"steps": 3}
+
+    cfg = _attack_section(
+        {
+            "n_samples": 60, "subset_samples": 20,
+            "pgd": {"linf": small(), "l2": small()},
+            "min_perturbation": {"bisection_steps": 2, "pgd_steps": 3},
+            "primary": {"bisection_steps": 2},
+            "onepixel": {"n_samples": 0}, "clever": {"n_samples": 0},
+            "autoattack": {"apgd_ce": small(), "apgd_t": {"steps": 3, "n_targets": 2},
+                           "square": {"queries": 5}, "chained": True},
+            "checks": {"effort_samples": 8, "max_escalations": 0},
+        }
+    )  # fmt: skip
+    checks: list = []
+    rows = run_input_attacks(net, x, y, cfg, generator_seed=0, checks=checks)
+    n_of = {(r["measure"], r["attack"]): r["n"] for r in rows if r["model_index"] == 0}
+    for key in [("clean_accuracy", "none"), ("robust_accuracy", "fgsm"), ("loss_sensitivity", "none")]:
+        assert n_of[key] == 60, key
+    for key in [("robust_accuracy", "pgd"), ("robust_accuracy", "autoattack"),
+                ("min_perturbation_rmean", "pgd_bisection"), ("min_perturbation_rmean", "apgd_bisection")]:  # fmt: skip
+        assert n_of[key] == 20, key
+    assert n_of[("min_perturbation_rmean", "fgsm_linesearch")] == 60
+    # ε = 0 of the PGD grid against clean accuracy on the same 20 inputs: exactly equal
+    eps0 = [c for c in checks if c["check"].startswith("eps0_equals_clean")]
+    assert eps0 and all(c["value"] == 0 and c["passed"] for c in eps0)
+    xs, ys = run.attack_subset(x[:60], y[:60], 20)
+    assert len(ys) == 20 and torch.equal(run.attack_subset(x[:60], y[:60], 20)[0], xs)
+    assert run.attack_subset(x, y, None)[0] is x
+    assert run.attack_subset(x[:60], y[:60], 60)[1].tolist() == y[:60].tolist()
 
 
 @pytest.mark.parametrize("norm", ["linf", "l2"])
@@ -617,7 +667,7 @@ def test_pgd_grid_with_the_clean_start_is_robust_only_where_both_runs_fail(train
     def grid(clean_start: bool) -> np.ndarray:
         pgd_cfg = {"eps": eps, "steps": 4, "clean_start": clean_start}
         cfg = _attack_section({"pgd": {norm: pgd_cfg}})
-        rows = run._Rows(net.k)
+        rows = run.Rows(net.k)
         run._pgd_grids(rows, net, x, y, cfg, seed=3)
         values = [
             r["value"] for r in rows if r["norm"] == norm and r["measure"] == "robust_accuracy"

@@ -86,10 +86,12 @@ def test_stack_equals_each_model_alone(stack, smooth):
 
 @pytest.mark.parametrize(("norm", "eps"), [("linf", 0.1), ("l2", 0.5)])
 def test_ensemble_no_weaker_than_reference_standard(stack, norm, eps):
-    """Our AutoAttack robust accuracy is at most one input above the reference's standard version."""
+    """Our AutoAttack robust accuracy, unchained and chained as the reference runs it, is at most
+    one input above the reference's standard version."""
     pyautoattack = pytest.importorskip("pyautoattack")
     net, x, y = stack
     ours = autoattack(net, x, y, eps, norm=norm, budget=STANDARD, seed=0)["autoattack"]
+    chain = autoattack(net, x, y, eps, norm=norm, budget=STANDARD, seed=0, chained=True)
     for k in range(net.k):
         model = single_model(net, k).eval()
         ref = pyautoattack.AutoAttack(
@@ -100,6 +102,37 @@ def test_ensemble_no_weaker_than_reference_standard(stack, norm, eps):
             x_adv = ref.run_standard_evaluation(x, y, batch_size=N)[0]
             ref_robust = int((model(x_adv).argmax(1) == y).sum())
         assert int(ours[k].sum()) <= ref_robust + 1
+        assert int(chain["autoattack"][k].sum()) <= ref_robust + 1
+
+
+def test_the_chain_attacks_only_the_inputs_some_model_still_resists(stack, monkeypatch):
+    from graphprior.robustness import autoattack as aa
+
+    net, x, y = stack
+    budget = AutoAttackBudget(ApgdBudget(10, 1), ApgdBudget(10, 1, 3), 50, 0.8)
+    seen: list[tuple[str, int]] = []
+    member = aa._member
+
+    def counted(stacked, x, y, eps, norm, budget, name, generator, among=None):
+        if among is None:  # the inputs the member really attacks
+            seen.append((name, int(x.shape[0])))
+        return member(stacked, x, y, eps, norm, budget, name, generator, among)
+
+    monkeypatch.setattr(aa, "_member", counted)
+    free = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0)
+    assert seen == [(name, N) for name in aa.MEMBERS]  # unchained: every member, every input
+    seen.clear()
+    chain = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0, chained=True)
+    assert [name for name, _ in seen] == list(aa.CHAIN)
+    # APGD-CE (the same generator, every input) is the same run; each later member sees only
+    # the inputs the chain so far left robust for some model
+    assert torch.equal(chain["apgd_ce"], free["apgd_ce"])
+    before = chain["apgd_ce"]
+    for (name, n_seen), prev in zip(seen[1:], aa.CHAIN, strict=False):
+        assert n_seen == int(chain[prev].any(0).sum()) < N, name
+        assert not (chain[name] & ~chain[prev]).any()  # the chain only ever loses inputs
+        before = chain[name]
+    assert torch.equal(chain["autoattack"], before)
 
 
 class Quantised(nn.Module):

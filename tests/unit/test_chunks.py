@@ -196,3 +196,64 @@ def test_per_graph_stages_do_not_import_art_matplotlib_or_statsmodels(module):
     code = f"import sys, {module}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "[]", res.stdout
+
+
+# ---------------------------------------------------------------------------
+# a baseline group's attack: one job per pruning step or density level
+
+
+def _baseline_config(densities, family_steps=30, n_densities=3):
+    return {
+        "baseline": {
+            "densities": densities,
+            "n_densities": n_densities,
+            "iterative": {"prune_fraction": 0.2, "max_steps": family_steps},
+        }
+    }
+
+
+def test_baseline_parts_are_the_pruning_steps_planned_from_the_config():
+    from graphprior.config import baseline_parts, parse_baseline_part
+
+    it, mag = "baseline-fc_random_iterative-s", "baseline-fc_magnitude-s"
+    # 0.8^20 = 0.0115: the dense net and 20 steps, as the paper preset prunes
+    assert len(baseline_parts(_baseline_config([0.0115], family_steps=20), it)) == 21
+    assert len(baseline_parts(_baseline_config([0.31, 1.0]), it)) == 7  # 0.8^6 = 0.26
+    # auto densities are known only after the graph nets trained: every step allowed
+    assert len(baseline_parts(_baseline_config("auto", family_steps=4), it)) == 5
+    assert baseline_parts(_baseline_config([0.5, 0.2, 0.5]), mag) == [
+        f"{mag}--level0",
+        f"{mag}--level1",
+    ]
+    assert len(baseline_parts(_baseline_config("auto", n_densities=4), mag)) == 4
+    assert parse_baseline_part(f"{it}--step12") == (it, "step", 12)
+    for bad in (f"{it}--stepx", "g01--step1", it):
+        with pytest.raises(ValueError):
+            parse_baseline_part(bad)
+
+
+def test_a_baseline_part_gets_the_full_suite_only_where_a_graph_net_is_paired():
+    import pandas as pd
+
+    from graphprior.stages.attack_baseline import part_models, part_suite
+
+    steps = pd.DataFrame(
+        {
+            "model_id": [f"m{s}-{i}" for s in range(4) for i in range(2)],
+            "prune_step": [s for s in range(4) for _ in range(2)],
+            "matched_density": [0.8**s for s in range(4) for _ in range(2)],
+        }
+    )
+    assert part_models(steps, "step", 2)["model_id"].tolist() == ["m2-0", "m2-1"]
+    assert part_models(steps, "step", 7).empty  # planned, never reached
+    # one graph net at 0.66 (nearest step 2, 0.64) and one graph whose models average 0.9
+    graphs = [
+        pd.DataFrame({"group": ["a"], "matched_density": [0.66]}),
+        pd.DataFrame({"group": ["b", "b"], "matched_density": [0.85, 0.95]}),
+    ]
+    suites = [part_suite(steps, "step", s, graphs) for s in range(4)]
+    # 0.95 pairs with the dense net, 0.85 and b's mean 0.9 with step 1 (0.8)
+    assert suites == ["full", "full", "full", "paper"]
+    assert part_suite(steps, "step", 3, []) == "full"  # nothing to pair with
+    nan = [pd.DataFrame({"group": ["a"], "matched_density": [float("nan")]})]
+    assert part_suite(steps, "step", 3, nan) == "full"

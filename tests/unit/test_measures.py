@@ -18,9 +18,9 @@ from graphprior.graphs.netspec import dense_spec, spec_from_dag
 from graphprior.nets.inits import initialise
 from graphprior.nets.pruning import magnitude_prune_masks, random_prune_masks
 from graphprior.nets.stacked import StackedNet
+from graphprior.robustness.beyond_input import run_beyond_input_measures
 from graphprior.robustness.collapse import layerwise_nc, nc_metrics, neural_collapse_rows
 from graphprior.robustness.prunability import prunability, pruned_accuracy_and_loss
-from graphprior.robustness.run import run_beyond_input_measures
 from graphprior.robustness.weights import (
     classification_margins,
     margin_summary,

@@ -168,9 +168,14 @@ def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
     ):
         assert any((smoke_run / "results" / "logs" / rule).iterdir())
         assert any((smoke_run / "results" / "benchmarks" / rule).iterdir())
+    # a baseline's pruning steps: a log each, beside the graphs' (rule attack_baseline)
+    parts = list((smoke_run / "results" / "logs" / "attack").glob("baseline-*--*.log"))
+    assert parts and all("attack_baseline baseline=" in p.read_text() for p in parts)
     train_log = next((smoke_run / "results" / "logs" / "train_sparse_nets").iterdir()).read_text()
     assert "train" in train_log and "epoch" in train_log  # tqdm progress in the rule's log
-    attack_log = next((smoke_run / "results" / "logs" / "attack").iterdir()).read_text()
+    attack_log = next(
+        p for p in (smoke_run / "results" / "logs" / "attack").iterdir() if not p.stem.startswith("baseline-")
+    ).read_text()
     for family in FAMILIES:
         assert f"{family}: 100%" in attack_log  # a tqdm bar per measure family
     logs = "".join(p.read_text() for p in (smoke_run / "results" / "logs").rglob("*.log"))

@@ -61,33 +61,39 @@ def test_import_layer_contract_is_kept():
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
 
-def _planned_jobs(tmp_path, device: str) -> dict[str, str]:
-    """Rule name → the resources line of its job, from a dry run of the default config."""
+def _planned_jobs(tmp_path, device: str) -> list[tuple[str, str]]:
+    """(rule name, the resources line of its job) per job of a dry run of the default config."""
     res = run(
         [str(BIN / "snakemake"), "-n", "--cores", "1", "--directory", str(tmp_path),
          "--snakefile", str(ROOT / "Snakefile"), "--config", f"device={device}"]
     )  # fmt: skip
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    jobs, rule = {}, None
+    jobs, rule = [], None
     for line in res.stdout.splitlines():
         if line.startswith(("rule ", "localrule ")):
             rule = line.split()[1].rstrip(":")
         elif rule and line.strip().startswith("resources:"):
-            jobs[rule] = line
+            jobs.append((rule, line))
+            rule = None
     return jobs
 
 
-def test_gpu_jobs_declare_a_gpu_and_baseline_groups_get_attack_jobs_of_their_own(tmp_path):
-    from graphprior.config import baseline_groups, job_chunks
+def test_gpu_jobs_declare_a_gpu_and_baseline_steps_get_attack_jobs_of_their_own(tmp_path):
+    from graphprior.config import baseline_groups, baseline_parts, job_chunks
     from graphprior.graphs.selection import graph_specs, load_study
 
     cuda, cpu = _planned_jobs(tmp_path / "cuda", "cuda"), _planned_jobs(tmp_path / "cpu", "cpu")
     gpu_rules = ("train_sparse_nets", "prune_baseline", "attack")
-    for rule, line in cuda.items():
+    for rule, line in cuda:
         assert ("gpu=1" in line) == rule.startswith(gpu_rules), (rule, line)
-    assert not any("gpu=1" in line for line in cpu.values())
-    attack_jobs = [r for r in cuda if r.startswith("attack")]
+    assert not any("gpu=1" in line for _, line in cpu)
     config = load_study(ROOT / "config" / "config.yaml")
     ids = [s.graph_id for s in graph_specs(config)]
     n_graph_chunks = len(job_chunks(ids, config["graphs_per_job"]))
-    assert len(attack_jobs) == n_graph_chunks + len(baseline_groups(config))
+    chunk_jobs = [r for r, _ in cuda if r.startswith("attack_c")]
+    part_jobs = [r for r, _ in cuda if r == "attack_baseline"]
+    assert len(chunk_jobs) == n_graph_chunks
+    # the default's iterative group: the dense net and 6 steps down to 0.31; the
+    # one-shot groups: one job per listed density
+    parts = [p for g in baseline_groups(config) for p in baseline_parts(config, g)]
+    assert len(part_jobs) == len(parts) == 7 + 2 + 2

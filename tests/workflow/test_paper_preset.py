@@ -198,12 +198,14 @@ def test_paper_preset_plans_the_full_dag_without_data(tmp_path):
     counts = job_counts(res.stdout)
     assert counts["prune_baseline"] == 2  # the paper's two dense shapes, iterative pruning
     # graphs_per_job graphs per generation, property, training and attack job; every
-    # baseline group (a stack of all its pruning steps) an attack job of its own
+    # pruning step of a baseline group an attack job of its own: 2 groups x (20 steps
+    # and the dense net)
     size = S.load_study(PAPER)["graphs_per_job"]
-    graph_jobs, baseline_jobs = -(-100 // size), 2
+    graph_jobs = -(-100 // size)
     assert counts["generate_graphs"] == graph_jobs
     assert counts["compute_graph_properties"] == counts["train_sparse_nets"] == graph_jobs
-    assert counts["attack"] == graph_jobs + baseline_jobs
+    assert counts["attack"] == graph_jobs
+    assert counts["attack_baseline"] == 2 * 21
     assert counts["aggregate_parquet"] == counts["correlation_report"] == 1
     assert list(resources.iterdir()) == [], "planning touched the data folder"
 

@@ -553,11 +553,11 @@ def _edited_config(tmp_path: Path, key: str, value) -> Path:
     ("key", "value", "expected"),
     [
         ("report.bootstrap", 49, {"correlation_report"}),
-        ("attack.pgd.linf.steps", 4, {"attack"} | DOWNSTREAM),
+        ("attack.pgd.linf.steps", 4, {"attack", "attack_baseline"} | DOWNSTREAM),
         (
             "training.epochs",
             2,
-            {"train_sparse_nets", "prune_baseline", "attack"} | DOWNSTREAM,
+            {"train_sparse_nets", "prune_baseline", "attack", "attack_baseline"} | DOWNSTREAM,
         ),
     ],
 )

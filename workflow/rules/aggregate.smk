@@ -3,8 +3,8 @@ rule aggregate_parquet:
         graphs=expand("results/graphs/{graph_id}.graphml", graph_id=GRAPH_IDS),
         properties=expand("results/properties/{graph_id}.parquet", graph_id=GRAPH_IDS),
         training=expand("results/training/{group}.parquet", group=GROUPS),
-        robustness=expand("results/robustness/{group}.parquet", group=GROUPS),
-        checks=expand("results/attack_checks/{group}.parquet", group=GROUPS),
+        robustness=expand("results/robustness/{unit}.parquet", unit=ATTACK_UNITS),
+        checks=expand("results/attack_checks/{unit}.parquet", unit=ATTACK_UNITS),
         failures=failure_records(),
     output:
         graphs="results/tables/graphs.parquet",

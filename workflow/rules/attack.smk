@@ -1,6 +1,5 @@
-# One job per chunk of graphs_per_job graph groups, then one job per baseline group
-# (a baseline's models exist only after every graph trained).
-for chunk, ids in enumerate(GRAPH_CHUNKS + BASELINE_CHUNKS):
+# One job per chunk of graphs_per_job graphs.
+for chunk, ids in enumerate(GRAPH_CHUNKS):
 
     rule:
         name:
@@ -29,3 +28,32 @@ for chunk, ids in enumerate(GRAPH_CHUNKS + BASELINE_CHUNKS):
             config=config_for("attack"),
         script:
             "../scripts/attack.py"
+
+
+# One job per pruning step (or density level) of each baseline group; the graph nets'
+# densities decide which parts get the full suite (graphprior.stages.attack_baseline).
+rule attack_baseline:
+    input:
+        training="results/training/{baseline}.parquet",
+        models="results/models/{baseline}",
+        graph_training=expand("results/training/{graph_id}.parquet", graph_id=GRAPH_IDS),
+        data=DATASET_FILES,
+    output:
+        robustness="results/robustness/{baseline}--{part}.parquet",
+        checks="results/attack_checks/{baseline}--{part}.parquet",
+        failures="results/failures/attack/{baseline}--{part}.json",
+    log:
+        "results/logs/attack/{baseline}--{part}.log",
+    benchmark:
+        "results/benchmarks/attack/{baseline}--{part}.tsv"
+    conda:
+        "../../envs/graphprior.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60,
+        gpu=GPU,
+    params:
+        config=config_for("attack_baseline"),
+    script:
+        "../scripts/attack_baseline.py"

@@ -30,8 +30,13 @@ DATASET_FILES = [str(p) for p in gpdata.dataset_files(config["dataset"])]
 # own Snakemake rule, named by graphprior.stages.chunk_rule, with per-graph outputs.
 # graphs_per_job is read here only, at parse time, in no job's params: not part of the study.
 GRAPH_CHUNKS = gpconfig.job_chunks(GRAPH_IDS, config["graphs_per_job"])
-# A baseline group stacks every model of all its pruning steps: one job each, never shared.
-BASELINE_CHUNKS = [[group] for group in BASELINE_GROUPS]
+# A baseline group's attack runs one job per pruning step (or density level), planned
+# from the config before any model exists (graphprior.config.baseline_parts).
+BASELINE_PARTS = [
+    part for group in BASELINE_GROUPS for part in gpconfig.baseline_parts(config, group)
+]
+# What the attack stage writes one robustness table for: graphs and baseline parts.
+ATTACK_UNITS = GRAPH_IDS + BASELINE_PARTS
 # Training, pruning and attack jobs hold one GPU each when the study runs on CUDA
 # (docs/cluster.md, "GPUs"): `--resources gpu=N` caps how many share the GPUs.
 GPU = 1 if gpconfig.uses_gpu(config["device"]) else 0
@@ -40,6 +45,7 @@ GPU = 1 if gpconfig.uses_gpu(config["device"]) else 0
 wildcard_constraints:
     graph_id=gpconfig.alternation(GRAPH_IDS),
     baseline=gpconfig.alternation(BASELINE_GROUPS),
+    part=r"(step|level)[0-9]+",
 
 
 def config_for(rule_name):
@@ -59,5 +65,5 @@ def failure_records():
         f"results/failures/{rule}/{g}.json" for rule in per_graph for g in GRAPH_IDS
     ]
     records += [f"results/failures/prune_baseline/{b}.json" for b in BASELINE_GROUPS]
-    records += [f"results/failures/attack/{group}.json" for group in GROUPS]
+    records += [f"results/failures/attack/{unit}.json" for unit in ATTACK_UNITS]
     return records

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -26,6 +27,9 @@ __all__ = [
     "BASELINE_PREFIX",
     "baseline_groups",
     "parse_baseline_group",
+    "iterative_steps",
+    "baseline_parts",
+    "parse_baseline_part",
     "config_slice",
     "job_chunks",
     "uses_gpu",
@@ -94,6 +98,68 @@ def parse_baseline_group(group: str) -> tuple[str, str]:
     if prefix != BASELINE_PREFIX or family not in BASELINE_FAMILIES:
         raise ValueError(f"not a baseline group id: {group!r}")
     return family, shape
+
+
+def iterative_steps(min_density: float, prune_fraction: float, max_steps: int) -> int:
+    """Pruning steps of the iterative family: the fewest that reach ``min_density``, capped.
+
+    Each step keeps ``1 − prune_fraction`` of the weights left, so ``s`` steps
+    keep ``(1 − prune_fraction)^s``; at least one step, at most ``max_steps``.
+
+    >>> iterative_steps(0.0115, 0.2, 20), iterative_steps(1.0, 0.2, 30), iterative_steps(0.01, 0.5, 2)
+    (20, 1, 2)
+    """
+    needed = math.ceil(math.log(min_density) / math.log(1.0 - prune_fraction))
+    return min(int(max_steps), max(1, needed))
+
+
+#: Separates a baseline group from its part in an attack unit's id.
+PART_SEPARATOR = "--"
+
+
+def baseline_parts(config: dict, group: str) -> list[str]:
+    """The attack units of one baseline group, known before any job runs: one per pruning step.
+
+    ``fc_random_iterative`` gives ``{group}--step0`` … ``--stepS`` (step 0 is
+    the dense net; S from :func:`iterative_steps`, with ``densities: auto``
+    the most steps, ``max_steps``, since the graph nets' densities are not known
+    yet); the one-shot families give ``{group}--level0`` … one per target
+    density (``n_densities`` with ``auto``), in ascending density. A part
+    whose models do not exist (fewer steps or merged levels than planned) is
+    attacked as an empty group.
+
+    >>> cfg = {"baseline": {"densities": [0.5], "n_densities": 3,
+    ...        "iterative": {"prune_fraction": 0.5, "max_steps": 30}}}
+    >>> baseline_parts(cfg, "baseline-fc_random_iterative-s")
+    ['baseline-fc_random_iterative-s--step0', 'baseline-fc_random_iterative-s--step1']
+    >>> baseline_parts(cfg, "baseline-fc_magnitude-s")
+    ['baseline-fc_magnitude-s--level0']
+    """
+    family, _ = parse_baseline_group(group)
+    b = config["baseline"]
+    auto = b["densities"] == "auto"
+    if family == "fc_random_iterative":
+        it = b["iterative"]
+        if auto:
+            steps = int(it["max_steps"])
+        else:
+            floor = min(float(d) for d in b["densities"])
+            steps = iterative_steps(floor, float(it["prune_fraction"]), int(it["max_steps"]))
+        labels = [f"step{s}" for s in range(steps + 1)]
+    else:
+        n = int(b["n_densities"]) if auto else len({float(d) for d in b["densities"]})
+        labels = [f"level{i}" for i in range(n)]
+    return [check_id(f"{group}{PART_SEPARATOR}{label}", "attack unit") for label in labels]
+
+
+def parse_baseline_part(unit: str) -> tuple[str, str, int]:
+    """``baseline-fc_magnitude-s--level2`` → ``("baseline-fc_magnitude-s", "level", 2)``."""
+    group, sep, label = unit.rpartition(PART_SEPARATOR)
+    match = re.fullmatch(r"(step|level)(\d+)", label)
+    if not sep or match is None:
+        raise ValueError(f"not a baseline attack unit: {unit!r}")
+    parse_baseline_group(group)
+    return group, match.group(1), int(match.group(2))
 
 
 def config_slice(config: dict, keys: tuple[str, ...] | list[str]) -> dict:

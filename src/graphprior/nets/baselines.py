@@ -42,6 +42,7 @@ import torch
 from graphprior.config import (
     dataset_shape,
     derive_seed,
+    iterative_steps,
     model_id,
     parse_baseline_group,
 )
@@ -229,7 +230,7 @@ def _iterative(
     it = run.baseline["iterative"]
     frac = float(it["prune_fraction"])
     max_steps = int(it["max_steps"])
-    steps = min(max_steps, max(1, math.ceil(math.log(min(densities)) / math.log(1.0 - frac))))
+    steps = iterative_steps(min(densities), frac, max_steps)
     cfg = dataclasses.replace(run.cfg, epochs=int(it["retrain_epochs"]))
     rows = []
     results = dense_results

@@ -15,12 +15,14 @@ seeded randomness, the long row format) lives in
 - :mod:`~graphprior.robustness.weights`: weight perturbation and margins;
 - :mod:`~graphprior.robustness.prunability`: pruning curves and prunability;
 - :mod:`~graphprior.robustness.collapse`: neural collapse;
-- :mod:`~graphprior.robustness.run`: the stage's entry points.
+- :mod:`~graphprior.robustness.run` and :mod:`~graphprior.robustness.beyond_input`:
+  the stage's entry points.
 
 Definitions: ``docs/measures.md``.
 """
 
+from graphprior.robustness.beyond_input import run_beyond_input_measures
 from graphprior.robustness.gradient import pgd
-from graphprior.robustness.run import run_beyond_input_measures, run_input_attacks
+from graphprior.robustness.run import SUITES, run_input_attacks
 
-__all__ = ["pgd", "run_beyond_input_measures", "run_input_attacks"]
+__all__ = ["SUITES", "pgd", "run_beyond_input_measures", "run_input_attacks"]

@@ -1,9 +1,9 @@
 """The entry points of the attack stage: every robustness measure of a stack, as long rows.
 
 :func:`run_input_attacks` computes the input-space measures (config section
-``attack``), :func:`run_beyond_input_measures` the weight, pruning and
-neural-collapse measures (config section ``measures``). Both take their config
-section with every default already filled in by
+``attack``); :mod:`graphprior.robustness.beyond_input` the weight, pruning and
+neural-collapse measures (config section ``measures``) with the :class:`Rows`
+and :func:`timed` helpers defined here. Both take their config section with every default already filled in by
 :func:`graphprior.config.validate_config` (the schema is the one source of
 defaults) and return rows of the ``robustness`` table
 (:func:`graphprior.robustness.contract.model_rows`), in a fixed order: the
@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -38,8 +37,7 @@ from graphprior.robustness.accuracy import (
 from graphprior.robustness.art_metrics import art_norm
 from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched
-from graphprior.robustness.collapse import neural_collapse_rows
-from graphprior.robustness.contract import as_stacked, model_rows, stack_device
+from graphprior.robustness.contract import as_stacked, model_rows
 from graphprior.robustness.gates import (
     apgd_ce_plain_and_smooth,
     check_rows,
@@ -58,15 +56,14 @@ from graphprior.robustness.minimal import (
     summarize_min_perturbation,
 )
 from graphprior.robustness.onepixel import onepixel_success_rate
-from graphprior.robustness.prunability import prunability, pruned_accuracy_and_loss
-from graphprior.robustness.weights import (
-    classification_margins,
-    margin_summary,
-    random_weight_perturbation_accuracy,
-    worst_case_weight_perturbation_accuracy,
-)
 
-__all__ = ["primary_min_perturbation", "run_input_attacks", "run_beyond_input_measures"]
+__all__ = ["SUITES", "attack_subset", "primary_min_perturbation", "run_input_attacks"]
+
+#: What :func:`run_input_attacks` measures: ``full``, every input-space measure;
+#: ``paper``, only the paper's (clean accuracy, the FGSM grid, FGSM at the paper's
+#: ε and the FGSM line search), what a baseline's pruning step gets when no graph
+#: net is paired with it (docs/measures.md, "Baselines").
+SUITES = ("full", "paper")
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +72,13 @@ Perturb = Callable[[StackedNet, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @contextlib.contextmanager
-def _timed(what: str) -> Iterator[None]:
+def timed(what: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     log.info("%s: %.2f s", what, time.perf_counter() - start)
 
 
-class _Rows(list):
+class Rows(list):
     """Rows of K models; :meth:`add` appends one row per model."""
 
     def __init__(self, k: int):
@@ -95,17 +92,16 @@ class _Rows(list):
 # --------------------------------------------------------------------------- input attacks
 
 
-def _clean_and_fgsm(
-    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict
+def _clean_and_fgsm_grid(
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict
 ) -> None:
+    """Clean accuracy and F1, and robust accuracy over the FGSM grid."""
     n = int(x.shape[0])
-    with _timed("clean accuracy"):
+    with timed("clean accuracy"):
         acc, f1 = accuracy_and_f1(stacked, x, y)
-        correct = clean_correct(stacked, x, y)
     rows.add("clean_accuracy", "none", "none", NAN, acc, n)
     rows.add("clean_f1_micro", "none", "none", NAN, f1, n)
-
-    with _timed("FGSM grid"):
+    with timed("FGSM grid"):
         eps_grid = [float(e) for e in cfg["fgsm"]["eps"]]
         fgsm_acc = robust_accuracy(stacked, x, y, "fgsm", eps_grid, nested=False).cpu().numpy()
     for j, eps in enumerate(eps_grid):
@@ -113,8 +109,14 @@ def _clean_and_fgsm(
     if len(set(eps_grid)) > 1:
         rows.add("robust_auc", "fgsm", "linf", NAN, auc_robust_accuracy(eps_grid, fgsm_acc), n)
 
-    with _timed("FGSM at the paper's eps"):
+
+def _clean_and_fgsm(
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict
+) -> None:
+    _clean_and_fgsm_grid(rows, stacked, x, y, cfg)
+    with timed("FGSM at the paper's eps"):
         eps = float(cfg["paper_eps"])
+        correct = clean_correct(stacked, x, y)
         rate, n_att = success_rate_on_correct(stacked, x, y, eps, "fgsm")
         rate_np = rate.cpu().numpy()
         x_adv = fgsm(stacked, x, y, eps)
@@ -127,12 +129,12 @@ def _clean_and_fgsm(
 
 
 def _pgd_grids(
-    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
 ) -> None:
     n = int(x.shape[0])
     for norm in (Norm.LINF, Norm.L2):  # the schema's order, whatever the config's order
         pcfg = cfg["pgd"][norm.value]
-        with _timed(f"PGD {norm.value} grid"):
+        with timed(f"PGD {norm.value} grid"):
             gen = torch.Generator().manual_seed(seed)
             eps_grid = [float(e) for e in pcfg["eps"]]
             kw = {"nested": True, "norm": norm, "steps": int(pcfg["steps"]),
@@ -148,19 +150,13 @@ def _pgd_grids(
             rows.add("robust_auc", "pgd", norm.value, NAN, auc, n)
 
 
-def _min_perturbation(
-    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+def _pgd_bisections(
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
 ) -> None:
     mcfg = cfg["min_perturbation"]
     summaries = []
-    if mcfg["linesearch"]:
-        with _timed("FGSM line search"):
-            s = summarize_min_perturbation(
-                min_perturbation_fgsm_linesearch(stacked, x, y), LINESEARCH_MAX
-            )
-            summaries.append(("fgsm_linesearch", "linf", s))
     for norm_name, bound_key in (("linf", "linf_max"), ("l2", "l2_max")):
-        with _timed(f"PGD bisection {norm_name}"):
+        with timed(f"PGD bisection {norm_name}"):
             min_eps = min_perturbation_pgd_bisection(
                 stacked, x, y, norm=norm_name, eps_max=float(mcfg[bound_key]),
                 steps=int(mcfg["pgd_steps"]), n_bisect=int(mcfg["bisection_steps"]),
@@ -169,11 +165,23 @@ def _min_perturbation(
             )  # fmt: skip
             s = summarize_min_perturbation(min_eps, float(mcfg[bound_key]))
             summaries.append(("pgd_bisection", norm_name, s))
-    for attack, norm_name, s in summaries:
-        _summary_rows(rows, attack, norm_name, s)
+    for attack, norm_name, summary in summaries:
+        _summary_rows(rows, attack, norm_name, summary)
 
 
-def _summary_rows(rows: _Rows, attack: str, norm: str, s: PerturbationSummary) -> None:
+def _paper_linesearch(
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict
+) -> None:
+    """The paper's minimal-ε FGSM line search (``min_perturbation.linesearch``)."""
+    if cfg["min_perturbation"]["linesearch"]:
+        with timed("FGSM line search"):
+            s = summarize_min_perturbation(
+                min_perturbation_fgsm_linesearch(stacked, x, y), LINESEARCH_MAX
+            )
+        _summary_rows(rows, "fgsm_linesearch", "linf", s)
+
+
+def _summary_rows(rows: Rows, attack: str, norm: str, s: PerturbationSummary) -> None:
     rows.add("min_perturbation_mean", attack, norm, NAN, s.mean, s.n_fooled)
     rows.add("min_perturbation_median", attack, norm, NAN, s.median, s.n_fooled)
     rows.add("min_perturbation_median_censored", attack, norm, NAN, s.median_censored, s.n_correct)
@@ -203,7 +211,7 @@ def primary_min_perturbation(
 
 
 def _primary(
-    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
     robust: dict, checks: list | None,
 ) -> None:  # fmt: skip
     """The primary measure's rows and gate (``attack.primary``; :func:`primary_min_perturbation`).
@@ -219,7 +227,7 @@ def _primary(
     n_p = pcfg["n_samples"]
     xb, yb = (x, y) if n_p is None else (x[: int(n_p)], y[: int(n_p)])
     norm, eps_max = str(pcfg["norm"]), float(pcfg["eps_max"])
-    with _timed(f"primary: APGD bisection {norm} on {int(xb.shape[0])} inputs"):
+    with timed(f"primary: APGD bisection {norm} on {int(xb.shape[0])} inputs"):
         min_eps = primary_min_perturbation(
             stacked, xb, yb, cfg, torch.Generator().manual_seed(seed + 2)
         )
@@ -238,12 +246,12 @@ def _primary(
         checks += check_rows(check, gap, tol, ~(gap > tol + 1e-12), stacked.k)
 
 
-def _onepixel_and_art(
-    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+def _onepixel_and_clever(
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
 ) -> None:
     ocfg, ccfg = cfg["onepixel"], cfg["clever"]
     if int(ocfg["n_samples"]) > 0:
-        with _timed("one-pixel attack"):
+        with timed("one-pixel attack"):
             op = onepixel_success_rate(
                 stacked, x, y, int(ocfg["n_samples"]), maxiter=int(ocfg["maxiter"]),
                 popsize=int(ocfg["popsize"]), seed=seed,
@@ -255,7 +263,7 @@ def _onepixel_and_art(
             "adv_confidence_mean", "onepixel", "none", NAN, op.adv_confidence_mean, op.n_successful
         )
     if int(ccfg["n_samples"]) > 0:
-        with _timed("CLEVER"):
+        with timed("CLEVER"):
             n_classes = ccfg["n_classes"]
             res = clever_u_batched(
                 stacked, x[: int(ccfg["n_samples"])], nb_batches=int(ccfg["nb_batches"]),
@@ -267,33 +275,44 @@ def _onepixel_and_art(
         radius, n_cl = float(ccfg["radius"]), res.scores.shape[1]
         rows.add("clever_score", "clever", clever_norm, radius, res.scores.mean(1), n_cl)
         rows.add("clever_capped_share", "clever", clever_norm, radius, res.capped.mean(1), n_cl)
-    with _timed("loss sensitivity"):
-        sensitivity = loss_sensitivity(stacked, x, y)
-    rows.add("loss_sensitivity", "none", "l2", NAN, sensitivity, int(x.shape[0]))
 
 
 def _autoattack(
-    rows: _Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
-    checks: list | None,
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
+    checks: list | None, reference: list[dict],
 ) -> dict[tuple[str, float], torch.Tensor]:  # fmt: skip
-    """The AutoAttack rows and gates; returns the per-input worst case ``(K, n)`` per (norm, ε)."""
+    """The AutoAttack rows and gates; returns the per-input worst case ``(K, n)`` per (norm, ε).
+
+    ``reference``: the clean and FGSM rows on the same inputs, for the gates
+    that compare with them.
+    """
     acfg, n = cfg["autoattack"], int(x.shape[0])
     worst_cases: dict[tuple[str, float], torch.Tensor] = {}
     budget = budget_from_config(acfg)
     tol, factor = float(cfg["checks"]["tolerance"]), int(cfg["checks"]["effort_factor"])
     escalations = int(cfg["checks"]["max_escalations"])
+    m = (
+        n
+        if cfg["checks"]["effort_samples"] is None
+        else min(n, int(cfg["checks"]["effort_samples"]))
+    )
     for j, norm in enumerate(("linf", "l2")):
         for eps in (float(e) for e in acfg[norm]["eps"]):
-            with _timed(f"AutoAttack {norm} eps={eps:g}"):
-                robust = autoattack(stacked, x, y, eps, norm=norm, budget=budget, seed=seed + j)
-            with _timed(f"more-effort gate {norm} eps={eps:g}"):
+            with timed(f"AutoAttack {norm} eps={eps:g}"):
+                robust = autoattack(
+                    stacked, x, y, eps, norm=norm, budget=budget, seed=seed + j,
+                    chained=bool(acfg["chained"]),
+                )  # fmt: skip
+            with timed(f"more-effort gate {norm} eps={eps:g} on {m} inputs"):
                 gens = tuple(
                     torch.Generator().manual_seed(seed + s) for s in (10 + j, 12 + j, 14 + j)
                 )
-                gate, worst, effort = effort_gate(
-                    stacked, x, y, robust["autoattack"], eps, norm,
+                gate, gated, effort = effort_gate(
+                    stacked, x[:m], y[:m], robust["autoattack"][:, :m], eps, norm,
                     (budget.apgd_ce, budget.apgd_t), factor, tol, gens, escalations,
                 )  # fmt: skip
+                worst = robust["autoattack"].clone()
+                worst[:, :m] = gated
             # the ensemble's members at their budget; `autoattack`: the worst case of every run
             for attack in MEMBERS:
                 rows.add("robust_accuracy", attack, norm, eps, robust[attack].double().mean(1), n)
@@ -316,7 +335,8 @@ def _autoattack(
             f"largest_eps_fools:{norm}:{eps:g}", value, tol, value <= tol, stacked.k
         )
     checks += check_rows("zero_gradient_share", blind, tol, ~(blind > tol), stacked.k)
-    checks += input_gates(rows, stacked.k, cfg)
+    measured = [r for r in rows if r["attack"] != "fgsm" and not r["measure"].startswith("clean")]
+    checks += input_gates([*reference, *measured], stacked.k, cfg)
     return worst_cases
 
 
@@ -327,6 +347,7 @@ def run_input_attacks(
     cfg: dict,
     generator_seed: int,
     checks: list | None = None,
+    suite: str = "full",
 ) -> list[dict]:
     """Every input-space measure for a stack of models, as long-format rows.
 
@@ -346,6 +367,8 @@ def run_input_attacks(
     checks : list, optional
         Where given, the validity gates of the attacks are appended to it
         (rows of :func:`graphprior.robustness.gates.check_rows`).
+    suite : str
+        One of :data:`SUITES`: ``paper`` stops after the paper's measures.
 
     Returns
     -------
@@ -361,137 +384,44 @@ def run_input_attacks(
     x_all, y_all = x, torch.as_tensor(y).long()
     x, y = x_all[:n], y_all[:n]
     seed = int(generator_seed)
-    rows = _Rows(stacked.k)
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {SUITES}, got {suite!r}")
+    rows = Rows(stacked.k)
     _clean_and_fgsm(rows, stacked, x, y, cfg)
-    _pgd_grids(rows, stacked, x, y, cfg, seed)
-    robust = _autoattack(rows, stacked, x, y, cfg, seed, checks)
-    _min_perturbation(rows, stacked, x, y, cfg, seed)
-    _primary(rows, stacked, x_all, y_all, cfg, seed, robust, checks)
-    _onepixel_and_art(rows, stacked, x, y, cfg, seed)
+    if suite == "paper":
+        _paper_linesearch(rows, stacked, x, y, cfg)
+        return list(rows)
+    xs, ys = attack_subset(x, y, cfg["subset_samples"])
+    reference: list[dict] = list(rows)
+    if xs is not x:  # the gates compare with clean and FGSM accuracy on the same inputs
+        reference = Rows(stacked.k)
+        _clean_and_fgsm_grid(reference, stacked, xs, ys, cfg)
+    _pgd_grids(rows, stacked, xs, ys, cfg, seed)
+    robust = _autoattack(rows, stacked, xs, ys, cfg, seed, checks, reference)
+    _paper_linesearch(rows, stacked, x, y, cfg)
+    _pgd_bisections(rows, stacked, xs, ys, cfg, seed)
+    xp, yp = (x_all, y_all) if xs is x else (xs, ys)
+    _primary(rows, stacked, xp, yp, cfg, seed, robust, checks)
+    _onepixel_and_clever(rows, stacked, xs, ys, cfg, seed)
+    with timed("loss sensitivity"):
+        sensitivity = loss_sensitivity(stacked, x, y)
+    rows.add("loss_sensitivity", "none", "l2", NAN, sensitivity, int(x.shape[0]))
     return list(rows)
 
 
-# --------------------------------------------------------------------------- beyond input attacks
-
-
-def _subset(
-    x: torch.Tensor, y: torch.Tensor, n: int, gen: torch.Generator
+def attack_subset(
+    x: torch.Tensor, y: torch.Tensor, size: int | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seeded random subset of n samples, in ascending index order."""
-    if n >= len(y):
-        return x, y
-    idx = torch.randperm(len(y), generator=gen)[:n].sort().values
-    return x[idx], y[idx]
+    """The inputs of the costly attacks (``attack.subset_samples``): ``x, y`` themselves when
+    ``size`` is None or covers them, else a random subset of ``size``, drawn with seed 0
+    (the same for every model and group), in ascending order.
 
-
-def _weight_rows(
-    rows: _Rows, net: StackedNet, x: torch.Tensor, y: torch.Tensor, wp: dict, gens: list
-) -> None:
-    n = len(y)
-    summary = margin_summary(classification_margins(net, x, y))
-    rows.add("margin_mean", "none", "none", NAN, summary["mean"], n)
-    rows.add("margin_median", "none", "none", NAN, summary["median"], n)
-    deltas = [float(d) for d in wp["deltas"]]
-    for norm in wp["norms"]:
-        acc = random_weight_perturbation_accuracy(
-            net, x, y, deltas, norm, int(wp["n_draws"]), gens[3]
-        )
-        for j, d in enumerate(deltas):
-            rows.add("weight_random_accuracy", "random", norm, d, acc[:, j], n)
-        acc = worst_case_weight_perturbation_accuracy(
-            net, x, y, deltas, norm, int(wp["worst_case_steps"]), gens[4],
-            step_size=wp["worst_case_step_size"],
-        )  # fmt: skip
-        for j, d in enumerate(deltas):
-            rows.add("weight_worst_accuracy", "pgd", norm, d, acc[:, j], n)
-
-
-def _pruning_rows(
-    rows: _Rows, net: StackedNet, test: tuple, train: tuple, pr: dict, seed: int
-) -> None:
-    (xt, yt), (xp, yp) = test, train
-    fractions = [float(f) for f in pr["kept_fractions"]]
-    for method in pr["methods"]:
-        # the same random ranking for the test curve, the train curve and prunability
-        test_curve = pruned_accuracy_and_loss(
-            net, xt, yt, fractions, method, torch.Generator().manual_seed(seed)
-        )
-        train_curve = pruned_accuracy_and_loss(
-            net, xp, yp, fractions, method, torch.Generator().manual_seed(seed)
-        )
-        for j, f in enumerate(fractions):
-            rows.add("pruned_accuracy", method, "none", f, test_curve["accuracy"][:, j], len(yt))
-            rows.add("pruned_train_loss", method, "none", f, train_curve["loss"][:, j], len(yp))
-        alpha = prunability(
-            net, xp, yp, float(pr["tol"]), method, int(pr["n_bisect"]),
-            torch.Generator().manual_seed(seed),
-        )  # fmt: skip
-        rows.add("prunability", method, "none", NAN, alpha, len(yp))
-
-
-def run_beyond_input_measures(
-    net: StackedNet,
-    x_test: torch.Tensor,
-    y_test: torch.Tensor,
-    x_train: torch.Tensor,
-    y_train: torch.Tensor,
-    cfg: dict,
-    generator_seed: int,
-    perturb: Perturb | None = None,
-    perturb_info: dict | None = None,
-) -> list[dict]:
-    """Weight, pruning and neural-collapse measures for the K stacked models, as long rows.
-
-    ==========================  ==================  =========  ==============  ==========
-    measure                     attack              norm       eps             n
-    ==========================  ==================  =========  ==============  ==========
-    margin_mean, margin_median  none                none       NaN             test
-    weight_random_accuracy      random              linf / l2  δ               test
-    weight_worst_accuracy       pgd                 linf / l2  δ               test
-    pruned_accuracy             magnitude / random  none       kept fraction   test
-    pruned_train_loss           magnitude / random  none       kept fraction   train
-    prunability                 magnitude / random  none       NaN             train
-    nc1 … nc4, ncc_accuracy     none / pgd          none / …   NaN / attack ε  train
-    ==========================  ==================  =========  ==============  ==========
-
-    NC rows have ``layer=None`` for the readout and the hidden-layer index for
-    the layerwise ``nc1`` and ``ncc_accuracy``; other rows have ``layer=None``.
-
-    Parameters
-    ----------
-    net : the K stacked models (trained).
-    x_test, y_test, x_train, y_train : full splits; seeded subsets are drawn.
-    cfg : the ``measures`` config section, defaults filled in
-        (:func:`graphprior.config.validate_config`).
-    generator_seed : every random choice (subsets, directions, random pruning)
-        derives from it, each measure from its own child seed, so changing one
-        measure's settings does not change another's draws.
-    perturb : optional ``perturb(net, x, y) -> x_adv (K, B, ...)`` for the
-        perturbed neural-collapse rows (skipped when None).
-    perturb_info : ``{"attack": str, "norm": str, "eps": float}`` labelling
-        those rows (default ``pgd``, ``linf``, NaN).
+    >>> xs, ys = attack_subset(torch.arange(10.0), torch.arange(10), 3)
+    >>> ys.tolist() == sorted(ys.tolist()) and len(ys) == 3
+    True
     """
-    pr, nc = cfg["pruning"], cfg["neural_collapse"]
-    info = {"attack": "pgd", "norm": "linf", "eps": NAN, **(perturb_info or {})}
-    seeds = np.random.SeedSequence(int(generator_seed)).generate_state(8)
-    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
-    device = stack_device(net)
-    xt, yt = _subset(x_test, y_test, int(cfg["n_samples"]), gens[0])
-    xp, yp = _subset(x_train, y_train, int(pr["train_samples"]), gens[1])
-    xn, yn = _subset(x_train, y_train, int(nc["train_samples"]), gens[2])
-    xt, yt, xp, yp, xn, yn = (t.to(device) for t in (xt, yt, xp, yp, xn, yn))
-
-    rows = _Rows(net.k)
-    with _timed("weight perturbation and margins"):
-        _weight_rows(rows, net, xt, yt, cfg["weight_perturbation"], gens)
-    with _timed("pruning"):
-        _pruning_rows(rows, net, (xt, yt), (xp, yp), pr, int(seeds[5]))
-    t0 = time.perf_counter()
-    if nc["perturbed"] and perturb is None:
-        log.info("no perturbation given: perturbed neural-collapse rows skipped")
-    use_perturb = perturb if nc["perturbed"] else None
-    rows += neural_collapse_rows(
-        net, xn, yn, use_perturb, info["attack"], info["norm"], float(info["eps"])
-    )
-    log.info("neural collapse: %.2f s (n=%d)", time.perf_counter() - t0, len(yn))
-    return list(rows)
+    if size is None or int(size) >= int(x.shape[0]):
+        return x, y
+    idx = torch.randperm(int(x.shape[0]), generator=torch.Generator().manual_seed(0))
+    idx = idx[: int(size)].sort().values.to(x.device)
+    return x[idx], y[idx]

@@ -40,6 +40,7 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "train_sparse_nets": ("dataset", "device", "mapping", "training"),
     "prune_baseline": ("dataset", "device", "training", "baseline"),
     "attack": ("dataset", "device", "attack", "measures"),
+    "attack_baseline": ("dataset", "device", "attack", "measures"),
     # the tables' metadata carries the hash of the study config (every key but report)
     "aggregate_parquet": STUDY_KEYS,
     # the report describes the whole run

@@ -85,11 +85,15 @@ def pgd_perturbation(acfg: dict, seed: int):
     return perturb, {"attack": "pgd", "norm": "linf", "eps": eps}
 
 
-def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None) -> pd.DataFrame:
+def attack_group(
+    models: pd.DataFrame, config: dict, checks: list | None = None, suite: str = "full"
+) -> pd.DataFrame:
     """All input-space and beyond-input measures of one group's models (long rows).
 
     Where ``checks`` is given, the validity gates of the group's attacks are
     appended to it as ``{"model_id", "check", "value", "threshold", "passed"}``.
+    ``suite`` ``paper`` measures only the paper's measures
+    (:data:`graphprior.robustness.SUITES`), no beyond-input ones.
     """
     columns = ROBUSTNESS_SCHEMA.names
     if models.empty:  # the group's training failed and was recorded
@@ -105,7 +109,8 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
     for net, _ in stacks:
         net.to(device)
     # one bar per measure family (into the job's log, where stderr goes)
-    bars = {f: tqdm(total=len(stacks), desc=f, unit="stack", mininterval=1.0) for f in FAMILIES}
+    families = FAMILIES if suite == "full" else FAMILIES[:1]
+    bars = {f: tqdm(total=len(stacks), desc=f, unit="stack", mininterval=1.0) for f in families}
     # The input-space attacks see every stack of the group at once, as one padded union
     # (graphprior.nets.union) in its packed form: per model the same logits and input
     # gradients, one kernel per layer for all of them.
@@ -114,13 +119,14 @@ def attack_group(models: pd.DataFrame, config: dict, checks: list | None = None)
     seed = derive_seed("attack", *ids)
     # every test input goes in: the PGD bisection (the primary measure) sees them all,
     # the other input attacks the first attack.n_samples
-    df = pd.DataFrame(run_input_attacks(net, x_te, y_te, acfg, seed, checks=gates))
+    df = pd.DataFrame(run_input_attacks(net, x_te, y_te, acfg, seed, checks=gates, suite=suite))
     bars[FAMILIES[0]].update(len(stacks))
     for g in gates or []:
         checks.append({"model_id": ids[g.pop("model_index")], **g})
     frames = [_with_ids(df, ids)]
-    # The weight, pruning and collapse measures act on each stack's own weights.
-    for net, sub in stacks:
+    # The weight, pruning and collapse measures act on each stack's own weights
+    # (the full suite only).
+    for net, sub in stacks if suite == "full" else []:
         seed = derive_seed("attack", *sub["model_id"])
         perturb, info = pgd_perturbation(acfg, seed)
         rows = run_beyond_input_measures(
