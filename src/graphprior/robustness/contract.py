@@ -167,6 +167,9 @@ def layout(
 def per_sample(eps: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """ε as a ``(K, B)`` tensor from a scalar, a ``(B,)`` or a ``(K, B)`` tensor."""
     k, b = like.shape[:2]
+    scalar = not isinstance(eps, torch.Tensor)
+    if scalar and float(eps) < 0:  # a Python number: checked without a host sync
+        raise ValueError("eps must be non-negative")
     e = torch.as_tensor(eps, dtype=like.dtype, device=like.device)
     if e.dim() == 0:
         e = e.expand(k, b)
@@ -174,8 +177,8 @@ def per_sample(eps: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         e = e.unsqueeze(0).expand(k, b)
     if tuple(e.shape) != (k, b):
         raise ValueError(f"eps must be a scalar, (B,) or (K, B); got {tuple(e.shape)}")
-    if bool((e < 0).any()):
-        raise ValueError("eps must be non-negative")
+    if not scalar:  # checked on the tensor's device, without waiting for it
+        torch._assert_async((e >= 0).all(), "eps must be non-negative")
     return e
 
 

@@ -114,9 +114,11 @@ def _unit_direction(mask: torch.Tensor, norm: WeightNorm, gen: torch.Generator) 
         return u / n
     u = (2.0 * rand_on(mask.shape, gen, device) - 1.0) * mask
     flat_mask = mask.flatten(1)
-    # a model whose layer has no present weight gets a dummy face (then masked away)
-    probs = flat_mask + (flat_mask.sum(1, keepdim=True) == 0).float()
-    face = torch.multinomial(probs.to(gen.device), 1, generator=gen).to(device)
+    # the face: the present weight with the largest of i.i.d. uniform keys, a uniform choice
+    # made on the mask's device (a model whose layer has no present weight gets a dummy
+    # face, then masked away)
+    keys = rand_on(flat_mask.shape, gen, device).masked_fill(flat_mask == 0, -1.0)
+    face = keys.argmax(1, keepdim=True)
     sign = torch.where(rand_on((k, 1), gen, device) < 0.5, -1.0, 1.0)
     u = u.flatten(1).scatter(1, face, sign).view_as(mask)
     return u * mask
