@@ -20,8 +20,8 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             "../../envs/graphprior.yaml"
         threads: 1
         resources:
-            mem_mb=3000,
-            runtime=60 * len(ids),
+            mem_mb=attack_cost(ids).mem_mb,
+            runtime=attack_cost(ids).runtime,
             gpu=GPU,
         params:
             ids=ids,
@@ -46,12 +46,15 @@ rule attack_baseline:
         "results/logs/attack/{baseline}--{part}.log",
     benchmark:
         "results/benchmarks/attack/{baseline}--{part}.tsv"
+    # on the study's longest chain (all graphs trained, a baseline trained, its steps
+    # attacked): started before graph attack jobs that are ready at the same time
+    priority: 10
     conda:
         "../../envs/graphprior.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=lambda wildcards: PART_COST[wildcards.baseline].mem_mb,
+        runtime=lambda wildcards: PART_COST[wildcards.baseline].runtime,
         gpu=GPU,
     params:
         config=config_for("attack_baseline"),

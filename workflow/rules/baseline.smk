@@ -12,12 +12,15 @@ rule prune_baseline:
         "results/logs/prune_baseline/{baseline}.log",
     benchmark:
         "results/benchmarks/prune_baseline/{baseline}.tsv"
+    # on the study's longest chain (all graphs trained, a baseline trained, its steps
+    # attacked): started before graph attack jobs that are ready at the same time
+    priority: 10
     conda:
         "../../envs/graphprior.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=lambda wildcards: PRUNE_COST[wildcards.baseline].mem_mb,
+        runtime=lambda wildcards: PRUNE_COST[wildcards.baseline].runtime,
         gpu=GPU,
     params:
         config=config_for("prune_baseline"),

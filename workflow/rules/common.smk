@@ -7,6 +7,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from graphprior import config as gpconfig  # noqa: E402
+from graphprior.config import cost as gpcost  # noqa: E402
 from graphprior import data as gpdata  # noqa: E402
 from graphprior.graphs import selection as gpselection  # noqa: E402
 from graphprior.io import failures as gpfailures  # noqa: E402
@@ -37,6 +38,40 @@ BASELINE_PARTS = [
 ]
 # What the attack stage writes one robustness table for: graphs and baseline parts.
 ATTACK_UNITS = GRAPH_IDS + BASELINE_PARTS
+# Each heavy job declares the runtime and memory the cost model plans for its work
+# (graphprior.config.cost; docs/cluster.md, "Job sizes").
+SIZES = {
+    graph_id: gpselection.net_size(config, spec) for graph_id, spec in SPECS.items()
+}
+_INPUT_SHAPE, _N_CLASSES = gpconfig.dataset_shape(config["dataset"])
+
+
+def _baseline_cost(group, per_part):
+    family, shape = gpconfig.parse_baseline_group(group)
+    dim = 1
+    for d in _INPUT_SHAPE:
+        dim *= int(d)
+    size = gpcost.baseline_size(
+        config, family, shape, list(SIZES.values()), dim, _N_CLASSES, per_part
+    )
+    if per_part:
+        return gpcost.attack_job(config, [size])
+    steps = len(gpconfig.baseline_parts(config, group)) - 1
+    return gpcost.prune_job(config, family, size, steps)
+
+
+PRUNE_COST = {group: _baseline_cost(group, False) for group in BASELINE_GROUPS}
+PART_COST = {group: _baseline_cost(group, True) for group in BASELINE_GROUPS}
+
+
+def train_cost(ids):
+    return gpcost.train_job(config, [SIZES[i] for i in ids])
+
+
+def attack_cost(ids):
+    return gpcost.attack_job(config, [SIZES[i] for i in ids])
+
+
 # Training, pruning and attack jobs hold one GPU each when the study runs on CUDA
 # (docs/cluster.md, "GPUs"): `--resources gpu=N` caps how many share the GPUs.
 GPU = 1 if gpconfig.uses_gpu(config["device"]) else 0

@@ -19,8 +19,8 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             "../../envs/graphprior.yaml"
         threads: 1
         resources:
-            mem_mb=2000,
-            runtime=30 * len(ids),
+            mem_mb=train_cost(ids).mem_mb,
+            runtime=train_cost(ids).runtime,
             gpu=GPU,
         params:
             ids=ids,

@@ -20,6 +20,7 @@ from graphprior.config import (
     schema,
     validate_config,
 )
+from graphprior.config.cost import NetSize
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.generators import sized_size
 from graphprior.graphs.grid import VARIANTS, expand_grid, make_graph, strata_specs
@@ -32,6 +33,7 @@ __all__ = [
     "load_study",
     "graph_specs",
     "param_count",
+    "net_size",
     "select_graphs",
     "filter_report",
     "ArmMapping",
@@ -129,6 +131,30 @@ def _param_count(spec, opts, input_shape: tuple, n_classes: int, method: str) ->
     for i in range(1, len(widths)):
         total += widths[i] * sum(widths[:i]) + widths[i]
     return total + widths[-1] * n_classes + n_classes
+
+
+def net_size(config: dict, spec) -> NetSize:
+    """The stack a graph's jobs train and attack, as the cost model sees it (graphprior.config.cost).
+
+    One model's layers, present weights and neurons are those of the main arm
+    at the first orientation seed (cached inside the process); the models
+    count every arm, orientation seed, init and seed, an upper bound where an
+    arm leaves some out.
+    """
+    opts = mapping_options(config, spec.graph_id)
+    input_shape, n_classes = dataset_shape(config["dataset"])
+    layers, weights, neurons = _net_shape(spec, opts, tuple(input_shape), int(n_classes))
+    m, t = config["mapping"], config["training"]
+    models = (1 + len(m["extra_arms"])) * len(m["orientation_seeds"])
+    models *= len(t["inits"] or []) * len(t["seeds"])
+    return NetSize(max(models, 1), layers, weights, neurons, int(np.prod(input_shape)))
+
+
+@lru_cache(maxsize=8192)
+def _net_shape(spec, opts, input_shape: tuple, n_classes: int) -> tuple[int, int, int]:
+    net = spec_from_dag(build_layered_dag(make_graph(spec), opts), input_shape, n_classes)
+    layers = [*net.hidden, net.output]
+    return len(layers), int(sum(int(la.mask.sum()) for la in layers)), sum(la.width for la in layers)
 
 
 def _in_param_range(config: dict, spec) -> bool:

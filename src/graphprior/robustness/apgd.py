@@ -30,7 +30,14 @@ import torch
 from torch import nn
 
 from graphprior.nets.stacked import cross_entropy_per_sample
-from graphprior.robustness.contract import bcast, default_generator, frozen_eval, layout, logits_of
+from graphprior.robustness.contract import (
+    CHECK_EVERY,
+    bcast,
+    default_generator,
+    frozen_eval,
+    layout,
+    logits_of,
+)
 from graphprior.robustness.gradient import Norm
 
 __all__ = ["ApgdBudget", "dlr_targeted_loss", "apgd", "apgd_chain", "checkpoints"]
@@ -173,6 +180,8 @@ def _single_run(stacked, r: _Run, norm: Norm, steps: int, targeted: bool) -> Non
         if i in checks:
             _checkpoint(r, i, k)
             k = max(k - decr, k_min)
+        if (i + 1) % CHECK_EVERY:
+            continue  # finished inputs step on until the check; their results are frozen
         alive = r.acc.any(0)
         if not bool(alive.all()):  # every model already misclassifies these inputs
             _finish_cols(r, alive)

@@ -16,6 +16,11 @@ as a stack of one through :func:`as_stacked`. The contract (after torchattacks):
 - randomness comes only from the ``torch.Generator`` / seed passed in, so a
   call is deterministic given its seed; no generator means one seeded with 0
   (:func:`default_generator`);
+- iterative attacks ask the device whether inputs are finished (a host sync)
+  only every :data:`CHECK_EVERY` iterations; in between, finished inputs
+  keep being computed but their result is frozen, so the check's period
+  changes how much work is skipped, and a result only by the float rounding of
+  a different batch size;
 - the shape of ``y`` says how ``x`` is laid out: ``y`` of shape ``(B,)`` means
   ``x`` is one batch ``(B, …)`` shared by all K models; ``y`` of shape
   ``(K, B)`` means ``x`` is ``(K, B, …)``, one batch per model (:func:`layout`).
@@ -38,6 +43,7 @@ from torch import nn
 from graphprior.nets.stacked import SingleNet
 
 __all__ = [
+    "CHECK_EVERY",
     "StackedAdapter",
     "as_stacked",
     "single_model",
@@ -55,6 +61,9 @@ __all__ = [
     "model_rows",
 ]
 
+
+#: Iterations between two convergence checks of PGD and APGD (each a host sync on a GPU).
+CHECK_EVERY = 4
 
 # --------------------------------------------------------------------------- stacks
 

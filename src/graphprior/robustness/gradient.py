@@ -22,6 +22,7 @@ from torch import nn
 
 from graphprior.nets.stacked import cross_entropy_per_sample
 from graphprior.robustness.contract import (
+    CHECK_EVERY,
     bcast,
     default_generator,
     frozen_eval,
@@ -184,11 +185,12 @@ def _ascend(
     """The PGD iterations from ``x_adv``; returns each sample's strongest iterate."""
     # all tensors below are (K, A, ...) over the A columns still active
     x0, ys, es, alphas = x, y, e, alpha.expand_as(e)
-    for _ in range(steps):
+    for i in range(steps):
         grad, loss, logits = input_grad(stacked, x_adv, ys)
         best.keep(x_adv, loss, logits, ys)
-        if best.early_stop:
-            # an input every model already misclassifies needs no more steps
+        if best.early_stop and (i + 1) % CHECK_EVERY == 0:
+            # an input every model already misclassifies needs no more steps (its
+            # strongest iterate is frozen in `best` since it was first fooled)
             keep = ~best.fooled[:, best.cols].all(0)
             if not bool(keep.all()):
                 best.cols, x_adv, grad = best.cols[keep], x_adv[:, keep], grad[:, keep]
