@@ -72,6 +72,28 @@ def test_attacks_respect_budget_box_and_are_seeded(stack, norm, eps):
         assert torch.all(net(x_adv).argmax(-1)[fooled] != y.expand_as(fooled)[fooled])
 
 
+@pytest.mark.parametrize(("norm", "eps"), [("linf", 0.1), ("l2", 0.5)])
+def test_square_with_a_check_every_few_queries_stays_in_budget_and_as_strong(stack, norm, eps):
+    """A GPU looks for the inputs still to attack every few queries, a CPU every query: the
+    finished inputs in between keep their result, and the attack is as strong."""
+    net, x, y = stack
+    runs = {
+        period: square_attack(net, x, y, eps, norm=norm, n_queries=60, p_init=0.8,
+                              generator=torch.Generator().manual_seed(3), check_every=period)
+        for period in (1, 4)
+    }  # fmt: skip
+    for robust, x_adv in runs.values():
+        delta = (x_adv - x.unsqueeze(0)).flatten(2)
+        size = delta.abs().amax(2) if norm == "linf" else delta.norm(dim=2)
+        assert size.max() <= eps + 1e-5 and x_adv.min() >= 0 and x_adv.max() <= 1
+        clean = net(x).argmax(-1) == y
+        assert not (robust & ~clean).any()
+        fooled = (net(x_adv).argmax(-1) != y) & clean
+        assert torch.equal(fooled, clean & ~robust)  # a fooled input keeps its adversarial
+    share = {p: float(r.double().mean()) for p, (r, _) in runs.items()}
+    assert abs(share[4] - share[1]) <= 3 / N  # other random draws, the same strength
+
+
 @pytest.mark.parametrize("smooth", [False, True])
 def test_stack_equals_each_model_alone(stack, smooth):
     net, x, y = stack

@@ -34,6 +34,7 @@ from graphprior.robustness.contract import (
     CHECK_EVERY,
     bcast,
     default_generator,
+    device_generator,
     frozen_eval,
     layout,
     logits_of,
@@ -274,7 +275,7 @@ def _chain(
     fewer than four classes (its DLR loss needs four), as AutoAttack does.
     """
     stacked, x, y = layout(model, x, y)
-    gen = default_generator(generator)
+    gen = device_generator(default_generator(generator), x.device)
     e = bcast(torch.as_tensor(eps, dtype=x.dtype, device=x.device).expand(y.shape), x)
     if y.numel() == 0:  # no inputs: nothing to attack
         return torch.zeros(y.shape, dtype=torch.bool, device=x.device), x.clone()

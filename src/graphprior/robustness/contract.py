@@ -15,7 +15,9 @@ as a stack of one through :func:`as_stacked`. The contract (after torchattacks):
   :func:`torch.autograd.grad`;
 - randomness comes only from the ``torch.Generator`` / seed passed in, so a
   call is deterministic given its seed; no generator means one seeded with 0
-  (:func:`default_generator`);
+  (:func:`default_generator`); draws happen on the data's device
+  (:func:`device_generator`: on a CPU the generator itself, elsewhere one
+  seeded from it), so nothing random crosses to the device;
 - iterative attacks ask the device whether inputs are finished (a host sync)
   only every :data:`CHECK_EVERY` iterations; in between, finished inputs
   keep being computed but their result is frozen, so the check's period
@@ -53,6 +55,7 @@ __all__ = [
     "bcast",
     "logits_of",
     "default_generator",
+    "device_generator",
     "stack_device",
     "module_device",
     "rand_on",
@@ -210,6 +213,22 @@ def default_generator(generator: torch.Generator | None) -> torch.Generator:
     return generator if generator is not None else torch.Generator().manual_seed(0)
 
 
+def device_generator(gen: torch.Generator, device: torch.device | str) -> torch.Generator:
+    """A generator that draws on ``device``: ``gen`` itself where it lives there (so results
+    on the CPU are those of ``gen``), else a new one on ``device`` seeded by one draw of
+    ``gen``. The ``meta`` device has no generators: ``gen`` itself, whose draws are copied.
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> device_generator(g, "cpu") is g, device_generator(g, "meta") is g
+    (True, True)
+    """
+    device = torch.device(device)
+    if gen.device.type == device.type or device.type == "meta":
+        return gen
+    seed = int(torch.randint(0, 2**62, (1,), generator=gen, device=gen.device))
+    return torch.Generator(device=device).manual_seed(seed)
+
+
 def stack_device(net: nn.Module) -> torch.device:
     """Device of a :class:`~graphprior.nets.stacked.StackedNet` (of its input statistics)."""
     return net.input_mean.device
@@ -221,13 +240,15 @@ def module_device(model: nn.Module) -> torch.device:
 
 
 def rand_on(shape: Sequence[int], gen: torch.Generator, device: torch.device) -> torch.Tensor:
-    """Uniform [0, 1) draws on the generator's device, moved to ``device``."""
-    return torch.rand(tuple(shape), generator=gen, device=gen.device).to(device)
+    """Uniform [0, 1) draws on ``device`` (:func:`device_generator`)."""
+    g = device_generator(gen, device)
+    return torch.rand(tuple(shape), generator=g, device=g.device).to(device)
 
 
 def randn_on(shape: Sequence[int], gen: torch.Generator, device: torch.device) -> torch.Tensor:
-    """Standard normal draws on the generator's device, moved to ``device``."""
-    return torch.randn(tuple(shape), generator=gen, device=gen.device).to(device)
+    """Standard normal draws on ``device`` (:func:`device_generator`)."""
+    g = device_generator(gen, device)
+    return torch.randn(tuple(shape), generator=g, device=g.device).to(device)
 
 
 # --------------------------------------------------------------------------- rows

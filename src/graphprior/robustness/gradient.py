@@ -25,6 +25,7 @@ from graphprior.robustness.contract import (
     CHECK_EVERY,
     bcast,
     default_generator,
+    device_generator,
     frozen_eval,
     layout,
     logits_of,
@@ -274,7 +275,8 @@ def pgd(
     e = bcast(per_sample(eps, y.to(x.dtype)), x)
     alpha = _step_sizes(e, x, y, steps, step_size, rel_step)
     if random_start:
-        x_adv = _random_start(x, e, norm, default_generator(generator))
+        gen = device_generator(default_generator(generator), x.device)
+        x_adv = _random_start(x, e, norm, gen)
     else:
         x_adv = x.clone()
     best = _Strongest(x_adv, y, early_stop)
