@@ -2,7 +2,7 @@
 
 The public API is small and stable::
 
-    from graphprior import load_config, load_dataset, load_model
+    from graphprior import load_config, load_dataset, load_model, load_model_row
 
 Names resolve lazily (PEP 562), so ``import graphprior`` and importing a
 torch-free layer (``graphprior.graphs``, ``graphprior.analysis``, ...) never
@@ -21,6 +21,7 @@ _PUBLIC = {
     "load_config": "graphprior.graphs.selection",
     "load_dataset": "graphprior.data",
     "load_model": "graphprior.nets.checkpoints",
+    "load_model_row": "graphprior.nets.checkpoints",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -151,7 +151,7 @@ def test_public_api_resolves_lazily():
     assert _imports_torch("from graphprior import load_dataset, load_model")
     import graphprior
     from graphprior.data import load_dataset
-    from graphprior.models import load_model
+    from graphprior.nets.checkpoints import load_model
 
     assert graphprior.load_dataset is load_dataset
     assert graphprior.load_model is load_model

@@ -4,6 +4,7 @@ reference AutoAttack; the validity gates."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import p_schedule, square_attack
 
 N = 80  # test inputs of the reference comparison (the `stack` fixture has 80)
-STANDARD = AutoAttackBudget(ApgdBudget(100, 1), ApgdBudget(100, 1, 9), 5000, 0.8)
+STANDARD = AutoAttackBudget.standard()
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -128,7 +129,7 @@ def test_ensemble_no_weaker_than_reference_standard(stack, norm, eps):
 
 
 def test_the_chain_attacks_only_the_inputs_some_model_still_resists(stack, monkeypatch):
-    from graphprior.robustness import autoattack as aa
+    aa = importlib.import_module("graphprior.robustness.autoattack")  # the module, not the function
 
     net, x, y = stack
     budget = AutoAttackBudget(ApgdBudget(10, 1), ApgdBudget(10, 1, 3), 50, 0.8)

@@ -24,4 +24,12 @@ The package imports nothing of its modules; each subpackage imports its own
 modules and re-exports their public names.
 """
 
-__all__: list[str] = []
+from graphprior.analysis.stats.variance_components import (
+    VarianceDecomposition,
+    variance_components,
+)
+
+__all__ = [
+    "variance_components",
+    "VarianceDecomposition",
+]

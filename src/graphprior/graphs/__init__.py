@@ -12,4 +12,19 @@ checks, the paper's igraph-style Watts–Strogatz), :mod:`~graphprior.graphs.gri
 row) and :mod:`~graphprior.graphs.selection` (which graphs a config studies).
 """
 
-__all__: list[str] = []
+from graphprior.graphs.dag import MappingOptions, build_layered_dag
+from graphprior.graphs.dag_properties import dag_properties
+from graphprior.graphs.grid import GraphSpec, make_graph
+from graphprior.graphs.netspec import NetSpec, spec_from_dag
+from graphprior.graphs.properties import graph_properties
+
+__all__ = [
+    "GraphSpec",
+    "make_graph",
+    "graph_properties",
+    "MappingOptions",
+    "build_layered_dag",
+    "dag_properties",
+    "NetSpec",
+    "spec_from_dag",
+]

@@ -11,4 +11,15 @@ normalisation), :mod:`~graphprior.nets.checkpoints` (safetensors files),
 :mod:`~graphprior.nets.baselines` (pruned dense reference nets).
 """
 
-__all__: list[str] = []
+from graphprior.nets.checkpoints import load_model, load_model_row
+from graphprior.nets.stacked import SingleNet, StackedNet
+from graphprior.nets.train import TrainConfig, train_stack
+
+__all__ = [
+    "StackedNet",
+    "SingleNet",
+    "TrainConfig",
+    "train_stack",
+    "load_model",
+    "load_model_row",
+]

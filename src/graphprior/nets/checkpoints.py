@@ -11,7 +11,9 @@ architecture into a stack again.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -23,6 +25,7 @@ from graphprior.nets.stacked import SingleNet, StackedNet
 
 __all__ = [
     "FORMAT",
+    "load_model_row",
     "CheckpointError",
     "save_model",
     "save_stack",
@@ -130,3 +133,14 @@ def load_model(path: str | Path) -> nn.Module:
     """
     net, _ = load_stacked(path)
     return SingleNet(net).eval()
+
+
+def load_model_row(row: Mapping[str, Any], results: str | Path = "results") -> nn.Module:
+    """The model of one row of the `models` table (or of `study`), in eval mode.
+
+    ``row["checkpoint"]`` is relative to the ``results`` folder the tables
+    came from, so a copied or moved ``results/`` still loads.
+    """
+    if "checkpoint" not in row or not row["checkpoint"]:
+        raise CheckpointError("the row has no checkpoint (its training failed or was recorded)")
+    return load_model(Path(results) / str(row["checkpoint"]))

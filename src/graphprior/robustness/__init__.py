@@ -21,8 +21,22 @@ seeded randomness, the long row format) lives in
 Definitions: ``docs/measures.md``.
 """
 
+from graphprior.robustness.apgd import ApgdBudget, apgd
+from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
 from graphprior.robustness.beyond_input import run_beyond_input_measures
-from graphprior.robustness.gradient import pgd
+from graphprior.robustness.gradient import fgsm, pgd
 from graphprior.robustness.run import SUITES, run_input_attacks
+from graphprior.robustness.square import square_attack
 
-__all__ = ["SUITES", "pgd", "run_beyond_input_measures", "run_input_attacks"]
+__all__ = [
+    "fgsm",
+    "pgd",
+    "apgd",
+    "ApgdBudget",
+    "square_attack",
+    "autoattack",
+    "AutoAttackBudget",
+    "SUITES",
+    "run_input_attacks",
+    "run_beyond_input_measures",
+]

@@ -51,6 +51,11 @@ class AutoAttackBudget:
     square_queries: int
     square_p_init: float
 
+    @classmethod
+    def standard(cls) -> AutoAttackBudget:
+        """The reference's standard version: 100 iterations, APGD-T on 9 targets, 5000 queries."""
+        return cls(ApgdBudget(100, 1), ApgdBudget(100, 1, 9), 5000, 0.8)
+
 
 def budget_from_config(cfg: dict) -> AutoAttackBudget:
     """The budget from the config section ``attack.autoattack``."""
@@ -75,12 +80,15 @@ def autoattack(
     y: torch.Tensor,
     eps: float,
     *,
-    norm: str,
-    budget: AutoAttackBudget,
-    seed: int,
+    norm: str = "linf",
+    budget: AutoAttackBudget | None = None,
+    seed: int = 0,
     chained: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Per-input robustness under each member attack and under the ensemble.
+
+    ``budget`` defaults to the reference's standard one
+    (:meth:`AutoAttackBudget.standard`); the study passes its config's.
 
     Returns ``{"apgd_ce", "apgd_t", "square", "apgd_smooth", "autoattack"}`` →
     bool ``(K, B)``: whether each model classifies each input correctly clean
@@ -91,6 +99,7 @@ def autoattack(
     (its loss needs 4), which counts as not fooling.
     """
     stacked = as_stacked(model)
+    budget = budget or AutoAttackBudget.standard()
     if x.shape[0] == 0:  # no inputs: nothing is robust, nothing to attack
         none = torch.zeros((stacked.k, 0), dtype=torch.bool, device=x.device)
         return {name: none.clone() for name in (*MEMBERS, "autoattack")}

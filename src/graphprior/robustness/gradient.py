@@ -215,7 +215,7 @@ def pgd(
     y: torch.Tensor,
     eps: float | torch.Tensor,
     *,
-    steps: int,
+    steps: int = 20,
     norm: Norm | str = "linf",
     step_size: float | torch.Tensor | None = None,
     rel_step: float | None = None,
@@ -247,7 +247,7 @@ def pgd(
     eps : float or torch.Tensor
         Budget: a scalar, or per sample ``(B,)`` / ``(K, B)`` (used by the bisection).
     steps : int
-        Gradient steps (config ``attack.pgd.<norm>.steps``).
+        Gradient steps (config ``attack.pgd.<norm>.steps``, whose default is 20).
     norm : {"linf", "l2"}
         Threat model.
     step_size : float or torch.Tensor, optional
