@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -59,19 +60,18 @@ from graphprior.graphs.netspec import dense_spec, spec_from_dag
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import SingleNet, StackedNet
 from graphprior.robustness.accuracy import clean_correct, robust_accuracy
-from graphprior.robustness.art_metrics import (
-    art_classifier,
-    art_norm,
-    numpy_global_seed,
-)
 from graphprior.robustness.autoattack import autoattack, budget_from_config
-from graphprior.robustness.clever import clever_u_batched
+from graphprior.robustness.clever import clever_u_batched, norm_order
 from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
     min_perturbation_fgsm_linesearch,
     min_perturbation_pgd_bisection,
 )
 from graphprior.robustness.onepixel import onepixel_success_rate
+
+# ART, the tests' reference (the test extra), from the repository root
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.art_reference import art_classifier, numpy_global_seed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "attack.md"
 # any graph config: only the attack section's defaults are read
@@ -271,7 +271,7 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
             lambda: clever_u_batched(
                 net, x[: int(cc["n_samples"])], nb_batches=int(cc["nb_batches"]),
                 batch_size=int(cc["batch_size"]), radius=float(cc["radius"]),
-                norm=art_norm(cc["norm"]), n_classes=cc["n_classes"], seed=seed,
+                norm=norm_order(cc["norm"]), n_classes=cc["n_classes"], seed=seed,
             ),
         ),
         ("loss sensitivity", "300 inputs", lambda: loss_sensitivity(net, x, y)),

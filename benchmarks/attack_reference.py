@@ -19,7 +19,7 @@ can measure:
   reference has no counterpart of; figures recorded before then are of three.
 * :func:`clever_rows`: our batched :func:`graphprior.robustness.clever.clever_u_batched`
   against ART's ``clever_u`` (through
-  :func:`graphprior.robustness.art_metrics.clever_scores`, model by model,
+  ``clever_scores`` of tests/art_reference.py, model by model,
   input by input), at the settings of ``attack.clever`` of
   ``config/config.yaml``. Ours is timed at the config's ``n_classes`` (one
   runner-up class fitted) and with every class fitted, the estimator ART
@@ -28,6 +28,7 @@ can measure:
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -37,10 +38,13 @@ import yaml
 
 from graphprior.config import validate_config
 from graphprior.robustness.apgd import ApgdBudget
-from graphprior.robustness.art_metrics import art_norm, clever_scores
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack, budget_from_config
-from graphprior.robustness.clever import clever_u_batched
+from graphprior.robustness.clever import clever_u_batched, norm_order
 from graphprior.robustness.contract import as_stacked, single_model
+
+# ART, the tests' reference (the test extra), from the repository root
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.art_reference import clever_scores  # noqa: E402
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
 #: the reference's standard version (Croce, Hein 2020), without FAB-T
@@ -147,7 +151,7 @@ def clever_rows(nets, x, n: int) -> list[list[str]]:
     """One row per net and setting of ours: throughput, and agreement with ART's scores."""
     c = default_attack_config()["clever"]
     kw = {"nb_batches": int(c["nb_batches"]), "batch_size": int(c["batch_size"])}
-    radius, norm = float(c["radius"]), art_norm(c["norm"])
+    radius, norm = float(c["radius"]), norm_order(c["norm"])
     xs = x[:n]
     rows = []
     for name, net in nets:

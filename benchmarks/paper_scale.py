@@ -282,7 +282,6 @@ def time_attack(net: StackedNet, data: dict, cfg: dict) -> tuple[dict, dict, flo
     logger = logging.getLogger("graphprior.robustness")
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
-    import art.metrics  # noqa: F401  (ART's one-off import, 1–3 s, is not a cost per input)
 
     x_probe = data["test"][0][:100]
     mem = saved_megabytes(net, x_probe) * cfg["attack"]["n_samples"] / len(x_probe)

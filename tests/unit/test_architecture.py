@@ -170,3 +170,19 @@ def test_no_reference_to_a_document_outside_the_repository():
             if pattern.search(f.read_text(errors="ignore")):
                 hits.append(str(f.relative_to(REPO)))
     assert not hits, f"references to a design document outside the repository: {hits}"
+
+
+def test_art_is_a_test_dependency_only():
+    """ART is the tests' reference, not a requirement of the package: the stage never imports it."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    art = "adversarial-robustness-toolbox"
+    assert not any(dep.startswith(art) for dep in project["dependencies"])
+    assert any(dep.startswith(art) for dep in project["optional-dependencies"]["test"])
+    code = (
+        "import graphprior.robustness, graphprior.stages.attack, sys; "
+        "print(any(m == 'art' or m.startswith('art.') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

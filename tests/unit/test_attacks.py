@@ -28,12 +28,6 @@ from graphprior.robustness.accuracy import (
     success_rate_on_correct,
 )
 from graphprior.robustness.apgd import ApgdBudget, apgd, apgd_chain
-from graphprior.robustness.art_metrics import (
-    art_classifier,
-    clever_scores,
-    loss_sensitivity_art,
-    numpy_global_seed,
-)
 from graphprior.robustness.contract import single_model
 from graphprior.robustness.gradient import fgsm, pgd
 from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
@@ -50,6 +44,12 @@ from graphprior.robustness.onepixel import (
     onepixel_success_rate,
 )
 from graphprior.robustness.run import run_input_attacks
+from tests.art_reference import (
+    art_classifier,
+    clever_scores,
+    loss_sensitivity_art,
+    numpy_global_seed,
+)
 
 N_TEST = 120  # test samples used by the trained-net tests
 

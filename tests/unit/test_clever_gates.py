@@ -15,8 +15,8 @@ from graphprior.analysis.study.gates import (
     saturation_flags,
     study_flags,
 )
-from graphprior.robustness.art_metrics import clever_scores
 from graphprior.robustness.clever import clever_u_batched, sample_ball
+from tests.art_reference import clever_scores
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

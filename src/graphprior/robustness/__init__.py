@@ -9,8 +9,6 @@ seeded randomness, the long row format) lives in
   adversarial confidence;
 - :mod:`~graphprior.robustness.minimal`: minimal adversarial perturbation;
 - :mod:`~graphprior.robustness.onepixel`: the One-Pixel attack;
-- :mod:`~graphprior.robustness.art_metrics`: CLEVER and loss sensitivity through ART
-  (the references of the tests);
 - :mod:`~graphprior.robustness.metrics`: clean accuracy and F1, loss sensitivity;
 - :mod:`~graphprior.robustness.weights`: weight perturbation and margins;
 - :mod:`~graphprior.robustness.prunability`: pruning curves and prunability;

@@ -40,6 +40,7 @@ from graphprior.robustness.weibull import reverse_weibull_locations
 
 __all__ = [
     "CleverResult",
+    "norm_order",
     "clever_pool",
     "clever_u_batched",
     "sample_ball",
@@ -55,6 +56,13 @@ class CleverResult:
 
     scores: np.ndarray
     capped: np.ndarray
+
+
+def norm_order(norm: int | float | str) -> float:
+    """The order of a config norm: 1, 2, inf or "l1", "l2", "linf", "inf" (as ART takes it)."""
+    if isinstance(norm, str):
+        return {"l1": 1, "1": 1, "l2": 2, "2": 2, "linf": math.inf, "inf": math.inf}[norm.lower()]
+    return float(norm)
 
 
 def sample_ball(n: int, dim: int, radius: float, norm: float, gen: torch.Generator) -> torch.Tensor:

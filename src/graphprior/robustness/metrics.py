@@ -56,8 +56,8 @@ def loss_sensitivity(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.n
     ICML; each gradient is taken for its own sample's loss, for every model of
     the stack in one pass. ART's ``art.metrics.loss_sensitivity`` computes the
     same, one model at a time
-    (:func:`graphprior.robustness.art_metrics.loss_sensitivity_art`, the
-    reference in the tests).
+    (``loss_sensitivity_art`` in ``tests/art_reference.py`` runs it as the
+    tests' reference).
     """
     stacked, xs, ys = layout(model, x, y)
     with frozen_eval(stacked):

@@ -34,9 +34,8 @@ from graphprior.robustness.accuracy import (
     robust_correct,
     success_rate_on_correct,
 )
-from graphprior.robustness.art_metrics import art_norm
 from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_config
-from graphprior.robustness.clever import clever_u_batched
+from graphprior.robustness.clever import clever_u_batched, norm_order
 from graphprior.robustness.contract import as_stacked, model_rows
 from graphprior.robustness.gates import (
     apgd_ce_plain_and_smooth,
@@ -268,10 +267,10 @@ def _onepixel_and_clever(
             res = clever_u_batched(
                 stacked, x[: int(ccfg["n_samples"])], nb_batches=int(ccfg["nb_batches"]),
                 batch_size=int(ccfg["batch_size"]), radius=float(ccfg["radius"]),
-                norm=art_norm(ccfg["norm"]), n_classes=None if n_classes is None else int(n_classes),
+                norm=norm_order(ccfg["norm"]), n_classes=None if n_classes is None else int(n_classes),
                 seed=seed,
             )  # fmt: skip
-        clever_norm = {1.0: "l1", 2.0: "l2", math.inf: "linf"}[art_norm(ccfg["norm"])]
+        clever_norm = {1.0: "l1", 2.0: "l2", math.inf: "linf"}[norm_order(ccfg["norm"])]
         radius, n_cl = float(ccfg["radius"]), res.scores.shape[1]
         rows.add("clever_score", "clever", clever_norm, radius, res.scores.mean(1), n_cl)
         rows.add("clever_capped_share", "clever", clever_norm, radius, res.capped.mean(1), n_cl)

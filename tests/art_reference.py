@@ -1,4 +1,6 @@
-"""ART (the Adversarial Robustness Toolbox) for CLEVER and loss sensitivity: the references.
+"""ART (the Adversarial Robustness Toolbox) for CLEVER and loss sensitivity: the tests' references.
+
+ART is a test dependency (the ``test`` extra), not one of the package.
 
 The attack stage computes both in torch, for a whole stack at once
 (:func:`graphprior.robustness.clever.clever_u_batched`,
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from graphprior.robustness.clever import norm_order
 from graphprior.robustness.contract import (
     as_stacked,
     frozen_eval,
@@ -35,7 +38,6 @@ from graphprior.robustness.contract import (
 __all__ = [
     "art_classifier",
     "numpy_global_seed",
-    "art_norm",
     "clever_scores",
     "loss_sensitivity_art",
 ]
@@ -68,13 +70,6 @@ def numpy_global_seed(seed: int) -> Iterator[None]:
         yield
     finally:
         np.random.set_state(state)  # noqa: NPY002
-
-
-def art_norm(norm: int | float | str) -> float:
-    """ART's norm order from a config norm: 1, 2, inf or "l1", "l2", "linf", "inf"."""
-    if isinstance(norm, str):
-        return {"l1": 1, "1": 1, "l2": 2, "2": 2, "linf": np.inf, "inf": np.inf}[norm.lower()]
-    return float(norm)
 
 
 def _n_classes(stacked: nn.Module, x: torch.Tensor) -> int:
@@ -121,7 +116,7 @@ def clever_scores(
             xs = x.detach().cpu().numpy().astype(np.float32)
             for i in range(xs.shape[0]):
                 scores[k, i] = clever_u(
-                    clf, xs[i], nb_batches, batch_size, radius, art_norm(norm), verbose=False
+                    clf, xs[i], nb_batches, batch_size, radius, norm_order(norm), verbose=False
                 )
     return scores
 
