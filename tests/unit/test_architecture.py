@@ -186,3 +186,21 @@ def test_art_is_a_test_dependency_only():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_code_states_decisions_not_measurements():
+    """No date, session number or speed ratio in src/: those go stale; docs/benchmarks.md
+    holds them, and the code names the benchmark instead."""
+    stale = re.compile(
+        r"20\d\d-\d\d-\d\d"  # a date
+        r"|\bsession \d"  # a work session
+        r"|\b\d+\.\d+x\b"  # a speed ratio, 0.75x
+        r"|\b\d+\.\d+×(?!IQR)"  # or 0.75× (the paper's 1.5×IQR rule is a rule)
+    )
+    hits = [
+        f"{p.relative_to(PACKAGE)}:{i}: {line.strip()}"
+        for p in _modules()
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if stale.search(line)
+    ]
+    assert not hits, "\n".join(hits)

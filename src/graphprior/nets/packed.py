@@ -20,9 +20,9 @@ both feature-major (``(K, T, B)`` and ``(K, R, B)``).
 A step is then one batched matmul and one ReLU per layer forward, one matmul
 and one ReLU gradient per layer backward, and one matmul for every weight
 gradient at once; no concatenation, no per-layer mask multiply, and the
-optimiser updates two tensors instead of two per layer. On the unions of
-``benchmarks/train_union.py`` a training step takes about half the time of the
-same union through autograd (docs/benchmarks.md).
+optimiser updates two tensors instead of two per layer; what that saves
+against the same union through autograd is measured by
+``benchmarks/train_union.py`` (docs/benchmarks.md).
 
 Masks: the gradient of ``weight`` and ``bias`` is multiplied by the mask, so
 Adam and SGD leave a masked weight at exactly zero; the weights start masked
@@ -106,9 +106,9 @@ class _Buffers:
 
     Feature-major: ``h`` is ``(K, T, B)`` and ``g`` is ``(K, R, B)``, so a layer's
     input prefix and its output block are contiguous slabs per model, and every
-    matmul multiplies a few weight rows by a ``(columns, B)`` slab. A training
-    step takes 0.64-0.73x the time it took in the batch-major ``(K, B, T)``
-    layout before (``benchmarks/packed_step.py``).
+    matmul multiplies a few weight rows by a ``(columns, B)`` slab; chosen over
+    the batch-major ``(K, B, T)`` layout for speed (``benchmarks/packed_step.py``,
+    docs/benchmarks.md).
     """
 
     def __init__(self, packed: PackedStack, batch: int):
@@ -354,8 +354,8 @@ class PackedSteps:
     without the autograd graph, the loss's own backward kernels and a gradient
     allocation per step. The training inputs are standardised once, so a batch
     is one ``index_select`` of rows, copied into the feature-major input slab.
-    A step of the 12-model union of ``benchmarks/packed_step.py`` takes 0.75x
-    the autograd step's time, one of the 48-model union 0.91x (docs/benchmarks.md).
+    Chosen over the autograd step for speed (``benchmarks/packed_step.py``,
+    docs/benchmarks.md, "Training many architectures as one union").
     """
 
     def __init__(self, packed: PackedStack, x: torch.Tensor, y: torch.Tensor):

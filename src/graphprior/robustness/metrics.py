@@ -25,7 +25,7 @@ def accuracy_and_f1(
     f1_score(average="micro")``); for single-label classification it equals
     accuracy, and is reported because the paper does.
     """
-    # imported here: sklearn.metrics costs about 1.4 s at import
+    # imported here: sklearn.metrics is slow to import, and few callers need it
     from sklearn.metrics import f1_score
 
     stacked, xs, ys = layout(model, x, y)

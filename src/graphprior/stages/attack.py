@@ -147,8 +147,8 @@ def _group_union(
 
     Several stacks become one padded union, attacked in its packed form
     (:class:`~graphprior.nets.packed.PackedStack`: the union's logits and input
-    gradients; 0.70x the CPU time of the union through autograd on one graph's
-    input attacks, ``benchmarks/attack_union.py``).
+    gradients), chosen over the union through autograd for speed
+    (``benchmarks/attack_union.py``, docs/benchmarks.md).
     """
     ids = np.concatenate([sub["model_id"].to_numpy() for _, sub in stacks])
     if len(stacks) == 1:
