@@ -36,4 +36,4 @@ onsuccess:
 
 
 onerror:
-    gpfailures.end_of_run()
+    gpfailures.end_of_run(stopped=True)

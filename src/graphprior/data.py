@@ -230,20 +230,27 @@ def _download_one(path: Path, digest: str, urls: list[str]) -> None:
     )
 
 
-def _fetch_idx(name: str, role: str) -> Path:
-    """The checked path of one file of a downloaded dataset; never downloads."""
+def _fetch_idx(name: str, roles: tuple[str, ...]) -> dict[str, Path]:
+    """The checked paths of a downloaded dataset's files; never downloads.
+
+    A missing file is an error that names every missing file of the dataset,
+    with where to put it and its digest, not only the first.
+    """
     files, _ = _catalog(name)
-    fname, digest = files[role]
-    path = resources_dir() / name / fname
-    if not path.exists():
+    paths = {role: resources_dir() / name / files[role][0] for role in roles}
+    missing = [role for role, path in paths.items() if not path.exists()]
+    if missing:
+        places = "; ".join(_place_hint(paths[r], files[r][1]) for r in missing)
         raise DatasetError(
-            f"missing {path}: the workflow's download_dataset rule fetches it before the "
-            f'jobs that read it (`python -c "from graphprior.data import download_dataset; '
-            f"download_dataset('{name}')\"` outside the workflow); without network, "
-            f"{_place_hint(path, digest)}."
+            f"missing {len(missing)} of the {len(roles)} files of {name} "
+            f"({', '.join(str(paths[r]) for r in missing)}): the workflow's download_dataset "
+            f'rule fetches them before the jobs that read them (`python -c "from graphprior.data '
+            f"import download_dataset; download_dataset('{name}')\"` outside the workflow); "
+            f"without network, {places}."
         )
-    verify_sha256(path, digest)
-    return path
+    for role, path in paths.items():
+        verify_sha256(path, files[role][1])
+    return paths
 
 
 def _stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -294,7 +301,8 @@ def _load_all(name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             "test": (x_te, y_te),
         }
     if name in IDX_FILES:
-        arrays = {role: read_idx(_fetch_idx(name, role)) for role in IDX_FILES[name]}
+        paths = _fetch_idx(name, tuple(IDX_FILES[name]))
+        arrays = {role: read_idx(path) for role, path in paths.items()}
         x_tr = (arrays["train_images"].astype(np.float32) / 255.0)[:, None]
         x_te = (arrays["test_images"].astype(np.float32) / 255.0)[:, None]
         y_tr = arrays["train_labels"].astype(np.int64)

@@ -43,6 +43,14 @@ def test_invalid_values_name_the_key(path, value, named):
         S.validate_study(mutate(path, value))
 
 
+def test_a_number_yaml_read_as_text_says_how_to_write_it():
+    """PyYAML (YAML 1.1) reads 3e-3 without a dot as a string."""
+    raw = yaml.safe_load("lr: 3e-3")["lr"]
+    assert raw == "3e-3"
+    with pytest.raises(C.ConfigError, match=r"training\.lr.*write 3\.0e-3 or 0\.003"):
+        S.validate_study(mutate(("training", "lr"), raw))
+
+
 def test_unknown_keys_are_refused():
     cfg = copy.deepcopy(DEFAULT)
     cfg["trainig"] = {"epochs": 3}

@@ -105,8 +105,11 @@ def test_missing_file_without_network_says_where_to_put_it(tmp_path, monkeypatch
     monkeypatch.setitem(data.MIRRORS, "fashion-mnist", ["http://127.0.0.1:9/"])
     data._load_all.cache_clear()
     try:
-        with pytest.raises(DatasetError, match="place the file at"):
+        with pytest.raises(DatasetError, match="place the file at") as err:
             load_dataset("fashion-mnist", "train")
+        # every missing file named, each with its place and digest
+        assert "missing 4 of the 4 files" in str(err.value)
+        assert str(err.value).count("place the file at") == 4
     finally:
         data._load_all.cache_clear()
 

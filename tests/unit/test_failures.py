@@ -96,4 +96,8 @@ def test_end_of_run_without_failures_says_so(tmp_path):
     lines = []
     assert end_of_run(tmp_path / "results", echo=lines.append) == {}
     assert lines == [failure_summary({})]
+    # a run that stopped with an error does not claim that nothing failed
+    stopped: list[str] = []
+    end_of_run(tmp_path / "results", echo=stopped.append, stopped=True)
+    assert "stopped before it finished" in stopped[0] and "no failed jobs" not in stopped[0]
     assert "no failed jobs recorded" in lines[0]

@@ -72,8 +72,28 @@ def _errors(config: dict) -> list[str]:
     errors = sorted(errors, key=lambda e: list(e.absolute_path))
     return [
         f"config key {'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message}"
+        + _number_hint(e.instance)
         for e in errors[:10]
     ]
+
+
+def _number_hint(value) -> str:
+    """Why a number can arrive as text: YAML 1.1 reads ``3e-3`` (no dot) as a string.
+
+    >>> _number_hint("3e-3")
+    " (YAML reads '3e-3' as text; write 3.0e-3 or 0.003)"
+    >>> _number_hint("adam"), _number_hint(0.1)
+    ('', '')
+    """
+    if not isinstance(value, str):
+        return ""
+    try:
+        number = float(value)
+    except ValueError:
+        return ""
+    mantissa, _, exponent = value.lower().partition("e")
+    dotted = f"{float(mantissa):.1f}e{int(exponent)}" if exponent else f"{number}"
+    return f" (YAML reads {value!r} as text; write {dotted} or {number:g})"
 
 
 def with_defaults(config: dict) -> dict:

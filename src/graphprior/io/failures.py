@@ -123,8 +123,18 @@ def _reason(record: dict, width: int = 160) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def failure_summary(failures: dict[Path, list[dict]]) -> str:
-    """The console summary: one line per failed job (rule, group, reason, log)."""
+def failure_summary(failures: dict[Path, list[dict]], stopped: bool = False) -> str:
+    """The console summary: one line per failed job (rule, group, reason, log).
+
+    ``stopped``: the run ended with an error (Snakemake's ``onerror``), so
+    jobs may be missing that no record accounts for.
+    """
+    if not failures and stopped:
+        return (
+            "graphprior: the run stopped before it finished (Snakemake's error above); no job "
+            "recorded a failure of its own (results/failures/). Fix the cause and rerun the "
+            "same command: finished jobs are kept."
+        )
     if not failures:
         return "graphprior: no failed jobs recorded (results/failures/)."
     records = [r for recs in failures.values() for r in recs]
@@ -150,9 +160,14 @@ def mark_for_rerun(paths) -> None:
         os.utime(path, (0, 0))
 
 
-def end_of_run(root: str | Path = "results", echo: Callable[[str], None] = print) -> dict:
-    """Print the failure summary and mark the failed jobs for a rerun; return the records."""
+def end_of_run(
+    root: str | Path = "results", echo: Callable[[str], None] = print, stopped: bool = False
+) -> dict:
+    """Print the failure summary and mark the failed jobs for a rerun; return the records.
+
+    ``stopped``: called when the run ended with an error (see :func:`failure_summary`).
+    """
     failures = recorded_failures(root)
-    echo(failure_summary(failures))
+    echo(failure_summary(failures, stopped))
     mark_for_rerun(failures)
     return failures
