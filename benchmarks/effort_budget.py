@@ -3,7 +3,7 @@
 The gate ``more_effort`` (docs/measures.md, "Validity gates") reruns APGD-CE,
 APGD-T and ``apgd_smooth`` from new random starts with ``effort_factor``× the
 steps (the recorded table is of the earlier shape, which doubled APGD-CE's
-restarts too: ``benchmarks/effort_shape.py`` compares the two), and fails a model whose ``autoattack`` robust
+restarts too; docs/benchmarks.md compares the two), and fails a model whose ``autoattack`` robust
 accuracy drops by more than ``checks.tolerance`` (one point: one input of
 the default 100). If the failures came from an unconverged base budget, a
 larger base budget would remove them. This script trains the fixed-interface

@@ -126,7 +126,7 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
     arm = main_arm(full, config["mapping"])
     study = main_arm_rows(full, arm)
     nets = graph_nets(study)
-    ok = ok_rows(nets, True)
+    ok = ok_rows(nets)
     flags = saturation_flags(tables["robustness"])
     flagged = set(flags.loc[flags["flagged"].astype(bool), "column"])
     measures = [
@@ -184,5 +184,5 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
         failed_gates=failed_gates(tables.get("attack_checks")),
         flags=flags,
         arm=arm,
-        arms=ok_rows(graph_nets(full), True),
+        arms=ok_rows(graph_nets(full)),
     )

@@ -95,7 +95,7 @@ def monotone_violations(long: pd.DataFrame) -> pd.DataFrame:
 
 def clean_accuracy(ctx: StudyContext) -> pd.Series:
     """Clean accuracy per trainable model: the `clean_accuracy` measure, else test accuracy."""
-    ok = ok_rows(ctx.study, True).set_index("model_id")
+    ok = ok_rows(ctx.study).set_index("model_id")
     if "clean_accuracy" in ok.columns and ok["clean_accuracy"].notna().any():
         return ok["clean_accuracy"].fillna(ok["test_accuracy"]).astype(float)
     return ok["test_accuracy"].astype(float)

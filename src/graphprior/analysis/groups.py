@@ -104,7 +104,7 @@ def init_independence(
     require_columns(study, [block, group, measure])
     if (n_perm is None) != (rng is None):
         raise ValueError("init_independence needs both n_perm and rng, or neither")
-    data = ok_rows(study, ok_only)
+    data = ok_rows(study) if ok_only else study
     data = data.loc[np.isfinite(data[measure].astype(float))]
     cells = data.groupby([block, group], sort=True)[measure].mean()
     wide = cells.unstack(group)

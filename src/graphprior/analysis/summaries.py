@@ -129,7 +129,7 @@ def baseline_comparison(
     accuracy first). Needs trainable baselines and graph nets with a
     ``matched_density`` column.
     """
-    base_ok = ok_rows(ctx.baselines, True)
+    base_ok = ok_rows(ctx.baselines)
     measures = [m for m in ctx.measures if base_ok[m.column].notna().any()]
     cols = ["test_accuracy"] + [m.column for m in measures]
     pg = aggregate_per_graph(

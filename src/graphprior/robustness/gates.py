@@ -177,14 +177,11 @@ def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
     return out
 
 
-def _scaled(
-    budget: tuple[ApgdBudget, ApgdBudget], level: int, scale_restarts: bool
-) -> tuple[ApgdBudget, ApgdBudget]:
-    """The ensemble's white-box budgets at effort ``level`` (1: as configured)."""
+def _scaled(budget: tuple[ApgdBudget, ApgdBudget], level: int) -> tuple[ApgdBudget, ApgdBudget]:
+    """The ensemble's white-box budgets at effort ``level`` (1: as configured): more steps."""
     ce, t = budget
-    restarts = ce.restarts * level if scale_restarts else ce.restarts
     return (
-        ApgdBudget(ce.steps * level, restarts),
+        ApgdBudget(ce.steps * level, ce.restarts),
         ApgdBudget(t.steps * level, t.restarts, t.n_targets),
     )
 
@@ -225,7 +222,6 @@ def effort_gate(
     tol: float,
     generators: Sequence[torch.Generator],
     max_escalations: int = 0,
-    scale_restarts: bool = False,
 ) -> tuple[list[dict], torch.Tensor, np.ndarray]:
     """Robust accuracy drops by at most ``tol`` when the white-box members get more effort.
 
@@ -233,9 +229,8 @@ def effort_gate(
     ``robust``: the ensemble's per-input robustness ``(K, B)``). The gate runs
     APGD-CE, APGD-T and ``apgd_smooth`` again from new random starts with
     ``factor``× the steps and the configured restarts (``generators``: one per
-    run, in that order; ``scale_restarts`` multiplies APGD-CE's and
-    ``apgd_smooth``'s restarts too, the gate's earlier shape, kept for
-    ``benchmarks/effort_shape.py``): with the ensemble's own run, every input
+    run, in that order; docs/benchmarks.md, "AutoAttack, gates and CLEVER",
+    says why not more restarts): with the ensemble's own run, every input
     gets one more set of restarts, at ``factor``× the steps. The gate's value
     is the robust accuracy before minus that of every run together. A model
     whose robust accuracy drops by more than ``tol`` is checked again, effort ``factor`` against ``factor²``,
@@ -253,7 +248,7 @@ def effort_gate(
     drop = np.zeros(k)
     for escalation in range(max_escalations + 1):
         stronger = int(factor ** (escalation + 1))
-        scaled = _scaled(budget, stronger, scale_restarts)
+        scaled = _scaled(budget, stronger)
         if len(todo) < k and hasattr(stacked, "select"):
             more = _joined_with_stronger(
                 stacked.select(todo), x, y, current[todo], eps, norm, scaled, generators

@@ -112,7 +112,8 @@ def _graph_rows(study: pd.DataFrame, graph_col: str, family, ok_only: bool) -> p
     data = study
     if family is not None and "family" in data.columns:
         data = data.loc[data["family"] == family]
-    data = ok_rows(data, ok_only)
+    if ok_only:
+        data = ok_rows(data)
     return data.loc[data[graph_col].notna()]
 
 

@@ -189,9 +189,12 @@ def study_schema(study: pd.DataFrame) -> pa.Schema:
     return pa.schema(fields)
 
 
-def ok_rows(study: pd.DataFrame, ok_only: bool) -> pd.DataFrame:
-    """Keep models whose status is ``Status.OK`` (docs/report.md), logging how many were dropped."""
-    if not ok_only or "status" not in study.columns:
+def ok_rows(study: pd.DataFrame) -> pd.DataFrame:
+    """Keep models whose status is ``Status.OK`` (docs/report.md), logging how many were dropped.
+
+    A table without a ``status`` column is returned whole.
+    """
+    if "status" not in study.columns:
         return study
     keep = study["status"] == Status.OK
     n_dropped = int((~keep).sum())

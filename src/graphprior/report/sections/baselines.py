@@ -20,7 +20,7 @@ __all__ = ["section_baselines"]
 def section_baselines(ctx: StudyContext, palette: dict[str, Any]) -> Section:
     """Graph nets against pruned dense baselines of the nearest matched density."""
     sec = Section(TITLES["baselines"])
-    base_ok = ok_rows(ctx.baselines, True)
+    base_ok = ok_rows(ctx.baselines)
     if ctx.baselines.empty:
         sec.text("No baseline models in this run (baseline.activate is false or none trained).")
         return sec
