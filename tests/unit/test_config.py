@@ -8,7 +8,8 @@ import yaml
 from graphprior import config as C
 from graphprior.graphs import selection as S
 
-DEFAULT = yaml.safe_load(open("config/config.yaml"))
+with open("config/config.yaml") as _file:
+    DEFAULT = yaml.safe_load(_file)
 
 
 @pytest.mark.parametrize("path", ["config/config.yaml", "config/smoke.yaml"])

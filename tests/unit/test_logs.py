@@ -19,6 +19,7 @@ def test_art_info_lines_are_dropped_and_its_warnings_kept(tmp_path):
     finally:
         sys.stderr = stderr
         logging.basicConfig(force=True)
+        setup_job_logging(None)  # closes the job's log file, as the next job would
     text = log_file.read_text()
     assert "Inferred 1 hidden layers" not in text
     assert "attack did not converge" in text
