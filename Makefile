@@ -35,7 +35,7 @@ run: $(STAMP)
 	@echo "Tables: $(CURDIR)/results/tables/"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -ra tests
+	$(BIN)/python -m pytest -q -ra --durations=15 tests
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -ra -m "not slow and not slurm" tests
