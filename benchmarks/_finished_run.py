@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from graphprior.config import load_config
+from graphprior import load_config
 from graphprior.data import load_dataset
 from graphprior.stages.attack import _architecture_key, load_group
 

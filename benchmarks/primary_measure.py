@@ -39,8 +39,9 @@ import torch
 from _finished_run import CONFIG, ok_models
 from _record import record
 
+from graphprior import load_config
 from graphprior.analysis.stats import share_decision, split_half_reliability, variance_components
-from graphprior.config import derive_seed, load_config
+from graphprior.config import derive_seed
 from graphprior.data import load_dataset
 from graphprior.robustness.accuracy import clean_correct, correct_at
 from graphprior.robustness.autoattack import autoattack, budget_from_config

@@ -26,7 +26,6 @@ from graphprior.config.ids import (
 )
 from graphprior.config.schema import (
     SCHEMA_PATH,
-    load_config,
     read_config,
     schema,
     validate_config,
@@ -59,7 +58,6 @@ __all__ = [
     "uses_gpu",
     "model_id",
     "SCHEMA_PATH",
-    "load_config",
     "read_config",
     "schema",
     "validate_config",

@@ -28,7 +28,6 @@ __all__ = [
     "validate_config",
     "with_defaults",
     "read_config",
-    "load_config",
 ]
 
 SCHEMA_PATH = Path(__file__).with_name("schema.yaml")
@@ -217,8 +216,3 @@ def read_config(path: str | Path) -> dict:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a config must be a mapping of keys to values")
     return raw
-
-
-def load_config(path: str | Path) -> dict:
-    """Read a YAML config and validate it against the schema (defaults filled in)."""
-    return validate_config(read_config(path))
