@@ -97,8 +97,8 @@ def main() -> None:
                 robust = autoattack(net, x, y, eps, norm=norm, budget=budget, seed=7 + j)
                 gens = tuple(torch.Generator().manual_seed(s) for s in (11 + j, 13 + j, 15 + j))
                 rows, _, _ = effort_gate(
-                    net, x, y, robust["autoattack"], eps, norm,
-                    (budget.apgd_ce, budget.apgd_t), factor, tol, gens,
+                    net, x, y, robust["autoattack"], eps=eps, norm=norm,
+                    budget=(budget.apgd_ce, budget.apgd_t), factor=factor, tol=tol, generators=gens,
                 )  # fmt: skip
                 fails += sum(not r["passed"] for r in rows)
                 worst = max([worst, *(r["value"] for r in rows)])
@@ -114,8 +114,9 @@ def main() -> None:
             robust = autoattack(net, x, y, eps, norm=norm, budget=budget, seed=7 + j)
             gens = tuple(torch.Generator().manual_seed(s) for s in (11 + j, 13 + j, 15 + j))
             rows, _, effort = effort_gate(
-                net, x, y, robust["autoattack"], eps, norm, (budget.apgd_ce, budget.apgd_t),
-                factor, tol, gens, int(acfg["checks"]["max_escalations"]),
+                net, x, y, robust["autoattack"], eps=eps, norm=norm,
+                budget=(budget.apgd_ce, budget.apgd_t), factor=factor, tol=tol, generators=gens,
+                max_escalations=int(acfg["checks"]["max_escalations"]),
             )  # fmt: skip
             fails += sum(not r["passed"] for r in rows)
             worst = max([worst, *(r["value"] for r in rows)])

@@ -227,7 +227,16 @@ def test_effort_gate_passes_a_converged_budget(stack):
     robust = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0)["autoattack"]
     gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
     rows, _, _ = effort_gate(
-        net, x, y, robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.02, gens
+        net,
+        x,
+        y,
+        robust,
+        eps=0.1,
+        norm="linf",
+        budget=(budget.apgd_ce, budget.apgd_t),
+        factor=2,
+        tol=0.02,
+        generators=gens,
     )
     assert [r["check"] for r in rows] == ["more_effort:linf:0.1"] * net.k
     assert all(r["value"] >= 0 for r in rows)
@@ -247,7 +256,9 @@ def test_effort_gate_reruns_each_member_with_factor_times_the_steps(stack, monke
     members = (ApgdBudget(3, 2), ApgdBudget(4, 1, 2))
     robust = torch.ones((net.k, len(y)), dtype=torch.bool)
     gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
-    effort_gate(net, x, y, robust, 0.1, "linf", members, 3, 1.0, gens)
+    effort_gate(
+        net, x, y, robust, eps=0.1, norm="linf", budget=members, factor=3, tol=1.0, generators=gens
+    )
     assert seen == [ApgdBudget(9, 2), ApgdBudget(12, 1, 2), ApgdBudget(9, 2)]
 
 
@@ -259,7 +270,16 @@ def test_empty_batches_and_no_robust_input(stack):
     none_robust = torch.zeros((net.k, len(y)), dtype=torch.bool)
     gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
     rows, _, _ = effort_gate(
-        net, x, y, none_robust, 0.1, "linf", (budget.apgd_ce, budget.apgd_t), 2, 0.01, gens
+        net,
+        x,
+        y,
+        none_robust,
+        eps=0.1,
+        norm="linf",
+        budget=(budget.apgd_ce, budget.apgd_t),
+        factor=2,
+        tol=0.01,
+        generators=gens,
     )
     assert all(r["value"] == 0.0 and r["passed"] for r in rows)
 
@@ -273,10 +293,22 @@ def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converg
     def gens():
         return tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
 
-    once, _, _ = effort_gate(net, x, y, base, 0.1, "linf", members, 2, 0.01, gens())
+    once, _, _ = effort_gate(
+        net, x, y, base, eps=0.1, norm="linf", budget=members, factor=2, tol=0.01, generators=gens()
+    )
     assert not all(r["passed"] for r in once)  # one APGD step is far from converged
     rows, worst, effort = effort_gate(
-        net, x, y, base, 0.1, "linf", members, 2, 0.01, gens(), max_escalations=5
+        net,
+        x,
+        y,
+        base,
+        eps=0.1,
+        norm="linf",
+        budget=members,
+        factor=2,
+        tol=0.01,
+        generators=gens(),
+        max_escalations=5,
     )
     assert [r["check"] for r in rows] == ["more_effort:linf:0.1"] * net.k
     assert not (worst & ~base).any()  # every run counts: robust only where every run failed
@@ -288,7 +320,17 @@ def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converg
     assert (effort > 2).any() and all(r["passed"] for r in rows)
     # no escalation allowed: the gate of the first doubling, nothing more
     rows0, _, effort0 = effort_gate(
-        net, x, y, base, 0.1, "linf", members, 2, 0.01, gens(), max_escalations=0
+        net,
+        x,
+        y,
+        base,
+        eps=0.1,
+        norm="linf",
+        budget=members,
+        factor=2,
+        tol=0.01,
+        generators=gens(),
+        max_escalations=0,
     )
     assert (effort0 == 2).all()
     assert [r["value"] for r in rows0] == pytest.approx([r["value"] for r in once])
@@ -337,5 +379,16 @@ def test_the_effort_gate_reruns_the_surrogate_member():
     robust = torch.ones((1, 8), dtype=torch.bool)  # what APGD-CE and APGD-T leave
     budget = (ApgdBudget(5, 1), ApgdBudget(5, 1, 2))
     gens = [torch.Generator().manual_seed(s) for s in (1, 2, 3)]
-    rows, worst, _ = effort_gate(model, x, y, robust, 0.1, "linf", budget, 2, 0.01, gens)
+    rows, worst, _ = effort_gate(
+        model,
+        x,
+        y,
+        robust,
+        eps=0.1,
+        norm="linf",
+        budget=budget,
+        factor=2,
+        tol=0.01,
+        generators=gens,
+    )
     assert not worst.any() and rows[0]["value"] == 1.0 and not rows[0]["passed"]

@@ -333,14 +333,15 @@ def scipy_spearman(x, y) -> float:
 def test_unreliable_replaces_undecided_verdicts_but_not_evidence():
     from graphprior.analysis.claims.rows import claim_row, finish_claims
 
+    row = {"analysis": "raw", "stratum": "pooled", "x": "x", "y": "y", "statistic": "spearman",
+           "n": 60, "sign": -1}  # fmt: skip
     rows = [
-        claim_row("C2", "raw", "pooled", "x", "y", "", "spearman", r=0.05, ci_low=-0.3,
-                  ci_high=0.4, p=0.7, n=60, sign=-1, equivalence=0.2, unreliable=True),
-        claim_row("C3", "raw", "pooled", "x", "y", "", "spearman", r=-0.6, ci_low=-0.8,
-                  ci_high=-0.4, p=1e-5, n=60, sign=-1, equivalence=0.2, unreliable=True),
-        claim_row("C4", "raw", "pooled", "x", "y", "", "spearman", r=0.01, ci_low=-0.1,
-                  ci_high=0.12, p=0.9, n=60, sign=-1, equivalence=0.2),
-        claim_row("C3-DAG", "raw", "pooled", "x", "y", "", "spearman", n=60, sign=-1),
+        claim_row("C2", **row, r=0.05, ci_low=-0.3, ci_high=0.4, p=0.7, equivalence=0.2,
+                  unreliable=True),
+        claim_row("C3", **row, r=-0.6, ci_low=-0.8, ci_high=-0.4, p=1e-5, equivalence=0.2,
+                  unreliable=True),
+        claim_row("C4", **row, r=0.01, ci_low=-0.1, ci_high=0.12, p=0.9, equivalence=0.2),
+        claim_row("C3-DAG", **row),
     ]  # fmt: skip
     verdicts = dict(zip(*finish_claims(rows)[["claim", "verdict"]].T.to_numpy(), strict=True))
     assert verdicts == {

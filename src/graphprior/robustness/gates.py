@@ -215,6 +215,7 @@ def effort_gate(
     x: torch.Tensor,
     y: torch.Tensor,
     robust: torch.Tensor,
+    *,
     eps: float,
     norm: str,
     budget: tuple[ApgdBudget, ApgdBudget],

@@ -3,9 +3,9 @@
 :func:`run_input_attacks` computes the input-space measures (config section
 ``attack``); :mod:`graphprior.robustness.beyond_input` the weight, pruning and
 neural-collapse measures (config section ``measures``) with the :class:`Rows`
-and :func:`timed` helpers defined here. Both take their config section with every default already filled in by
-:func:`graphprior.config.validate_config` (the schema is the one source of
-defaults) and return rows of the ``robustness`` table
+and :func:`timed` helpers defined here. Both take their config section with
+every default already filled in by :func:`graphprior.config.validate_config`
+(the schema is the one source of defaults) and return rows of the ``robustness`` table
 (:func:`graphprior.robustness.contract.model_rows`), in a fixed order: the
 order of the measures below, then of the config's lists, then of the models.
 Measure names and definitions: ``docs/measures.md``.
@@ -307,8 +307,9 @@ def _autoattack(
                     torch.Generator().manual_seed(seed + s) for s in (10 + j, 12 + j, 14 + j)
                 )
                 gate, gated, effort = effort_gate(
-                    stacked, x[:m], y[:m], robust["autoattack"][:, :m], eps, norm,
-                    (budget.apgd_ce, budget.apgd_t), factor, tol, gens, escalations,
+                    stacked, x[:m], y[:m], robust["autoattack"][:, :m], eps=eps, norm=norm,
+                    budget=(budget.apgd_ce, budget.apgd_t), factor=factor, tol=tol,
+                    generators=gens, max_escalations=escalations,
                 )  # fmt: skip
                 worst = robust["autoattack"].clone()
                 worst[:, :m] = gated

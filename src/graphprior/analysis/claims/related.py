@@ -68,10 +68,12 @@ def related_rows(
 def _c1(c1: dict[str, Any], primary: Measure | None) -> ClaimRow:
     y = primary.column if primary is not None else ""
     if not c1 or (primary is not None and c1["measure"] != y):
-        return claim_row("C1", "raw", POOLED, "init", y, "", "kendall_w")
+        return claim_row(
+            "C1", analysis="raw", stratum=POOLED, x="init", y=y, statistic="kendall_w"
+        )
     w, hi, k = float(c1["kendall_w"]), float(c1["ci_high"]), int(c1["k"])
     return claim_row(
-        "C1", "raw", POOLED, "init", c1["measure"], "", "kendall_w",
+        "C1", analysis="raw", stratum=POOLED, x="init", y=c1["measure"], statistic="kendall_w",
         r=w, ci_low=c1["ci_low"], ci_high=hi, p=c1["friedman_p"],
         p_method=c1["friedman_p_method"], n=int(c1["n_blocks"]), n_removed=c1["n_removed"],
         fixed_verdict=lambda q: c1_verdict(w, hi, q, k),
@@ -92,7 +94,15 @@ def _r1(ctx: StudyContext, prun: PrunabilityStatistics, rng: np.random.Generator
     row = corr_row(table, x, y, "kendall", ctx.mean_key) if len(table) else None
     pg = prun.per_graph.get(ctx.mean_key)
     if row is None or pg is None:
-        return claim_row("R1", "raw", POOLED, x, y, "", "kendall_tau_b", sign=+1)
+        return claim_row(
+            "R1",
+            analysis="raw",
+            stratum=POOLED,
+            x=x,
+            y=y,
+            statistic="kendall_tau_b",
+            sign=+1,
+        )
     r, lo, hi, p, n = row["r"], row["ci_low"], row["ci_high"], row["p"], int(row["n"])
     data, n_removed = outlier_rule(pg.dropna(subset=[x, y]), y, ctx.outlier_rule)
     if n_removed:
@@ -105,7 +115,7 @@ def _r1(ctx: StudyContext, prun: PrunabilityStatistics, rng: np.random.Generator
     elif n_removed:
         p = float(scipy.stats.kendalltau(data[x], data[y]).pvalue)
     return claim_row(
-        "R1", "raw", POOLED, x, y, "", "kendall_tau_b",
+        "R1", analysis="raw", stratum=POOLED, x=x, y=y, statistic="kendall_tau_b",
         r=r, ci_low=lo, ci_high=hi, p=p, p_method=method, n=n,
         n_units=int(np.unique(units).size), n_removed=n_removed, sign=+1,
     )  # fmt: skip
@@ -146,9 +156,17 @@ def _nc_summary(ctx: StudyContext, nc: NCStatistics) -> tuple[PairedSummary | No
 
 def _paired(cid: str, x: str, y: str, summ: PairedSummary | None, sign: int) -> ClaimRow:
     if summ is None or summ.n == 0:
-        return claim_row(cid, "raw", POOLED, x, y, "", "median_difference", sign=sign)
+        return claim_row(
+            cid,
+            analysis="raw",
+            stratum=POOLED,
+            x=x,
+            y=y,
+            statistic="median_difference",
+            sign=sign,
+        )
     return claim_row(
-        cid, "raw", POOLED, x, y, "", "median_difference",
+        cid, analysis="raw", stratum=POOLED, x=x, y=y, statistic="median_difference",
         r=summ.median, ci_low=summ.ci_low, ci_high=summ.ci_high, p=summ.p,
         p_method=summ.p_method, n=summ.n, sign=sign,
     )  # fmt: skip

@@ -87,13 +87,13 @@ class ClaimRow:
 
 def claim_row(
     claim: str,
+    *,
     analysis: str,
     stratum: str,
-    x: str,
-    y: str,
-    controls: str,
     statistic: str,
-    *,
+    x: str = "",
+    y: str = "",
+    controls: str = "",
     r: float = NAN,
     ci_low: float = NAN,
     ci_high: float = NAN,
@@ -108,7 +108,10 @@ def claim_row(
     equivalence: float | None = None,
     unreliable: bool = False,
 ) -> ClaimRow:
-    """One row; `sign` (predicted sign) for a directional claim, else `fixed_verdict` (or f(q))."""
+    """One row of the claims table, every field but the claim's id by name.
+
+    `sign` (the predicted sign) for a directional claim, else `fixed_verdict` (or f(q)).
+    """
     return ClaimRow(
         claim, analysis, stratum, x, y, controls, statistic,
         r=float(r), ci_low=float(ci_low), ci_high=float(ci_high), p=float(p), p_method=p_method,

@@ -130,7 +130,14 @@ def claims_table(
         corr_rows += _c5(data, ctx, rng)
     else:
         for cid in (*CLAIM_PROPERTIES, "C5"):
-            corr_rows.append(claim_row(cid, "raw", POOLED, "", "", "", "spearman"))
+            corr_rows.append(
+                claim_row(
+                    cid,
+                    analysis="raw",
+                    stratum=POOLED,
+                    statistic="spearman",
+                )
+            )
     return finish_claims([rows[0], *corr_rows, *rows[1:]])
 
 
@@ -240,7 +247,16 @@ def _correlation_claim(
     sized = strata_column(ctx.study) == "stratum"
     if x is None or x not in frame.columns:
         return [
-            claim_row(cid, a, POOLED, x or "", y, "", "spearman", sign=sign) for a in ANALYSES
+            claim_row(
+                cid,
+                analysis=a,
+                stratum=POOLED,
+                x=x or "",
+                y=y,
+                statistic="spearman",
+                sign=sign,
+            )
+            for a in ANALYSES
         ]
     rows = []
     n_perm, n_boot = int(ctx.config["report"]["permutations"]), ctx.n_boot
@@ -256,7 +272,8 @@ def _correlation_claim(
         for stratum, part, fixed in strata:
             if part is None:  # the design fixes x here: no estimate, `not testable`
                 where = frame if stratum == POOLED else frame[frame["stratum"] == stratum]
-                rows.append(claim_row(cid, analysis, stratum, x, y, ",".join(ctrl), statistic,
+                rows.append(claim_row(cid, analysis=analysis, stratum=stratum, x=x, y=y,
+                                      controls=",".join(ctrl), statistic=statistic,
                                       n=len(where), n_units=where["unit"].nunique(), sign=sign,
                                       fixed_effects=fixed))  # fmt: skip
                 continue
@@ -269,7 +286,8 @@ def _correlation_claim(
             low_reliability = _low_reliability(stratum, part, fixed, bad)
             rows.append(
                 claim_row(
-                    cid, analysis, stratum, x, y, ",".join(ctrl), statistic,
+                    cid, analysis=analysis, stratum=stratum, x=x, y=y, controls=",".join(ctrl),
+                    statistic=statistic,
                     r=t.r, ci_low=t.ci_low, ci_high=t.ci_high, p=t.p, p_method=t.p_method,
                     n=t.n, n_units=t.n_units, n_removed=n_removed, sign=sign,
                     fixed_effects=fixed, equivalence=rho, unreliable=low_reliability,
@@ -309,7 +327,14 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[Cl
         xs_used = [x for x in xs if x in sub.columns and sub[x].nunique() > 1]
         ys_used = [y for y in ys if y in sub.columns and sub[y].nunique() > 1]
         if len(sub) < 4 or not xs_used or not ys_used:
-            rows.append(claim_row("C5", analysis, POOLED, "", "", "", statistic))
+            rows.append(
+                claim_row(
+                    "C5",
+                    analysis=analysis,
+                    stratum=POOLED,
+                    statistic=statistic,
+                )
+            )
             continue
         blocks = block.loc[sub.index]
         ranks = sub[[*xs_used, *ys_used, *ctrl]].groupby(blocks).rank()
@@ -325,7 +350,8 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[Cl
         i, j = np.unravel_index(np.nanargmax(np.abs(res.r)), res.r.shape)
         rows.append(
             claim_row(
-                "C5", analysis, POOLED, xs_used[i], ys_used[j], ",".join(ctrl), statistic,
+                "C5", analysis=analysis, stratum=POOLED, x=xs_used[i], y=ys_used[j],
+                controls=",".join(ctrl), statistic=statistic,
                 r=res.r[i, j], ci_low=lo[i, j], ci_high=hi[i, j], p=res.p_adjusted[i, j],
                 p_method="maxT exact" if res.exact else "maxT permutation", n=len(sub),
                 n_units=sub["unit"].nunique(), fixed_verdict=verdict.value,
