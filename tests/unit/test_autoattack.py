@@ -107,6 +107,7 @@ def test_stack_equals_each_model_alone(stack, smooth):
             assert torch.equal(both[k], alone[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("norm", "eps"), [("linf", 0.1), ("l2", 0.5)])
 def test_ensemble_no_weaker_than_reference_standard(stack, norm, eps):
     """Our AutoAttack robust accuracy, unchained and chained as the reference runs it, is at most

@@ -234,6 +234,7 @@ def test_audit_shows_the_input_width_coupling_and_its_absence_at_fixed_width():
     assert "`dag_sources` constant" in " ".join(section.paragraphs)
 
 
+@pytest.mark.slow
 def test_c1_and_r1_use_permutation_p_values_below_30_graphs():
     tables = synthetic_tables(20, baselines=False, untrainable_share=0.0)
     report, _ = compose_report(tables, _config(bootstrap=50), sections=("claims",))
@@ -246,6 +247,7 @@ def test_c1_and_r1_use_permutation_p_values_below_30_graphs():
     assert big.loc["C1", "p_method"] == "asymptotic" and big.loc["R1", "p_method"] == "asymptotic"
 
 
+@pytest.mark.slow
 def test_outlier_rule_removes_the_planted_outlier_from_the_claims_and_says_so():
     tables = synthetic_tables(20, baselines=False, untrainable_share=0.0)
     rob, models = tables["robustness"], tables["models"]

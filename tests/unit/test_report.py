@@ -531,6 +531,7 @@ def _assert_same_section(a, b) -> None:
             assert x.name == y.name, a.title
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dropped", ["trainability", "init"])
 def test_dropping_a_section_leaves_every_other_number_unchanged(dropped):
     """Each section draws from its own generator (report.seed and its name), so the
@@ -580,6 +581,7 @@ def test_the_answer_comes_first_with_its_sentence_and_figures():
     assert list(report.data["reliability"].columns) == T.RELIABILITY_SCHEMA.names
 
 
+@pytest.mark.slow
 def test_a_study_without_its_primary_measure_says_so_first():
     config = _config(bootstrap=20)
     config["report"]["primary_measure"] = {"measure": "absent", "attack": "none", "norm": "none"}

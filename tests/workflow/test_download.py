@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.idx_mirror import Mirror, write_catalog, write_mnist_like
 
 from .conftest import run_workflow, tail, workflow_env
@@ -25,6 +27,7 @@ def _env(tmp_path: Path, mirror_url: str, files: dict) -> dict:
     )
 
 
+@pytest.mark.slow
 def test_two_jobs_needing_one_missing_dataset_download_it_once(tmp_path):
     served = tmp_path / "served"
     files = write_mnist_like(served)

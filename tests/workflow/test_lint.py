@@ -78,6 +78,7 @@ def _planned_jobs(tmp_path, device: str) -> list[tuple[str, str]]:
     return jobs
 
 
+@pytest.mark.slow
 def test_gpu_jobs_declare_a_gpu_and_baseline_steps_get_attack_jobs_of_their_own(tmp_path):
     from graphprior.config import baseline_groups, baseline_parts, job_chunks
     from graphprior.graphs.selection import graph_specs, load_study

@@ -168,6 +168,7 @@ def test_paper_preset_selects_100_nets_as_published():
     assert len(t["inits"]) == 6 and "he_fanin_corrected" not in t["inits"]
 
 
+@pytest.mark.slow
 def test_paper_preset_plans_the_full_dag_without_data(tmp_path):
     """Planning needs no dataset: an empty data folder and no network suffice."""
     resources = tmp_path / "resources"
