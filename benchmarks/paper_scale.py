@@ -51,8 +51,8 @@ import torch
 from _record import record
 
 from graphprior.analysis.groups import nearest_level
+from graphprior.config import SPLIT_SIZES, derive_seed, iterative_steps
 from graphprior.config import cost as gpcost
-from graphprior.config import derive_seed, iterative_steps
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.grid import GraphSpec, make_graph
@@ -72,7 +72,7 @@ from graphprior.stages.attack import pgd_perturbation
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "paper_scale.md"
-SIZES = {"train": 55_000, "val": 5_000, "test": 10_000}
+SIZES = dict(zip(("train", "val", "test"), SPLIT_SIZES["mnist"], strict=True))
 #: the reduced run: inputs and iteration counts (the rest is the preset's)
 REDUCE = {
     "n_samples": 60,  # attack inputs (preset: 10,000)
@@ -456,22 +456,17 @@ def declared_against_projected(
     """Each job kind of the preset: its projected time and memory against what its rule declares
     (graphprior.config.cost, the functions the workflow calls)."""
     per_job = int(cfg["graphs_per_job"])
-    b = cfg["baseline"]
-    steps = iterative_steps(min(b["densities"]), float(b["iterative"]["prune_fraction"]),
-                            int(b["iterative"]["max_steps"]))  # fmt: skip
     rows = [
         ("graph train job", t_train * per_job, 0.0, gpcost.train_job(cfg, [size] * per_job)),
         ("graph attack job", t_attack * per_job, peak["mem_mb"],
          gpcost.attack_job(cfg, [size] * per_job)),
     ]  # fmt: skip
-    for bl, shape in zip(baselines, b["shapes"], strict=True):
-        family = b["families"][0]
-        whole = gpcost.baseline_size(cfg, family, shape, [size], 784, 10, per_part=False)
-        part = gpcost.baseline_size(cfg, family, shape, [size], 784, 10, per_part=True)
+    for bl, shape in zip(baselines, cfg["baseline"]["shapes"], strict=True):
         rows.append((f"{shape}: prune_baseline", bl["train"], 0.0,
-                     gpcost.prune_job(cfg, family, whole, steps)))  # fmt: skip
+                     gpcost.prune_job(cfg, bl["group"], [size])))  # fmt: skip
+        part = gpcost.baseline_part_job(cfg, bl["group"], [size])
         rows.append((f"{shape}: attack_baseline step", max(bl["full_part"], bl["paper_part"]),
-                     bl["mem_gb"] * 1024, gpcost.attack_job(cfg, [part])))  # fmt: skip
+                     bl["mem_gb"] * 1024, part))  # fmt: skip
     out = []
     for name, seconds, mem, res in rows:
         ok = seconds <= 60 * res.runtime and mem <= res.mem_mb

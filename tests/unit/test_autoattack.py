@@ -22,6 +22,8 @@ from graphprior.robustness.square import p_schedule, square_attack
 
 N = 80  # test inputs of the reference comparison (the `stack` fixture has 80)
 STANDARD = AutoAttackBudget.standard()
+#: the more-effort gate's usual test arguments: L-infinity 0.1, doubled effort, one point
+LINF_01 = {"eps": 0.1, "norm": "linf", "factor": 2, "tol": 0.01}
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -227,18 +229,9 @@ def test_effort_gate_passes_a_converged_budget(stack):
     budget = AutoAttackBudget(ApgdBudget(50, 1), ApgdBudget(50, 1, 5), 200, 0.8)
     robust = autoattack(net, x, y, 0.1, norm="linf", budget=budget, seed=0)["autoattack"]
     gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
-    rows, _, _ = effort_gate(
-        net,
-        x,
-        y,
-        robust,
-        eps=0.1,
-        norm="linf",
-        budget=(budget.apgd_ce, budget.apgd_t),
-        factor=2,
-        tol=0.02,
-        generators=gens,
-    )
+    members = (budget.apgd_ce, budget.apgd_t)
+    gate = {**LINF_01, "tol": 0.02}
+    rows, _, _ = effort_gate(net, x, y, robust, **gate, budget=members, generators=gens)
     assert [r["check"] for r in rows] == ["more_effort:linf:0.1"] * net.k
     assert all(r["value"] >= 0 for r in rows)
     assert all(r["passed"] for r in rows)
@@ -257,9 +250,8 @@ def test_effort_gate_reruns_each_member_with_factor_times_the_steps(stack, monke
     members = (ApgdBudget(3, 2), ApgdBudget(4, 1, 2))
     robust = torch.ones((net.k, len(y)), dtype=torch.bool)
     gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
-    effort_gate(
-        net, x, y, robust, eps=0.1, norm="linf", budget=members, factor=3, tol=1.0, generators=gens
-    )
+    effort_gate(net, x, y, robust, eps=0.1, norm="linf", budget=members, factor=3, tol=1.0,
+                generators=gens)  # fmt: skip
     assert seen == [ApgdBudget(9, 2), ApgdBudget(12, 1, 2), ApgdBudget(9, 2)]
 
 
@@ -270,18 +262,8 @@ def test_empty_batches_and_no_robust_input(stack):
     assert all(v.shape == (net.k, 0) for v in empty.values())
     none_robust = torch.zeros((net.k, len(y)), dtype=torch.bool)
     gens = tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
-    rows, _, _ = effort_gate(
-        net,
-        x,
-        y,
-        none_robust,
-        eps=0.1,
-        norm="linf",
-        budget=(budget.apgd_ce, budget.apgd_t),
-        factor=2,
-        tol=0.01,
-        generators=gens,
-    )
+    members = (budget.apgd_ce, budget.apgd_t)
+    rows, _, _ = effort_gate(net, x, y, none_robust, **LINF_01, budget=members, generators=gens)
     assert all(r["value"] == 0.0 and r["passed"] for r in rows)
 
 
@@ -294,22 +276,10 @@ def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converg
     def gens():
         return tuple(torch.Generator().manual_seed(s) for s in (1, 2, 3))
 
-    once, _, _ = effort_gate(
-        net, x, y, base, eps=0.1, norm="linf", budget=members, factor=2, tol=0.01, generators=gens()
-    )
+    once, _, _ = effort_gate(net, x, y, base, **LINF_01, budget=members, generators=gens())
     assert not all(r["passed"] for r in once)  # one APGD step is far from converged
     rows, worst, effort = effort_gate(
-        net,
-        x,
-        y,
-        base,
-        eps=0.1,
-        norm="linf",
-        budget=members,
-        factor=2,
-        tol=0.01,
-        generators=gens(),
-        max_escalations=5,
+        net, x, y, base, **LINF_01, budget=members, generators=gens(), max_escalations=5
     )
     assert [r["check"] for r in rows] == ["more_effort:linf:0.1"] * net.k
     assert not (worst & ~base).any()  # every run counts: robust only where every run failed
@@ -321,17 +291,7 @@ def test_escalation_raises_the_effort_of_the_models_that_fail_until_they_converg
     assert (effort > 2).any() and all(r["passed"] for r in rows)
     # no escalation allowed: the gate of the first doubling, nothing more
     rows0, _, effort0 = effort_gate(
-        net,
-        x,
-        y,
-        base,
-        eps=0.1,
-        norm="linf",
-        budget=members,
-        factor=2,
-        tol=0.01,
-        generators=gens(),
-        max_escalations=0,
+        net, x, y, base, **LINF_01, budget=members, generators=gens(), max_escalations=0
     )
     assert (effort0 == 2).all()
     assert [r["value"] for r in rows0] == pytest.approx([r["value"] for r in once])

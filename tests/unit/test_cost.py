@@ -90,12 +90,21 @@ def test_a_job_sums_its_stacks_and_a_paper_suite_part_costs_less():
 
 
 def test_a_baseline_part_holds_one_step_and_a_oneshot_group_every_level():
-    config = {"training": {"inits": ["a", "b"]},
+    config = {"dataset": "digits", "training": {"inits": ["a", "b"]},
               "baseline": {"shapes": {"s": [10, 5]}, "inits": None, "seeds": [0, 1, 2],
                            "densities": [0.2, 0.5], "n_densities": 3}}  # fmt: skip
-    part = cost.baseline_size(config, "fc_magnitude", "s", [], 64, 10, per_part=True)
-    whole = cost.baseline_size(config, "fc_magnitude", "s", [], 64, 10, per_part=False)
+    part = cost.baseline_size(config, "baseline-fc_magnitude-s", [], per_part=True)
+    whole = cost.baseline_size(config, "baseline-fc_magnitude-s", [], per_part=False)
     assert part == NetSize(6, 3, 64 * 10 + 10 * 5 + 5 * 10, 25, 64)
     assert whole.models == 12
-    iterative = cost.baseline_size(config, "fc_random_iterative", "s", [], 64, 10, False)
+    iterative = cost.baseline_size(config, "baseline-fc_random_iterative-s", [], False)
     assert iterative.models == 6
+
+
+def test_the_planned_split_sizes_are_those_the_data_loads():
+    from graphprior.config import SPLIT_SIZES
+    from graphprior.data import load_dataset
+
+    for name in ("digits", "mnist5k", "mnist1d"):  # the offline ones
+        sizes = tuple(len(load_dataset(name, split)[1]) for split in ("train", "val", "test"))
+        assert sizes == SPLIT_SIZES[name], name

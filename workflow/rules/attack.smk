@@ -20,8 +20,8 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             "../../envs/graphprior.yaml"
         threads: 1
         resources:
-            mem_mb=attack_cost(ids).mem_mb,
-            runtime=attack_cost(ids).runtime,
+            mem_mb=ATTACK_COST[chunk].mem_mb,
+            runtime=ATTACK_COST[chunk].runtime,
             gpu=GPU,
         params:
             ids=ids,

@@ -43,33 +43,18 @@ ATTACK_UNITS = GRAPH_IDS + BASELINE_PARTS
 SIZES = {
     graph_id: gpselection.net_size(config, spec) for graph_id, spec in SPECS.items()
 }
-_INPUT_SHAPE, _N_CLASSES = gpconfig.dataset_shape(config["dataset"])
-
-
-def _baseline_cost(group, per_part):
-    family, shape = gpconfig.parse_baseline_group(group)
-    dim = 1
-    for d in _INPUT_SHAPE:
-        dim *= int(d)
-    size = gpcost.baseline_size(
-        config, family, shape, list(SIZES.values()), dim, _N_CLASSES, per_part
-    )
-    if per_part:
-        return gpcost.attack_job(config, [size])
-    steps = len(gpconfig.baseline_parts(config, group)) - 1
-    return gpcost.prune_job(config, family, size, steps)
-
-
-PRUNE_COST = {group: _baseline_cost(group, False) for group in BASELINE_GROUPS}
-PART_COST = {group: _baseline_cost(group, True) for group in BASELINE_GROUPS}
-
-
-def train_cost(ids):
-    return gpcost.train_job(config, [SIZES[i] for i in ids])
-
-
-def attack_cost(ids):
-    return gpcost.attack_job(config, [SIZES[i] for i in ids])
+TRAIN_COST = [gpcost.train_job(config, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS]
+ATTACK_COST = [
+    gpcost.attack_job(config, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS
+]
+PRUNE_COST = {
+    group: gpcost.prune_job(config, group, list(SIZES.values()))
+    for group in BASELINE_GROUPS
+}
+PART_COST = {
+    group: gpcost.baseline_part_job(config, group, list(SIZES.values()))
+    for group in BASELINE_GROUPS
+}
 
 
 # Training, pruning and attack jobs hold one GPU each when the study runs on CUDA

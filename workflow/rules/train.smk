@@ -19,8 +19,8 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             "../../envs/graphprior.yaml"
         threads: 1
         resources:
-            mem_mb=train_cost(ids).mem_mb,
-            runtime=train_cost(ids).runtime,
+            mem_mb=TRAIN_COST[chunk].mem_mb,
+            runtime=TRAIN_COST[chunk].runtime,
             gpu=GPU,
         params:
             ids=ids,

@@ -4,7 +4,7 @@ The lowest layer: it imports nothing else from graphprior.
 """
 
 from graphprior.config.choices import BASELINE_FAMILIES, GRAPH_FAMILY, INITS, PAPER_INITS
-from graphprior.config.datasets import DATASETS, SHAPES, dataset_shape
+from graphprior.config.datasets import DATASETS, SHAPES, SPLIT_SIZES, dataset_shape
 from graphprior.config.errors import ConfigError
 from graphprior.config.ids import (
     BASELINE_PREFIX,
@@ -40,6 +40,7 @@ __all__ = [
     "ConfigError",
     "DATASETS",
     "SHAPES",
+    "SPLIT_SIZES",
     "dataset_shape",
     "ID_PATTERN",
     "ID_REGEX",

@@ -29,9 +29,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from graphprior.config.datasets import SPLIT_SIZES, dataset_shape
+from graphprior.config.ids import baseline_parts, parse_baseline_group
+
 __all__ = [
     "NetSize",
-    "SPLITS",
     "pass_seconds",
     "train_passes",
     "attack_passes",
@@ -43,6 +45,7 @@ __all__ = [
     "attack_job",
     "baseline_size",
     "prune_job",
+    "baseline_part_job",
 ]
 
 #: Seconds of one pass per layer and per weight, one CPU thread, in training and in attacks
@@ -56,14 +59,6 @@ MIN_MINUTES = 5
 #: The interpreter, torch and a dataset in memory, MB.
 BASE_MB = 1500
 
-#: (training, test) inputs of each dataset's splits (validation split left out of training).
-SPLITS: dict[str, tuple[int, int]] = {
-    "digits": (1257, 360),
-    "mnist5k": (3500, 1000),
-    "mnist1d": (3600, 1000),
-    "mnist": (55000, 10000),
-    "fashion-mnist": (55000, 10000),
-}
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ def pass_seconds(size: NetSize, kind: str = "train") -> float:
 
 def train_passes(training: dict, dataset: str, extra_epochs: int = 0) -> float:
     """Passes per model of a training job: the epochs, and a test evaluation after each."""
-    n_train, n_test = SPLITS[dataset]
+    n_train, _, n_test = SPLIT_SIZES[dataset]
     epochs = int(training["epochs"]) + int(extra_epochs)
     return epochs * (n_train + n_test / 3)
 
@@ -170,7 +165,7 @@ def train_job(config: dict, sizes: list[NetSize]) -> Resources:
 
 def attack_job(config: dict, sizes: list[NetSize], suite: str = "full") -> Resources:
     """An attack job attacking the stacks ``sizes`` one after the other (``suite``: full or paper)."""
-    attack, n_test = config["attack"], SPLITS[config["dataset"]][1]
+    attack, n_test = config["attack"], SPLIT_SIZES[config["dataset"]][2]
     n_all = min(n_test, int(attack["n_samples"]))
     if suite == "full":
         passes = attack_passes(attack, config["measures"], n_test)
@@ -180,11 +175,13 @@ def attack_job(config: dict, sizes: list[NetSize], suite: str = "full") -> Resou
     return _declare(sum(pass_seconds(s, "attack") for s in sizes) * passes, mem)
 
 
-def baseline_size(config: dict, family: str, shape: str, graphs: list[NetSize], input_dim: int,
-                  n_classes: int, per_part: bool) -> NetSize:  # fmt: skip
-    """A baseline stack: a dense net of the shape's widths (``auto``: the largest graph net's
-    neurons over its layers), every init and seed, and every density level in one stack
+def baseline_size(config: dict, group: str, graphs: list[NetSize], per_part: bool) -> NetSize:
+    """A baseline group's stack: a dense net of its shape's widths (``auto``: the largest graph
+    net's neurons over its layers), every init and seed, and every density level in one stack
     for a one-shot family's training (``per_part``: the models of one step or level)."""
+    family, shape = parse_baseline_group(group)
+    input_shape, n_classes = dataset_shape(config["dataset"])
+    input_dim = math.prod(input_shape)
     b = config["baseline"]
     widths = b["shapes"][shape]
     if widths == "auto":
@@ -200,12 +197,19 @@ def baseline_size(config: dict, family: str, shape: str, graphs: list[NetSize], 
     return NetSize(models, len(dims) - 1, weights, sum(dims[1:]), input_dim)
 
 
-def prune_job(config: dict, family: str, size: NetSize, steps: int) -> Resources:
-    """A ``prune_baseline`` job: dense training, then ``steps`` pruning steps or a fine-tune."""
+def prune_job(config: dict, group: str, graphs: list[NetSize]) -> Resources:
+    """A ``prune_baseline`` job: dense training, then every pruning step or a fine-tune."""
     b, t = config["baseline"], config["training"]
-    if family == "fc_random_iterative":
+    if parse_baseline_group(group)[0] == "fc_random_iterative":
+        steps = len(baseline_parts(config, group)) - 1
         extra = steps * int(b["iterative"]["retrain_epochs"])
     else:
         extra = int(b["finetune_epochs"])
+    size = baseline_size(config, group, graphs, per_part=False)
     passes = train_passes(t, config["dataset"], extra_epochs=extra)
     return _declare(pass_seconds(size) * passes, memory_mb(size, int(t["batch_size"])))
+
+
+def baseline_part_job(config: dict, group: str, graphs: list[NetSize]) -> Resources:
+    """An ``attack_baseline`` job: one step's models, declared for the full suite."""
+    return attack_job(config, [baseline_size(config, group, graphs, per_part=True)])

@@ -19,7 +19,7 @@ from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.collapse import neural_collapse_rows
 from graphprior.robustness.contract import stack_device
 from graphprior.robustness.prunability import prunability, pruned_accuracy_and_loss
-from graphprior.robustness.run import NAN, Perturb, Rows, timed
+from graphprior.robustness.run import NAN, Perturb, Rows, seeded_subset, timed
 from graphprior.robustness.weights import (
     classification_margins,
     margin_summary,
@@ -30,16 +30,6 @@ from graphprior.robustness.weights import (
 __all__ = ["run_beyond_input_measures"]
 
 log = logging.getLogger(__name__)
-
-
-def _subset(
-    x: torch.Tensor, y: torch.Tensor, n: int, gen: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seeded random subset of n samples, in ascending index order."""
-    if n >= len(y):
-        return x, y
-    idx = torch.randperm(len(y), generator=gen)[:n].sort().values
-    return x[idx], y[idx]
 
 
 def _weight_rows(
@@ -134,9 +124,9 @@ def run_beyond_input_measures(
     seeds = np.random.SeedSequence(int(generator_seed)).generate_state(8)
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
     device = stack_device(net)
-    xt, yt = _subset(x_test, y_test, int(cfg["n_samples"]), gens[0])
-    xp, yp = _subset(x_train, y_train, int(pr["train_samples"]), gens[1])
-    xn, yn = _subset(x_train, y_train, int(nc["train_samples"]), gens[2])
+    xt, yt = seeded_subset(x_test, y_test, int(cfg["n_samples"]), gens[0])
+    xp, yp = seeded_subset(x_train, y_train, int(pr["train_samples"]), gens[1])
+    xn, yn = seeded_subset(x_train, y_train, int(nc["train_samples"]), gens[2])
     xt, yt, xp, yp, xn, yn = (t.to(device) for t in (xt, yt, xp, yp, xn, yn))
 
     rows = Rows(net.k)

@@ -56,7 +56,13 @@ from graphprior.robustness.minimal import (
 )
 from graphprior.robustness.onepixel import onepixel_success_rate
 
-__all__ = ["SUITES", "attack_subset", "primary_min_perturbation", "run_input_attacks"]
+__all__ = [
+    "SUITES",
+    "attack_subset",
+    "seeded_subset",
+    "primary_min_perturbation",
+    "run_input_attacks",
+]
 
 #: What :func:`run_input_attacks` measures: ``full``, every input-space measure;
 #: ``paper``, only the paper's (clean accuracy, the FGSM grid, FGSM at the paper's
@@ -420,8 +426,16 @@ def attack_subset(
     >>> ys.tolist() == sorted(ys.tolist()) and len(ys) == 3
     True
     """
-    if size is None or int(size) >= int(x.shape[0]):
+    if size is None:
         return x, y
-    idx = torch.randperm(int(x.shape[0]), generator=torch.Generator().manual_seed(0))
-    idx = idx[: int(size)].sort().values.to(x.device)
+    return seeded_subset(x, y, int(size), torch.Generator().manual_seed(0))
+
+
+def seeded_subset(
+    x: torch.Tensor, y: torch.Tensor, n: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random subset of ``n`` samples, in ascending index order (all if ``n`` covers them)."""
+    if n >= len(y):
+        return x, y
+    idx = torch.randperm(len(y), generator=gen)[:n].sort().values.to(x.device)
     return x[idx], y[idx]

@@ -24,6 +24,7 @@ from graphprior.nets.pruning import present_weights
 from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample
 from graphprior.robustness.contract import (
     default_generator,
+    device_generator,
     frozen_eval,
     rand_on,
     randn_on,
@@ -160,7 +161,7 @@ def random_weight_perturbation_accuracy(
         Mean accuracy over draws, shape (K, len(deltas)).
     """
     norm = WeightNorm(norm)
-    gen = default_generator(generator)
+    gen = device_generator(default_generator(generator), stack_device(net))  # once, not per draw
     y = y.to(stack_device(net))
     weights = present_weights(net)
     radii = [_layer_norm(w, norm) for w in weights]
@@ -300,8 +301,8 @@ def worst_case_weight_perturbation_accuracy(
         Worst accuracy found per model, shape (K, len(deltas)).
     """
     norm = WeightNorm(norm)
-    gen = default_generator(generator)
     device = stack_device(net)
+    gen = device_generator(default_generator(generator), device)  # once, not per draw
     y = y.to(device)
     alpha_rel = 2.5 / max(steps, 1) if step_size is None else float(step_size)
     weights = present_weights(net)
