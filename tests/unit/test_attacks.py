@@ -644,7 +644,11 @@ def test_the_costly_attacks_run_on_a_fixed_subset_and_the_gates_compare_like_wit
     checks: list = []
     rows = run_input_attacks(net, x, y, cfg, generator_seed=0, checks=checks)
     n_of = {(r["measure"], r["attack"]): r["n"] for r in rows if r["model_index"] == 0}
-    for key in [("clean_accuracy", "none"), ("robust_accuracy", "fgsm"), ("loss_sensitivity", "none")]:
+    for key in [
+        ("clean_accuracy", "none"),
+        ("robust_accuracy", "fgsm"),
+        ("loss_sensitivity", "none"),
+    ]:
         assert n_of[key] == 60, key
     for key in [("robust_accuracy", "pgd"), ("robust_accuracy", "autoattack"),
                 ("min_perturbation_rmean", "pgd_bisection"), ("min_perturbation_rmean", "apgd_bisection")]:  # fmt: skip

@@ -91,7 +91,9 @@ def test_a_net_loses_exactly_its_removed_input_weights():
     g = nx.gnm_random_graph(12, 30, seed=1)
     full = spec_from_dag(build_layered_dag(g, MappingOptions(seed=3)), (8,), 3)
     held = spec_from_dag(
-        build_layered_dag(g, MappingOptions(seed=3, input_weights_removed=17, input_seed=5)), (8,), 3
+        build_layered_dag(g, MappingOptions(seed=3, input_weights_removed=17, input_seed=5)),
+        (8,),
+        3,
     )
     assert spec_param_count(full) - spec_param_count(held) == 17
     # only input columns lose weights; the DAG's edges and the readout stay

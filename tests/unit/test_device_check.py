@@ -132,7 +132,13 @@ DRAWING = {
         n, x, y, norm="linf", eps_max=0.3, steps=2, n_bisect=2, rel_step=0.25, generator=g
     ),
     "apgd bisection": lambda n, x, y, g: min_perturbation_apgd_bisection(
-        n, x, y, norm="linf", eps_max=0.3, n_bisect=2, budgets=(SMALL.apgd_ce, SMALL.apgd_t),
+        n,
+        x,
+        y,
+        norm="linf",
+        eps_max=0.3,
+        n_bisect=2,
+        budgets=(SMALL.apgd_ce, SMALL.apgd_t),
         generator=g,
     ),  # fmt: skip
     "clever": lambda n, x, y, g: clever_u_batched(

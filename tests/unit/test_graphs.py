@@ -36,6 +36,7 @@ CASES = {
     ),
     "random_geometric": ({"n": 40, "radius": 0.3}, "rg-n40-r0.3-s3", None),
     "paper_watts_strogatz": ({"n": 40, "k": 3, "p": 0.7}, "pws-n40-k3-p0.7-s3", 120),
+    "ws_flex": ({"n": 40, "k": 4.5, "p": 0.3}, "wsf-n40-k4.5-p0.3-s3", 90),
     # size-matched families (graphs.strata), stratum n40-m80
     "sized_gnm": ({"n": 40, "m": 80}, "smgnm-n40-m80-s3", 80),
     "sized_random_regular": ({"n": 40, "m": 80}, "smrr-n40-m80-s3", 80),

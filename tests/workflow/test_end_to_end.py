@@ -174,7 +174,9 @@ def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
     train_log = next((smoke_run / "results" / "logs" / "train_sparse_nets").iterdir()).read_text()
     assert "train" in train_log and "epoch" in train_log  # tqdm progress in the rule's log
     attack_log = next(
-        p for p in (smoke_run / "results" / "logs" / "attack").iterdir() if not p.stem.startswith("baseline-")
+        p
+        for p in (smoke_run / "results" / "logs" / "attack").iterdir()
+        if not p.stem.startswith("baseline-")
     ).read_text()
     for family in FAMILIES:
         assert f"{family}: 100%" in attack_log  # a tqdm bar per measure family

@@ -89,7 +89,9 @@ def weight_statistics(ctx: StudyContext, rng: np.random.Generator) -> WeightStat
         )
     mono_s, drop_s = pd.Series(mono, dtype=float), pd.Series(drop, dtype=float)
     for how in ctx.aggregates:
-        out.r3a[how] = paired_summary(per_graph_values(ctx, mono_s, how), n_boot=ctx.n_boot, rng=rng)
+        out.r3a[how] = paired_summary(
+            per_graph_values(ctx, mono_s, how), n_boot=ctx.n_boot, rng=rng
+        )
         out.r3b[how] = paired_summary(per_graph_values(ctx, gap, how), n_boot=ctx.n_boot, rng=rng)
         out.drop[how] = paired_summary(per_graph_values(ctx, drop_s, how), n_boot=0, rng=rng)
     return out

@@ -60,7 +60,6 @@ MIN_MINUTES = 5
 BASE_MB = 1500
 
 
-
 @dataclass(frozen=True)
 class NetSize:
     """What the cost of a stack depends on: its models and one model's shape."""
@@ -93,7 +92,9 @@ def _autoattack_passes(aa: dict, checks: dict, n: int) -> float:
         + int(sq["queries"]) / 3  # forward passes only
     )
     gate_n = min(n, int(checks["effort_samples"] or n))
-    rounds = sum(int(checks["effort_factor"]) ** (e + 1) for e in range(checks["max_escalations"] + 1))
+    rounds = sum(
+        int(checks["effort_factor"]) ** (e + 1) for e in range(checks["max_escalations"] + 1)
+    )
     gate = gate_n * rounds * (per_eps - int(sq["queries"]) / 3)
     n_eps = len(aa["linf"]["eps"]) + len(aa["l2"]["eps"])
     return n_eps * (n * per_eps + gate + 2 * n * int(ce["steps"]))  # + the largest-eps gate
@@ -101,7 +102,9 @@ def _autoattack_passes(aa: dict, checks: dict, n: int) -> float:
 
 def paper_suite_passes(attack: dict, n_all: int) -> float:
     """Passes per model of the paper's measures: clean, the FGSM grid and at paper_eps, the line search."""
-    return n_all * (len(attack["fgsm"]["eps"]) + 3 + (27 if attack["min_perturbation"]["linesearch"] else 0))
+    return n_all * (
+        len(attack["fgsm"]["eps"]) + 3 + (27 if attack["min_perturbation"]["linesearch"] else 0)
+    )
 
 
 def attack_passes(attack: dict, measures: dict, n_test: int) -> float:
@@ -124,10 +127,17 @@ def attack_passes(attack: dict, measures: dict, n_test: int) -> float:
     total += int(op["n_samples"]) * int(op["maxiter"]) * int(op["popsize"]) / 3  # forward
     total += int(cl["n_samples"]) * int(cl["nb_batches"]) * int(cl["batch_size"]) * 10
     wp = measures["weight_perturbation"]
-    beyond = int(measures["n_samples"]) * len(wp["deltas"]) * len(wp["norms"]) * (
-        int(wp["n_draws"]) + int(wp["worst_case_steps"])
+    beyond = (
+        int(measures["n_samples"])
+        * len(wp["deltas"])
+        * len(wp["norms"])
+        * (int(wp["n_draws"]) + int(wp["worst_case_steps"]))
     )
-    beyond += int(measures["pruning"]["train_samples"]) * (len(measures["pruning"]["kept_fractions"]) + 8) * 2
+    beyond += (
+        int(measures["pruning"]["train_samples"])
+        * (len(measures["pruning"]["kept_fractions"]) + 8)
+        * 2
+    )
     return total + beyond
 
 

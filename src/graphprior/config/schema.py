@@ -148,12 +148,14 @@ def _check_hold_params(config: dict) -> None:
 def _check_arm_inits(config: dict) -> None:
     """An extra arm trains a subset of ``training.inits`` (its models pair with the main arm's)."""
     inits = config["training"]["inits"]
-    for i, arm in enumerate(config["mapping"]["extra_arms"]):
+    m = config["mapping"]
+    arms = [(f"mapping.extra_arms[{i}]", arm) for i, arm in enumerate(m["extra_arms"])]
+    arms += [("mapping.relational", m["relational"])] if m.get("relational") else []
+    for key, arm in arms:
         own = arm.get("inits")
         if own is not None and not set(own) <= set(inits):
             raise ConfigError(
-                f"config key mapping.extra_arms[{i}].inits: {own} must be a subset of "
-                f"training.inits {inits}"
+                f"config key {key}.inits: {own} must be a subset of training.inits {inits}"
             )
 
 
@@ -207,6 +209,23 @@ def _check_mapping(m: dict) -> None:
                 f"sinks_to_last_layer and hold_params_at as arm {interfaces[interface]!r}"
             )
         interfaces[interface] = name
+    _check_relational(m.get("relational"), seen)
+
+
+def _check_relational(rel: dict | None, seen: dict[str, str]) -> None:
+    """The relational arm's name is new, its variants include originals, it has a reference."""
+    if rel is None:
+        return
+    key = "config key mapping.relational"
+    if rel["name"] in seen:
+        raise ConfigError(f"{key}.name: {rel['name']!r} is already the name of {seen[rel['name']]}")
+    if "original" not in rel["variants"]:
+        raise ConfigError(
+            f"{key}.variants: {rel['variants']} must include 'original' "
+            "(a twin is only compared with its original)"
+        )
+    if rel["width"] is None and rel["params"] is None:
+        raise ConfigError(f"{key}: give a reference width or a parameter budget (params)")
 
 
 def read_config(path: str | Path) -> dict:

@@ -20,6 +20,7 @@ config name                prefix  parameters                     implementation
 ``stochastic_block``       ``sbm`` ``sizes, p_in, p_out``         ``networkx.stochastic_block_model``
 ``random_geometric``       ``rg``  ``n, radius``                  ``networkx.random_geometric_graph``
 ``paper_watts_strogatz``   ``pws`` ``n, k, p``                    :func:`paper_watts_strogatz_graph`
+``ws_flex``                ``wsf`` ``n, k, p``                    :func:`ws_flex_graph`
 =========================  ======  =============================  =========================================
 
 ``watts_strogatz`` and ``newman_watts_strogatz`` follow networkx: ``k`` is the
@@ -27,7 +28,10 @@ config name                prefix  parameters                     implementation
 ``paper_watts_strogatz`` follows igraph, as the paper's code called
 ``igraph.Graph.Watts_Strogatz(1, N, k, p)``: ``k`` is igraph's ``nei``, the
 number of neighbours on *each* side (mean degree ``2k``); see
-:func:`paper_watts_strogatz_graph` for the exact rewiring rule.
+:func:`paper_watts_strogatz_graph` for the exact rewiring rule. ``ws_flex``
+is the WS-flex generator of You et al. (2020): ``k`` is the *average degree*
+and may be any real number, so one ``n`` can cover the plane of clustering
+and path length (:func:`ws_flex_graph`).
 
 The ``sized_<family>`` generators are the families of ``graphs.strata``:
 their ``n`` and ``m`` are the node and edge count of a stratum, and each
@@ -49,8 +53,14 @@ from numbers import Integral, Real
 from typing import Any
 
 import networkx as nx
-import numpy as np
 
+from graphprior.graphs.lattices import (
+    check_paper_ws,
+    check_ws_flex,
+    paper_watts_strogatz_graph,
+    param_error,
+    ws_flex_graph,
+)
 from graphprior.graphs.sized import FAMILIES, check_sized, draw_sized
 
 __all__ = [
@@ -65,6 +75,7 @@ __all__ = [
     "validate_generator_params",
     "canonical_graph",
     "paper_watts_strogatz_graph",
+    "ws_flex_graph",
 ]
 
 #: A parameter value after canonicalisation.
@@ -107,7 +118,7 @@ def _float(name: str, id_key: str | None = None) -> Param:
 
 
 def _fail(generator: str, param: str, message: str, value: Any) -> None:
-    raise ValueError(f"{generator}: parameter {param!r} {message}, got {value!r}")
+    raise param_error(generator, param, message, value)
 
 
 def _check_n(generator: str, params: dict[str, Any]) -> None:
@@ -174,14 +185,6 @@ def _check_geometric(g: str, params: dict[str, Any]) -> None:
     _check_n(g, params)
     if params["radius"] < 0:
         _fail(g, "radius", "must be non-negative", params["radius"])
-
-
-def _check_paper_ws(g: str, params: dict[str, Any]) -> None:
-    _check_n(g, params)
-    n, k = params["n"], params["k"]
-    if k < 1 or 2 * k >= n:
-        _fail(g, "k", f"(neighbours on each side) must satisfy 1 <= k and 2k < n (n={n})", k)
-    _check_prob(g, params, "p")
 
 
 def _draw_sbm(params: dict[str, Any], seed: int) -> nx.Graph:
@@ -262,7 +265,14 @@ GENERATORS: dict[str, Generator] = {
             "pws",
             (_int("n"), _int("k"), _float("p")),
             lambda q, s: paper_watts_strogatz_graph(q["n"], q["k"], q["p"], seed=s),
-            _check_paper_ws,
+            check_paper_ws,
+        ),
+        Generator(
+            "ws_flex",
+            "wsf",
+            (_int("n"), _float("k"), _float("p")),
+            lambda q, s: ws_flex_graph(q["n"], q["k"], q["p"], seed=s),
+            check_ws_flex,
         ),
     )
 }
@@ -420,69 +430,3 @@ def canonical_graph(graph: nx.Graph, n: int | None = None) -> nx.Graph:
     out.add_nodes_from(nodes)
     out.add_edges_from(sorted((min(u, v), max(u, v)) for u, v in graph.edges()))
     return out
-
-
-def paper_watts_strogatz_graph(n: int, k: int, p: float, seed: int) -> nx.Graph:
-    """igraph-style Watts–Strogatz graph, as in the paper's code.
-
-    The definition of igraph's ``Watts_Strogatz(dim=1, size=n, nei=k, p,
-    loops=False, multiple=False)`` (``igraph_watts_strogatz_game`` followed by
-    ``igraph_rewire_edges``), re-implemented on a seeded numpy Generator:
-
-    1. Ring lattice: node ``i`` is joined to ``i ± 1, ..., i ± k`` (mod ``n``),
-       so every node has degree ``2k`` and there are ``n·k`` edges.
-    2. Rewiring, two passes over the edges ``(i, i + j mod n)`` in lattice
-       order (``i`` ascending, then ``j``): the first pass rewires the second
-       endpoint, the second pass the first endpoint. In each pass every edge is
-       picked independently with probability ``p``; a picked edge ``(a, b)``
-       whose endpoint ``b`` is rewired gets a new endpoint drawn uniformly from
-       the nodes that are neither ``a`` nor a current neighbour of ``a``, plus
-       ``b`` itself (drawing ``b`` keeps the edge). So each endpoint of each
-       edge is rewired with probability ``p``, and no self-loops or multi-edges
-       arise; the number of edges stays ``n·k``.
-
-    igraph's graphs are not reproduced draw for draw: it uses its own RNG and
-    visits the edges sorted by their fixed endpoint. The rule per endpoint is
-    the same; since each draw depends on the edges rewired before it, the
-    visiting order can change fine details of the joint distribution.
-
-    Parameters
-    ----------
-    n : int
-        Number of nodes.
-    k : int
-        Neighbours on each side in the ring lattice (igraph's ``nei``).
-    p : float
-        Rewiring probability per edge endpoint.
-    seed : int
-        Seed of the numpy Generator.
-    """
-    _check_paper_ws("paper_watts_strogatz", {"n": n, "k": k, "p": p})
-    rng = np.random.default_rng(seed)
-    edges = [[i, (i + j) % n] for i in range(n) for j in range(1, k + 1)]
-    adjacency = [set() for _ in range(n)]
-    for a, b in edges:
-        adjacency[a].add(b)
-        adjacency[b].add(a)
-    for moving in (1, 0):  # pass 1 rewires the second endpoint, pass 2 the first
-        picked = rng.random(len(edges)) < p
-        for e in np.flatnonzero(picked):
-            fixed, old = edges[e][1 - moving], edges[e][moving]
-            taken = adjacency[fixed]
-            # Rejection sampling: uniform over the nodes other than `fixed`,
-            # accepted if not yet a neighbour of `fixed` or if it is `old`.
-            while True:
-                new = int(rng.integers(n - 1))
-                new = n - 1 if new == fixed else new
-                if new == old or new not in taken:
-                    break
-            if new != old:
-                taken.discard(old)
-                adjacency[old].discard(fixed)
-                taken.add(new)
-                adjacency[new].add(fixed)
-                edges[e][moving] = new
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(edges)
-    return graph

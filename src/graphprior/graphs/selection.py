@@ -25,6 +25,7 @@ from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.generators import sized_size
 from graphprior.graphs.grid import VARIANTS, expand_grid, make_graph, strata_specs
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
+from graphprior.graphs.relational import config_relational_net, relational_section
 
 __all__ = [
     "PARAM_COUNTS",
@@ -143,18 +144,34 @@ def net_size(config: dict, spec) -> NetSize:
     """
     opts = mapping_options(config, spec.graph_id)
     input_shape, n_classes = dataset_shape(config["dataset"])
-    layers, weights, neurons = _net_shape(spec, opts, tuple(input_shape), int(n_classes))
+    shape = (tuple(input_shape), int(n_classes))
+    layers, weights, neurons = _net_shape(spec, opts, *shape)
     m, t = config["mapping"], config["training"]
     models = (1 + len(m["extra_arms"])) * len(m["orientation_seeds"])
+    rel = relational_section(config, graph_variant(spec.graph_id))
+    if rel is not None:  # one padded stack: the larger of the two shapes
+        models += 1
+        net = config_relational_net(make_graph(spec), rel, *shape).spec
+        sizes = _shape([*net.hidden, net.output])
+        layers, weights, neurons = (
+            max(a, b) for a, b in zip((layers, weights, neurons), sizes, strict=True)
+        )
     models *= len(t["inits"] or []) * len(t["seeds"])
     return NetSize(max(models, 1), layers, weights, neurons, int(np.prod(input_shape)))
+
+
+def _shape(layers: list) -> tuple[int, int, int]:
+    return (
+        len(layers),
+        int(sum(int(la.mask.sum()) for la in layers)),
+        sum(la.width for la in layers),
+    )
 
 
 @lru_cache(maxsize=8192)
 def _net_shape(spec, opts, input_shape: tuple, n_classes: int) -> tuple[int, int, int]:
     net = spec_from_dag(build_layered_dag(make_graph(spec), opts), input_shape, n_classes)
-    layers = [*net.hidden, net.output]
-    return len(layers), int(sum(int(la.mask.sum()) for la in layers)), sum(la.width for la in layers)
+    return _shape([*net.hidden, net.output])
 
 
 def _in_param_range(config: dict, spec) -> bool:
@@ -402,7 +419,8 @@ def orientation_seeds(config: dict) -> list[int]:
 def arm_inits(config: dict, arm: str) -> list[str]:
     """The initialisations an arm trains: ``training.inits``, or an extra arm's own subset."""
     inits = list(config["training"]["inits"])
-    for extra in _mapping_section(config)["extra_arms"]:
+    m = _mapping_section(config)
+    for extra in [*m["extra_arms"], *([m["relational"]] if m["relational"] else [])]:
         if extra["name"] == arm and extra.get("inits") is not None:
             return [i for i in inits if i in set(extra["inits"])]
     return inits

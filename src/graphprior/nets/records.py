@@ -42,6 +42,10 @@ def interface_widths(net: StackedNet) -> tuple[list[int], list[int]]:
     return n_in.tolist(), read.sum(dim=1).tolist()
 
 
+#: Columns only some models have (graph nets, the relational arm): null unless given.
+_MAPPING_ONLY = dict.fromkeys(("mapping", "rounds", "width", "node_widths"))
+
+
 def model_records(
     net: StackedNet,
     results: list[ModelResult],
@@ -66,6 +70,7 @@ def model_records(
     for k, res in enumerate(results):
         rows.append(
             {
+                **_MAPPING_ONLY,
                 **common,
                 "model_id": ids[k],
                 "init": inits[k],

@@ -23,7 +23,8 @@ from graphprior.config import GRAPH_FAMILY, dataset_shape, derive_seed, model_id
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.graphml import read_graph
 from graphprior.graphs.netspec import NetSpec, spec_from_dag
-from graphprior.graphs.selection import arm_inits, graph_mappings
+from graphprior.graphs.relational import config_relational_net, relational_section
+from graphprior.graphs.selection import arm_inits, graph_mappings, graph_variant
 from graphprior.io.tables import MODELS_SCHEMA, write_table
 from graphprior.nets.checkpoints import save_stack
 from graphprior.nets.inits import initialise
@@ -91,11 +92,9 @@ def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
     The init and data-order seeds depend on the graph, init and seed only, so
     every arm and orientation of a graph sees the same draws (a paired design).
     """
-    tcfg = config["training"]
     input_shape, n_classes = dataset_shape(config["dataset"])
     jobs = []
     for arm, o, opts in graph_mappings(config, graph_id):
-        pairs = [(init, int(seed)) for init in arm_inits(config, arm) for seed in tcfg["seeds"]]
         spec = spec_from_dag(build_layered_dag(graph, opts), input_shape, n_classes)
         common = {
             "arm": arm,
@@ -104,20 +103,42 @@ def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
             "sinks_to_last_layer": opts.sinks_to_last_layer,
             "input_wiring": opts.input_wiring.value,
             "readout": opts.readout.value,
+            "mapping": "dag",
         }
-        jobs.append(
-            StackJob(
-                spec=spec,
-                ids=[model_id(graph_id, i, s, f"--{arm}--o{o}") for i, s in pairs],
-                inits=[i for i, _ in pairs],
-                seeds=[s for _, s in pairs],
-                init_seeds=[derive_seed(graph_id, i, s, "init") for i, s in pairs],
-                data_seeds=[derive_seed(graph_id, i, s, "data") for i, s in pairs],
-                common=common,
-                metadata={"graph_id": graph_id, "arm": arm, "orientation_seed": o},
-            )
-        )
+        jobs.append(_stack_job(graph_id, config, spec, common))
+    rel = relational_section(config, graph_variant(graph_id))
+    if rel is not None:  # one net: the relational arm has no orientation
+        net = config_relational_net(graph, rel, input_shape, n_classes)
+        common = {
+            "arm": rel["name"],
+            "orientation_seed": 0,
+            "orientation": "none",
+            "sinks_to_last_layer": None,
+            "input_wiring": "first_layer",
+            "readout": "last_layer",
+            "mapping": "relational",
+            "rounds": net.rounds,
+            "width": net.width,
+            "node_widths": ",".join(map(str, net.node_widths)),
+        }
+        jobs.append(_stack_job(graph_id, config, net.spec, common))
     return jobs
+
+
+def _stack_job(graph_id: str, config: dict, spec: NetSpec, common: dict) -> StackJob:
+    """One architecture's models: the arm's inits × every training seed."""
+    arm, o = common["arm"], common["orientation_seed"]
+    pairs = [(i, int(s)) for i in arm_inits(config, arm) for s in config["training"]["seeds"]]
+    return StackJob(
+        spec=spec,
+        ids=[model_id(graph_id, i, s, f"--{arm}--o{o}") for i, s in pairs],
+        inits=[i for i, _ in pairs],
+        seeds=[s for _, s in pairs],
+        init_seeds=[derive_seed(graph_id, i, s, "init") for i, s in pairs],
+        data_seeds=[derive_seed(graph_id, i, s, "data") for i, s in pairs],
+        common=common,
+        metadata={"graph_id": graph_id, "arm": arm, "orientation_seed": o},
+    )
 
 
 def train_stacks(

@@ -68,9 +68,7 @@ def related_rows(
 def _c1(c1: dict[str, Any], primary: Measure | None) -> ClaimRow:
     y = primary.column if primary is not None else ""
     if not c1 or (primary is not None and c1["measure"] != y):
-        return claim_row(
-            "C1", analysis="raw", stratum=POOLED, x="init", y=y, statistic="kendall_w"
-        )
+        return claim_row("C1", analysis="raw", stratum=POOLED, x="init", y=y, statistic="kendall_w")
     w, hi, k = float(c1["kendall_w"]), float(c1["ci_high"]), int(c1["k"])
     return claim_row(
         "C1", analysis="raw", stratum=POOLED, x="init", y=c1["measure"], statistic="kendall_w",

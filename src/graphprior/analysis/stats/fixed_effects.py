@@ -52,7 +52,9 @@ def align_within_strata(frame: pd.DataFrame, columns: Sequence[str], stratum: st
     return out
 
 
-def size_classes(strata: pd.Series, size: pd.Series | None, tolerance: float = SAME_SIZE) -> pd.Series:
+def size_classes(
+    strata: pd.Series, size: pd.Series | None, tolerance: float = SAME_SIZE
+) -> pd.Series:
     """Each row's size class: its stratum joined with the strata of the same median `size`.
 
     Strata are sorted by their median `size`; a stratum joins the class of

@@ -105,7 +105,9 @@ def _shares(rows: pd.DataFrame, rel: pd.DataFrame, where: str) -> str:
     decisions = set(rows["decision"])
     parts, reliabilities = [], []
     for _, r in rows.iterrows():
-        own = "" if len(decisions) == 1 else f"; {_DECISION_WORDS.get(r['decision'], r['decision'])}"
+        own = (
+            "" if len(decisions) == 1 else f"; {_DECISION_WORDS.get(r['decision'], r['decision'])}"
+        )
         parts.append(f"{_pct(r['share'])} {where} `{r['stratum']}` (95 % CI {_pct(r['ci_low'])} "
                      f"to {_pct(r['ci_high'])}{own})")  # fmt: skip
         key = (r["stratum"], r["arm"], r["measure"])
