@@ -204,16 +204,26 @@ def two_arms():
 
 
 def test_claims_use_the_main_arm_only(two_arms):
-    claims = two_arms["fixed_interface"].data["claims"].set_index(["claim", "analysis", "stratum"])
+    table = two_arms["fixed_interface"].data["claims"]
+    claims = table.loc[table["arm"] == "fixed_interface"].set_index(
+        ["claim", "analysis", "stratum"]
+    )
     c2 = claims.loc[("C2", "raw", "pooled")]
     assert abs(c2["r"]) < 0.4 and c2["verdict"] != "supported", c2.to_dict()
     assert c2["n"] == 30  # one row per graph: the other arm's models are not in it
     assert ("C2", "raw", "n20-m40/fixed_interface") in claims.index
     assert not any("paper_style" in s for s in claims.index.get_level_values("stratum"))
     # the same tables with the other arm as the main one: the planted relation is found
-    other = two_arms["paper_style"].data["claims"].set_index(["claim", "analysis", "stratum"])
+    other = two_arms["paper_style"].data["claims"]
+    other = other.loc[other["arm"] == "paper_style"].set_index(["claim", "analysis", "stratum"])
     assert other.loc[("C2", "raw", "pooled"), "r"] < -0.9
     assert other.loc[("C2", "raw", "pooled"), "verdict"] == "supported"
+    # the other arm's claims on graph properties sit in the same table, their own Holm family
+    side = table.loc[table["arm"] == "paper_style"].set_index(["claim", "analysis", "stratum"])
+    assert side.loc[("C2", "raw", "pooled"), "r"] == other.loc[("C2", "raw", "pooled"), "r"]
+    assert side.loc[("C2", "raw", "pooled"), "verdict"] == "supported"
+    assert {"C2", "C5", "Y1"} <= set(side.index.get_level_values("claim"))
+    assert not {"C1", "R1"} & set(side.index.get_level_values("claim"))
 
 
 def test_audit_shows_each_arm_and_the_fixed_input_width(two_arms):

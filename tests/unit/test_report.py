@@ -41,7 +41,21 @@ GENERATORS = (
 )
 INITS = ("xavier_normal", "he_normal", "uniform_0.1")
 BASELINES = ("fc_random_oneshot", "fc_random_iterative", "fc_magnitude")
-CLAIM_IDS = ("C1", "C2", "C3", "C4", "C3-DAG", "C4-DAG", "C5", "R1", "R2b", "R2a", "R3a", "R3b")
+CLAIM_IDS = (
+    "C1",
+    "C2",
+    "C3",
+    "C4",
+    "C3-DAG",
+    "C4-DAG",
+    "C5",
+    "Y1",
+    "R1",
+    "R2b",
+    "R2a",
+    "R3a",
+    "R3b",
+)
 
 CONFIG = {
     "study": "synthetic",

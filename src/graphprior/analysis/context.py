@@ -46,7 +46,7 @@ from graphprior.analysis.study.table import ok_rows, size_strata
 from graphprior.config import derive_seed
 from graphprior.config.choices import GRAPH_FAMILY, Status
 
-__all__ = ["StudyContext", "build_context", "section_rng"]
+__all__ = ["StudyContext", "build_context", "arm_context", "section_rng"]
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +117,14 @@ def _study(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return study
 
 
-def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext:
+def build_context(
+    tables: dict[str, pd.DataFrame], config: dict, *, correlations: bool = True
+) -> StudyContext:
     """Discover columns, aggregate per graph and compute the correlations table.
 
-    The correlations' bootstrap draws from ``section_rng(config, "correlations")``.
+    The correlations' bootstrap draws from ``section_rng(config, "correlations")``;
+    ``correlations=False`` leaves the table empty (a context that only feeds
+    claims, such as another arm's, :func:`arm_context`).
     """
     full = _study(tables)
     arm = main_arm(full, config["mapping"])
@@ -150,7 +154,7 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
             per_graph[how] = table
     start = time.perf_counter()
     corr, outliers = correlation_rows(
-        per_graph,
+        per_graph if correlations else {},
         xs,
         ys,
         n_boot=n_boot,
@@ -186,3 +190,9 @@ def build_context(tables: dict[str, pd.DataFrame], config: dict) -> StudyContext
         arm=arm,
         arms=ok_rows(graph_nets(full)),
     )
+
+
+def arm_context(ctx: StudyContext, arm: str) -> StudyContext:
+    """The context of another arm of the same study, without the correlations table."""
+    config = {**ctx.config, "mapping": {**ctx.config["mapping"], "arm": arm}}
+    return build_context(ctx.tables, config, correlations=False)

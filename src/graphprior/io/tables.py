@@ -144,6 +144,7 @@ CORRELATIONS_SCHEMA = pa.schema(
 CLAIMS_SCHEMA = pa.schema(
     [
         pa.field("claim", pa.string(), nullable=False),
+        pa.field("arm", pa.string(), nullable=False),
         pa.field("analysis", pa.string(), nullable=False),
         pa.field("stratum", pa.string(), nullable=False),
         pa.field("x", pa.string(), nullable=False),

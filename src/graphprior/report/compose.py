@@ -22,14 +22,15 @@ from typing import Any
 
 import pandas as pd
 
-from graphprior.analysis.claims.table import ALL_STRATA, claim_data, claims_table
-from graphprior.analysis.context import StudyContext, build_context, section_rng
+from graphprior.analysis.claims.table import ALL_STRATA, arm_claims, claim_data, claims_table
+from graphprior.analysis.context import StudyContext, arm_context, build_context, section_rng
 from graphprior.analysis.measurement import (
     measurement_tables,
     stratum_contrasts,
     unreliable_measures,
 )
 from graphprior.analysis.related import nc_statistics, prunability_statistics, weight_statistics
+from graphprior.analysis.study.arms import arm_names
 from graphprior.analysis.study.table import UNSTRATIFIED
 from graphprior.analysis.summaries import init_statistics
 from graphprior.config import config_hash
@@ -140,20 +141,34 @@ def _statistics(
         ctx.n_boot, section_rng(ctx.config, "size_contrasts"),
     )  # fmt: skip
     timings["measurement"] = time.perf_counter() - start
-    threshold = float(ctx.config["report"]["min_reliability"])
-    unreliable: dict[str, set[str]] = {}
-    for stratum, arm, measure in unreliable_measures(measurement.reliability, threshold):
-        if arm and arm != ctx.arm:
-            continue  # the claims read the main arm
-        label = ALL_STRATA if stratum == UNSTRATIFIED else (f"{stratum}/{arm}" if arm else stratum)
-        unreliable.setdefault(measure, set()).add(label)
     start = time.perf_counter()
     stats["claim_data"] = claim_data(ctx, excluded)
     stats["claims"] = claims_table(
-        ctx, stats, section_rng(ctx.config, "claims"), excluded, unreliable
-    )
+        ctx, stats, section_rng(ctx.config, "claims"), excluded,
+        _unreliable(measurement, ctx.config, ctx.arm),
+    )  # fmt: skip
+    others = [a for a in arm_names(graph_nets) if a != ctx.arm]
+    stats["arm_claims"] = pd.concat(
+        [stats["claims"].iloc[:0]] + [
+            arm_claims(arm_context(ctx, arm), section_rng(ctx.config, f"claims/{arm}"), excluded,
+                       _unreliable(measurement, ctx.config, arm))
+            for arm in others
+        ], ignore_index=True,
+    )  # fmt: skip
     timings["claims_stats"] = time.perf_counter() - start
     return stats
+
+
+def _unreliable(measurement, config: dict, arm: str | None) -> dict[str, set[str]]:
+    """Measure → the claims' strata of `arm` where its reliability cannot reach the threshold."""
+    threshold = float(config["report"]["min_reliability"])
+    out: dict[str, set[str]] = {}
+    for stratum, row_arm, measure in unreliable_measures(measurement.reliability, threshold):
+        if row_arm and row_arm != arm:
+            continue
+        label = ALL_STRATA if stratum == UNSTRATIFIED else (f"{stratum}/{arm}" if arm else stratum)
+        out.setdefault(measure, set()).add(label)
+    return out
 
 
 def compose_report(
@@ -207,7 +222,7 @@ def compose_report(
         title=f"graphprior report: study '{config['study']}'",
         sections=built,
         data={
-            "claims": stats["claims"],
+            "claims": pd.concat([stats["claims"], stats["arm_claims"]], ignore_index=True),
             "variance": stats["measurement"].variance,
             "reliability": stats["measurement"].reliability,
         },

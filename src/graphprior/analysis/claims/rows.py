@@ -79,6 +79,8 @@ class ClaimRow:
     rule: str | Callable[[float], str] | None = None
     equivalence: float | None = None
     unreliable: bool = False
+    #: the mapping arm whose graph nets the row reads ("" for a study without arms)
+    arm: str = ""
 
     def record(self) -> dict[str, Any]:
         """The row's table columns, in schema order."""
@@ -138,8 +140,14 @@ def _directional(row: ClaimRow, q: float) -> str:
     return claim_verdict(row.r, row.ci_low, row.ci_high, q, row.sign, equivalence=row.equivalence)
 
 
-def finish_claims(rows: list[ClaimRow]) -> pd.DataFrame:
-    """Holm q over the pooled rows with a p-value, verdicts, schema columns."""
+def finish_claims(rows: list[ClaimRow], arm: str | None = None) -> pd.DataFrame:
+    """Holm q over the pooled rows with a p-value, verdicts, schema columns.
+
+    The rows are one arm's (each arm's claims are their own Holm family);
+    `arm` fills their ``arm`` column.
+    """
+    for row in rows:
+        row.arm = arm or ""
     pooled = [row for row in rows if row.stratum == POOLED]
     for row, q in zip(pooled, holm_qvalues([row.p for row in pooled]), strict=True):
         row.q = float(q)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from graphprior.analysis.claims.related import related_rows
 from graphprior.analysis.claims.rows import ClaimRow, claim_row, finish_claims, outlier_rule
+from graphprior.analysis.claims.surface import SURFACE_CLAIM, surface_claim
 from graphprior.analysis.claims.verdicts import simultaneous_intervals, weak_correlation_verdict
 from graphprior.analysis.context import StudyContext
 from graphprior.analysis.stats import maxt_correlations, pooled_frame
@@ -52,6 +53,8 @@ __all__ = [
     "PAPER",
     "ClaimData",
     "claims_table",
+    "arm_claims",
+    "correlation_claims",
     "claim_data",
     "claim_measures",
 ]
@@ -68,6 +71,10 @@ CLAIM_TEXT: dict[str, tuple[str, str]] = {
     "C3-DAG": ("Higher average path length of the DAG goes with lower robustness", PAPER),
     "C4-DAG": ("Higher average node eccentricity of the DAG goes with lower robustness", PAPER),
     "C5": ("All correlations between structural properties and robustness are weak", PAPER),
+    "Y1": (
+        "Robustness is a smooth function of clustering and path length (a surface in C and L)",
+        "You et al. 2020",
+    ),
     "R1": (
         "Prunability predicts the generalisation gap (less prunable, larger gap)",
         "Kuhn et al. 2021",
@@ -121,24 +128,49 @@ def claims_table(
     """
     data = claim_data(ctx, excluded)
     rows = related_rows(ctx, stats, data.primary, rng)
-    corr_rows: list[ClaimRow] = []
-    unreliable = unreliable or {}
-    if data.primary is not None and data.frame is not None:
-        for cid, prop in CLAIM_PROPERTIES.items():
-            x = study_name(prop, ctx.study)
-            corr_rows += _correlation_claim(data, cid, x, ctx, rng, unreliable)
-        corr_rows += _c5(data, ctx, rng)
-    else:
-        for cid in (*CLAIM_PROPERTIES, "C5"):
-            corr_rows.append(
-                claim_row(
-                    cid,
-                    analysis="raw",
-                    stratum=POOLED,
-                    statistic="spearman",
-                )
-            )
-    return finish_claims([rows[0], *corr_rows, *rows[1:]])
+    corr_rows = correlation_claims(ctx, data, rng, unreliable or {})
+    return finish_claims([rows[0], *corr_rows, *rows[1:]], ctx.arm)
+
+
+def arm_claims(
+    ctx: StudyContext,
+    rng: np.random.Generator,
+    excluded: Mapping[str, str] | None = None,
+    unreliable: Mapping[str, set[str]] | None = None,
+) -> pd.DataFrame:
+    """The claims on graph properties (C2–C5, Y1) for the arm of `ctx`, its own Holm family.
+
+    The claims the main arm's table adds (C1, R1–R3) are about
+    initialisations and related measures, not the mapping; they are not repeated.
+    """
+    data = claim_data(ctx, excluded)
+    return finish_claims(correlation_claims(ctx, data, rng, unreliable or {}), ctx.arm)
+
+
+def correlation_claims(
+    ctx: StudyContext,
+    data: ClaimData,
+    rng: np.random.Generator,
+    unreliable: Mapping[str, set[str]],
+) -> list[ClaimRow]:
+    """C2–C4 (and their DAG variants), C5 and Y1 on the per-graph frame of `data`."""
+    rows: list[ClaimRow] = []
+    if data.primary is None or data.frame is None:
+        for cid in (*CLAIM_PROPERTIES, "C5", SURFACE_CLAIM):
+            rows.append(claim_row(cid, analysis="raw", stratum=POOLED, statistic="spearman"))
+        return rows
+    for cid, prop in CLAIM_PROPERTIES.items():
+        x = study_name(prop, ctx.study)
+        rows += _correlation_claim(data, cid, x, ctx, rng, unreliable)
+    rows += _c5(data, ctx, rng)
+    y = data.primary.column
+    report = ctx.config["report"]
+    rows += surface_claim(
+        data.frame, ctx.study, y, n_perm=int(report["permutations"]), n_boot=ctx.n_boot,
+        rho=float(report["smallest_effect"]["rho"]), rng=rng,
+        unreliable=_low_reliability(POOLED, data.frame, "", unreliable.get(y, set())),
+    )  # fmt: skip
+    return rows
 
 
 @dataclass
