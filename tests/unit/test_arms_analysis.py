@@ -199,7 +199,7 @@ def two_arms():
     for arm in ("fixed_interface", "paper_style"):
         cfg = _config(bootstrap=50)
         cfg["mapping"]["arm"] = arm
-        out[arm] = compose_report(tables, cfg, sections=("claims", "audit"))[0]
+        out[arm] = compose_report(tables, cfg, sections=("answer", "claims", "arms", "audit"))[0]
     return out
 
 
@@ -224,6 +224,19 @@ def test_claims_use_the_main_arm_only(two_arms):
     assert side.loc[("C2", "raw", "pooled"), "verdict"] == "supported"
     assert {"C2", "C5", "Y1"} <= set(side.index.get_level_values("claim"))
     assert not {"C1", "R1"} & set(side.index.get_level_values("claim"))
+
+
+def test_the_arms_stand_side_by_side_on_the_first_screen_and_in_their_section(two_arms):
+    report = two_arms["fixed_interface"]
+    answer = " ".join(report.section(TITLES["answer"]).paragraphs)
+    assert "Under the other mappings" in answer and "under `paper_style`" in answer
+    section = report.section(TITLES["arms"])
+    shares, verdicts = (t.frame for t in section.tables[:2])
+    assert set(shares["arm"]) == {"fixed_interface", "paper_style"}
+    verdicts = verdicts.set_index("arm")
+    assert verdicts.loc["paper_style", "C2 (controlled)"].endswith("supported")
+    assert not verdicts.loc["fixed_interface", "C2 (controlled)"].endswith(": supported")
+    assert "Y1 (raw)" in verdicts.columns
 
 
 def test_audit_shows_each_arm_and_the_fixed_input_width(two_arms):

@@ -39,6 +39,7 @@ from graphprior.report.document import Report, Section
 from graphprior.report.figures import colours
 from graphprior.report.render import fmt, to_html, to_markdown
 from graphprior.report.sections.answer import section_answer
+from graphprior.report.sections.arms import section_arms
 from graphprior.report.sections.audit import section_audit
 from graphprior.report.sections.baselines import section_baselines
 from graphprior.report.sections.claims import section_claims
@@ -87,6 +88,12 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
         p.stats["claim_data"],
         p.stats["excluded"],
         outlier_rule=p.ctx.outlier_rule,
+    ),
+    "arms": lambda p: section_arms(
+        p.ctx,
+        pd.concat([p.stats["claims"], p.stats["arm_claims"]], ignore_index=True),
+        p.stats["measurement"].variance,
+        p.stats["measurement"].reliability,
     ),
     "audit": lambda p: section_audit(p.ctx, p.stats["claim_data"]),
     "run": lambda p: section_run(p.ctx),

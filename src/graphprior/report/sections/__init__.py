@@ -13,6 +13,7 @@ __all__ = ["TITLES"]
 TITLES: dict[str, str] = {
     "answer": "The answer: how much of robustness the wiring explains",
     "claims": "Claims",
+    "arms": "The mapping arms side by side",
     "audit": "Confound audit: structure against size and interface",
     "run": "The run",
     "gates": "Attack validity",

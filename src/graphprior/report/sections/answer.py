@@ -19,7 +19,7 @@ from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt, fmt_interval
 from graphprior.report.sections import TITLES
 
-__all__ = ["section_answer", "answer_sentence", "size_sentence"]
+__all__ = ["section_answer", "answer_sentence", "other_arms_sentence", "size_sentence"]
 
 #: Measures in the first figure: the primary one and the next main ones (all: the table below).
 FIGURE_MEASURES = 8
@@ -95,6 +95,25 @@ def answer_sentence(
             + "."
         )
     return text
+
+
+def other_arms_sentence(
+    variance: pd.DataFrame, reliability: pd.DataFrame, primary: str | None, main_arm: str | None
+) -> str | None:
+    """The same answer under every other mapping arm (None with one arm)."""
+    if primary is None or variance.empty or main_arm is None:
+        return None
+    rows = _graph_rows(variance, primary)
+    rows = rows.loc[(rows["arm"] != main_arm) & ~rows["stratum"].str.contains("+", regex=False)]
+    if rows.empty:
+        return None
+    rel = _reliability(reliability)
+    parts = [f"under `{arm}` " + _shares(part, rel, "in stratum")
+             for arm, part in rows.groupby("arm", sort=True)]  # fmt: skip
+    return (
+        "**Under the other mappings** (the same graphs, each arm analysed on its own; section "
+        f"“{TITLES['arms']}”): " + "; ".join(parts) + "."
+    )
 
 
 def _shares(rows: pd.DataFrame, rel: pd.DataFrame, where: str) -> str:
@@ -271,6 +290,9 @@ def section_answer(
     bound = float(config["report"]["smallest_effect"]["share"])
     rho = float(config["report"]["smallest_effect"]["rho"])
     sec.text(answer_sentence(variance, reliability, primary, main_arm))
+    others = other_arms_sentence(variance, reliability, primary, main_arm)
+    if others is not None:
+        sec.text(others)
     sec.figure(_share_figure(variance, reliability, main_arm, bound))
     sec.text(
         f"Pre-registered in the config before any claim was computed: the primary measure, the "
