@@ -67,7 +67,19 @@ def test_tables_are_consistent(smoke_run):
     assert set(t["graph_properties"]["graph_id"]) == set(graphs["graph_id"])
     models = t["models"]
     graph_nets = models[models["family"] == "graph_prior"]
-    assert len(graph_nets) == 6 * 2  # graphs x inits x seeds
+    dag = graph_nets[graph_nets["mapping"] == "dag"]
+    assert len(dag) == 6 * 2  # graphs x inits x seeds
+    # the relational arm: the originals, one init, every net at the dense reference's size
+    rel = graph_nets[graph_nets["mapping"] == "relational"]
+    assert len(rel) == 3 and set(rel["arm"]) == {"relational"} and set(rel["init"]) == {"he_normal"}
+    reference = (64 + 10 + 1 + 1) * 64 + 64 * 64 + 10  # the dense MLP of two 64-wide layers
+    assert ((rel["n_params"] - reference).abs() / reference <= 0.01).all()
+    assert (rel["width"] > 64).all() and (rel["rounds"] == 1).all() and (rel["depth"] == 2).all()
+    widths = rel["node_widths"].str.split(",").map(lambda w: sum(map(int, w)))
+    assert (widths == rel["width"]).all() and set(rel["orientation"]) == {"none"}
+    claims = pd.read_parquet(smoke_run / "results" / "tables" / "claims.parquet")
+    assert set(claims["arm"]) == {"sources_sinks", "relational"}
+    assert "relational" in set(t["variance"]["arm"]) and "relational" in set(t["study"]["arm"])
     assert set(models["family"]) == {
         "graph_prior",
         "fc_random_oneshot",

@@ -25,8 +25,9 @@ import pandas as pd
 
 __all__ = ["SAME_SIZE", "align_within_strata", "size_classes", "pooled_frame"]
 
-#: Strata whose median sizes (parameter counts) differ by at most this fraction are one size.
-SAME_SIZE = 0.005
+#: Strata whose median sizes (parameter counts) differ by at most this fraction are one size:
+#: the tolerance of the relational arm's width rule (``graphs.relational.match_width``).
+SAME_SIZE = 0.01
 
 
 def align_within_strata(frame: pd.DataFrame, columns: Sequence[str], stratum: str) -> pd.DataFrame:
