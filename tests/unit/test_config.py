@@ -12,11 +12,35 @@ with open("config/config.yaml") as _file:
     DEFAULT = yaml.safe_load(_file)
 
 
-@pytest.mark.parametrize("path", ["config/config.yaml", "config/smoke.yaml"])
+@pytest.mark.parametrize(
+    "path", ["config/config.yaml", "config/smoke.yaml", "config/relational.yaml"]
+)
 def test_shipped_configs_are_valid(path):
     cfg = S.load_study(path)
     assert cfg["training"]["inits"]
     assert S.graph_specs(cfg)
+
+
+def test_the_relational_preset_has_a_hundred_graphs_mostly_ws_flex():
+    specs = S.graph_specs(S.load_study("config/relational.yaml"))
+    generators = [s.generator for s in specs]
+    assert len(specs) >= 100 and generators.count("ws_flex") >= 70
+
+
+@pytest.mark.parametrize(
+    ("relational", "named"),
+    [
+        ({"name": "fixed_interface"}, "mapping.relational.name"),
+        ({"variants": ["twin"]}, "mapping.relational.variants"),
+        ({"width": None}, "reference width or a parameter budget"),
+        ({"inits": ["he_uniform"]}, "mapping.relational.inits"),
+        ({"rounds": 0}, "mapping.relational"),
+    ],
+)
+def test_a_wrong_relational_arm_is_named(relational, named):
+    cfg = mutate(("mapping", "relational"), relational)
+    with pytest.raises(C.ConfigError, match=named.replace(".", r"\.")):
+        C.validate_config(cfg)
 
 
 def mutate(path, value):

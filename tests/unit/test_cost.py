@@ -108,3 +108,20 @@ def test_the_planned_split_sizes_are_those_the_data_loads():
     for name in ("digits", "mnist5k", "mnist1d"):  # the offline ones
         sizes = tuple(len(load_dataset(name, split)[1]) for split in ("train", "val", "test"))
         assert sizes == SPLIT_SIZES[name], name
+
+
+def test_a_graph_with_a_relational_arm_costs_its_larger_net_and_more_models():
+    from graphprior.graphs import selection as S
+    from graphprior.graphs.relational import config_relational_net
+
+    config = S.load_study("config/smoke.yaml")
+    spec = S.graph_specs(config)[0]
+    with_arm = S.net_size(config, spec)
+    config["mapping"]["relational"] = None
+    dag_only = S.net_size(config, spec)
+    rel = config_relational_net(
+        S.make_graph(spec), {"rounds": 1, "width": 64, "params": None}, (8, 8), 10
+    ).spec
+    rel_weights = sum(int(layer.mask.sum()) for layer in [*rel.hidden, rel.output])
+    assert with_arm.weights == max(dag_only.weights, rel_weights) > dag_only.weights
+    assert with_arm.models == dag_only.models + 2  # one more net per graph, two inits
