@@ -30,9 +30,10 @@ rule all:
 
 
 # At the end of every run, success or not: name each recorded failure (rule, group,
-# reason, log) and mark it out of date, so rerunning the same command retries it.
+# reason, log) and mark it out of date, so rerunning the same command retries it;
+# a run that finished with recorded failures exits non-zero.
 onsuccess:
-    gpfailures.end_of_run()
+    gpfailures.finish_run()
 
 
 onerror:

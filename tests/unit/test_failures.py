@@ -7,8 +7,11 @@ import pytest
 
 from graphprior.io.failures import (
     FAILURE_COLUMNS,
+    RecordedFailures,
     end_of_run,
     failure_summary,
+    finish_run,
+    retry_command,
     read_failures,
     run_guarded,
     write_failures,
@@ -101,3 +104,18 @@ def test_end_of_run_without_failures_says_so(tmp_path):
     end_of_run(tmp_path / "results", echo=stopped.append, stopped=True)
     assert "stopped before it finished" in stopped[0] and "no failed jobs" not in stopped[0]
     assert "no failed jobs recorded" in lines[0]
+
+
+def test_a_finished_run_with_recorded_failures_fails_and_names_the_retry(tmp_path):
+    """finish_run (Snakemake's onsuccess) raises after the summary, so the run exits
+    non-zero; the summary ends with the command that retries the failed jobs."""
+    _record(tmp_path, "attack", "g1", "boom")
+    lines: list[str] = []
+    with pytest.raises(RecordedFailures, match="1 job\\(s\\) failed"):
+        finish_run(tmp_path / "results", echo=lines.append)
+    assert lines[0].splitlines()[-1] == f"  {retry_command()}"
+    _record(tmp_path, "attack", "g1", None)
+    finish_run(tmp_path / "results", echo=lines.append)  # nothing recorded: no error
+    assert retry_command(["/x/.venv/bin/snakemake", "-n", "--config", "a=b c"]) == (
+        "snakemake -n --config 'a=b c'"
+    )

@@ -13,8 +13,10 @@ from graphprior.graphs.netspec import spec_param_count
 from graphprior.graphs.relational import (
     block_mask,
     dense_param_count,
+    match_node_widths,
     match_width,
     node_widths,
+    relational_param_count,
     relational_net,
     relational_spec,
 )
@@ -117,6 +119,8 @@ def test_parameter_matching_within_one_percent_on_a_stratum(rounds):
             assert net.n_params == spec_param_count(net.spec)
             assert sum(net.node_widths) == net.width
             counts.append(net.n_params)
+    # the densest graphs (k = 20 of 31) sit just above the reference width, where one
+    # neuron is the coarsest step: there the 1 % of the issue is what the rule can hold
     assert max(abs(c - reference) / reference for c in counts) <= 0.01
 
 
@@ -129,6 +133,19 @@ def test_match_width_is_the_closest_width():
         return spec_param_count(relational_spec(graph, w, 2, SHAPE, CLASSES))
 
     assert all(abs(count(best) - target) <= abs(count(w) - target) for w in range(16, 200))
+
+
+def test_placing_the_uneven_neurons_by_degree_comes_closer_than_an_even_split():
+    graph = ws_flex_graph(20, 3.3, 0.5, seed=4)
+    target = 7777
+    adjacency = nx.to_numpy_array(graph, dtype=bool) | np.eye(20, dtype=bool)
+    even = relational_param_count(adjacency, match_width(graph, target, 2, 12, 3), 2, 12, 3)
+    widths = match_node_widths(graph, target, 2, 12, 3)
+    tuned = relational_param_count(adjacency, widths, 2, 12, 3)
+    assert abs(tuned - target) <= abs(even - target)
+    assert widths.max() - widths.min() <= 1
+    spec = relational_spec(graph, widths, 2, SHAPE, CLASSES)
+    assert spec_param_count(spec) == tuned
 
 
 def test_a_budget_replaces_the_reference_width():

@@ -346,9 +346,11 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     # Snakemake cannot see a change inside a directory output: ask for the re-attack
     target = f"results/robustness/{graph_id}.parquet"
     rc, log = run_workflow(run, "--forcerun", target, log_name="recorded.log", check=False)
-    assert rc == 0, tail(log)
+    assert rc != 0, tail(log)  # every other job finished, then the run fails
     text = log.read_text()
     summary = text.split("job(s) failed and were recorded", 1)[-1]
+    retry = re.search(r"^  (snakemake .*)$", summary, re.M)
+    assert retry and f"--forcerun {target}" in retry.group(1), tail(log)
     assert f"attack {graph_id}: CheckpointError: corrupt or truncated checkpoint" in summary, tail(
         log
     )

@@ -10,12 +10,14 @@ exactly when ``i = j`` or ``{i, j}`` is an edge, the block pattern of
 ``A + I``. The classifier reads the last hidden layer densely. Edges carry
 messages both ways, so the mapping needs no orientation.
 
-Parameter matching (:func:`match_width`): every graph's total width is the
-integer whose parameter count (weights plus one bias per neuron,
+Parameter matching (:func:`match_node_widths`): every graph's widths are
+those whose parameter count (weights plus one bias per neuron,
 :func:`relational_param_count`) is closest to a reference, by default the
 complete graph's net at ``mapping.relational.width``, which is the dense MLP
-of that width. A sparser graph gets a wider net, so every graph of a study
-has the same parameter count up to one width step.
+of that width: the total width nearest the reference, with the neurons that
+do not split evenly placed on the nodes (by degree) that bring the count
+closest. A sparser graph gets a wider net, so every graph of a study has the
+same parameter count up to a few weights.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "relational_param_count",
     "dense_param_count",
     "match_width",
+    "match_node_widths",
     "relational_net",
     "relational_section",
     "config_relational_net",
@@ -76,12 +79,20 @@ def block_mask(graph: nx.Graph, widths: np.ndarray) -> np.ndarray:
 
 
 def relational_spec(
-    graph: nx.Graph, width: int, rounds: int, input_shape: tuple[int, ...], n_classes: int
+    graph: nx.Graph,
+    widths: int | np.ndarray,
+    rounds: int,
+    input_shape: tuple[int, ...],
+    n_classes: int,
 ) -> NetSpec:
-    """The relational network of `graph` at total width `width` with `rounds` exchange layers."""
+    """The relational network of `graph`: `widths` per node (or a total, split evenly), `rounds` exchanges."""
     if rounds < 1:
         raise ValueError(f"the relational mapping needs at least one round, got {rounds}")
-    widths = node_widths(width, graph.number_of_nodes())
+    n = graph.number_of_nodes()
+    widths = node_widths(widths, n) if np.isscalar(widths) else np.asarray(widths, dtype=np.int64)
+    if widths.shape != (n,) or (widths < 1).any():
+        raise ValueError(f"need one positive width per node ({n}), got {widths.tolist()}")
+    width = int(widths.sum())
     input_dim = int(np.prod(input_shape))
     hidden = [LayerSpec(width, [0], np.ones((width, input_dim), dtype=bool))]
     mask = block_mask(graph, widths)
@@ -91,17 +102,27 @@ def relational_spec(
 
 
 def relational_param_count(
-    adjacency: np.ndarray, width: int, rounds: int, input_dim: int, n_classes: int
+    adjacency: np.ndarray, widths: int | np.ndarray, rounds: int, input_dim: int, n_classes: int
 ) -> int:
     """Parameters of the relational net (``adjacency`` holds ``A + I``), as :func:`spec_param_count`.
 
     Input weights ``input_dim·w``, ``rounds`` exchange layers of
     ``Σ_ij (A+I)_ij w_i w_j`` weights, ``n_classes·w`` output weights, and a
-    bias for each of the ``(rounds + 1)·w + n_classes`` neurons.
+    bias for each of the ``(rounds + 1)·w + n_classes`` neurons; `widths` per
+    node, or a total split by :func:`node_widths`.
     """
-    w = node_widths(width, len(adjacency))
-    exchange = int(w @ adjacency.astype(np.int64) @ w)
-    return (input_dim + n_classes + rounds + 1) * width + rounds * exchange + n_classes
+    w = node_widths(widths, len(adjacency)) if np.isscalar(widths) else np.asarray(widths)
+    return int(_counts(adjacency, w[None, :], rounds, input_dim, n_classes)[0])
+
+
+def _counts(
+    adjacency: np.ndarray, widths: np.ndarray, rounds: int, input_dim: int, n_classes: int
+) -> np.ndarray:
+    """Parameter counts of every row of `widths` (candidates × nodes)."""
+    w = widths.astype(np.int64)
+    exchange = np.einsum("ki,ij,kj->k", w, adjacency.astype(np.int64), w)
+    total = w.sum(axis=1)
+    return (input_dim + n_classes + rounds + 1) * total + rounds * exchange + n_classes
 
 
 def dense_param_count(width: int, rounds: int, input_dim: int, n_classes: int) -> int:
@@ -109,8 +130,10 @@ def dense_param_count(width: int, rounds: int, input_dim: int, n_classes: int) -
     return (input_dim + n_classes + rounds + 1) * width + rounds * width * width + n_classes
 
 
-def match_width(graph: nx.Graph, target: int, rounds: int, input_dim: int, n_classes: int) -> int:
-    """The total width whose parameter count is closest to `target` (ties: the narrower).
+def match_width(
+    graph: nx.Graph, target: int, rounds: int, input_dim: int, n_classes: int
+) -> int:
+    """The total width whose even split's parameter count is closest to `target` (ties: narrower).
 
     The count grows with the width (:func:`node_widths` hands out neurons in
     node order), so a bisection finds the first width at or above the target;
@@ -133,6 +156,35 @@ def match_width(graph: nx.Graph, target: int, rounds: int, input_dim: int, n_cla
     return low if target - count(low) <= count(high) - target else high
 
 
+def match_node_widths(
+    graph: nx.Graph, target: int, rounds: int, input_dim: int, n_classes: int
+) -> np.ndarray:
+    """Per-node widths whose parameter count is closest to `target`: the width rule.
+
+    Around the closest total width ``w`` (:func:`match_width`, ``w ± 2``),
+    every node gets ``w // n`` neurons and ``w mod n`` of them one more; the
+    nodes that get one more are a run of consecutive nodes in the order of
+    their degree (ties by index). A neuron on a node of higher degree brings
+    more exchange weights, so sliding the run tunes the count in steps much
+    finer than a whole width step. The candidate closest to `target` wins
+    (ties: the narrower total, then the run of lower degrees).
+    """
+    adjacency = _adjacency(graph)
+    n = len(adjacency)
+    centre = match_width(graph, target, rounds, input_dim, n_classes)
+    order = np.lexsort((np.arange(n), adjacency.sum(axis=1)))
+    candidates = []
+    for width in range(max(n, centre - 2), centre + 3):
+        base, extra = divmod(width, n)
+        for start in range(n - extra + 1 if extra else 1):
+            w = np.full(n, base, dtype=np.int64)
+            w[order[start : start + extra]] += 1
+            candidates.append(w)
+    widths = np.stack(candidates)
+    error = np.abs(_counts(adjacency, widths, rounds, input_dim, n_classes) - target)
+    return widths[int(np.argmin(error))]
+
+
 def relational_net(
     graph: nx.Graph,
     rounds: int,
@@ -148,10 +200,11 @@ def relational_net(
         if width is None:
             raise ValueError("the relational mapping needs a reference width or a parameter budget")
         params = dense_param_count(width, rounds, input_dim, n_classes)
-    total = match_width(graph, int(params), rounds, input_dim, n_classes)
-    spec = relational_spec(graph, total, rounds, input_shape, n_classes)
-    widths = tuple(int(w) for w in node_widths(total, graph.number_of_nodes()))
-    return RelationalNet(total, widths, rounds, spec_param_count(spec), spec)
+    widths = match_node_widths(graph, int(params), rounds, input_dim, n_classes)
+    spec = relational_spec(graph, widths, rounds, input_shape, n_classes)
+    return RelationalNet(
+        int(widths.sum()), tuple(int(w) for w in widths), rounds, spec_param_count(spec), spec
+    )
 
 
 def relational_section(config: dict, variant: str) -> dict | None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +37,9 @@ __all__ = [
     "failure_summary",
     "mark_for_rerun",
     "end_of_run",
+    "finish_run",
+    "retry_command",
+    "RecordedFailures",
 ]
 
 log = logging.getLogger(__name__)
@@ -123,11 +128,14 @@ def _reason(record: dict, width: int = 160) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def failure_summary(failures: dict[Path, list[dict]], stopped: bool = False) -> str:
+def failure_summary(
+    failures: dict[Path, list[dict]], stopped: bool = False, command: str = "snakemake"
+) -> str:
     """The console summary: one line per failed job (rule, group, reason, log).
 
     ``stopped``: the run ended with an error (Snakemake's ``onerror``), so
-    jobs may be missing that no record accounts for.
+    jobs may be missing that no record accounts for. ``command``: the
+    command line of the run, which retries the failed jobs once their cause is fixed.
     """
     if not failures and stopped:
         return (
@@ -144,8 +152,9 @@ def failure_summary(failures: dict[Path, list[dict]], stopped: bool = False) -> 
         lines.append(f"      log: {r.get('log') or '-'}")
     lines += [
         "Their outputs are empty and the tables and the report leave them out.",
-        "Fix the cause and rerun the same command: only these jobs and what depends on",
-        "them run again (on_error: raise stops at the first failure instead).",
+        "Fix the cause and rerun the same command; only these jobs and what depends on",
+        "them run again (on_error: raise stops at the first failure instead):",
+        f"  {command}",
     ]
     return "\n".join(lines)
 
@@ -161,13 +170,44 @@ def mark_for_rerun(paths) -> None:
 
 
 def end_of_run(
-    root: str | Path = "results", echo: Callable[[str], None] = print, stopped: bool = False
+    root: str | Path = "results",
+    echo: Callable[[str], None] = print,
+    stopped: bool = False,
+    command: str | None = None,
 ) -> dict:
     """Print the failure summary and mark the failed jobs for a rerun; return the records.
 
     ``stopped``: called when the run ended with an error (see :func:`failure_summary`).
+    ``command``: the run's command line (default: this process's, ``sys.argv``).
     """
     failures = recorded_failures(root)
-    echo(failure_summary(failures, stopped))
+    echo(failure_summary(failures, stopped, command or retry_command()))
     mark_for_rerun(failures)
     return failures
+
+
+def retry_command(argv: list[str] | None = None) -> str:
+    """The command line that retries a run's failed jobs: the run's own, shell-quoted.
+
+    >>> retry_command(["/venv/bin/snakemake", "--cores", "2", "--configfile", "my config.yaml"])
+    "snakemake --cores 2 --configfile 'my config.yaml'"
+    """
+    args = list(sys.argv if argv is None else argv)
+    program = Path(args[0]).name if args else "snakemake"
+    if program in ("__main__.py", "snakemake.py", "-c", ""):
+        program = "snakemake"
+    return shlex.join([program, *args[1:]])
+
+
+class RecordedFailures(Exception):
+    """Raised at the end of a finished run that recorded failures, so that it exits non-zero."""
+
+
+def finish_run(root: str | Path = "results", echo: Callable[[str], None] = print) -> None:
+    """:func:`end_of_run` after a run that finished; recorded failures make it fail."""
+    failures = end_of_run(root, echo)
+    if failures:
+        n = sum(len(r) for r in failures.values())
+        raise RecordedFailures(
+            f"{n} job(s) failed and were recorded (listed above); every other job finished"
+        )

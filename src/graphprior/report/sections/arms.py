@@ -108,7 +108,7 @@ def _cl_figure(per_graph: pd.DataFrame, column: str) -> Figure | None:
             mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
         image = ax.pcolormesh(c_edges, l_edges, mean, cmap="viridis", shading="flat")
         ax.scatter(part["C"], part["L"], s=6, c="white", edgecolors="k", linewidths=0.3)
-        fig.colorbar(image, ax=ax, shrink=0.85)
+        fig.colorbar(image, ax=ax, shrink=0.85, label="per-graph mean")
         ax.set_title(f"arm {arm} ({len(part)} graphs)", fontsize=9)
         ax.set_xlabel("average clustering C")
         ax.set_ylabel("average path length L")
