@@ -11,8 +11,8 @@ from graphprior.io.failures import (
     end_of_run,
     failure_summary,
     finish_run,
-    retry_command,
     read_failures,
+    retry_command,
     run_guarded,
     write_failures,
 )

@@ -16,8 +16,8 @@ from graphprior.graphs.relational import (
     match_node_widths,
     match_width,
     node_widths,
-    relational_param_count,
     relational_net,
+    relational_param_count,
     relational_spec,
 )
 from graphprior.nets.stacked import StackedNet

@@ -130,9 +130,7 @@ def dense_param_count(width: int, rounds: int, input_dim: int, n_classes: int) -
     return (input_dim + n_classes + rounds + 1) * width + rounds * width * width + n_classes
 
 
-def match_width(
-    graph: nx.Graph, target: int, rounds: int, input_dim: int, n_classes: int
-) -> int:
+def match_width(graph: nx.Graph, target: int, rounds: int, input_dim: int, n_classes: int) -> int:
     """The total width whose even split's parameter count is closest to `target` (ties: narrower).
 
     The count grows with the width (:func:`node_widths` hands out neurons in
