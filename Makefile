@@ -31,8 +31,9 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --rerun-incomplete
 	@echo
-	@echo "Report: $(CURDIR)/results/report/report.html"
-	@echo "Tables: $(CURDIR)/results/tables/"
+	@study=$$($(BIN)/python -c "import graphprior; print(graphprior.load_config('$(CONFIG)')['study'])"); \
+	echo "Report: $(CURDIR)/results/$$study/report/report.html"; \
+	echo "Tables: $(CURDIR)/results/$$study/tables/"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -ra --durations=15 tests

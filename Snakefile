@@ -27,14 +27,16 @@ rule all:
     input:
         rules.aggregate_parquet.output,
         rules.correlation_report.output,
+    message:
+        f"all: the tables and the report of study {config['study']} in {RESULTS}/"
 
 
 # At the end of every run, success or not: name each recorded failure (rule, group,
 # reason, log) and mark it out of date, so rerunning the same command retries it;
 # a run that finished with recorded failures exits non-zero.
 onsuccess:
-    gpfailures.finish_run()
+    gpfailures.finish_run(RESULTS)
 
 
 onerror:
-    gpfailures.end_of_run(stopped=True)
+    gpfailures.end_of_run(RESULTS, stopped=True)

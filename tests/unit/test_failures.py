@@ -98,7 +98,7 @@ def test_end_of_run_without_failures_says_so(tmp_path):
     _record(tmp_path, "train_sparse_nets", "g", None)
     lines = []
     assert end_of_run(tmp_path / "results", echo=lines.append) == {}
-    assert lines == [failure_summary({})]
+    assert lines == [failure_summary({}, root=tmp_path / "results")]
     # a run that stopped with an error does not claim that nothing failed
     stopped: list[str] = []
     end_of_run(tmp_path / "results", echo=stopped.append, stopped=True)

@@ -21,24 +21,26 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SNAKEFILE = REPO / "Snakefile"
 SMOKE_CONFIG = REPO / "config" / "smoke.yaml"
+#: Where a run of the smoke config writes, relative to its run folder (results/{study}).
+SMOKE_RESULTS = "results/smoke"
 
 #: Columns that measure wall time, not results; left out when runs are compared.
 TIMING_COLUMNS = ("train_seconds",)
 
 #: Tables compared between runs: the data product and the correlations behind the report.
 COMPARED_TABLES = (
-    "results/tables/graphs.parquet",
-    "results/tables/graph_properties.parquet",
-    "results/tables/models.parquet",
-    "results/tables/robustness.parquet",
-    "results/tables/study.parquet",
-    "results/tables/correlations.parquet",
-    "results/tables/claims.parquet",
-    "results/tables/variance.parquet",
-    "results/tables/reliability.parquet",
+    f"{SMOKE_RESULTS}/tables/graphs.parquet",
+    f"{SMOKE_RESULTS}/tables/graph_properties.parquet",
+    f"{SMOKE_RESULTS}/tables/models.parquet",
+    f"{SMOKE_RESULTS}/tables/robustness.parquet",
+    f"{SMOKE_RESULTS}/tables/study.parquet",
+    f"{SMOKE_RESULTS}/tables/correlations.parquet",
+    f"{SMOKE_RESULTS}/tables/claims.parquet",
+    f"{SMOKE_RESULTS}/tables/variance.parquet",
+    f"{SMOKE_RESULTS}/tables/reliability.parquet",
 )
 
-#: Per-job outputs (rule parts) below results/.
+#: Per-job outputs (rule parts) below a study's results folder.
 PART_FOLDERS = ("graphs", "properties", "training", "models", "robustness")
 
 
@@ -147,7 +149,7 @@ def parts(run_dir: Path) -> list[Path]:
     """Every file a per-job rule wrote below results/ (no logs, no benchmarks)."""
     out = []
     for folder in PART_FOLDERS:
-        root = run_dir / "results" / folder
+        root = run_dir / SMOKE_RESULTS / folder
         if root.exists():
             out += sorted(p for p in root.rglob("*") if p.is_file())
     return out
@@ -183,7 +185,7 @@ def assert_same_tables(
 def smoke_run(tmp_path_factory) -> Path:
     """One clean local run of config/smoke.yaml (``--cores 2``); returns its run folder.
 
-    Tables are under ``<run>/results/tables``, the report under ``<run>/results/report``,
+    Tables are under ``<run>/results/smoke/tables``, the report under ``<run>/results/smoke/report``,
     Snakemake's output in ``<run>/snakemake.log``.
     """
     run_dir = tmp_path_factory.mktemp("smoke_run")

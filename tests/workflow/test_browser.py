@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import SMOKE_RESULTS
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 #: Every figure: decoded, with its size (0 x 0 when it does not decode).
@@ -207,7 +209,7 @@ def test_the_checks_catch_a_broken_page(browser, tmp_path):
 @pytest.mark.slow
 def test_report_opens_in_a_browser_with_figures_links_and_no_errors(browser, smoke_run):
     """Every figure decodes, every contents link lands, and the console stays clean."""
-    report = smoke_run / "results" / "report" / "report.html"
+    report = smoke_run / SMOKE_RESULTS / "report" / "report.html"
     figures, toc, errors = inspect_page(browser, report)
     assert len(figures) >= 5, figures
     broken = [f["alt"] for f in figures if f["w"] < 10 or f["h"] < 10]
@@ -235,7 +237,7 @@ FIRST_SCREEN_JS = """
 @pytest.mark.slow
 def test_the_first_screen_shows_the_answer_and_its_figure(browser, smoke_run, tmp_path):
     """At 1400×900 the answer sentence and the variance-share figure are on the first screen."""
-    report = smoke_run / "results" / "report" / "report.html"
+    report = smoke_run / SMOKE_RESULTS / "report" / "report.html"
     target = browser.send("Target.createTarget", url="about:blank")["targetId"]
     session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
     browser.send("Page.enable", session)

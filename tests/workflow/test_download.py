@@ -13,7 +13,7 @@ import pytest
 
 from tests.idx_mirror import Mirror, write_catalog, write_mnist_like
 
-from .conftest import run_workflow, tail, workflow_env
+from .conftest import SMOKE_RESULTS, run_workflow, tail, workflow_env
 
 
 def _env(tmp_path: Path, mirror_url: str, files: dict) -> dict:
@@ -34,8 +34,8 @@ def test_two_jobs_needing_one_missing_dataset_download_it_once(tmp_path):
     run = tmp_path / "run"
     with Mirror(served) as mirror:
         targets = [
-            "results/training/er-n30-p0.15-s1.parquet",
-            "results/training/ws-n30-k4-p0.3-s1.parquet",
+            f"{SMOKE_RESULTS}/training/er-n30-p0.15-s1.parquet",
+            f"{SMOKE_RESULTS}/training/ws-n30-k4-p0.3-s1.parquet",
         ]
         rc, log = run_workflow(
             run,
@@ -59,7 +59,9 @@ def test_two_jobs_needing_one_missing_dataset_download_it_once(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == sorted(n for n, _ in files.values())
     for target in targets:
         assert (run / target).is_file()
-    train_logs = "".join(p.read_text() for p in (run / "results/logs/train_sparse_nets").iterdir())
+    train_logs = "".join(
+        p.read_text() for p in (run / f"{SMOKE_RESULTS}/logs/train_sparse_nets").iterdir()
+    )
     assert "downloading" not in train_logs  # compute jobs never download
 
 
@@ -68,7 +70,7 @@ def test_without_network_the_run_names_the_file_to_place(tmp_path):
     run = tmp_path / "run"
     rc, log = run_workflow(
         run,
-        "results/training/er-n30-p0.15-s1.parquet",
+        f"{SMOKE_RESULTS}/training/er-n30-p0.15-s1.parquet",
         "--config",
         "dataset=mnist",
         env=_env(tmp_path, "http://127.0.0.1:9/", files),
@@ -77,7 +79,7 @@ def test_without_network_the_run_names_the_file_to_place(tmp_path):
         cores=1,
     )
     assert rc != 0
-    text = log.read_text() + (run / "results/logs/download_dataset.log").read_text()
+    text = log.read_text() + (run / f"{SMOKE_RESULTS}/logs/download_dataset.log").read_text()
     place = run / "resources" / "mnist" / files["train_images"][0]
     assert f"place the file at {place.relative_to(run)}" in text, tail(log, 60)
     assert "rule train_sparse_nets" not in log.read_text()  # nothing ran without the data

@@ -17,6 +17,8 @@ from graphprior.nets.checkpoints import load_model
 from graphprior.report import TITLES
 from graphprior.stages.attack import FAMILIES
 
+from .conftest import SMOKE_RESULTS
+
 TABLES = (
     "graphs",
     "graph_properties",
@@ -33,7 +35,7 @@ pytestmark = pytest.mark.slow
 
 def test_every_table_exists_and_reads_in_pandas_polars_duckdb(smoke_run):
     for name in TABLES:
-        path = smoke_run / "results" / "tables" / f"{name}.parquet"
+        path = smoke_run / SMOKE_RESULTS / "tables" / f"{name}.parquet"
         assert path.is_file(), f"missing {path}"
         n = len(pd.read_parquet(path))
         assert pl.read_parquet(path).height == n
@@ -47,13 +49,13 @@ def test_every_column_says_what_it_means_and_counts_are_integers(smoke_run):
     """Field metadata: a description and a unit from the data dictionary on every
     column of every table; graph counts are int64, not doubles."""
     for name in (*TABLES, "failures", "claims", "attack_checks"):
-        schema = pq.read_schema(smoke_run / "results" / "tables" / f"{name}.parquet")
+        schema = pq.read_schema(smoke_run / SMOKE_RESULTS / "tables" / f"{name}.parquet")
         for field in schema:
             meta = field.metadata or {}
             assert meta.get(b"description") and meta.get(b"unit"), (name, field.name)
             assert meta[b"description"].decode() != UNDOCUMENTED, (name, field.name)
-    props = pq.read_schema(smoke_run / "results" / "tables" / "graph_properties.parquet")
-    study = pq.read_schema(smoke_run / "results" / "tables" / "study.parquet")
+    props = pq.read_schema(smoke_run / SMOKE_RESULTS / "tables" / "graph_properties.parquet")
+    study = pq.read_schema(smoke_run / SMOKE_RESULTS / "tables" / "study.parquet")
     for column in ("n_nodes", "n_edges", "n_components", "dag_depth", "dag_n_params"):
         assert props.field(column).type == pa.int64(), column
         assert study.field(column).type == pa.int64(), column
@@ -61,7 +63,7 @@ def test_every_column_says_what_it_means_and_counts_are_integers(smoke_run):
 
 
 def test_tables_are_consistent(smoke_run):
-    t = {n: pd.read_parquet(smoke_run / "results" / "tables" / f"{n}.parquet") for n in TABLES}
+    t = {n: pd.read_parquet(smoke_run / SMOKE_RESULTS / "tables" / f"{n}.parquet") for n in TABLES}
     graphs = t["graphs"]
     assert len(graphs) == 6 and set(graphs["variant"]) == {"original", "twin"}
     assert set(t["graph_properties"]["graph_id"]) == set(graphs["graph_id"])
@@ -77,7 +79,7 @@ def test_tables_are_consistent(smoke_run):
     assert (rel["width"] > 64).all() and (rel["rounds"] == 1).all() and (rel["depth"] == 2).all()
     widths = rel["node_widths"].str.split(",").map(lambda w: sum(map(int, w)))
     assert (widths == rel["width"]).all() and set(rel["orientation"]) == {"none"}
-    claims = pd.read_parquet(smoke_run / "results" / "tables" / "claims.parquet")
+    claims = pd.read_parquet(smoke_run / SMOKE_RESULTS / "tables" / "claims.parquet")
     assert set(claims["arm"]) == {"sources_sinks", "relational"}
     assert "relational" in set(t["variance"]["arm"]) and "relational" in set(t["study"]["arm"])
     assert set(models["family"]) == {
@@ -94,7 +96,7 @@ def test_tables_are_consistent(smoke_run):
 
 
 def test_robustness_holds_every_measure_and_the_invariants(smoke_run):
-    rob = pd.read_parquet(smoke_run / "results" / "tables" / "robustness.parquet")
+    rob = pd.read_parquet(smoke_run / SMOKE_RESULTS / "tables" / "robustness.parquet")
     measures = set(rob["measure"])
     for m in (
         "clean_accuracy",
@@ -130,18 +132,18 @@ def test_robustness_holds_every_measure_and_the_invariants(smoke_run):
 
 
 def test_checkpoints_load_and_reproduce_the_recorded_accuracy(smoke_run):
-    models = pd.read_parquet(smoke_run / "results" / "tables" / "models.parquet")
+    models = pd.read_parquet(smoke_run / SMOKE_RESULTS / "tables" / "models.parquet")
     x, y = load_dataset("digits", "test")
     for _, row in models.head(4).iterrows():
-        assert not row["checkpoint"].startswith("results/")  # relative to results/
-        model = load_model(smoke_run / "results" / row["checkpoint"])
+        assert not row["checkpoint"].startswith(f"{SMOKE_RESULTS}/")  # relative to results/
+        model = load_model(smoke_run / SMOKE_RESULTS / row["checkpoint"])
         with torch.no_grad():
             acc = float((model(x).argmax(1) == y).float().mean())
         assert acc == pytest.approx(row["test_accuracy"], abs=1e-6)
 
 
 def test_report_is_self_contained_with_its_sections(smoke_run):
-    report = smoke_run / "results" / "report"
+    report = smoke_run / SMOKE_RESULTS / "report"
     html = (report / "report.html").read_text()
     assert "data:image/png;base64," in html
     assert not re.search(r"""(src|href)=["']https?://""", html), "the report must open offline"
@@ -151,7 +153,7 @@ def test_report_is_self_contained_with_its_sections(smoke_run):
     assert any((report / "figures").glob("*.png"))
     assert md.index(f"## {TITLES['answer']}") < md.index("## Contents") < md.index("## Claims")
     assert md.index("## Claims") < md.index("## The run")
-    check_claims(pd.read_parquet(smoke_run / "results" / "tables" / "claims.parquet"))
+    check_claims(pd.read_parquet(smoke_run / SMOKE_RESULTS / "tables" / "claims.parquet"))
     corr = pd.read_parquet(report / "correlations.parquet")
     assert list(corr.columns) == [
         "stratum",
@@ -178,21 +180,23 @@ def test_every_rule_left_a_log_and_a_benchmark(smoke_run):
         "prune_baseline",
         "attack",
     ):
-        assert any((smoke_run / "results" / "logs" / rule).iterdir())
-        assert any((smoke_run / "results" / "benchmarks" / rule).iterdir())
+        assert any((smoke_run / SMOKE_RESULTS / "logs" / rule).iterdir())
+        assert any((smoke_run / SMOKE_RESULTS / "benchmarks" / rule).iterdir())
     # a baseline's pruning steps: a log each, beside the graphs' (rule attack_baseline)
-    parts = list((smoke_run / "results" / "logs" / "attack").glob("baseline-*--*.log"))
+    parts = list((smoke_run / SMOKE_RESULTS / "logs" / "attack").glob("baseline-*--*.log"))
     assert parts and all("attack_baseline baseline=" in p.read_text() for p in parts)
-    train_log = next((smoke_run / "results" / "logs" / "train_sparse_nets").iterdir()).read_text()
+    train_log = next(
+        (smoke_run / SMOKE_RESULTS / "logs" / "train_sparse_nets").iterdir()
+    ).read_text()
     assert "train" in train_log and "epoch" in train_log  # tqdm progress in the rule's log
     attack_log = next(
         p
-        for p in (smoke_run / "results" / "logs" / "attack").iterdir()
+        for p in (smoke_run / SMOKE_RESULTS / "logs" / "attack").iterdir()
         if not p.stem.startswith("baseline-")
     ).read_text()
     for family in FAMILIES:
         assert f"{family}: 100%" in attack_log  # a tqdm bar per measure family
-    logs = "".join(p.read_text() for p in (smoke_run / "results" / "logs").rglob("*.log"))
+    logs = "".join(p.read_text() for p in (smoke_run / SMOKE_RESULTS / "logs").rglob("*.log"))
     assert "Inferred" not in logs  # ART's INFO lines stay out of the logs
 
 

@@ -237,7 +237,7 @@ def test_paper_mini_runs_end_to_end(tmp_path):
         env=offline_env(tmp_path / "resources"),
     )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
-    tables = tmp_path / "results" / "tables"
+    tables = tmp_path / "results" / "paper-mini" / "tables"
     for name in ("graphs", "graph_properties", "models", "robustness", "study", "correlations"):
         assert (tables / f"{name}.parquet").is_file(), name
 
@@ -268,7 +268,7 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     assert not rob[rob["attack"] == "fgsm_linesearch"].empty
     assert not rob[rob["measure"] == "onepixel_success_rate"].empty
 
-    markdown = (tmp_path / "results" / "report" / "report.md").read_text()
+    markdown = (tmp_path / "results" / "paper-mini" / "report" / "report.md").read_text()
     headings = [line for line in markdown.splitlines() if line.startswith("## ")]
     first = next(h for h in headings if "contents" not in h.lower())
     assert "answer" in first.lower(), headings[:3]

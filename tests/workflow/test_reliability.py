@@ -44,6 +44,7 @@ from graphprior.stages import base_rule
 from .conftest import (
     REPO,
     SMOKE_CONFIG,
+    SMOKE_RESULTS,
     assert_same_tables,
     parts,
     run_workflow,
@@ -137,7 +138,7 @@ def test_stopped_and_crashed_runs_resume_without_redoing_work(tmp_path, smoke_ru
     #    outputs of the jobs it had to kill
     log1 = run / "1-stop.log"
     proc = start(args, log1)
-    wait_for(lambda: any((run / "results" / "training").glob("*.parquet")), proc, log1)
+    wait_for(lambda: any((run / SMOKE_RESULTS / "training").glob("*.parquet")), proc, log1)
     stop_group(proc, signal.SIGTERM)
     check_parts_readable(run)
     done_before_stop = mtimes(run)
@@ -147,7 +148,7 @@ def test_stopped_and_crashed_runs_resume_without_redoing_work(tmp_path, smoke_ru
     #    marked incomplete
     log2 = run / "2-crash.log"
     proc = start(args, log2)
-    wait_for(lambda: any((run / "results" / "robustness").glob("*.parquet")), proc, log2)
+    wait_for(lambda: any((run / SMOKE_RESULTS / "robustness").glob("*.parquet")), proc, log2)
     stop_group(proc, signal.SIGKILL)
     check_parts_readable(run)
     incomplete = incomplete_outputs(run)
@@ -274,15 +275,19 @@ def _truncate(path: Path) -> None:
 
 DAMAGE = {
     # damaged file (glob below results/), job that reads it, message naming it
-    "graph-file": ("graphs/{g}.graphml", "results/properties/{g}.parquet", "corrupt graph file"),
+    "graph-file": (
+        "graphs/{g}.graphml",
+        SMOKE_RESULTS + "/properties/{g}.parquet",
+        "corrupt graph file",
+    ),
     "parquet-part": (
         "properties/{g}.parquet",
-        "results/tables/graphs.parquet",
+        SMOKE_RESULTS + "/tables/graphs.parquet",
         "cannot read Parquet file",
     ),
     "checkpoint": (
         "models/{g}/*.safetensors",
-        "results/robustness/{g}.parquet",
+        SMOKE_RESULTS + "/robustness/{g}.parquet",
         "corrupt or truncated checkpoint",
     ),
 }
@@ -295,8 +300,8 @@ def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, case):
     fails and Snakemake shows its log, whose error names the damaged file."""
     pattern, target, message = DAMAGE[case]
     run = _copy_run(smoke_run, tmp_path / "run")
-    graph_id = sorted((run / "results" / "graphs").glob("*.graphml"))[0].stem
-    bad = sorted((run / "results").glob(pattern.format(g=graph_id)))[0]
+    graph_id = sorted((run / SMOKE_RESULTS / "graphs").glob("*.graphml"))[0].stem
+    bad = sorted((run / SMOKE_RESULTS).glob(pattern.format(g=graph_id)))[0]
     _truncate(bad)
     rc, log = run_workflow(
         run,
@@ -339,12 +344,12 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     damage is repaired, the same command reruns exactly that job and what depends on
     it, and the failure is gone."""
     run = _copy_run(smoke_run, tmp_path / "run")
-    graph_id = sorted((run / "results" / "graphs").glob("*.graphml"))[0].stem
-    bad = sorted((run / "results" / "models" / graph_id).glob("*.safetensors"))[0]
+    graph_id = sorted((run / SMOKE_RESULTS / "graphs").glob("*.graphml"))[0].stem
+    bad = sorted((run / SMOKE_RESULTS / "models" / graph_id).glob("*.safetensors"))[0]
     good = bad.read_bytes()
     _truncate(bad)
     # Snakemake cannot see a change inside a directory output: ask for the re-attack
-    target = f"results/robustness/{graph_id}.parquet"
+    target = f"{SMOKE_RESULTS}/robustness/{graph_id}.parquet"
     rc, log = run_workflow(run, "--forcerun", target, log_name="recorded.log", check=False)
     assert rc != 0, tail(log)  # every other job finished, then the run fails
     text = log.read_text()
@@ -355,17 +360,19 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
         log
     )
     assert f"log: results/logs/attack/{graph_id}.log" in summary, tail(log)
-    record = json.loads((run / "results" / "failures" / "attack" / f"{graph_id}.json").read_text())
+    record = json.loads(
+        (run / SMOKE_RESULTS / "failures" / "attack" / f"{graph_id}.json").read_text()
+    )
     assert len(record) == 1 and record[0]["rule"] == "attack"
     assert "corrupt or truncated checkpoint" in record[0]["message"]
-    failures = pd.read_parquet(run / "results" / "tables" / "failures.parquet")
+    failures = pd.read_parquet(run / SMOKE_RESULTS / "tables" / "failures.parquet")
     assert list(failures["group"]) == [graph_id]
-    robustness = pd.read_parquet(run / "results" / "tables" / "robustness.parquet")
-    models = pd.read_parquet(run / "results" / "tables" / "models.parquet")
+    robustness = pd.read_parquet(run / SMOKE_RESULTS / "tables" / "robustness.parquet")
+    models = pd.read_parquet(run / SMOKE_RESULTS / "tables" / "models.parquet")
     attacked = set(robustness["model_id"])
     lost = set(models.loc[models["group"] == graph_id, "model_id"])
     assert attacked == set(models["model_id"]) - lost  # every other group kept its measures
-    report = (run / "results" / "report" / "report.md").read_text()
+    report = (run / SMOKE_RESULTS / "report" / "report.md").read_text()
     assert "Failed jobs" in report and graph_id in report
 
     # a recorded failure does not look done: the plain command plans it again
@@ -383,12 +390,13 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     study = load_study(SMOKE_CONFIG)
     ids = [s.graph_id for s in graph_specs(study)]
     chunk = next(c for c in job_chunks(ids, study["graphs_per_job"]) if graph_id in c)
-    assert redone == sorted(f"results/robustness/{g}.parquet" for g in chunk), redone
+    assert redone == sorted(f"{SMOKE_RESULTS}/robustness/{g}.parquet" for g in chunk), redone
     assert "no failed jobs recorded" in text, tail(log)
     assert (
-        json.loads((run / "results" / "failures" / "attack" / f"{graph_id}.json").read_text()) == []
+        json.loads((run / SMOKE_RESULTS / "failures" / "attack" / f"{graph_id}.json").read_text())
+        == []
     )
-    assert pd.read_parquet(run / "results" / "tables" / "failures.parquet").empty
+    assert pd.read_parquet(run / SMOKE_RESULTS / "tables" / "failures.parquet").empty
     assert_same_tables(smoke_run, run)
 
 
@@ -571,3 +579,18 @@ def test_a_config_edit_reruns_only_the_jobs_that_read_it(tmp_path, smoke_run, ke
     jobs = planned_jobs(run, _edited_config(tmp_path, key, value))
     assert set(jobs) == expected, jobs
     assert not UPSTREAM & set(jobs)
+
+
+@pytest.mark.slow
+def test_each_study_writes_to_its_own_folder(tmp_path, smoke_run):
+    """Studies never overwrite each other: every output lies under results/{study}/, so
+    another study name plans every job anew in the same working folder, and the smoke
+    study's finished folder stays done."""
+    run = _copy_run(smoke_run, tmp_path / "run")
+    assert [p.name for p in (run / "results").iterdir()] == ["smoke"]
+    assert planned_jobs(run, SMOKE_CONFIG) == {}
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    full = planned_jobs(fresh, SMOKE_CONFIG)
+    assert full["train_sparse_nets"] >= 1 and full["correlation_report"] == 1
+    assert planned_jobs(run, _edited_config(tmp_path, "study", "another")) == full

@@ -24,7 +24,15 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, assert_same_tables, run_workflow, snakemake_args, tail, workflow_env
+from .conftest import (
+    REPO,
+    SMOKE_RESULTS,
+    assert_same_tables,
+    run_workflow,
+    snakemake_args,
+    tail,
+    workflow_env,
+)
 
 CLUSTER_SCRIPT = REPO / "scripts" / "slurm_cluster.sh"
 PROFILE = REPO / "profiles" / "slurm"
@@ -131,7 +139,7 @@ def test_slurm_run_gives_the_tables_of_a_local_run(slurm_env, smoke_run, tmp_pat
     assert rc == 0, tail(log, 80)
     assert "submitted with SLURM jobid" in text, "no job went through SLURM"
     assert "Using workflow specific profile" in text and "profiles/default" not in text
-    assert (run / "results" / "report" / "report.html").exists()
+    assert (run / SMOKE_RESULTS / "report" / "report.html").exists()
     assert_same_tables(smoke_run, run)
 
 

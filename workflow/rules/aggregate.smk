@@ -1,27 +1,29 @@
 rule aggregate_parquet:
     input:
-        graphs=expand("results/graphs/{graph_id}.graphml", graph_id=GRAPH_IDS),
-        properties=expand("results/properties/{graph_id}.parquet", graph_id=GRAPH_IDS),
-        training=expand("results/training/{group}.parquet", group=GROUPS),
-        robustness=expand("results/robustness/{unit}.parquet", unit=ATTACK_UNITS),
-        checks=expand("results/attack_checks/{unit}.parquet", unit=ATTACK_UNITS),
+        graphs=expand(f"{RESULTS}/graphs/{{graph_id}}.graphml", graph_id=GRAPH_IDS),
+        properties=expand(
+            f"{RESULTS}/properties/{{graph_id}}.parquet", graph_id=GRAPH_IDS
+        ),
+        training=expand(f"{RESULTS}/training/{{group}}.parquet", group=GROUPS),
+        robustness=expand(f"{RESULTS}/robustness/{{unit}}.parquet", unit=ATTACK_UNITS),
+        checks=expand(f"{RESULTS}/attack_checks/{{unit}}.parquet", unit=ATTACK_UNITS),
         failures=failure_records(),
     output:
-        graphs="results/tables/graphs.parquet",
-        graph_properties="results/tables/graph_properties.parquet",
-        models="results/tables/models.parquet",
-        robustness="results/tables/robustness.parquet",
-        attack_checks="results/tables/attack_checks.parquet",
-        failures="results/tables/failures.parquet",
+        graphs=f"{RESULTS}/tables/graphs.parquet",
+        graph_properties=f"{RESULTS}/tables/graph_properties.parquet",
+        models=f"{RESULTS}/tables/models.parquet",
+        robustness=f"{RESULTS}/tables/robustness.parquet",
+        attack_checks=f"{RESULTS}/tables/attack_checks.parquet",
+        failures=f"{RESULTS}/tables/failures.parquet",
         study=report(
-            "results/tables/study.parquet",
+            f"{RESULTS}/tables/study.parquet",
             caption="../report/study.rst",
             category="Tables",
         ),
     log:
-        "results/logs/aggregate_parquet.log",
+        f"{RESULTS}/logs/aggregate_parquet.log",
     benchmark:
-        "results/benchmarks/aggregate_parquet.tsv"
+        f"{RESULTS}/benchmarks/aggregate_parquet.tsv"
     conda:
         "../../envs/graphprior.yaml"
     threads: 1
@@ -31,5 +33,7 @@ rule aggregate_parquet:
     params:
         config=config_for("aggregate_parquet"),
         specs=SPECS,
+    message:
+        "aggregate_parquet: every job's outputs into results/tables"
     script:
         "../scripts/aggregate_parquet.py"

@@ -5,17 +5,17 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         name:
             gpstages.chunk_rule("attack", chunk)
         input:
-            training=per_id("results/training/{id}.parquet", ids),
-            models=per_id("results/models/{id}", ids),
+            training=per_id(f"{RESULTS}/training/{{id}}.parquet", ids),
+            models=per_id(f"{RESULTS}/models/{{id}}", ids),
             data=DATASET_FILES,
         output:
-            robustness=per_id("results/robustness/{id}.parquet", ids),
-            checks=per_id("results/attack_checks/{id}.parquet", ids),
-            failures=per_id("results/failures/attack/{id}.json", ids),
+            robustness=per_id(f"{RESULTS}/robustness/{{id}}.parquet", ids),
+            checks=per_id(f"{RESULTS}/attack_checks/{{id}}.parquet", ids),
+            failures=per_id(f"{RESULTS}/failures/attack/{{id}}.json", ids),
         log:
-            per_id("results/logs/attack/{id}.log", ids),
+            per_id(f"{RESULTS}/logs/attack/{{id}}.log", ids),
         benchmark:
-            f"results/benchmarks/attack/c{chunk}.tsv"
+            f"{RESULTS}/benchmarks/attack/c{chunk}.tsv"
         conda:
             "../../envs/graphprior.yaml"
         threads: 1
@@ -26,6 +26,8 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         params:
             ids=ids,
             config=config_for("attack"),
+        message:
+            gpstages.chunk_message("attack", chunk, ids)
         script:
             "../scripts/attack.py"
 
@@ -34,18 +36,20 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
 # densities decide which parts get the full suite (graphprior.stages.attack_baseline).
 rule attack_baseline:
     input:
-        training="results/training/{baseline}.parquet",
-        models="results/models/{baseline}",
-        graph_training=expand("results/training/{graph_id}.parquet", graph_id=GRAPH_IDS),
+        training=f"{RESULTS}/training/{{baseline}}.parquet",
+        models=f"{RESULTS}/models/{{baseline}}",
+        graph_training=expand(
+            f"{RESULTS}/training/{{graph_id}}.parquet", graph_id=GRAPH_IDS
+        ),
         data=DATASET_FILES,
     output:
-        robustness="results/robustness/{baseline}--{part}.parquet",
-        checks="results/attack_checks/{baseline}--{part}.parquet",
-        failures="results/failures/attack/{baseline}--{part}.json",
+        robustness=f"{RESULTS}/robustness/{{baseline}}--{{part}}.parquet",
+        checks=f"{RESULTS}/attack_checks/{{baseline}}--{{part}}.parquet",
+        failures=f"{RESULTS}/failures/attack/{{baseline}}--{{part}}.json",
     log:
-        "results/logs/attack/{baseline}--{part}.log",
+        f"{RESULTS}/logs/attack/{{baseline}}--{{part}}.log",
     benchmark:
-        "results/benchmarks/attack/{baseline}--{part}.tsv"
+        f"{RESULTS}/benchmarks/attack/{{baseline}}--{{part}}.tsv"
     # on the study's longest chain (all graphs trained, a baseline trained, its steps
     # attacked): started before graph attack jobs that are ready at the same time
     priority: 10
@@ -58,5 +62,7 @@ rule attack_baseline:
         gpu=GPU,
     params:
         config=config_for("attack_baseline"),
+    message:
+        "attack_baseline {wildcards.baseline}, {wildcards.part}"
     script:
         "../scripts/attack_baseline.py"

@@ -1,17 +1,21 @@
 # Pruned dense networks at densities matched to the graph nets.
 rule prune_baseline:
     input:
-        graph_training=expand("results/training/{graph_id}.parquet", graph_id=GRAPH_IDS),
-        properties=expand("results/properties/{graph_id}.parquet", graph_id=GRAPH_IDS),
+        graph_training=expand(
+            f"{RESULTS}/training/{{graph_id}}.parquet", graph_id=GRAPH_IDS
+        ),
+        properties=expand(
+            f"{RESULTS}/properties/{{graph_id}}.parquet", graph_id=GRAPH_IDS
+        ),
         data=DATASET_FILES,
     output:
-        training="results/training/{baseline}.parquet",
-        models=directory("results/models/{baseline}"),
-        failures="results/failures/prune_baseline/{baseline}.json",
+        training=f"{RESULTS}/training/{{baseline}}.parquet",
+        models=directory(f"{RESULTS}/models/{{baseline}}"),
+        failures=f"{RESULTS}/failures/prune_baseline/{{baseline}}.json",
     log:
-        "results/logs/prune_baseline/{baseline}.log",
+        f"{RESULTS}/logs/prune_baseline/{{baseline}}.log",
     benchmark:
-        "results/benchmarks/prune_baseline/{baseline}.tsv"
+        f"{RESULTS}/benchmarks/prune_baseline/{{baseline}}.tsv"
     # on the study's longest chain (all graphs trained, a baseline trained, its steps
     # attacked): started before graph attack jobs that are ready at the same time
     priority: 10
@@ -24,5 +28,7 @@ rule prune_baseline:
         gpu=GPU,
     params:
         config=config_for("prune_baseline"),
+    message:
+        "prune_baseline {wildcards.baseline}"
     script:
         "../scripts/prune_baseline.py"

@@ -21,6 +21,9 @@ except gpconfig.ConfigError as exc:
 # Then the schema fills every default into Snakemake's config (the one source of defaults).
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
+# Every output of a study lies under results/{study}/, so that studies never overwrite
+# each other's tables and reports.
+RESULTS = gpconfig.results_dir(config)
 SPECS = {spec.graph_id: spec for spec in gpselection.graph_specs(config)}
 GRAPH_IDS = list(SPECS)
 BASELINE_GROUPS = gpconfig.baseline_groups(config)
@@ -82,8 +85,8 @@ def failure_records():
     """The failure record of every guarded job (``[]`` when it succeeded)."""
     per_graph = ["compute_graph_properties", "train_sparse_nets"]
     records = [
-        f"results/failures/{rule}/{g}.json" for rule in per_graph for g in GRAPH_IDS
+        f"{RESULTS}/failures/{rule}/{g}.json" for rule in per_graph for g in GRAPH_IDS
     ]
-    records += [f"results/failures/prune_baseline/{b}.json" for b in BASELINE_GROUPS]
-    records += [f"results/failures/attack/{unit}.json" for unit in ATTACK_UNITS]
+    records += [f"{RESULTS}/failures/prune_baseline/{b}.json" for b in BASELINE_GROUPS]
+    records += [f"{RESULTS}/failures/attack/{unit}.json" for unit in ATTACK_UNITS]
     return records

@@ -8,11 +8,13 @@ if DATASET_FILES:
         output:
             DATASET_FILES,
         log:
-            "results/logs/download_dataset.log",
+            f"{RESULTS}/logs/download_dataset.log",
         localrule: True
         conda:
             "../../envs/graphprior.yaml"
         params:
             config=config_for("download_dataset"),
+        message:
+            "download_dataset: the dataset's files"
         script:
             "../scripts/download_dataset.py"

@@ -5,11 +5,11 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         name:
             gpstages.chunk_rule("generate_graphs", chunk)
         output:
-            graph=per_id("results/graphs/{id}.graphml", ids),
+            graph=per_id(f"{RESULTS}/graphs/{{id}}.graphml", ids),
         log:
-            per_id("results/logs/generate_graphs/{id}.log", ids),
+            per_id(f"{RESULTS}/logs/generate_graphs/{{id}}.log", ids),
         benchmark:
-            f"results/benchmarks/generate_graphs/c{chunk}.tsv"
+            f"{RESULTS}/benchmarks/generate_graphs/c{chunk}.tsv"
         conda:
             "../../envs/graphprior.yaml"
         threads: 1
@@ -22,6 +22,8 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             # the specs as text, so Snakemake sees a change of them (objects it cannot)
             spec_text=[repr(SPECS[i]) for i in ids],
             config=config_for("generate_graphs"),
+        message:
+            gpstages.chunk_message("generate_graphs", chunk, ids)
         script:
             "../scripts/generate_graphs.py"
 
@@ -29,14 +31,16 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         name:
             gpstages.chunk_rule("compute_graph_properties", chunk)
         input:
-            graph=per_id("results/graphs/{id}.graphml", ids),
+            graph=per_id(f"{RESULTS}/graphs/{{id}}.graphml", ids),
         output:
-            properties=per_id("results/properties/{id}.parquet", ids),
-            failures=per_id("results/failures/compute_graph_properties/{id}.json", ids),
+            properties=per_id(f"{RESULTS}/properties/{{id}}.parquet", ids),
+            failures=per_id(
+                f"{RESULTS}/failures/compute_graph_properties/{{id}}.json", ids
+            ),
         log:
-            per_id("results/logs/compute_graph_properties/{id}.log", ids),
+            per_id(f"{RESULTS}/logs/compute_graph_properties/{{id}}.log", ids),
         benchmark:
-            f"results/benchmarks/compute_graph_properties/c{chunk}.tsv"
+            f"{RESULTS}/benchmarks/compute_graph_properties/c{chunk}.tsv"
         conda:
             "../../envs/graphprior.yaml"
         threads: 1
@@ -46,5 +50,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         params:
             ids=ids,
             config=config_for("compute_graph_properties"),
+        message:
+            gpstages.chunk_message("compute_graph_properties", chunk, ids)
         script:
             "../scripts/compute_graph_properties.py"

@@ -1,38 +1,38 @@
 rule correlation_report:
     input:
-        graphs="results/tables/graphs.parquet",
-        graph_properties="results/tables/graph_properties.parquet",
-        models="results/tables/models.parquet",
-        robustness="results/tables/robustness.parquet",
-        study="results/tables/study.parquet",
-        failures="results/tables/failures.parquet",
-        attack_checks="results/tables/attack_checks.parquet",
+        graphs=f"{RESULTS}/tables/graphs.parquet",
+        graph_properties=f"{RESULTS}/tables/graph_properties.parquet",
+        models=f"{RESULTS}/tables/models.parquet",
+        robustness=f"{RESULTS}/tables/robustness.parquet",
+        study=f"{RESULTS}/tables/study.parquet",
+        failures=f"{RESULTS}/tables/failures.parquet",
+        attack_checks=f"{RESULTS}/tables/attack_checks.parquet",
     output:
         html=report(
-            "results/report/report.html",
+            f"{RESULTS}/report/report.html",
             caption="../report/report.rst",
             category="Report",
         ),
-        markdown="results/report/report.md",
+        markdown=f"{RESULTS}/report/report.md",
         correlations=report(
-            "results/report/correlations.parquet",
+            f"{RESULTS}/report/correlations.parquet",
             caption="../report/correlations.rst",
             category="Tables",
         ),
-        table="results/tables/correlations.parquet",
-        claims="results/tables/claims.parquet",
-        variance="results/tables/variance.parquet",
-        reliability="results/tables/reliability.parquet",
+        table=f"{RESULTS}/tables/correlations.parquet",
+        claims=f"{RESULTS}/tables/claims.parquet",
+        variance=f"{RESULTS}/tables/variance.parquet",
+        reliability=f"{RESULTS}/tables/reliability.parquet",
         figures=report(
-            directory("results/report/figures"),
+            directory(f"{RESULTS}/report/figures"),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
             category="Report",
         ),
     log:
-        "results/logs/correlation_report.log",
+        f"{RESULTS}/logs/correlation_report.log",
     benchmark:
-        "results/benchmarks/correlation_report.tsv"
+        f"{RESULTS}/benchmarks/correlation_report.tsv"
     conda:
         "../../envs/graphprior.yaml"
     threads: 1
@@ -41,5 +41,7 @@ rule correlation_report:
         runtime=30,
     params:
         config=config_for("correlation_report"),
+    message:
+        "correlation_report: statistics, claims and the report"
     script:
         "../scripts/correlation_report.py"

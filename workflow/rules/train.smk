@@ -5,16 +5,16 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         name:
             gpstages.chunk_rule("train_sparse_nets", chunk)
         input:
-            graph=per_id("results/graphs/{id}.graphml", ids),
+            graph=per_id(f"{RESULTS}/graphs/{{id}}.graphml", ids),
             data=DATASET_FILES,
         output:
-            training=per_id("results/training/{id}.parquet", ids),
-            models=[directory(p) for p in per_id("results/models/{id}", ids)],
-            failures=per_id("results/failures/train_sparse_nets/{id}.json", ids),
+            training=per_id(f"{RESULTS}/training/{{id}}.parquet", ids),
+            models=[directory(p) for p in per_id(f"{RESULTS}/models/{{id}}", ids)],
+            failures=per_id(f"{RESULTS}/failures/train_sparse_nets/{{id}}.json", ids),
         log:
-            per_id("results/logs/train_sparse_nets/{id}.log", ids),
+            per_id(f"{RESULTS}/logs/train_sparse_nets/{{id}}.log", ids),
         benchmark:
-            f"results/benchmarks/train_sparse_nets/c{chunk}.tsv"
+            f"{RESULTS}/benchmarks/train_sparse_nets/c{chunk}.tsv"
         conda:
             "../../envs/graphprior.yaml"
         threads: 1
@@ -25,5 +25,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         params:
             ids=ids,
             config=config_for("train_sparse_nets"),
+        message:
+            gpstages.chunk_message("train_sparse_nets", chunk, ids)
         script:
             "../scripts/train_sparse_nets.py"

@@ -22,6 +22,7 @@ from graphprior.config.ids import (
     model_id,
     parse_baseline_group,
     parse_baseline_part,
+    results_dir,
     uses_gpu,
 )
 from graphprior.config.schema import (
@@ -57,6 +58,7 @@ __all__ = [
     "derive_seed",
     "job_chunks",
     "uses_gpu",
+    "results_dir",
     "model_id",
     "SCHEMA_PATH",
     "read_config",

@@ -33,6 +33,7 @@ __all__ = [
     "config_slice",
     "job_chunks",
     "uses_gpu",
+    "results_dir",
 ]
 
 #: Letters, digits, ``.``, ``_`` and ``-``: every graph, group and model id matches it.
@@ -193,6 +194,15 @@ def _sorted(value):
     if isinstance(value, list):
         return [_sorted(v) for v in value]
     return value
+
+
+def results_dir(config: dict, root: str = "results") -> str:
+    """Where a study's outputs go: ``results/{study}``, so that studies never overwrite each other.
+
+    >>> results_dir({"study": "smoke"})
+    'results/smoke'
+    """
+    return f"{root}/{config['study']}"
 
 
 def uses_gpu(device: str) -> bool:

@@ -1,7 +1,7 @@
 """Failed jobs are recorded, not fatal: the rest of the study goes on (``on_error: record``).
 
 A job that raises writes its outputs empty and a failure record (rule, group,
-error type, message, log path) to ``results/failures/{rule}/{group}.json``;
+error type, message, log path) to ``results/{study}/failures/{rule}/{group}.json``;
 a job that succeeds writes ``[]`` there. ``aggregate_parquet`` gathers them
 into ``tables/failures.parquet`` and the report lists them. With
 ``on_error: raise`` the job fails as usual and Snakemake stops (or, with
@@ -129,7 +129,10 @@ def _reason(record: dict, width: int = 160) -> str:
 
 
 def failure_summary(
-    failures: dict[Path, list[dict]], stopped: bool = False, command: str = "snakemake"
+    failures: dict[Path, list[dict]],
+    stopped: bool = False,
+    command: str = "snakemake",
+    root: str | Path = "results",
 ) -> str:
     """The console summary: one line per failed job (rule, group, reason, log).
 
@@ -140,11 +143,11 @@ def failure_summary(
     if not failures and stopped:
         return (
             "graphprior: the run stopped before it finished (Snakemake's error above); no job "
-            "recorded a failure of its own (results/failures/). Fix the cause and rerun the "
+            f"recorded a failure of its own ({root}/failures/). Fix the cause and rerun the "
             "same command: finished jobs are kept."
         )
     if not failures:
-        return "graphprior: no failed jobs recorded (results/failures/)."
+        return f"graphprior: no failed jobs recorded ({root}/failures/)."
     records = [r for recs in failures.values() for r in recs]
     lines = [f"graphprior: {len(records)} job(s) failed and were recorded (on_error: record):"]
     for r in records:
@@ -181,7 +184,7 @@ def end_of_run(
     ``command``: the run's command line (default: this process's, ``sys.argv``).
     """
     failures = recorded_failures(root)
-    echo(failure_summary(failures, stopped, command or retry_command()))
+    echo(failure_summary(failures, stopped, command or retry_command(), root))
     mark_for_rerun(failures)
     return failures
 

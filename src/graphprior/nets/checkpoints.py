@@ -135,11 +135,12 @@ def load_model(path: str | Path) -> nn.Module:
     return SingleNet(net).eval()
 
 
-def load_model_row(row: Mapping[str, Any], results: str | Path = "results") -> nn.Module:
+def load_model_row(row: Mapping[str, Any], results: str | Path) -> nn.Module:
     """The model of one row of the `models` table (or of `study`), in eval mode.
 
-    ``row["checkpoint"]`` is relative to the ``results`` folder the tables
-    came from, so a copied or moved ``results/`` still loads.
+    ``row["checkpoint"]`` is relative to the study's results folder the
+    tables came from (``results/{study}``, whose ``tables/`` holds them), so a
+    copied or moved folder still loads.
     """
     if "checkpoint" not in row or not row["checkpoint"]:
         raise CheckpointError("the row has no checkpoint (its training failed or was recorded)")

@@ -58,10 +58,23 @@ def chunk_rule(rule: str, index: int) -> str:
     return f"{rule}_c{int(index)}"
 
 
+def chunk_message(rule: str, index: int, ids: list[str]) -> str:
+    """The one console line of a chunk job: its rule, chunk and graphs (Snakemake's ``message``)."""
+    span = ids[0] if len(ids) == 1 else f"{ids[0]} … {ids[-1]}"
+    return f"{rule} c{int(index)}: {len(ids)} graph(s), {span}"
+
+
 def base_rule(name: str) -> str:
     """The rule a chunk rule belongs to (``attack_c3`` -> ``attack``); other names unchanged."""
     base = _CHUNK_SUFFIX.sub("", name)
     return base if base in CHUNKED_RULES else name
 
 
-__all__ = ["CONFIG_KEYS", "STUDY_KEYS", "CHUNKED_RULES", "chunk_rule", "base_rule"]
+__all__ = [
+    "CONFIG_KEYS",
+    "STUDY_KEYS",
+    "CHUNKED_RULES",
+    "chunk_rule",
+    "chunk_message",
+    "base_rule",
+]

@@ -96,12 +96,12 @@ def guarded(smk: Any, group: str, compute: Callable[[], T], empty: Callable[[], 
 
 
 def results_root(models_dir: str | Path) -> Path:
-    """The ``results/`` folder of a model folder ``results/models/{group}``."""
+    """The study's results folder of a model folder ``results/{study}/models/{group}``."""
     return Path(models_dir).parents[1]
 
 
 def checkpoints_relative(rows: Any, models_dir: str | Path) -> Any:
-    """`models` rows with each ``checkpoint`` relative to ``results/`` (the tables' base).
+    """`models` rows with each ``checkpoint`` relative to ``results/{study}/`` (the tables' base).
 
     The tables then stay valid when ``results/`` is moved or copied elsewhere.
     """
