@@ -28,7 +28,9 @@ rule all:
         rules.aggregate_parquet.output,
         rules.correlation_report.output,
     message:
-        f"all: the tables and the report of study {config['study']} in {RESULTS}/"
+        job_message(
+            f"all: the tables and the report of study {config['study']} in {RESULTS}/"
+        )
 
 
 # At the end of every run, success or not: name each recorded failure (rule, group,

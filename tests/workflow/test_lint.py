@@ -49,7 +49,7 @@ def test_dry_run_of_the_default_config_plans_every_rule():
 def test_config_on_the_command_line_edits_the_default_config(tmp_path):
     """``--config KEY=VALUE`` edits the embedded default instead of replacing it."""
     res = run(
-        [str(BIN / "snakemake"), "-n", "--cores", "1", "--directory", str(tmp_path),
+        [str(BIN / "snakemake"), "-n", "--verbose", "--cores", "1", "--directory", str(tmp_path),
          "--snakefile", str(ROOT / "Snakefile"), "--config", "device=cpu", "--quiet", "rules"]
     )  # fmt: skip
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
@@ -64,7 +64,7 @@ def test_import_layer_contract_is_kept():
 def _planned_jobs(tmp_path, device: str) -> list[tuple[str, str]]:
     """(rule name, the resources line of its job) per job of a dry run of the default config."""
     res = run(
-        [str(BIN / "snakemake"), "-n", "--cores", "1", "--directory", str(tmp_path),
+        [str(BIN / "snakemake"), "-n", "--verbose", "--cores", "1", "--directory", str(tmp_path),
          "--snakefile", str(ROOT / "Snakefile"), "--config", f"device={device}"]
     )  # fmt: skip
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]

@@ -359,7 +359,7 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     assert f"attack {graph_id}: CheckpointError: corrupt or truncated checkpoint" in summary, tail(
         log
     )
-    assert f"log: results/logs/attack/{graph_id}.log" in summary, tail(log)
+    assert f"log: {SMOKE_RESULTS}/logs/attack/{graph_id}.log" in summary, tail(log)
     record = json.loads(
         (run / SMOKE_RESULTS / "failures" / "attack" / f"{graph_id}.json").read_text()
     )

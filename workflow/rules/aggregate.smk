@@ -34,6 +34,6 @@ rule aggregate_parquet:
         config=config_for("aggregate_parquet"),
         specs=SPECS,
     message:
-        "aggregate_parquet: every job's outputs into results/tables"
+        job_message(f"aggregate_parquet: every job's outputs into {RESULTS}/tables")
     script:
         "../scripts/aggregate_parquet.py"

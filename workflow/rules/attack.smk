@@ -27,7 +27,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             ids=ids,
             config=config_for("attack"),
         message:
-            gpstages.chunk_message("attack", chunk, ids)
+            job_message(gpstages.chunk_message("attack", chunk, ids))
         script:
             "../scripts/attack.py"
 
@@ -63,6 +63,6 @@ rule attack_baseline:
     params:
         config=config_for("attack_baseline"),
     message:
-        "attack_baseline {wildcards.baseline}, {wildcards.part}"
+        job_message("attack_baseline {wildcards.baseline}, {wildcards.part}")
     script:
         "../scripts/attack_baseline.py"

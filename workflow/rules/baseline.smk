@@ -29,6 +29,6 @@ rule prune_baseline:
     params:
         config=config_for("prune_baseline"),
     message:
-        "prune_baseline {wildcards.baseline}"
+        job_message("prune_baseline {wildcards.baseline}")
     script:
         "../scripts/prune_baseline.py"

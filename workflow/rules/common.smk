@@ -71,6 +71,16 @@ wildcard_constraints:
     part=r"(step|level)[0-9]+",
 
 
+# Each job prints one line, its rule's message (rule, chunk, graphs); with `--verbose`
+# Snakemake's full job information (inputs, outputs, resources) instead.
+VERBOSE = bool(getattr(workflow.output_settings, "verbose", False))
+
+
+def job_message(text):
+    """A rule's console line, or None (Snakemake's full job information) under --verbose."""
+    return None if VERBOSE else text
+
+
 def config_for(rule_name):
     """The config slice one rule reads, as its params; other edits never rerun its jobs."""
     return gpconfig.config_slice(config, gpstages.CONFIG_KEYS[rule_name])

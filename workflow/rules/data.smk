@@ -15,6 +15,6 @@ if DATASET_FILES:
         params:
             config=config_for("download_dataset"),
         message:
-            "download_dataset: the dataset's files"
+            job_message("download_dataset: the dataset's files")
         script:
             "../scripts/download_dataset.py"

@@ -23,7 +23,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             spec_text=[repr(SPECS[i]) for i in ids],
             config=config_for("generate_graphs"),
         message:
-            gpstages.chunk_message("generate_graphs", chunk, ids)
+            job_message(gpstages.chunk_message("generate_graphs", chunk, ids))
         script:
             "../scripts/generate_graphs.py"
 
@@ -51,6 +51,6 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             ids=ids,
             config=config_for("compute_graph_properties"),
         message:
-            gpstages.chunk_message("compute_graph_properties", chunk, ids)
+            job_message(gpstages.chunk_message("compute_graph_properties", chunk, ids))
         script:
             "../scripts/compute_graph_properties.py"

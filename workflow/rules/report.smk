@@ -42,6 +42,6 @@ rule correlation_report:
     params:
         config=config_for("correlation_report"),
     message:
-        "correlation_report: statistics, claims and the report"
+        job_message("correlation_report: statistics, claims and the report")
     script:
         "../scripts/correlation_report.py"

@@ -26,6 +26,6 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
             ids=ids,
             config=config_for("train_sparse_nets"),
         message:
-            gpstages.chunk_message("train_sparse_nets", chunk, ids)
+            job_message(gpstages.chunk_message("train_sparse_nets", chunk, ids))
         script:
             "../scripts/train_sparse_nets.py"
