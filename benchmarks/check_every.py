@@ -29,7 +29,7 @@ from attack import train_stack
 
 from graphprior.data import load_dataset
 from graphprior.graphs.netspec import dense_spec
-from graphprior.robustness import gradient
+from graphprior.robustness import fgsm_pgd
 from graphprior.robustness.apgd import ApgdBudget, apgd
 
 apgd_module = importlib.import_module("graphprior.robustness.apgd")  # the module, not the function
@@ -39,7 +39,7 @@ def attacks(net, x, y) -> float:
     """Seconds of PGD L-inf and L2 (20 steps, early stop) and APGD-CE (50 steps) at mid budgets."""
     start = time.perf_counter()
     for norm, eps in (("linf", 0.05), ("l2", 0.5)):
-        gradient.pgd(net, x, y, eps=eps, norm=norm, steps=20, early_stop=True,
+        fgsm_pgd.pgd(net, x, y, eps=eps, norm=norm, steps=20, early_stop=True,
                      generator=torch.Generator().manual_seed(1))  # fmt: skip
         apgd(net, x, y, eps, norm=norm, loss="ce", budget=ApgdBudget(50, 1),
              generator=torch.Generator().manual_seed(2))  # fmt: skip
@@ -57,7 +57,7 @@ def main() -> None:
     times: dict[int, list[float]] = {p: [] for p in args.periods}
     for _ in range(args.rounds):
         for period in args.periods:
-            gradient.CHECK_EVERY = apgd_module.CHECK_EVERY = period
+            fgsm_pgd.CHECK_EVERY = apgd_module.CHECK_EVERY = period
             times[period].append(attacks(net, x, y))
     base = statistics.median(times[args.periods[0]])
     lines = [

@@ -45,7 +45,7 @@ from graphprior.config import derive_seed
 from graphprior.data import load_dataset
 from graphprior.robustness.accuracy import clean_correct, correct_at
 from graphprior.robustness.autoattack import autoattack, budget_from_config
-from graphprior.robustness.gradient import fgsm
+from graphprior.robustness.fgsm_pgd import fgsm
 from graphprior.robustness.minimal import min_perturbation_pgd_bisection
 from graphprior.robustness.run import primary_min_perturbation
 from graphprior.stages.attack import _architecture_key, load_group

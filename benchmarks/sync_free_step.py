@@ -87,7 +87,9 @@ def main() -> None:
         batches = [perm[:, i * 64 : (i + 1) * 64] for i in range(n_batches)]
         ms = step_ms(arms, batches, args.rounds)
         ratio = ms["sync-free"] / ms["syncing"]
-        rows.append(f"| {s} | {K * s} | {ms['syncing']:.2f} | {ms['sync-free']:.2f} | {ratio:.3f} |")
+        rows.append(
+            f"| {s} | {K * s} | {ms['syncing']:.2f} | {ms['sync-free']:.2f} | {ratio:.3f} |"
+        )
     text = "\n".join(
         [
             f"# Training step with and without host syncs ({platform.node()}, torch "

@@ -29,7 +29,7 @@ from graphprior.robustness.accuracy import (
 )
 from graphprior.robustness.apgd import ApgdBudget, apgd, apgd_chain
 from graphprior.robustness.contract import single_model
-from graphprior.robustness.gradient import fgsm, pgd
+from graphprior.robustness.fgsm_pgd import fgsm, pgd
 from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
     min_perturbation_apgd_bisection,

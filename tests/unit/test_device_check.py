@@ -33,7 +33,7 @@ from graphprior.robustness import run_beyond_input_measures, run_input_attacks
 from graphprior.robustness.apgd import ApgdBudget, apgd
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
 from graphprior.robustness.clever import clever_u_batched
-from graphprior.robustness.gradient import fgsm, pgd
+from graphprior.robustness.fgsm_pgd import fgsm, pgd
 from graphprior.robustness.minimal import (
     min_perturbation_apgd_bisection,
     min_perturbation_pgd_bisection,

@@ -4,7 +4,7 @@ One module per family; the shared contract (eval mode, frozen parameters,
 seeded randomness, the long row format) lives in
 :mod:`graphprior.robustness.contract`:
 
-- :mod:`~graphprior.robustness.gradient`: FGSM and PGD (L∞, L2);
+- :mod:`~graphprior.robustness.fgsm_pgd`: FGSM and PGD (L∞, L2);
 - :mod:`~graphprior.robustness.accuracy`: robust accuracy, success rates, AUC,
   adversarial confidence;
 - :mod:`~graphprior.robustness.minimal`: minimal adversarial perturbation;
@@ -22,7 +22,7 @@ Definitions: ``docs/measures.md``.
 from graphprior.robustness.apgd import ApgdBudget, apgd
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
 from graphprior.robustness.beyond_input import run_beyond_input_measures
-from graphprior.robustness.gradient import fgsm, pgd
+from graphprior.robustness.fgsm_pgd import fgsm, pgd
 from graphprior.robustness.run import SUITES, run_input_attacks
 from graphprior.robustness.square import square_attack
 

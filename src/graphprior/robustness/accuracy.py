@@ -4,7 +4,7 @@ A sample counts as robust at ε only if it is classified correctly on the clean
 input *and* on the adversarial input (the attacker may always return the clean
 input, which lies in every threat set); so robust accuracy at ε = 0 equals
 clean accuracy exactly. The attacks are those of
-:mod:`graphprior.robustness.gradient`, named ``"fgsm"`` / ``"pgd"`` or passed
+:mod:`graphprior.robustness.fgsm_pgd`, named ``"fgsm"`` / ``"pgd"`` or passed
 as a callable ``attack(model, x, y, eps, **kwargs)``.
 
 Definitions and papers: ``docs/measures.md``, section "Input-space attacks".
@@ -22,7 +22,7 @@ from torch import nn
 
 from graphprior.nets.stacked import softmax_classes
 from graphprior.robustness.contract import as_stacked, frozen_eval, layout, logits_of
-from graphprior.robustness.gradient import fgsm, pgd
+from graphprior.robustness.fgsm_pgd import fgsm, pgd
 
 __all__ = [
     "AttackFn",

@@ -39,7 +39,7 @@ from graphprior.robustness.contract import (
     layout,
     logits_of,
 )
-from graphprior.robustness.gradient import Norm
+from graphprior.robustness.fgsm_pgd import Norm
 
 __all__ = ["ApgdBudget", "dlr_targeted_loss", "apgd", "apgd_chain", "checkpoints"]
 
@@ -242,7 +242,7 @@ def apgd(
     model : nn.Module
         Stack ``(K, B, …) → (K, B, C)`` or single model.
     x, y : torch.Tensor
-        Inputs in [0, 1] and labels, laid out as in :func:`~graphprior.robustness.gradient.fgsm`.
+        Inputs in [0, 1] and labels, laid out as in :func:`~graphprior.robustness.fgsm_pgd.fgsm`.
     eps : float or torch.Tensor
         Budget, a scalar or per sample ``(B,)`` / ``(K, B)``.
     norm : {"linf", "l2"}

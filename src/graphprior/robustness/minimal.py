@@ -22,7 +22,7 @@ from torch import nn
 from graphprior.robustness.accuracy import clean_correct, correct_at
 from graphprior.robustness.apgd import ApgdBudget, apgd_chain
 from graphprior.robustness.contract import default_generator, frozen_eval, layout, logits_of
-from graphprior.robustness.gradient import Norm, input_grad, pgd
+from graphprior.robustness.fgsm_pgd import Norm, input_grad, pgd
 
 __all__ = [
     "LINESEARCH_START",
@@ -153,7 +153,7 @@ def min_perturbation_pgd_bisection(
 ) -> torch.Tensor:
     """:func:`min_perturbation_bisection` with PGD as the oracle (Madry et al. 2018).
 
-    PGD (:func:`~graphprior.robustness.gradient.pgd`) runs ``steps`` steps of
+    PGD (:func:`~graphprior.robustness.fgsm_pgd.pgd`) runs ``steps`` steps of
     ``rel_step · ε`` from a random start, stopping early per sample. The
     config keys are ``attack.min_perturbation.*`` and ``attack.pgd.<norm>.rel_step``.
     """

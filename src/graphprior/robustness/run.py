@@ -37,6 +37,7 @@ from graphprior.robustness.accuracy import (
 from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched, norm_order
 from graphprior.robustness.contract import as_stacked, model_rows
+from graphprior.robustness.fgsm_pgd import Norm, fgsm
 from graphprior.robustness.gates import (
     apgd_ce_plain_and_smooth,
     check_rows,
@@ -44,7 +45,6 @@ from graphprior.robustness.gates import (
     input_gates,
     zero_gradient_shares,
 )
-from graphprior.robustness.gradient import Norm, fgsm
 from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
     LINESEARCH_MAX,

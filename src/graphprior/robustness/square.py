@@ -40,7 +40,7 @@ from graphprior.robustness.contract import (
     layout,
     logits_of,
 )
-from graphprior.robustness.gradient import Norm
+from graphprior.robustness.fgsm_pgd import Norm
 
 __all__ = ["square_attack", "margin", "p_schedule", "window_profile"]
 
