@@ -258,3 +258,19 @@ def test_audit_shows_each_arm_and_the_fixed_input_width(two_arms):
     assert abs(side.loc[("pooled", "graph_density"), "ρ arm=fixed_interface"]) < 0.4
     assert ("n20-m40", "graph_density") in side.index  # strata line up across arms
     assert side.loc[("n20-m40", "graph_density"), "n arm=paper_style"] == 15
+
+
+def test_an_arm_with_one_model_per_graph_is_named_not_identifiable():
+    from graphprior.report.sections.answer import other_arms_sentence
+
+    nan = float("nan")
+    variance = pd.DataFrame({
+        "stratum": ["s", "s"], "arm": ["main", "one_model"], "measure": ["y", "y"],
+        "primary": [True, True], "component": ["graph", "graph"], "variance": [1.0, nan],
+        "share": [0.2, nan], "ci_low": [0.1, nan], "ci_high": [0.3, nan],
+        "decision": ["matters", "not identifiable"], "n_graphs": [10, 10], "n_models": [40, 10],
+    })  # fmt: skip
+    reliability = pd.DataFrame(columns=["stratum", "arm", "measure", "split", "reliability"])
+    text = other_arms_sentence(variance, reliability, "y", "main")
+    assert "under `one_model` the graph's share is not identifiable in any stratum" in text
+    assert "–" not in text and "main" not in text.split("under", 1)[1]

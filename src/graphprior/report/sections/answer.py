@@ -108,8 +108,13 @@ def other_arms_sentence(
     if rows.empty:
         return None
     rel = _reliability(reliability)
-    parts = [f"under `{arm}` " + _shares(part, rel, "in stratum")
-             for arm, part in rows.groupby("arm", sort=True)]  # fmt: skip
+    parts = []
+    for arm, part in rows.groupby("arm", sort=True):
+        if not np.isfinite(part["share"].to_numpy(dtype=float)).any():
+            parts.append(f"under `{arm}` the graph's share is not identifiable in any stratum "
+                         "(one model per graph: nothing to separate the graph from the rest)")  # fmt: skip
+        else:
+            parts.append(f"under `{arm}` " + _shares(part, rel, "in stratum"))
     return (
         "**Under the other mappings** (the same graphs, each arm analysed on its own; section "
         f"“{TITLES['arms']}”): " + "; ".join(parts) + "."
