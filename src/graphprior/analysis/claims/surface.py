@@ -51,9 +51,13 @@ def _design(c: np.ndarray, path: np.ndarray, blocks: np.ndarray) -> tuple[np.nda
 
 
 def _residual_ss(design: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Residual sums of squares of every column of ``y`` (n, B) on ``design``."""
-    q, _ = np.linalg.qr(design)
-    resid = y - q @ (q.T @ y)
+    """Residual sums of squares of every column of ``y`` (n, B) on ``design``.
+
+    Least squares by SVD, so a rank-deficient design (a resample whose
+    terms coincide) projects on its column space and nothing more.
+    """
+    beta = np.linalg.lstsq(design, y, rcond=None)[0]
+    resid = y - design @ beta
     return np.einsum("ij,ij->j", resid, resid)
 
 
