@@ -267,9 +267,11 @@ def test_graph_record():
         "seed": 1,
         "variant": "twin",
         "parent_id": "sbm-b20x2_24-pin0.3-pout0.02-s1",
+        "pair_id": "sbm-b20x2_24-pin0.3-pout0.02-s1",
         "stratum": None,
         "target_edges": None,
     }
+    assert graph_record(spec)["pair_id"] == spec.graph_id  # an original pairs with itself
     assert json.loads(record["params_json"]) == {"sizes": [20, 20, 24], "p_in": 0.3, "p_out": 0.02}
 
 

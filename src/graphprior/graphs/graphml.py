@@ -33,6 +33,7 @@ def graph_record(spec: GraphSpec) -> dict[str, Any]:
     Keys: ``graph_id, generator, params_json`` (parameters as a JSON object in
     the generator's order), ``n_nodes_requested`` (``n``, or the sum of block
     sizes), ``seed, variant, parent_id`` (``None`` for originals),
+    ``pair_id`` (the original's id, for the original and its twin alike),
     ``stratum`` (``n{n}-m{m}`` for size-matched graphs, twins included) and
     ``target_edges`` (the stratum's m); both ``None`` for the classic grid.
     The achieved edge count is ``n_edges`` of the ``graph_properties`` table.
@@ -45,6 +46,7 @@ def graph_record(spec: GraphSpec) -> dict[str, Any]:
         "seed": int(spec.seed),
         "variant": spec.variant,
         "parent_id": spec.parent_id,
+        "pair_id": spec.parent_id or spec.graph_id,
         "stratum": spec.stratum,
         "target_edges": spec.target_edges,
     }

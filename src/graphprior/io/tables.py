@@ -54,6 +54,7 @@ GRAPHS_SCHEMA = pa.schema(
         pa.field("seed", pa.int64(), nullable=False),
         pa.field("variant", pa.string(), nullable=False),
         pa.field("parent_id", pa.string()),
+        pa.field("pair_id", pa.string(), nullable=False),
         pa.field("stratum", pa.string()),
         pa.field("target_edges", pa.int64()),
     ]

@@ -112,7 +112,7 @@ def build_study(
 
 
 #: Columns of the `graphs` table every study row gets (``stratum`` too, when present).
-GRAPH_COLUMNS = ("graph_id", "generator", "variant", "parent_id")
+GRAPH_COLUMNS = ("graph_id", "generator", "variant", "parent_id", "pair_id")
 
 
 def arm_stratum(study: pd.DataFrame) -> pd.Series:
