@@ -88,10 +88,7 @@ def relational_spec(
     """The relational network of `graph`: `widths` per node (or a total, split evenly), `rounds` exchanges."""
     if rounds < 1:
         raise ValueError(f"the relational mapping needs at least one round, got {rounds}")
-    n = graph.number_of_nodes()
-    widths = node_widths(widths, n) if np.isscalar(widths) else np.asarray(widths, dtype=np.int64)
-    if widths.shape != (n,) or (widths < 1).any():
-        raise ValueError(f"need one positive width per node ({n}), got {widths.tolist()}")
+    widths = _per_node(widths, graph.number_of_nodes())
     width = int(widths.sum())
     input_dim = int(np.prod(input_shape))
     hidden = [LayerSpec(width, [0], np.ones((width, input_dim), dtype=bool))]
@@ -111,8 +108,16 @@ def relational_param_count(
     bias for each of the ``(rounds + 1)·w + n_classes`` neurons; `widths` per
     node, or a total split by :func:`node_widths`.
     """
-    w = node_widths(widths, len(adjacency)) if np.isscalar(widths) else np.asarray(widths)
+    w = _per_node(widths, len(adjacency))
     return int(_counts(adjacency, w[None, :], rounds, input_dim, n_classes)[0])
+
+
+def _per_node(widths: int | np.ndarray, n: int) -> np.ndarray:
+    """Per-node widths: a total split by :func:`node_widths`, or the array checked."""
+    out = node_widths(widths, n) if np.isscalar(widths) else np.asarray(widths, dtype=np.int64)
+    if out.shape != (n,) or (out < 1).any():
+        raise ValueError(f"need one positive width per node ({n}), got {out.tolist()}")
+    return out
 
 
 def _counts(

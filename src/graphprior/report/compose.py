@@ -91,7 +91,7 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     ),
     "arms": lambda p: section_arms(
         p.ctx,
-        pd.concat([p.stats["claims"], p.stats["arm_claims"]], ignore_index=True),
+        p.stats["all_claims"],
         p.stats["measurement"].variance,
         p.stats["measurement"].reliability,
     ),
@@ -154,12 +154,12 @@ def _statistics(
         ctx, stats, section_rng(ctx.config, "claims"), excluded,
         _unreliable(measurement, ctx.config, ctx.arm),
     )  # fmt: skip
-    others = [a for a in arm_names(graph_nets) if a != ctx.arm]
-    stats["arm_claims"] = pd.concat(
-        [stats["claims"].iloc[:0]] + [
+    # every arm's claims on graph properties beside the main arm's, each its own Holm family
+    stats["all_claims"] = pd.concat(
+        [stats["claims"]] + [
             arm_claims(arm_context(ctx, arm), section_rng(ctx.config, f"claims/{arm}"), excluded,
                        _unreliable(measurement, ctx.config, arm))
-            for arm in others
+            for arm in arm_names(graph_nets) if arm != ctx.arm
         ], ignore_index=True,
     )  # fmt: skip
     timings["claims_stats"] = time.perf_counter() - start
@@ -229,7 +229,7 @@ def compose_report(
         title=f"graphprior report: study '{config['study']}'",
         sections=built,
         data={
-            "claims": pd.concat([stats["claims"], stats["arm_claims"]], ignore_index=True),
+            "claims": stats["all_claims"],
             "variance": stats["measurement"].variance,
             "reliability": stats["measurement"].reliability,
         },

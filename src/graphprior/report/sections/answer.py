@@ -19,7 +19,13 @@ from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt, fmt_interval
 from graphprior.report.sections import TITLES
 
-__all__ = ["section_answer", "answer_sentence", "other_arms_sentence", "size_sentence"]
+__all__ = [
+    "section_answer",
+    "answer_sentence",
+    "other_arms_sentence",
+    "size_sentence",
+    "share_table",
+]
 
 #: Measures in the first figure: the primary one and the next main ones (all: the table below).
 FIGURE_MEASURES = 8
@@ -312,14 +318,19 @@ def section_answer(
     if size is not None:
         sec.text(size)
     sec.figure(_forest(claims, rho))
-    sec.table("The graph's variance share of every measure, per stratum and arm", _share_table(
+    sec.table("The graph's variance share of every measure, per stratum and arm", share_table(
         variance, reliability))  # fmt: skip
     return sec
 
 
-def _share_table(variance: pd.DataFrame, reliability: pd.DataFrame) -> pd.DataFrame:
-    """One row per (measure, stratum, arm): the graph's share, its decision, the reliability."""
-    rows = _graph_rows(variance, None)
+def share_table(
+    variance: pd.DataFrame, reliability: pd.DataFrame, measure: str | None = None
+) -> pd.DataFrame:
+    """One row per (measure, stratum, arm): the graph's share, its decision, the reliability.
+
+    `measure` keeps one measure's rows (every measure by default).
+    """
+    rows = _graph_rows(variance, measure)
     rel = _reliability(reliability)
     out = []
     rows = rows.assign(_key=rows["stratum"].map(_stratum_key))

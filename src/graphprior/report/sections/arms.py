@@ -23,6 +23,7 @@ from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, grid, plt
 from graphprior.report.render import fmt_interval
 from graphprior.report.sections import TITLES
+from graphprior.report.sections.answer import share_table
 
 __all__ = ["section_arms", "arm_verdicts", "CL_BINS"]
 
@@ -54,27 +55,6 @@ def arm_verdicts(claims: pd.DataFrame) -> pd.DataFrame:
             row[f"{claim} ({analysis})"] = f"{value}: {r['verdict']}"
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _share_rows(ctx: StudyContext, variance: pd.DataFrame, reliability: pd.DataFrame):
-    primary = ctx.primary.column if ctx.primary is not None else None
-    graph = variance.loc[(variance["component"] == "graph") & (variance["measure"] == primary)]
-    rel = reliability.loc[reliability["split"] == "components"].set_index(
-        ["stratum", "arm", "measure"]
-    )
-    out = []
-    for _, r in graph.sort_values(["arm", "stratum"]).iterrows():
-        key = (r["stratum"], r["arm"], r["measure"])
-        rr = rel.loc[key] if key in rel.index else None
-        out.append({
-            "arm": r["arm"] or "–", "stratum": r["stratum"],
-            "graph share [95 % CI]": fmt_interval(r["share"], r["ci_low"], r["ci_high"], 2),
-            "decision": r["decision"],
-            "reliability [95 % CI]": "" if rr is None else fmt_interval(
-                rr["reliability"], rr["ci_low"], rr["ci_high"], 2),
-            "graphs": int(r["n_graphs"]), "models": int(r["n_models"]),
-        })  # fmt: skip
-    return pd.DataFrame(out)
 
 
 def _per_graph(ctx: StudyContext, column: str) -> pd.DataFrame:
@@ -144,8 +124,9 @@ def section_arms(
             "claims, a Holm family per arm); the question is whether the graph explains "
             "robustness under each mapping, and whether the same property predicts it."
         )
+        primary = ctx.primary.column if ctx.primary is not None else None
         sec.table("The graph's share of the primary measure, per arm and stratum",
-                  _share_rows(ctx, variance, reliability))  # fmt: skip
+                  share_table(variance, reliability, primary))  # fmt: skip
         sec.table("Claims on graph properties, pooled, per arm (estimate [95 % CI]: verdict)",
                   arm_verdicts(claims))  # fmt: skip
     primary = ctx.primary.column if ctx.primary is not None else None
