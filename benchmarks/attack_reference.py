@@ -40,7 +40,7 @@ from graphprior.config import validate_config
 from graphprior.robustness.apgd import ApgdBudget
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched, norm_order
-from graphprior.robustness.contract import as_stacked, single_model
+from graphprior.robustness.stacking import as_stacked, single_model
 
 # ART, the tests' reference (the test extra), from the repository root
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

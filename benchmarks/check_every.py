@@ -2,7 +2,7 @@
 
 PGD (early stopping) and APGD drop the inputs every model already
 misclassifies; deciding that is a host sync on a GPU. They ask only every
-``graphprior.robustness.contract.CHECK_EVERY`` iterations; in between,
+``graphprior.robustness.stacking.CHECK_EVERY`` iterations; in between,
 finished inputs keep being computed (their results frozen). On a CPU the
 question is what the extra work costs: this script attacks the 360 digits
 test inputs with a stack of 3 trained 64-32-10 nets, once per period, in

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from graphprior.robustness.clever import norm_order
-from graphprior.robustness.contract import (
+from graphprior.robustness.stacking import (
     as_stacked,
     frozen_eval,
     logits_of,

@@ -28,7 +28,6 @@ from graphprior.robustness.accuracy import (
     success_rate_on_correct,
 )
 from graphprior.robustness.apgd import ApgdBudget, apgd, apgd_chain
-from graphprior.robustness.contract import single_model
 from graphprior.robustness.fgsm_pgd import fgsm, pgd
 from graphprior.robustness.metrics import accuracy_and_f1, loss_sensitivity
 from graphprior.robustness.minimal import (
@@ -44,6 +43,7 @@ from graphprior.robustness.onepixel import (
     onepixel_success_rate,
 )
 from graphprior.robustness.run import run_input_attacks
+from graphprior.robustness.stacking import single_model
 from tests.art_reference import (
     art_classifier,
     clever_scores,

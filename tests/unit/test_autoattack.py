@@ -15,10 +15,10 @@ from torch import nn
 from graphprior.robustness import gates
 from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
-from graphprior.robustness.contract import as_stacked, single_model
 from graphprior.robustness.gates import WHITE_BOX, effort_gate, zero_gradient_share
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import p_schedule, square_attack
+from graphprior.robustness.stacking import as_stacked, single_model
 
 N = 80  # test inputs of the reference comparison (the `stack` fixture has 80)
 STANDARD = AutoAttackBudget.standard()

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphprior.analysis.context import build_context, section_rng
 from graphprior.analysis.groups import PAIR_COLUMNS
-from graphprior.analysis.related import weight_statistics
+from graphprior.analysis.related_studies import weight_statistics
 from graphprior.analysis.stats.bootstrap import paired_summary
 from graphprior.analysis.study import build_study
 from graphprior.analysis.study.columns import discover_measures, property_columns
+from graphprior.analysis.study_context import build_context, section_rng
 from graphprior.config import validate_config
 from graphprior.io import tables as T
 from graphprior.report import (

@@ -13,13 +13,13 @@ from statsmodels.stats.multitest import multipletests
 
 from graphprior.analysis import (
     claims,
-    common,
-    context,
     curves,
     groups,
-    related,
+    primitives,
+    related_studies,
     stats,
     study,
+    study_context,
     summaries,
 )
 from graphprior.analysis import (
@@ -60,8 +60,8 @@ ANALYSIS_MODULES = (
     bootstrap,
     claims,
     columns,
-    common,
-    context,
+    primitives,
+    study_context,
     correlation,
     correlation_table_module,
     curves,
@@ -72,7 +72,7 @@ ANALYSIS_MODULES = (
     multiple_testing,
     permutation,
     regression,
-    related,
+    related_studies,
     claim_rows,
     stats,
     study,

@@ -2,7 +2,7 @@
 
 Subpackages and modules, bottom to top:
 
-* :mod:`~graphprior.analysis.common` — column checks, the status filter, generators;
+* :mod:`~graphprior.analysis.primitives` — column checks, the status filter, generators;
 * :mod:`~graphprior.analysis.stats` — statistics that know nothing about this
   study: correlation, inference, bootstrap, permutation, regression, multiple
   testing, nested variance components, split-half reliability, the maxT
@@ -14,8 +14,8 @@ Subpackages and modules, bottom to top:
 * :mod:`~graphprior.analysis.measurement` — the ``variance`` and
   ``reliability`` tables: how much of each measure the graph carries, and how
   reliably a graph's value is measured;
-* :mod:`~graphprior.analysis.context` — the study context shared by the report's sections;
-* :mod:`~graphprior.analysis.curves`, :mod:`~graphprior.analysis.related`,
+* :mod:`~graphprior.analysis.study_context` — the study context shared by the report's sections;
+* :mod:`~graphprior.analysis.curves`, :mod:`~graphprior.analysis.related_studies`,
   :mod:`~graphprior.analysis.summaries`, :mod:`~graphprior.analysis.twins`,
   :mod:`~graphprior.analysis.audit` — the numbers of single sections;
 * :mod:`~graphprior.analysis.claims` — the claims: rows, verdicts, the table.

@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.stats
 import statsmodels.api as sm
 
-from graphprior.analysis.common import is_constant
+from graphprior.analysis.primitives import is_constant
 from graphprior.config.choices import POOLED
 
 __all__ = ["COUPLING_COLUMNS", "FIT_COLUMNS", "arm_column", "coupling", "variance_explained"]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.common import as_rng, is_constant, require_columns, unique
+from graphprior.analysis.primitives import as_rng, is_constant, require_columns, unique
 from graphprior.analysis.stats.bootstrap import bootstrap_ci_arrays
 from graphprior.analysis.stats.correlation import (
     CorrelationMethod,

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.table import ok_rows
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config.choices import GRAPH_FAMILY, Status
 
 __all__ = [

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from graphprior.analysis.common import require_columns
+from graphprior.analysis.primitives import require_columns
 from graphprior.analysis.stats.inference import PERMUTATION_BELOW
 from graphprior.analysis.stats.permutation import friedman_permutation_p, kruskal_permutation_p
 from graphprior.analysis.study.table import ok_rows

@@ -1,6 +1,6 @@
 """The numbers of the report's initialisation, baseline, regression and trainability sections.
 
-Each function takes the :class:`~graphprior.analysis.context.StudyContext`
+Each function takes the :class:`~graphprior.analysis.study_context.StudyContext`
 and returns tables; the report only formats them. See docs/report.md.
 """
 
@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from graphprior.analysis.claims.rows import outlier_rule
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import correlation_table
 from graphprior.analysis.groups import (
     init_independence,
@@ -32,6 +31,7 @@ from graphprior.analysis.study.columns import (
     study_name,
 )
 from graphprior.analysis.study.table import ok_rows
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config import PAPER_INITS
 from graphprior.config.choices import Status
 

@@ -5,7 +5,7 @@
 :mod:`graphprior.report.sections` in report order; :func:`build_report` reads
 the tables and writes the HTML, the Markdown, the figures and the
 ``correlations`` table. Every random draw of a section comes from its own
-generator (:func:`graphprior.analysis.context.section_rng`), so the numbers
+generator (:func:`graphprior.analysis.study_context.section_rng`), so the numbers
 of one section do not depend on which other sections are built. The sections
 and the verdict rules are described in docs/report.md.
 """
@@ -23,15 +23,19 @@ from typing import Any
 import pandas as pd
 
 from graphprior.analysis.claims.table import ALL_STRATA, arm_claims, claim_data, claims_table
-from graphprior.analysis.context import StudyContext, arm_context, build_context, section_rng
 from graphprior.analysis.measurement import (
     measurement_tables,
     stratum_contrasts,
     unreliable_measures,
 )
-from graphprior.analysis.related import nc_statistics, prunability_statistics, weight_statistics
+from graphprior.analysis.related_studies import (
+    nc_statistics,
+    prunability_statistics,
+    weight_statistics,
+)
 from graphprior.analysis.study.arms import arm_names
 from graphprior.analysis.study.table import UNSTRATIFIED
+from graphprior.analysis.study_context import StudyContext, arm_context, build_context, section_rng
 from graphprior.analysis.summaries import init_statistics
 from graphprior.config import config_hash
 from graphprior.io import tables as T
@@ -51,7 +55,7 @@ from graphprior.report.sections.mapping import section_mapping
 from graphprior.report.sections.nc import section_nc
 from graphprior.report.sections.prunability import section_prunability
 from graphprior.report.sections.regression import section_regression
-from graphprior.report.sections.related import section_related
+from graphprior.report.sections.related_studies import section_related
 from graphprior.report.sections.run import section_run
 from graphprior.report.sections.strongest import section_strongest
 from graphprior.report.sections.trainability import section_trainability

@@ -2,7 +2,7 @@
 
 One module per family; the shared contract (eval mode, frozen parameters,
 seeded randomness, the long row format) lives in
-:mod:`graphprior.robustness.contract`:
+:mod:`graphprior.robustness.stacking`:
 
 - :mod:`~graphprior.robustness.fgsm_pgd`: FGSM and PGD (L∞, L2);
 - :mod:`~graphprior.robustness.accuracy`: robust accuracy, success rates, AUC,

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from graphprior.nets.stacked import softmax_classes
-from graphprior.robustness.contract import as_stacked, frozen_eval, layout, logits_of
 from graphprior.robustness.fgsm_pgd import fgsm, pgd
+from graphprior.robustness.stacking import as_stacked, frozen_eval, layout, logits_of
 
 __all__ = [
     "AttackFn",

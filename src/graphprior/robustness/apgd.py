@@ -12,7 +12,7 @@ difference-of-logits-ratio loss
 ``−(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2)`` towards the t-th most likely
 class, for each of ``n_targets`` runner-up classes in turn.
 
-Follows the contract of :mod:`graphprior.robustness.contract`. Every sample
+Follows the contract of :mod:`graphprior.robustness.stacking`. Every sample
 of every model runs its own trajectory (per-sample step sizes and
 checkpoints), so attacking a stack equals attacking each model alone with the
 same random start: starts have the shape of one batch ``(B, …)`` and are
@@ -30,7 +30,8 @@ import torch
 from torch import nn
 
 from graphprior.nets.stacked import cross_entropy_per_sample
-from graphprior.robustness.contract import (
+from graphprior.robustness.fgsm_pgd import Norm
+from graphprior.robustness.stacking import (
     CHECK_EVERY,
     bcast,
     default_generator,
@@ -39,7 +40,6 @@ from graphprior.robustness.contract import (
     layout,
     logits_of,
 )
-from graphprior.robustness.fgsm_pgd import Norm
 
 __all__ = ["ApgdBudget", "dlr_targeted_loss", "apgd", "apgd_chain", "checkpoints"]
 

@@ -30,9 +30,9 @@ import torch
 from torch import nn
 
 from graphprior.robustness.apgd import ApgdBudget, apgd
-from graphprior.robustness.contract import as_stacked, frozen_eval, logits_of
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import square_attack
+from graphprior.robustness.stacking import as_stacked, frozen_eval, logits_of
 
 __all__ = ["MEMBERS", "CHAIN", "AutoAttackBudget", "budget_from_config", "autoattack"]
 

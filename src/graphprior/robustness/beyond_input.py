@@ -17,9 +17,9 @@ import torch
 
 from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.collapse import neural_collapse_rows
-from graphprior.robustness.contract import stack_device
 from graphprior.robustness.prunability import prunability, pruned_accuracy_and_loss
 from graphprior.robustness.run import NAN, Perturb, Rows, seeded_subset, timed
+from graphprior.robustness.stacking import stack_device
 from graphprior.robustness.weights import (
     classification_margins,
     margin_summary,

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from graphprior.robustness.contract import as_stacked, frozen_eval, logits_of
+from graphprior.robustness.stacking import as_stacked, frozen_eval, logits_of
 from graphprior.robustness.weibull import reverse_weibull_locations
 
 __all__ = [

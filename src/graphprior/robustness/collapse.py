@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from graphprior.nets.stacked import StackedNet
-from graphprior.robustness.contract import frozen_eval, model_rows
+from graphprior.robustness.rows import model_rows
+from graphprior.robustness.stacking import frozen_eval
 
 __all__ = ["nc_metrics", "layerwise_nc", "neural_collapse_rows"]
 

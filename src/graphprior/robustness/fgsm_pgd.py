@@ -1,6 +1,6 @@
 """Gradient attacks on stacks of models: FGSM and PGD (L∞ and L2).
 
-Both follow the contract of :mod:`graphprior.robustness.contract`: inputs in
+Both follow the contract of :mod:`graphprior.robustness.stacking`: inputs in
 [0, 1], eval mode and frozen parameters during the attack, randomness only
 from the generator passed in. Random starts have the shape of one batch
 ``(B, …)`` and are shared by the K models (common random numbers), so
@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from graphprior.nets.stacked import cross_entropy_per_sample
-from graphprior.robustness.contract import (
+from graphprior.robustness.stacking import (
     CHECK_EVERY,
     bcast,
     default_generator,

@@ -24,9 +24,9 @@ import torch
 from torch import nn
 
 from graphprior.robustness.apgd import ApgdBudget, apgd
-from graphprior.robustness.contract import frozen_eval, layout
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import margin
+from graphprior.robustness.stacking import frozen_eval, layout
 
 __all__ = [
     "WHITE_BOX",

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from graphprior.nets.stacked import cross_entropy_per_sample
-from graphprior.robustness.contract import frozen_eval, layout, logits_of
 from graphprior.robustness.fgsm_pgd import input_grad
+from graphprior.robustness.stacking import frozen_eval, layout, logits_of
 
 __all__ = ["accuracy_and_f1", "accuracy_and_loss", "loss_sensitivity"]
 

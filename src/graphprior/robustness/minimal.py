@@ -21,8 +21,8 @@ from torch import nn
 
 from graphprior.robustness.accuracy import clean_correct, correct_at
 from graphprior.robustness.apgd import ApgdBudget, apgd_chain
-from graphprior.robustness.contract import default_generator, frozen_eval, layout, logits_of
 from graphprior.robustness.fgsm_pgd import Norm, input_grad, pgd
+from graphprior.robustness.stacking import default_generator, frozen_eval, layout, logits_of
 
 __all__ = [
     "LINESEARCH_START",

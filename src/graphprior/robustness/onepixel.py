@@ -23,7 +23,7 @@ from torch import nn
 
 from graphprior.nets.stacked import softmax_classes
 from graphprior.robustness.accuracy import clean_correct
-from graphprior.robustness.contract import as_stacked, frozen_eval, logits_of, single_model
+from graphprior.robustness.stacking import as_stacked, frozen_eval, logits_of, single_model
 
 __all__ = [
     "onepixel_attack",

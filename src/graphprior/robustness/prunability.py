@@ -17,8 +17,8 @@ import torch
 
 from graphprior.nets.pruning import PruneMethod, present_weights, ranking
 from graphprior.nets.stacked import StackedNet
-from graphprior.robustness.contract import default_generator, frozen_eval, stack_device
 from graphprior.robustness.metrics import accuracy_and_loss
+from graphprior.robustness.stacking import default_generator, frozen_eval, stack_device
 
 __all__ = ["pruned_accuracy_and_loss", "prunability"]
 

@@ -6,7 +6,7 @@ neural-collapse measures (config section ``measures``) with the :class:`Rows`
 and :func:`timed` helpers defined here. Both take their config section with
 every default already filled in by :func:`graphprior.config.validate_config`
 (the schema is the one source of defaults) and return rows of the ``robustness`` table
-(:func:`graphprior.robustness.contract.model_rows`), in a fixed order: the
+(:func:`graphprior.robustness.rows.model_rows`), in a fixed order: the
 order of the measures below, then of the config's lists, then of the models.
 Measure names and definitions: ``docs/measures.md``.
 """
@@ -36,7 +36,6 @@ from graphprior.robustness.accuracy import (
 )
 from graphprior.robustness.autoattack import MEMBERS, autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched, norm_order
-from graphprior.robustness.contract import as_stacked, model_rows
 from graphprior.robustness.fgsm_pgd import Norm, fgsm
 from graphprior.robustness.gates import (
     apgd_ce_plain_and_smooth,
@@ -55,6 +54,8 @@ from graphprior.robustness.minimal import (
     summarize_min_perturbation,
 )
 from graphprior.robustness.onepixel import onepixel_success_rate
+from graphprior.robustness.rows import model_rows
+from graphprior.robustness.stacking import as_stacked
 
 __all__ = [
     "SUITES",

@@ -18,7 +18,7 @@ reference), random signs have the shape of one batch and are shared by the K
 models, so a stack equals its models attacked alone. Window positions are
 drawn on the host (they are slice bounds), signs on the data's device. The
 inputs still to attack are found every query on a CPU, every
-:data:`~graphprior.robustness.contract.CHECK_EVERY` queries elsewhere (a host
+:data:`~graphprior.robustness.stacking.CHECK_EVERY` queries elsewhere (a host
 sync each; in between, finished inputs are queried with their result
 frozen). Inputs ``(C, H, W)``; other shapes are viewed as ``(1, 1, L)``. Definitions: ``docs/measures.md``,
 section "AutoAttack".
@@ -31,7 +31,8 @@ import math
 import torch
 from torch import nn
 
-from graphprior.robustness.contract import (
+from graphprior.robustness.fgsm_pgd import Norm
+from graphprior.robustness.stacking import (
     CHECK_EVERY,
     bcast,
     default_generator,
@@ -40,7 +41,6 @@ from graphprior.robustness.contract import (
     layout,
     logits_of,
 )
-from graphprior.robustness.fgsm_pgd import Norm
 
 __all__ = ["square_attack", "margin", "p_schedule", "window_profile"]
 

@@ -22,7 +22,8 @@ import torch
 
 from graphprior.nets.pruning import present_weights
 from graphprior.nets.stacked import StackedNet, cross_entropy_per_sample
-from graphprior.robustness.contract import (
+from graphprior.robustness.metrics import accuracy_and_loss
+from graphprior.robustness.stacking import (
     default_generator,
     device_generator,
     frozen_eval,
@@ -30,7 +31,6 @@ from graphprior.robustness.contract import (
     randn_on,
     stack_device,
 )
-from graphprior.robustness.metrics import accuracy_and_loss
 
 __all__ = [
     "WeightNorm",

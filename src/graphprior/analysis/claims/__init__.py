@@ -3,11 +3,11 @@
 * :mod:`~graphprior.analysis.claims.rows` — one claim row, Holm q-values and
   the verdict of every row;
 * :mod:`~graphprior.analysis.claims.verdicts` — the verdict rules;
-* :mod:`~graphprior.analysis.claims.related` — C1 and the related results R1–R3;
+* :mod:`~graphprior.analysis.claims.related_studies` — C1 and the related results R1–R3;
 * :mod:`~graphprior.analysis.claims.table` — the claims table (C1–C5, R1–R3).
 """
 
-from graphprior.analysis.claims.related import (
+from graphprior.analysis.claims.related_studies import (
     COLLAPSED_BELOW,
     c1_verdict,
     related_rows,

@@ -21,11 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.claims.related import related_rows
+from graphprior.analysis.claims.related_studies import related_rows
 from graphprior.analysis.claims.rows import ClaimRow, claim_row, finish_claims, outlier_rule
 from graphprior.analysis.claims.surface import SURFACE_CLAIM, surface_claim
 from graphprior.analysis.claims.verdicts import simultaneous_intervals, weak_correlation_verdict
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.stats import maxt_correlations, pooled_frame
 from graphprior.analysis.stats.correlation import residualise
 from graphprior.analysis.stats.inference import correlation_test
@@ -44,6 +43,7 @@ from graphprior.analysis.study.interface import (
     strata_column,
     structural,
 )
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config.choices import POOLED
 
 __all__ = [

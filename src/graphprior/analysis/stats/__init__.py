@@ -19,7 +19,7 @@
   fixed effects by aligning values within strata.
 
 The layer contract (pyproject.toml) keeps this package from importing the
-study, the claims or anything outside ``graphprior.analysis.common``.
+study, the claims or anything outside ``graphprior.analysis.primitives``.
 """
 
 from graphprior.analysis.stats.bootstrap import (

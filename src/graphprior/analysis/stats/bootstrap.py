@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from graphprior.analysis.common import as_rng, clip_r, is_constant, require_columns, unique
+from graphprior.analysis.primitives import as_rng, clip_r, is_constant, require_columns, unique
 from graphprior.analysis.stats.correlation import DEGENERATE_RTOL, CorrelationMethod
 
 __all__ = [

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from graphprior.analysis.common import is_constant, require_columns, unique
+from graphprior.analysis.primitives import is_constant, require_columns, unique
 
 __all__ = [
     "CorrelationMethod",

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from graphprior.analysis.common import is_constant
+from graphprior.analysis.primitives import is_constant
 from graphprior.analysis.stats.bootstrap import resample_statistics
 from graphprior.analysis.stats.correlation import DEGENERATE_RTOL, CorrelationMethod
 from graphprior.analysis.stats.permutation import cluster_permutations, monte_carlo_p

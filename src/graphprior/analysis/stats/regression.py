@@ -16,7 +16,7 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-from graphprior.analysis.common import require_columns, unique
+from graphprior.analysis.primitives import require_columns, unique
 
 __all__ = ["ols_hc3"]
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 import pandas as pd
 
-from graphprior.analysis.common import require_columns, unique
+from graphprior.analysis.primitives import require_columns, unique
 from graphprior.analysis.study.table import ok_rows
 from graphprior.config.choices import GRAPH_FAMILY
 

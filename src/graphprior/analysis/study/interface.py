@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from graphprior.analysis.common import is_constant, unique
+from graphprior.analysis.primitives import is_constant, unique
 from graphprior.analysis.stats.inference import cluster_ids
 from graphprior.analysis.study.aggregate import aggregate_per_graph
 from graphprior.analysis.study.columns import CONTROLS, bare

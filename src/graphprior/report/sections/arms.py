@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from graphprior.analysis.claims.surface import SURFACE_PROPERTIES
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.columns import study_name
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config.choices import POOLED
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, grid, plt

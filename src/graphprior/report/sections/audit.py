@@ -6,7 +6,6 @@ import pandas as pd
 
 from graphprior.analysis.audit import arm_column, coupling, variance_explained
 from graphprior.analysis.claims.table import ClaimData
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.arms import arm_correlations
 from graphprior.analysis.study.columns import MAIN_PROPERTIES, OLS_PROPERTIES, bare, study_name
 from graphprior.analysis.study.interface import (
@@ -15,6 +14,7 @@ from graphprior.analysis.study.interface import (
     interface_columns,
     structural,
 )
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config.choices import POOLED
 from graphprior.report.document import Section
 from graphprior.report.render import fmt

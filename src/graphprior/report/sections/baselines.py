@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.table import ok_rows
+from graphprior.analysis.study_context import StudyContext
 from graphprior.analysis.summaries import baseline_comparison
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import colours, figure, grid, short

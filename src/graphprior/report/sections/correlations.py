@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from graphprior.analysis.claims.verdicts import ALPHA
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.columns import CLAIM_PROPERTIES, CONTROLS, MIN_GRAPHS, study_name
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config.choices import POOLED
 from graphprior.report.document import Section
 from graphprior.report.figures import heatmap

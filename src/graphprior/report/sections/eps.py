@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.curves import long_rows, median_curve, monotone_violations
+from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Section
 from graphprior.report.figures import colours, figure, grid
 from graphprior.report.sections import TITLES

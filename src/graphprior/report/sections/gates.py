@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.gates import MOSTLY, SATURATION_HIGH, SATURATION_LOW
+from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Section
 from graphprior.report.render import fmt
 from graphprior.report.sections import TITLES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphprior.analysis.context import StudyContext
+from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, grid, short
 from graphprior.report.render import fmt

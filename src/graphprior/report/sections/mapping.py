@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 
-from graphprior.analysis.context import StudyContext
+from graphprior.analysis.study_context import StudyContext
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.grid import GraphSpec, make_graph
 from graphprior.graphs.selection import mapping_options

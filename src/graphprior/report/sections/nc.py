@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.context import StudyContext
-from graphprior.analysis.related import NCStatistics
+from graphprior.analysis.related_studies import NCStatistics
+from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Section
 from graphprior.report.figures import figure, grid, plt
 from graphprior.report.render import fmt

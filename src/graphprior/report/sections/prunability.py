@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import corr_row
-from graphprior.analysis.related import PrunabilityStatistics
+from graphprior.analysis.related_studies import PrunabilityStatistics
 from graphprior.analysis.study.columns import MIN_GRAPHS
+from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Section
 from graphprior.report.figures import figure, grid
 from graphprior.report.render import fmt

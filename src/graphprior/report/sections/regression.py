@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.columns import CONTROLS
+from graphprior.analysis.study_context import StudyContext
 from graphprior.analysis.summaries import regression_fits
 from graphprior.report.document import Section
 from graphprior.report.sections import TITLES

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.columns import MIN_GRAPHS, bare
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config import PAPER_INITS
 from graphprior.config.choices import Status
 from graphprior.graphs.selection import filter_report

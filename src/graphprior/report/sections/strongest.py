@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphprior.analysis.context import StudyContext
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config.choices import POOLED
 from graphprior.report.document import Section
 from graphprior.report.figures import figure, grid, short

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.study.columns import MIN_GRAPHS
+from graphprior.analysis.study_context import StudyContext
 from graphprior.analysis.summaries import status_summary, trainability_correlations
 from graphprior.config.choices import Status
 from graphprior.report.document import Figure, Section

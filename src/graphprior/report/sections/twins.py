@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphprior.analysis.claims.table import ClaimData
-from graphprior.analysis.context import StudyContext
+from graphprior.analysis.study_context import StudyContext
 from graphprior.analysis.twins import twin_contrasts
 from graphprior.report.document import Section
 from graphprior.report.render import fmt

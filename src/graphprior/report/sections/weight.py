@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.curves import median_curve
-from graphprior.analysis.related import WeightStatistics
+from graphprior.analysis.related_studies import WeightStatistics
+from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Section
 from graphprior.report.figures import colours, figure, grid
 from graphprior.report.render import fmt

@@ -1,4 +1,4 @@
-"""The contract every attack and measure keeps, written once, and the long-format row.
+"""The contract every attack and measure keeps, written once: stacks of models, layouts, draws.
 
 Every attack and measure works on a *stack* of K models at once: a module that
 maps inputs ``(K, B, *input_shape)`` to logits ``(K, B, C)``, such as
@@ -28,17 +28,14 @@ as a stack of one through :func:`as_stacked`. The contract (after torchattacks):
   ``(K, B)`` means ``x`` is ``(K, B, …)``, one batch per model (:func:`layout`).
 
 Results come back as rows of the ``robustness`` table, one per model
-(:class:`RobustnessRow`, built by :func:`model_rows`).
+(:mod:`graphprior.robustness.rows`).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -60,8 +57,6 @@ __all__ = [
     "module_device",
     "rand_on",
     "randn_on",
-    "RobustnessRow",
-    "model_rows",
 ]
 
 
@@ -249,73 +244,3 @@ def randn_on(shape: Sequence[int], gen: torch.Generator, device: torch.device) -
     """Standard normal draws on ``device`` (:func:`device_generator`)."""
     g = device_generator(gen, device)
     return torch.randn(tuple(shape), generator=g, device=g.device).to(device)
-
-
-# --------------------------------------------------------------------------- rows
-
-
-@dataclass(frozen=True)
-class RobustnessRow:
-    """One row of the ``robustness`` table, before the model index becomes a model id.
-
-    ``eps`` is NaN where no single budget applies, ``norm`` is "none" for
-    budget-free measures, ``layer`` is the hidden-layer index of layerwise
-    measures (else None) and ``n`` counts the samples behind ``value``.
-    """
-
-    model_index: int
-    measure: str
-    attack: str
-    norm: str
-    eps: float
-    layer: int | None
-    value: float
-    n: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """The row as a dict, keys in the table's column order."""
-        return {
-            "model_index": self.model_index,
-            "measure": self.measure,
-            "attack": self.attack,
-            "norm": self.norm,
-            "eps": self.eps,
-            "layer": self.layer,
-            "value": self.value,
-            "n": self.n,
-        }
-
-
-def _as_numpy(values: Any, dtype: Any = None) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    return np.asarray(values, dtype=dtype)
-
-
-def model_rows(
-    measure: str,
-    attack: str,
-    norm: str,
-    eps: float,
-    values: Any,
-    n: Any,
-    *,
-    k: int | None = None,
-    layer: int | None = None,
-) -> list[dict[str, Any]]:
-    """One row dict per model, model 0 first.
-
-    ``values`` and ``n`` are scalars or per-model sequences / tensors of shape
-    ``(K,)``; scalars are repeated for every model, ``k`` gives K where
-    ``values`` is a scalar (else ``len(values)``).
-    """
-    v = _as_numpy(values, np.float64)
-    k = int(v.shape[0]) if k is None else k
-    v = np.broadcast_to(v, (k,))
-    counts = np.broadcast_to(_as_numpy(n), (k,))
-    return [
-        RobustnessRow(
-            i, measure, attack, norm, float(eps), layer, float(v[i]), int(counts[i])
-        ).as_dict()
-        for i in range(k)
-    ]

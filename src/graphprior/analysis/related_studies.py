@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import correlation_table
 from graphprior.analysis.curves import long_rows, per_graph_values, with_clean_point
 from graphprior.analysis.stats.bootstrap import PairedSummary, paired_summary
@@ -26,6 +25,7 @@ from graphprior.analysis.stats.multiple_testing import bh_qvalues
 from graphprior.analysis.study.aggregate import aggregate_per_graph
 from graphprior.analysis.study.columns import scalar_rows
 from graphprior.analysis.study.table import measure_column
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config.choices import GRAPH_FAMILY
 
 __all__ = [

@@ -16,13 +16,13 @@ import scipy.stats
 
 from graphprior.analysis.claims.rows import NAN, ClaimRow, claim_row, outlier_rule
 from graphprior.analysis.claims.verdicts import ALPHA
-from graphprior.analysis.context import StudyContext
 from graphprior.analysis.correlation_table import corr_row
-from graphprior.analysis.related import NCStatistics, PrunabilityStatistics
+from graphprior.analysis.related_studies import NCStatistics, PrunabilityStatistics
 from graphprior.analysis.stats.bootstrap import PairedSummary
 from graphprior.analysis.stats.inference import PERMUTATION_BELOW, cluster_ids
 from graphprior.analysis.stats.permutation import kendall_permutation_p
 from graphprior.analysis.study.columns import Measure
+from graphprior.analysis.study_context import StudyContext
 from graphprior.config.choices import POOLED
 
 __all__ = ["COLLAPSED_BELOW", "related_rows", "c1_verdict"]
