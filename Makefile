@@ -13,7 +13,7 @@ LOCK := requirements.lock
 PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --generate-hashes \
 	--no-emit-index-url --no-emit-find-links --extra workflow --extra test --extra dev
 
-.PHONY: run test test-fast test-slurm lint format dry-run clean-results benchmarks lock
+.PHONY: run test test-fast test-slurm lint format dry-run clean-results benchmarks deepstruct lock
 
 # Every package from the lock, each checked against its hashes; then graphprior itself.
 $(STAMP): $(LOCK) pyproject.toml
@@ -57,16 +57,21 @@ format: $(STAMP)
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG)
 
+# The benchmark suite (benchmarks/suite.py, docs/benchmarks.md): BENCH picks benchmarks
+# (a pytest -k expression, e.g. BENCH=attack), BENCH_ARGS passes them options.
+BENCH ?=
+BENCH_ARGS ?=
 benchmarks: $(STAMP)
-	$(BIN)/python benchmarks/graph_properties.py
-	$(BIN)/python benchmarks/train.py
-	-PYTHON=$(BIN)/python bash benchmarks/install_deepstruct.sh
-	$(BIN)/python benchmarks/train_union.py
-	$(BIN)/python benchmarks/adam_step.py
-	$(BIN)/python benchmarks/packed_step.py
-	$(BIN)/python benchmarks/softmax_dim.py
-	$(BIN)/python benchmarks/attack.py
-	$(BIN)/python benchmarks/paper_scale.py
+	$(BIN)/python -m pytest benchmarks/suite.py -p no:cacheprovider -q -s -k "$(BENCH)" \
+		--bench-args "$(BENCH_ARGS)" --benchmark-json benchmarks/results/suite.json
+
+# deepstruct's MaskedDeepDAN, a reference row of the training benchmark, into build/deepstruct
+# with --no-deps: deepstruct 0.10.0 asks for torch < 2 and networkx < 3, so it runs on the
+# project's torch and networkx beside (not inside) the project's environment.
+deepstruct: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target build/deepstruct \
+		deepstruct==0.10.0 deprecated==1.3.1 wrapt==2.5.2 importlib-metadata==10.2.0 \
+		semantic-version==2.10.0 zipp==4.1.2
 
 clean-results:
 	rm -rf results .snakemake

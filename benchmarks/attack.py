@@ -31,7 +31,7 @@ time, which other jobs on a shared machine do not inflate as they do wall time.
 
 Usage::
 
-    .venv/bin/python benchmarks/attack.py [--repeats 3] [--art-onepixel 5] [--aa-n 100]
+    make benchmarks BENCH=attack [BENCH_ARGS="--repeats 3 --art-onepixel 5 --aa-n 100"]
         [--aa-std-n 12] [--clever-n 3] [--skip-reference]
 
 Prints a Markdown table and writes it to ``benchmarks/results/attack.md``.
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,8 +49,8 @@ import networkx as nx
 import numpy as np
 import torch
 import torch.nn.functional as F
-from _record import record
 from attack_reference import autoattack_rows, clever_rows
+from suite import record
 
 from graphprior.config import validate_config
 from graphprior.data import load_dataset
@@ -69,8 +68,8 @@ from graphprior.robustness.minimal import (
 )
 from graphprior.robustness.onepixel import onepixel_success_rate
 
-# ART, the tests' reference (the test extra), from the repository root
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# ART, the tests' reference (the test extra); benchmarks/conftest.py puts the repository root
+# on the path
 from tests.art_reference import art_classifier, numpy_global_seed  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "attack.md"
@@ -326,7 +325,7 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--art-onepixel", type=int, default=5)
@@ -335,7 +334,7 @@ def main() -> None:
     parser.add_argument("--aa-std-n", type=int, default=12, help="inputs, AutoAttack standard")
     parser.add_argument("--clever-n", type=int, default=3, help="inputs, CLEVER vs ART")
     parser.add_argument("--skip-reference", action="store_true", help="no AutoAttack/CLEVER tables")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     start, cpu_start = time.perf_counter(), time.process_time()
     torch.set_num_threads(1)
     x, y = load_dataset("digits", "test")
@@ -404,6 +403,3 @@ def main() -> None:
     )
     record("# Attack benchmark\n\n" + text, RESULTS)
 
-
-if __name__ == "__main__":
-    main()

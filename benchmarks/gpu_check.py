@@ -19,8 +19,8 @@ Three parts, one run, on a machine with a CUDA device:
 
 Usage::
 
-    .venv/bin/python benchmarks/gpu_check.py            # needs CUDA; writes benchmarks/results/gpu_check.md
-    .venv/bin/python benchmarks/gpu_check.py --device cpu --skip-smoke   # the same code on CPU
+    make benchmarks BENCH=gpu_check      # needs CUDA; writes benchmarks/results/gpu_check.md
+    make benchmarks BENCH=gpu_check BENCH_ARGS="--device cpu --skip-smoke"   # the same code on CPU
 
 Exit status 1 when a part fails; the table says which.
 """
@@ -37,7 +37,6 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from _record import record
 from paper_scale import (
     ALL_INPUTS,
     REDUCE,
@@ -48,6 +47,7 @@ from paper_scale import (
     train_one_epoch,
     training_job_seconds,
 )
+from suite import record
 
 from graphprior.data import load_dataset
 from graphprior.graphs.netspec import dense_spec
@@ -171,11 +171,11 @@ def preset_times(device: str) -> dict[str, float]:
             "attack job, measured at 200 inputs": measured}  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--skip-smoke", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         sys.exit("gpu_check: no CUDA device visible; docs/benchmarks.md keeps 'CUDA is untested'")
     started = time.perf_counter()
@@ -204,6 +204,3 @@ def main() -> None:
         print(text)
     sys.exit(1 if problems else 0)
 
-
-if __name__ == "__main__":
-    main()

@@ -7,7 +7,7 @@ alone (the most expensive property) is measured on the same graphs.
 
 Usage::
 
-    .venv/bin/python benchmarks/graph_properties.py [--repeats 3] [--no-reference]
+    make benchmarks BENCH=graph_properties [BENCH_ARGS="--repeats 3 --no-reference"]
 
 Prints a Markdown table and writes it to ``benchmarks/results/graph_properties.md``.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import scipy
-from _record import record
+from suite import record
 from threadpoolctl import threadpool_limits
 
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
@@ -106,15 +106,12 @@ def run(repeats: int, reference: bool) -> str:
     return "\n".join([header, *rows, "", env, ""])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-reference", action="store_true", help="skip the networkx timing")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with threadpool_limits(limits=1):
         table = run(args.repeats, reference=not args.no_reference)
     record("# Graph properties benchmark\n\n" + table, RESULTS)
 
-
-if __name__ == "__main__":
-    main()

@@ -19,7 +19,7 @@ models) it reports, per model:
 
 and the ratio of the two settings. Writes benchmarks/results/job_overhead.md.
 
-Usage: python benchmarks/job_overhead.py [--k 8] [--epochs 10] [--keep DIR]   (~3 min on 2 cores)
+Usage: make benchmarks BENCH=job_overhead [BENCH_ARGS="--k 8 --epochs 10 --keep DIR"]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from _record import record
+from suite import record
 
 from graphprior.config import job_chunks
 from graphprior.graphs.selection import graph_specs, validate_study
@@ -131,13 +131,13 @@ def table(rows: list[dict], k: int) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--k", type=int, default=8, help="graphs per job of the chunked run")
     ap.add_argument("--epochs", type=int, default=10, help="training epochs (default study: 40)")
     ap.add_argument("--keep", help="run in this folder and keep it (default: a temporary one)")
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/job_overhead.md"))
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     config = study(args.epochs)
     ids = [s.graph_id for s in graph_specs(validate_study(config))]
     work = Path(args.keep or tempfile.mkdtemp(prefix="job-overhead-"))
@@ -153,7 +153,7 @@ def main() -> None:
         [
             "# Fixed cost per job",
             "",
-            f"`python benchmarks/job_overhead.py --k {args.k} --epochs {args.epochs}` on {platform.node()} "
+            f"`make benchmarks BENCH=job_overhead BENCH_ARGS='--k {args.k} --epochs {args.epochs}'` on {platform.node()} "
             f"({os.cpu_count()} CPUs, Python {platform.python_version()}), "
             f"{time.strftime('%Y-%m-%d')}: {len(ids)} graphs of 100 nodes, "
             f"{rows[0]['models'] // len(ids)} models each (the default study's training, "
@@ -168,6 +168,3 @@ def main() -> None:
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
-
-if __name__ == "__main__":
-    main()

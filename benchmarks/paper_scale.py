@@ -33,7 +33,7 @@ how fast attacks fool inputs (early stops).
 
 Usage::
 
-    .venv/bin/python benchmarks/paper_scale.py   # ~1–2 min; writes benchmarks/results/paper_scale.md
+    make benchmarks BENCH=paper_scale   # writes benchmarks/results/paper_scale.md
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 
 import torch
-from _record import record
+from suite import record
 
 from graphprior.analysis.groups import nearest_level
 from graphprior.config import SPLIT_SIZES, derive_seed, iterative_steps
@@ -401,10 +401,11 @@ def projection(
     graph_chunk = min(per_job, n_graphs)
     work = n_graphs * (t_train + t_attack)
     work += sum(b["train"] + b["attack"] for b in baselines)
-    longest_part = max((max(b["full_part"], b["paper_part"]) for b in baselines), default=0.0)
-    chain = graph_chunk * t_train + max(
-        graph_chunk * t_attack, max((b["train"] for b in baselines), default=0.0) + longest_part
+    # a baseline's chain: its training (after every graph's), then its longest step job
+    baseline_chain = max(
+        (b["train"] + max(b["full_part"], b["paper_part"]) for b in baselines), default=0.0
     )
+    chain = graph_chunk * t_train + max(graph_chunk * t_attack, baseline_chain)
     nodes = {
         n: (max(work / (16 * n), chain), work / (16 * n) + chain,
             simulated_makespan(n_graphs, per_job, t_train, t_attack, baselines, 16 * n))
@@ -490,12 +491,12 @@ def batch_efficiency(net: StackedNet, x: torch.Tensor, small: int, large: int) -
     return per_input(small) / per_input(large)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--graph", default="pws-n350-k6-p0.5-s1")
     parser.add_argument("--find-median", action="store_true", help="recompute the median graph")
     parser.add_argument("--train-steps", type=int, default=40)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
     cfg = load_study(ROOT / "config" / "paper.yaml")
@@ -613,6 +614,3 @@ def report(args, info, t, t_train, acc, measured, projected, peak, baselines, pr
         f"attack inputs).\n\n{t5}\n"
     )
 
-
-if __name__ == "__main__":
-    main()

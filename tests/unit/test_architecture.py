@@ -204,3 +204,27 @@ def test_code_states_decisions_not_measurements():
         if stale.search(line)
     ]
     assert not hits, "\n".join(hits)
+
+
+def test_benchmarks_are_one_suite_with_one_entry_point():
+    """benchmarks/ holds at most 10 scripts, every maintained benchmark is a function of
+    ``argv`` that suite.py lists, and none runs on its own (``make benchmarks`` runs them)."""
+    folder = REPO / "benchmarks"
+    scripts = sorted(p.name for p in folder.iterdir() if p.suffix in {".py", ".sh"})
+    assert len(scripts) <= 10, scripts
+    suite = ast.parse((folder / "suite.py").read_text())
+    listed = next(
+        ast.literal_eval(node.value)
+        for node in suite.body
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "BENCHMARKS"
+    )
+    for name, (module, function, need) in listed.items():
+        tree = ast.parse((folder / f"{module}.py").read_text())
+        defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert function in defs, f"{name}: no {module}.{function}"
+        assert [a.arg for a in defs[function].args.args] == ["argv"], name
+        assert need in (None, "cuda", "finished_run"), name
+    for script in scripts:
+        text = (folder / script).read_text()
+        assert '__name__ == "__main__"' not in text, f"{script} runs on its own"
+    assert "benchmarks/suite.py" in (REPO / "Makefile").read_text()

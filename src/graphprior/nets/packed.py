@@ -21,8 +21,8 @@ A step is then one batched matmul and one ReLU per layer forward, one matmul
 and one ReLU gradient per layer backward, and one matmul for every weight
 gradient at once; no concatenation, no per-layer mask multiply, and the
 optimiser updates two tensors instead of two per layer; what that saves
-against the same union through autograd is measured by
-``benchmarks/train_union.py`` (docs/benchmarks.md).
+against the same union through autograd is measured by the ``training``
+benchmark (docs/benchmarks.md, "Training many architectures as one union").
 
 Masks: the gradient of ``weight`` and ``bias`` is multiplied by the mask, so
 Adam and SGD leave a masked weight at exactly zero; the weights start masked
@@ -35,7 +35,7 @@ the steps of :class:`PackedSteps` (the loss's gradient and the backward pass
 written out, no autograd graph); its weights go back into the union with
 :meth:`PackedStack.write_back`, and from there into the original stacks. The
 attack stage runs a group's input-space attacks on the packed union of its
-stacks too (its logits and input gradients; ``benchmarks/attack_union.py``);
+stacks too (its logits and input gradients; docs/benchmarks.md, "Settled experiments");
 the other measures and the checkpoints work on
 :class:`~graphprior.nets.stacked.StackedNet`.
 """
@@ -107,8 +107,8 @@ class _Buffers:
     Feature-major: ``h`` is ``(K, T, B)`` and ``g`` is ``(K, R, B)``, so a layer's
     input prefix and its output block are contiguous slabs per model, and every
     matmul multiplies a few weight rows by a ``(columns, B)`` slab; chosen over
-    the batch-major ``(K, B, T)`` layout for speed (``benchmarks/packed_step.py``,
-    docs/benchmarks.md).
+    the batch-major ``(K, B, T)`` layout for speed (docs/benchmarks.md,
+    "Settled experiments").
     """
 
     def __init__(self, packed: PackedStack, batch: int):
@@ -354,8 +354,8 @@ class PackedSteps:
     without the autograd graph, the loss's own backward kernels and a gradient
     allocation per step. The training inputs are standardised once, so a batch
     is one ``index_select`` of rows, copied into the feature-major input slab.
-    Chosen over the autograd step for speed (``benchmarks/packed_step.py``,
-    docs/benchmarks.md, "Training many architectures as one union").
+    Chosen over the autograd step for speed (docs/benchmarks.md, "Training
+    many architectures as one union").
     """
 
     def __init__(self, packed: PackedStack, x: torch.Tensor, y: torch.Tensor):

@@ -36,7 +36,7 @@ def cross_entropy_per_sample(logits: torch.Tensor, y: torch.Tensor) -> torch.Ten
 
     Taken over dimension 1 of the ``(K, C, B)`` view, where PyTorch's CPU
     log-softmax is several times faster than over a last dimension of a few
-    classes (``benchmarks/softmax_dim.py``); the value is the same.
+    classes (docs/benchmarks.md, "Settled experiments"); the value is the same.
     """
     return F.cross_entropy(logits.transpose(1, 2), y, reduction="none")
 

@@ -230,7 +230,7 @@ def effort_gate(
     ``robust``: the ensemble's per-input robustness ``(K, B)``). The gate runs
     APGD-CE, APGD-T and ``apgd_smooth`` again from new random starts with
     ``factor``× the steps and the configured restarts (``generators``: one per
-    run, in that order; docs/benchmarks.md, "AutoAttack, gates and CLEVER",
+    run, in that order; docs/benchmarks.md, "Settled experiments",
     says why not more restarts): with the ensemble's own run, every input
     gets one more set of restarts, at ``factor``× the steps. The gate's value
     is the robust accuracy before minus that of every run together. A model

@@ -148,7 +148,7 @@ def _group_union(
     Several stacks become one padded union, attacked in its packed form
     (:class:`~graphprior.nets.packed.PackedStack`: the union's logits and input
     gradients), chosen over the union through autograd for speed
-    (``benchmarks/attack_union.py``, docs/benchmarks.md).
+    (docs/benchmarks.md, "Settled experiments").
     """
     ids = np.concatenate([sub["model_id"].to_numpy() for _, sub in stacks])
     if len(stacks) == 1:

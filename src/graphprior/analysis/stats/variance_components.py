@@ -24,7 +24,7 @@ with its degree-preserving twin, or a graph alone) within their family —
 the family composition is the design's, not a sample — and take
 percentiles of the unclipped estimates. Bias-corrected percentiles (Efron
 1981; ``interval="bc"``) are kept as the alternative the choice was measured
-against: in simulations of the default design (benchmarks/variance_coverage.py)
+against: in simulations of the default design (the ``variance_coverage`` benchmark)
 they covered no better and read ``matters`` for a null graph share more
 often than the plain ones, so the decision uses plain percentiles. Point
 estimates and bounds are

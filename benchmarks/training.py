@@ -12,16 +12,16 @@ epochs, batch 64, Adam, one thread, it times per model:
     masked ``nn.Linear`` per layer, a standard PyTorch loop with per-epoch
     validation;
 (c2) deepstruct's ``MaskedDeepDAN`` on the same oriented DAGs, in the same loop as (c),
-    when ``benchmarks/install_deepstruct.sh`` has installed it in build/deepstruct.
+    when ``make deepstruct`` has installed it in build/deepstruct.
     It has deepstruct's own layering and interface (the input reaches the first
     layer only, the output reads the last layer only), so it has fewer real
     parameters than (c); its "x bound" column uses its own;
 (d) the FLOP bound 6 x real parameters x training samples x epochs at
     50 GFLOP/s, and at this machine's single-thread matmul GFLOP/s (measured).
 
-Writes benchmarks/results/train_union.md.
+Writes benchmarks/results/training.md.
 
-Usage: python benchmarks/train_union.py [--epochs 40] [--sizes 2 4 8 16 32] [--autograd-sizes 4 16]
+Usage: make benchmarks BENCH=training [BENCH_ARGS="--epochs 40 --sizes 2 4 8 16 32 --autograd-sizes 4 16"]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pathlib import Path
 import networkx as nx
 import torch
 import torch.nn.functional as F
-from _record import record
+from suite import record
 from torch import nn
 
 from graphprior.config import validate_config
@@ -210,15 +210,15 @@ def matmul_gflops(n: int = 512, reps: int = 20) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--sizes", type=int, nargs="+", default=[2, 4, 8, 16, 32])
     ap.add_argument("--autograd-sizes", type=int, nargs="*", default=[4, 16])
     ap.add_argument("--separate-specs", type=int, default=4)
     ap.add_argument("--reference-specs", type=int, default=2)
-    ap.add_argument("--out", default="benchmarks/results/train_union.md")
-    args = ap.parse_args()
+    ap.add_argument("--out", default="benchmarks/results/training.md")
+    args = ap.parse_args(argv)
     torch.set_num_threads(1)
     data = load_splits("digits", torch.device("cpu"))
     cfg = train_config(args.epochs)
@@ -246,7 +246,7 @@ def main() -> None:
             [lambda d=d: deepstruct_dan(d)[0] for d in dags],
         )
     else:
-        print(f"no {DEEPSTRUCT}: row (c2) left out (bash benchmarks/install_deepstruct.sh adds it)")
+        print(f"no {DEEPSTRUCT}: row (c2) left out (make deepstruct adds it)")
     # the per-model references run first and again last; their rows give the mean, so a
     # machine that drifts during the run moves both sides of the ratios alike
     ref_secs = {
@@ -306,6 +306,3 @@ def main() -> None:
     text = "\n".join(lines)
     record(text, args.out)
 
-
-if __name__ == "__main__":
-    main()
