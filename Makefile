@@ -1,7 +1,7 @@
 # graphprior: two commands for a new user.
 #   make run   - set up .venv from requirements.lock and run the workflow on config/config.yaml
 #   make test  - set up .venv from requirements.lock and run the test suite (incl. a small end-to-end run)
-#   make lock  - refresh requirements.lock (pip-compile, with hashes) and the envs/ files from it
+#   make lock  - refresh requirements.lock (pip-compile, with hashes) and the workflow/envs/ files from it
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +13,7 @@ LOCK := requirements.lock
 PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --generate-hashes \
 	--no-emit-index-url --no-emit-find-links --extra workflow --extra test --extra dev
 
-.PHONY: run test test-fast test-slurm lint format dry-run clean-results benchmarks deepstruct lock
+.PHONY: run test test-fast test-slurm lint format dry-run clean-results benchmarks deepstruct lock schema
 
 # Every package from the lock, each checked against its hashes; then graphprior itself.
 $(STAMP): $(LOCK) pyproject.toml
@@ -24,6 +24,11 @@ $(STAMP): $(LOCK) pyproject.toml
 
 # Refresh the pins (keeps the locked versions that still fit pyproject.toml; add
 # --upgrade to PIP_COMPILE for the newest), then the conda env files from them.
+# The workflow's schema (workflow/schemas/, which the Snakemake catalog reads) is a copy of
+# the package's, the one source of defaults; a test checks they are equal.
+schema:
+	cp src/graphprior/config/schema.yaml workflow/schemas/config.schema.yaml
+
 lock: $(STAMP)
 	$(PIP_COMPILE) --output-file $(LOCK) pyproject.toml
 	$(BIN)/python scripts/make_envs.py
@@ -46,13 +51,13 @@ test-slurm: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
-	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/snakefmt --check workflow
 	$(BIN)/snakemake --lint --cores 1
 	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests workflow/scripts benchmarks
-	$(BIN)/snakefmt Snakefile workflow
+	$(BIN)/snakefmt workflow
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG)

@@ -70,7 +70,7 @@ def smoke_on(device: str) -> list[str]:
     """Run the smoke study on ``device``; return what went wrong (empty: nothing)."""
     with tempfile.TemporaryDirectory() as work:
         cmd = [
-            str(Path(sys.executable).parent / "snakemake"), "--snakefile", str(ROOT / "Snakefile"),
+            str(Path(sys.executable).parent / "snakemake"), "--snakefile", str(ROOT / "workflow" / "Snakefile"),
             "--directory", work, "--configfile", str(ROOT / "config" / "smoke.yaml"),
             "--config", f"device={device}", "--cores", str(os.cpu_count() or 1), "--quiet", "all",
         ]  # fmt: skip

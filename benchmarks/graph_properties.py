@@ -114,4 +114,3 @@ def main(argv: list[str] | None = None) -> None:
     with threadpool_limits(limits=1):
         table = run(args.repeats, reference=not args.no_reference)
     record("# Graph properties benchmark\n\n" + table, RESULTS)
-

@@ -64,7 +64,7 @@ def study(epochs: int) -> dict:
 def snakemake(run_dir: Path, configfile: Path, targets: list[str], *extra: str) -> float:
     """Run Snakemake in ``run_dir`` on ``targets``; return its wall seconds."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "MPLBACKEND": "Agg"}
-    args = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    args = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile")]
     args += ["--directory", str(run_dir), "--configfile", str(configfile), "--cores", "1"]
     args += ["--nocolor", *targets, "--quiet", "all", *extra]
     t0 = time.perf_counter()
@@ -167,4 +167,3 @@ def main(argv: list[str] | None = None) -> None:
     record(text, args.out)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-

@@ -305,4 +305,3 @@ def main(argv: list[str] | None = None) -> None:
     ]
     text = "\n".join(lines)
     record(text, args.out)
-

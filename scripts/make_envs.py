@@ -1,6 +1,6 @@
-"""Write the conda environment files under envs/ from requirements.lock (the one set of pins).
+"""Write the conda environment files under workflow/envs/ from requirements.lock (the one set of pins).
 
-    python scripts/make_envs.py           # rewrite envs/*.yaml
+    python scripts/make_envs.py           # rewrite workflow/envs/*.yaml
     python scripts/make_envs.py --check   # exit 1 if a file differs from what it would write
 
 Each environment holds one purpose's packages: the top-level requirements of its
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     pins, needed_by = read_lock(LOCK.read_text())
     stale = []
     for file_name in ENVS:
-        path = REPO / "envs" / file_name
+        path = REPO / "workflow" / "envs" / file_name
         text = render(file_name, pins, needed_by)
         if args.check:
             if not path.exists() or path.read_text() != text:

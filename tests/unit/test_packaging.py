@@ -1,4 +1,4 @@
-"""Packaging: the wheel is complete, the lock covers pyproject.toml, envs/ follow the lock."""
+"""Packaging: the wheel is complete, the lock covers pyproject.toml, workflow/envs/ follow the lock."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_conda_env_files_follow_the_lock():
     )
     assert res.returncode == 0, res.stdout + res.stderr
     pins = _locked()
-    runtime = yaml.safe_load((REPO / "envs" / "graphprior.yaml").read_text())
+    runtime = yaml.safe_load((REPO / "workflow" / "envs" / "graphprior.yaml").read_text())
     pip_pins = dict(p.split("==") for p in runtime["dependencies"][-1]["pip"])
     assert pip_pins["torch"] == "2.13.0"
     assert pip_pins["numpy"] == pins["numpy"][0]

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SNAKEFILE = REPO / "Snakefile"
+SNAKEFILE = REPO / "workflow" / "Snakefile"
 SMOKE_CONFIG = REPO / "config" / "smoke.yaml"
 #: Where a run of the smoke config writes, relative to its run folder (results/{study}).
 SMOKE_RESULTS = "results/smoke"

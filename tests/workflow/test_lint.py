@@ -20,7 +20,7 @@ def test_snakemake_lint_is_clean():
 
 
 def test_snakefmt_check_is_clean():
-    res = run([str(BIN / "snakefmt"), "--check", "Snakefile", "workflow"])
+    res = run([str(BIN / "snakefmt"), "--check", "workflow"])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
 
@@ -50,7 +50,7 @@ def test_config_on_the_command_line_edits_the_default_config(tmp_path):
     """``--config KEY=VALUE`` edits the embedded default instead of replacing it."""
     res = run(
         [str(BIN / "snakemake"), "-n", "--verbose", "--cores", "1", "--directory", str(tmp_path),
-         "--snakefile", str(ROOT / "Snakefile"), "--config", "device=cpu", "--quiet", "rules"]
+         "--snakefile", str(ROOT / "workflow" / "Snakefile"), "--config", "device=cpu", "--quiet", "rules"]
     )  # fmt: skip
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "train_sparse_nets" in res.stdout
@@ -65,7 +65,7 @@ def _planned_jobs(tmp_path, device: str) -> list[tuple[str, str]]:
     """(rule name, the resources line of its job) per job of a dry run of the default config."""
     res = run(
         [str(BIN / "snakemake"), "-n", "--verbose", "--cores", "1", "--directory", str(tmp_path),
-         "--snakefile", str(ROOT / "Snakefile"), "--config", f"device={device}"]
+         "--snakefile", str(ROOT / "workflow" / "Snakefile"), "--config", f"device={device}"]
     )  # fmt: skip
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     jobs, rule = [], None

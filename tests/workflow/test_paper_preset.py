@@ -180,7 +180,7 @@ def test_paper_preset_plans_the_full_dag_without_data(tmp_path):
             str(BIN / "snakemake"),
             "-n",
             "--snakefile",
-            str(ROOT / "Snakefile"),
+            str(ROOT / "workflow" / "Snakefile"),
             "--directory",
             str(workdir),
             "--configfile",
@@ -221,7 +221,7 @@ def test_paper_mini_runs_end_to_end(tmp_path):
         [
             str(BIN / "snakemake"),
             "--snakefile",
-            str(ROOT / "Snakefile"),
+            str(ROOT / "workflow" / "Snakefile"),
             "--directory",
             str(tmp_path),
             "--configfile",

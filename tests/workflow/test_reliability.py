@@ -417,7 +417,7 @@ def _python_files() -> list[Path]:
 
 
 def _snakemake_files() -> list[Path]:
-    files = [REPO / "Snakefile"] if (REPO / "Snakefile").exists() else []
+    files = [REPO / "workflow" / "Snakefile"] if (REPO / "workflow" / "Snakefile").exists() else []
     return files + sorted((REPO / "workflow").rglob("*.smk"))
 
 

@@ -25,7 +25,7 @@ rule aggregate_parquet:
     benchmark:
         f"{RESULTS}/benchmarks/aggregate_parquet.tsv"
     conda:
-        "../../envs/graphprior.yaml"
+        "../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=4000,

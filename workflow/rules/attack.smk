@@ -17,7 +17,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         benchmark:
             f"{RESULTS}/benchmarks/attack/c{chunk}.tsv"
         conda:
-            "../../envs/graphprior.yaml"
+            "../envs/graphprior.yaml"
         threads: 1
         resources:
             mem_mb=ATTACK_COST[chunk].mem_mb,
@@ -54,7 +54,7 @@ rule attack_baseline:
     # attacked): started before graph attack jobs that are ready at the same time
     priority: 10
     conda:
-        "../../envs/graphprior.yaml"
+        "../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=lambda wildcards: PART_COST[wildcards.baseline].mem_mb,

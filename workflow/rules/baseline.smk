@@ -20,7 +20,7 @@ rule prune_baseline:
     # attacked): started before graph attack jobs that are ready at the same time
     priority: 10
     conda:
-        "../../envs/graphprior.yaml"
+        "../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=lambda wildcards: PRUNE_COST[wildcards.baseline].mem_mb,

@@ -1,10 +1,11 @@
 # Config validation, id lists and input functions: everything the rules share.
+import copy
 import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+sys.path.insert(0, str(Path(workflow.basedir).parent / "src"))
 
 from graphprior import config as gpconfig  # noqa: E402
 from graphprior.config import cost as gpcost  # noqa: E402
@@ -12,6 +13,13 @@ from graphprior import data as gpdata  # noqa: E402
 from graphprior.graphs import selection as gpselection  # noqa: E402
 from graphprior.io import failures as gpfailures  # noqa: E402
 from graphprior import stages as gpstages  # noqa: E402
+
+# `--configfile` replaces the default study whole, at the repository root and deployed as
+# a module alike: a deploying Snakefile's own `configfile:` (snakedeploy writes one) would
+# otherwise be merged under it, every key the study leaves out inherited from the default.
+if workflow.overwrite_configfiles:
+    config.clear()
+    config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
 
 # graphprior's own validation first: its messages name the key without a schema dump.
 try:

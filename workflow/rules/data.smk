@@ -11,7 +11,7 @@ if DATASET_FILES:
             f"{RESULTS}/logs/download_dataset.log",
         localrule: True
         conda:
-            "../../envs/graphprior.yaml"
+            "../envs/graphprior.yaml"
         params:
             config=config_for("download_dataset"),
         message:

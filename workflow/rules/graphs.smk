@@ -11,7 +11,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         benchmark:
             f"{RESULTS}/benchmarks/generate_graphs/c{chunk}.tsv"
         conda:
-            "../../envs/graphprior.yaml"
+            "../envs/graphprior.yaml"
         threads: 1
         resources:
             mem_mb=500,
@@ -42,7 +42,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         benchmark:
             f"{RESULTS}/benchmarks/compute_graph_properties/c{chunk}.tsv"
         conda:
-            "../../envs/graphprior.yaml"
+            "../envs/graphprior.yaml"
         threads: 1
         resources:
             mem_mb=1000,

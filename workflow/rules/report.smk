@@ -34,7 +34,7 @@ rule correlation_report:
     benchmark:
         f"{RESULTS}/benchmarks/correlation_report.tsv"
     conda:
-        "../../envs/graphprior.yaml"
+        "../envs/graphprior.yaml"
     threads: 1
     resources:
         mem_mb=4000,

@@ -16,7 +16,7 @@ for chunk, ids in enumerate(GRAPH_CHUNKS):
         benchmark:
             f"{RESULTS}/benchmarks/train_sparse_nets/c{chunk}.tsv"
         conda:
-            "../../envs/graphprior.yaml"
+            "../envs/graphprior.yaml"
         threads: 1
         resources:
             mem_mb=TRAIN_COST[chunk].mem_mb,
