@@ -53,6 +53,7 @@ from attack_reference import autoattack_rows, clever_rows
 from suite import record
 
 from graphprior.config import validate_config
+from graphprior.config.sections import AutoAttackConfig
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import dense_spec, spec_from_dag
@@ -257,7 +258,7 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
                 f"ε = {aa[norm]['eps'][0]:g}, {aa['apgd_ce']['steps']} it., "
                 f"{aa['apgd_t']['n_targets']} targets, {aa['square']['queries']} queries",
                 lambda norm=norm: autoattack(
-                    net, x, y, float(aa[norm]["eps"][0]), norm=norm, budget=budget_from_config(aa),
+                    net, x, y, float(aa[norm]["eps"][0]), norm=norm, budget=budget_from_config(AutoAttackConfig.from_dict(aa)),
                     seed=seed,
                 ),
             )
@@ -402,4 +403,3 @@ def main(argv: list[str] | None = None) -> None:
         f"{t1}\n\n### Cost per model of each measure\n\n{t2}\n\n{ref_text}{env}\n"
     )
     record("# Attack benchmark\n\n" + text, RESULTS)
-

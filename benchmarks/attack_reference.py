@@ -34,6 +34,7 @@ import torch
 import yaml
 
 from graphprior.config import validate_config
+from graphprior.config.sections import AutoAttackConfig
 from graphprior.robustness.apgd import ApgdBudget
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched, norm_order
@@ -114,7 +115,7 @@ def autoattack_rows(nets, x, y, n_default: int, n_standard: int) -> list[list[st
     """One row per net, budget and norm: throughput and robust accuracy, ours and reference."""
     cfg = default_attack_config()["autoattack"]
     budgets = [
-        ("default (config.yaml)", budget_from_config(cfg), n_default),
+        ("default (config.yaml)", budget_from_config(AutoAttackConfig.from_dict(cfg)), n_default),
         ("standard", STANDARD, n_standard),
     ]
     rows = []

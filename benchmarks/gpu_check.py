@@ -49,6 +49,7 @@ from paper_scale import (
 )
 from suite import record
 
+from graphprior.config.sections import AttackConfig
 from graphprior.data import load_dataset
 from graphprior.graphs.netspec import dense_spec
 from graphprior.graphs.selection import load_study
@@ -104,7 +105,7 @@ def small_stack() -> tuple[StackedNet, torch.Tensor, torch.Tensor]:
 
 def agreement(device: str) -> tuple[pd.DataFrame, list[str]]:
     """The small stack's input-attack rows on CPU and on ``device``, and their largest gaps."""
-    attack = load_study(ROOT / "config" / "smoke.yaml")["attack"]  # cheap, every measure
+    attack = AttackConfig.from_dict(load_study(ROOT / "config" / "smoke.yaml")["attack"])
     net, x, y = small_stack()
     rows = {}
     for dev in ("cpu", device):
@@ -162,7 +163,8 @@ def preset_times(device: str) -> dict[str, float]:
     n = 200
     reduced["n_samples"] = n
     x, y = data["test"][0][:n], data["test"][1][:n]
-    measured = wall(lambda: run_input_attacks(net, x, y, reduced, 0, checks=[]))
+    typed = AttackConfig.from_dict(reduced)
+    measured = wall(lambda: run_input_attacks(net, x, y, typed, 0, checks=[]))
     # scaled as AutoAttack is (inputs to the subset's, iterations to the preset's): the
     # attacks on every input (FGSM) are a small part of the job and scale less
     subset = cfg["attack"]["subset_samples"] or cfg["attack"]["n_samples"]
@@ -203,4 +205,3 @@ def main(argv: list[str] | None = None) -> None:
     else:  # a dry run of the code on another device: printed, not recorded
         print(text)
     sys.exit(1 if problems else 0)
-

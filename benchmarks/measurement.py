@@ -55,6 +55,7 @@ from suite import CONFIG, FINISHED_RUN, ok_models, record
 from graphprior import load_config
 from graphprior.analysis.stats import share_decision, split_half_reliability, variance_components
 from graphprior.config import derive_seed
+from graphprior.config.sections import AttackConfig, AutoAttackConfig
 from graphprior.data import load_dataset
 from graphprior.robustness.accuracy import clean_correct, correct_at
 from graphprior.robustness.autoattack import autoattack, budget_from_config
@@ -79,7 +80,7 @@ def per_input(net, x, y, acfg, seed) -> tuple[dict[str, np.ndarray], dict[str, f
     out["fgsm_paper"] = torch.where(correct, robust.double(), torch.nan).numpy()
     secs["fgsm_paper"] = time.perf_counter() - t
     t = time.perf_counter()
-    aa = autoattack(net, x, y, eps, norm="linf", budget=budget_from_config(acfg["autoattack"]),
+    aa = autoattack(net, x, y, eps, norm="linf", budget=budget_from_config(AutoAttackConfig.from_dict(acfg["autoattack"])),
                     seed=seed)["autoattack"]  # fmt: skip
     out["autoattack_linf"] = aa.double().numpy()
     secs["autoattack_linf"] = time.perf_counter() - t
@@ -95,7 +96,8 @@ def per_input(net, x, y, acfg, seed) -> tuple[dict[str, np.ndarray], dict[str, f
     secs["pgd_bisection_rmean"] = time.perf_counter() - t
     t = time.perf_counter()
     pcfg = acfg["primary"]
-    min_eps = primary_min_perturbation(net, x, y, acfg, torch.Generator().manual_seed(seed)).numpy()
+    typed, gen = AttackConfig.from_dict(acfg), torch.Generator().manual_seed(seed)
+    min_eps = primary_min_perturbation(net, x, y, typed, gen).numpy()
     out["apgd_bisection_rmean"] = np.minimum(
         np.nan_to_num(min_eps, nan=0.0), float(pcfg["eps_max"])
     )

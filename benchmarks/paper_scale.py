@@ -53,6 +53,7 @@ from suite import record
 from graphprior.analysis.groups import nearest_level
 from graphprior.config import SPLIT_SIZES, derive_seed, iterative_steps
 from graphprior.config import cost as gpcost
+from graphprior.config.sections import AttackConfig, MeasuresConfig
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.grid import GraphSpec, make_graph
@@ -292,14 +293,22 @@ def time_attack(net: StackedNet, data: dict, cfg: dict) -> tuple[dict, dict, flo
         seed = 0
         start = time.perf_counter()
         n_r = REDUCE["n_samples"]
-        run_input_attacks(net, x_te[:n_r], y_te[:n_r], a, seed, checks=[])
+        run_input_attacks(net, x_te[:n_r], y_te[:n_r], AttackConfig.from_dict(a), seed, checks=[])
         total_input = time.perf_counter() - start
         logged = sum(handler.times.values())
         handler.times["other gates"] = max(0.0, total_input - logged)
-        perturb, info = pgd_perturbation(a, seed)
+        perturb, info = pgd_perturbation(AttackConfig.from_dict(a), seed)
         nm = m["n_samples"]
         run_beyond_input_measures(
-            net, x_te[:nm], y_te[:nm], x_tr, y_tr, m, seed, perturb=perturb, perturb_info=info
+            net,
+            x_te[:nm],
+            y_te[:nm],
+            x_tr,
+            y_tr,
+            MeasuresConfig.from_dict(m),
+            seed,
+            perturb=perturb,
+            perturb_info=info,
         )
     finally:
         logger.removeHandler(handler)
@@ -613,4 +622,3 @@ def report(args, info, t, t_train, acc, measured, projected, peak, baselines, pr
         f"its projection here (memory: autograd's record of one input-gradient pass over all "
         f"attack inputs).\n\n{t5}\n"
     )
-

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphprior.config import validate_config
+from graphprior.config.sections import AttackConfig, OnePixelConfig, PgdNormConfig
 from graphprior.data import load_dataset
 from graphprior.graphs.netspec import dense_spec
 from graphprior.nets.inits import initialise
@@ -553,19 +554,21 @@ GRAPHS = {
 }
 
 
-def _attack_section(attack: dict) -> dict:
-    """The ``attack`` section with the schema's defaults filled in, as the stage passes it."""
-    return validate_config({"dataset": "digits", "graphs": GRAPHS, "attack": attack})["attack"]
+def _attack_section(attack: dict) -> AttackConfig:
+    """The ``attack`` section with the schema's defaults filled in, typed as the stage builds it."""
+    validated = validate_config({"dataset": "digits", "graphs": GRAPHS, "attack": attack})
+    return AttackConfig.from_dict(validated["attack"])
 
 
 def test_attack_defaults_come_from_the_schema():
     cfg = _attack_section({"pgd": {"linf": {"steps": 3}}, "onepixel": {"n_samples": 0}})
-    linf = {"eps": [0.0, 0.02, 0.05, 0.1, 0.2], "steps": 3, "rel_step": 0.25, "clean_start": True}
-    assert cfg["pgd"]["linf"] == linf
-    l2 = {"eps": [0.0, 0.25, 0.5, 1.0, 2.0], "steps": 20, "rel_step": 0.25, "clean_start": True}
-    assert cfg["pgd"]["l2"] == l2
-    assert cfg["onepixel"] == {"n_samples": 0, "maxiter": 10, "popsize": 10}
-    assert _attack_section({})["min_perturbation"]["linf_max"] == 0.5
+    linf = PgdNormConfig(eps=(0.0, 0.02, 0.05, 0.1, 0.2), steps=3, rel_step=0.25, clean_start=True)
+    assert cfg.pgd.linf == linf
+    l2 = PgdNormConfig(eps=(0.0, 0.25, 0.5, 1.0, 2.0), steps=20, rel_step=0.25, clean_start=True)
+    assert cfg.pgd.l2 == l2
+    assert cfg.onepixel == OnePixelConfig(n_samples=0, maxiter=10, popsize=10)
+    assert _attack_section({}).min_perturbation.linf_max == 0.5
+    assert _attack_section({}) == AttackConfig()
 
 
 def test_run_input_attacks_rows(trained):

@@ -26,6 +26,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
+from graphprior.config.sections import AttackConfig, MeasuresConfig
 from graphprior.graphs.netspec import dense_spec
 from graphprior.graphs.selection import load_study
 from graphprior.nets.stacked import StackedNet
@@ -172,13 +173,15 @@ def test_the_whole_attack_stage_runs_on_the_data_device():
     """run_input_attacks (gates included) and run_beyond_input_measures, the smoke study's
     attack and measures sections, every op on one device; stranded draws make it fail."""
     config = load_study(ROOT / "config" / "smoke.yaml")
+    attack = AttackConfig.from_dict(config["attack"])
+    measures = MeasuresConfig.from_dict(config["measures"])
     net, x, y = _meta_stack()
     with MetaRun():
-        rows = run_input_attacks(net, x, y, config["attack"], 0, checks=[])
-        rows += run_beyond_input_measures(net, x, y, x, y, config["measures"], 0)
+        rows = run_input_attacks(net, x, y, attack, 0, checks=[])
+        rows += run_beyond_input_measures(net, x, y, x, y, measures, 0)
     assert {r["measure"] for r in rows} >= {"robust_accuracy", "prunability", "nc1"}
     with pytest.raises(RuntimeError, match="device"), MetaRun(strand=True):
-        run_input_attacks(net, x, y, config["attack"], 0, checks=[])
+        run_input_attacks(net, x, y, attack, 0, checks=[])
 
 
 def test_a_generator_on_another_device_is_caught():

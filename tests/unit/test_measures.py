@@ -12,6 +12,12 @@ from torch import nn
 from torch.nn.utils import prune
 
 from graphprior.config import validate_config
+from graphprior.config.sections import (
+    MeasuresConfig,
+    NeuralCollapseConfig,
+    PruningConfig,
+    WeightPerturbationConfig,
+)
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import dense_spec, spec_from_dag
@@ -470,11 +476,10 @@ GRAPHS = {
 }
 
 
-def _measures_section(measures: dict) -> dict:
-    """The ``measures`` section with the schema's defaults filled in, as the stage passes it."""
-    return validate_config({"dataset": "digits", "graphs": GRAPHS, "measures": measures})[
-        "measures"
-    ]
+def _measures_section(measures: dict) -> MeasuresConfig:
+    """The ``measures`` section with the schema's defaults filled in, typed as the stage builds it."""
+    validated = validate_config({"dataset": "digits", "graphs": GRAPHS, "measures": measures})
+    return MeasuresConfig.from_dict(validated["measures"])
 
 
 SMALL_CFG = _measures_section(
@@ -528,21 +533,21 @@ def test_run_beyond_input_measures_rows(dense_net, data):
 
 def test_measures_defaults_come_from_the_schema():
     cfg = _measures_section({"pruning": {"tol": 0.2}})
-    assert cfg["pruning"] == {
-        "kept_fractions": [1.0, 0.8, 0.6, 0.4, 0.2, 0.1, 0.05],
-        "methods": ["magnitude", "random"],
-        "tol": 0.2,
-        "n_bisect": 8,
-        "train_samples": 1000,
-    }
-    assert cfg["weight_perturbation"] == {
-        "deltas": [0.01, 0.02, 0.05, 0.1, 0.2],
-        "norms": ["linf", "l2"],
-        "n_draws": 3,
-        "worst_case_steps": 40,
-        "worst_case_step_size": None,
-    }
-    assert cfg["neural_collapse"] == {"train_samples": 500, "perturbed": True}
+    assert cfg.pruning == PruningConfig(
+        kept_fractions=(1.0, 0.8, 0.6, 0.4, 0.2, 0.1, 0.05),
+        methods=("magnitude", "random"),
+        tol=0.2,
+        n_bisect=8,
+        train_samples=1000,
+    )
+    assert cfg.weight_perturbation == WeightPerturbationConfig(
+        deltas=(0.01, 0.02, 0.05, 0.1, 0.2),
+        norms=("linf", "l2"),
+        n_draws=3,
+        worst_case_steps=40,
+        worst_case_step_size=None,
+    )
+    assert cfg.neural_collapse == NeuralCollapseConfig(train_samples=500, perturbed=True)
 
 
 @pytest.mark.parametrize("norm", ["linf", "l2"])

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from graphprior.config.sections import AutoAttackConfig
 from graphprior.robustness.apgd import ApgdBudget, apgd
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import square_attack
@@ -57,14 +58,14 @@ class AutoAttackBudget:
         return cls(ApgdBudget(100, 1), ApgdBudget(100, 1, 9), 5000, 0.8)
 
 
-def budget_from_config(cfg: dict) -> AutoAttackBudget:
-    """The budget from the config section ``attack.autoattack``."""
-    ce, t, sq = cfg["apgd_ce"], cfg["apgd_t"], cfg["square"]
+def budget_from_config(cfg: AutoAttackConfig) -> AutoAttackBudget:
+    """The budget of the config section ``attack.autoattack``."""
+    ce, t, sq = cfg.apgd_ce, cfg.apgd_t, cfg.square
     return AutoAttackBudget(
-        apgd_ce=ApgdBudget(int(ce["steps"]), int(ce["restarts"])),
-        apgd_t=ApgdBudget(int(t["steps"]), int(t["restarts"]), int(t["n_targets"])),
-        square_queries=int(sq["queries"]),
-        square_p_init=float(sq["p_init"]),
+        apgd_ce=ApgdBudget(ce.steps, ce.restarts),
+        apgd_t=ApgdBudget(t.steps, t.restarts, t.n_targets),
+        square_queries=sq.queries,
+        square_p_init=sq.p_init,
     )
 
 

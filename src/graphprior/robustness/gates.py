@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from graphprior.config.sections import AttackConfig
 from graphprior.robustness.apgd import ApgdBudget, apgd
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import margin
@@ -149,24 +150,22 @@ def _leq(check: str, values: np.ndarray, threshold: float, k: int) -> list[dict]
     return check_rows(check, values, threshold, passed, k)
 
 
-def input_gates(rows: Sequence[dict], k: int, cfg: dict) -> list[dict]:
+def input_gates(rows: Sequence[dict], k: int, cfg: AttackConfig) -> list[dict]:
     """The gates computed from the rows already measured (PGD, FGSM, AutoAttack grids)."""
-    tol = float(cfg["checks"]["tolerance"])
+    tol = cfg.checks.tolerance
     out: list[dict] = []
     clean = row_values(rows, k, "clean_accuracy", "none", "none", math.nan)
     for norm in ("linf", "l2"):
-        if 0.0 in [float(e) for e in cfg["pgd"][norm]["eps"]]:
+        if 0.0 in cfg.pgd.norm(norm).eps:
             diff = np.abs(row_values(rows, k, "robust_accuracy", "pgd", norm, 0.0) - clean)
             out += _leq(f"eps0_equals_clean:pgd:{norm}", diff, 0.0, k)
-        for eps in cfg["autoattack"][norm]["eps"]:
-            eps = float(eps)
+        for eps in cfg.autoattack.eps(norm):
             white = np.fmin.reduce(
                 [row_values(rows, k, "robust_accuracy", a, norm, eps) for a in WHITE_BOX], axis=0
             )
             square = row_values(rows, k, "robust_accuracy", "square", norm, eps)
             out += _leq(f"square_not_stronger:{norm}:{eps:g}", white - square, tol, k)
-    fgsm_eps = {float(e) for e in cfg["fgsm"]["eps"]}
-    common = sorted(fgsm_eps & {float(e) for e in cfg["pgd"]["linf"]["eps"]})
+    common = sorted(set(cfg.fgsm.eps) & set(cfg.pgd.linf.eps))
     if common:
         gap = np.max(
             [row_values(rows, k, "robust_accuracy", "pgd", "linf", e)

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from graphprior.config.sections import AttackConfig
 from graphprior.nets.stacked import StackedNet
 from graphprior.robustness.accuracy import (
     auc_robust_accuracy,
@@ -99,7 +100,7 @@ class Rows(list):
 
 
 def _clean_and_fgsm_grid(
-    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig
 ) -> None:
     """Clean accuracy and F1, and robust accuracy over the FGSM grid."""
     n = int(x.shape[0])
@@ -108,7 +109,7 @@ def _clean_and_fgsm_grid(
     rows.add("clean_accuracy", "none", "none", NAN, acc, n)
     rows.add("clean_f1_micro", "none", "none", NAN, f1, n)
     with timed("FGSM grid"):
-        eps_grid = [float(e) for e in cfg["fgsm"]["eps"]]
+        eps_grid = list(cfg.fgsm.eps)
         fgsm_acc = robust_accuracy(stacked, x, y, "fgsm", eps_grid, nested=False).cpu().numpy()
     for j, eps in enumerate(eps_grid):
         rows.add("robust_accuracy", "fgsm", "linf", eps, fgsm_acc[:, j], n)
@@ -117,11 +118,11 @@ def _clean_and_fgsm_grid(
 
 
 def _clean_and_fgsm(
-    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig
 ) -> None:
     _clean_and_fgsm_grid(rows, stacked, x, y, cfg)
     with timed("FGSM at the paper's eps"):
-        eps = float(cfg["paper_eps"])
+        eps = cfg.paper_eps
         correct = clean_correct(stacked, x, y)
         rate, n_att = success_rate_on_correct(stacked, x, y, eps, "fgsm")
         rate_np = rate.cpu().numpy()
@@ -135,18 +136,18 @@ def _clean_and_fgsm(
 
 
 def _pgd_grids(
-    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig, seed: int
 ) -> None:
     n = int(x.shape[0])
     for norm in (Norm.LINF, Norm.L2):  # the schema's order, whatever the config's order
-        pcfg = cfg["pgd"][norm.value]
+        pcfg = cfg.pgd.norm(norm.value)
         with timed(f"PGD {norm.value} grid"):
             gen = torch.Generator().manual_seed(seed)
-            eps_grid = [float(e) for e in pcfg["eps"]]
-            kw = {"nested": True, "norm": norm, "steps": int(pcfg["steps"]),
-                  "rel_step": float(pcfg["rel_step"]), "early_stop": True}  # fmt: skip
+            eps_grid = list(pcfg.eps)
+            kw = {"nested": True, "norm": norm, "steps": pcfg.steps, "rel_step": pcfg.rel_step,
+                  "early_stop": True}  # fmt: skip
             robust = robust_correct(stacked, x, y, "pgd", eps_grid, generator=gen, **kw)
-            if pcfg["clean_start"]:  # after the random start, whose draws stay as they were
+            if pcfg.clean_start:  # after the random start, whose draws stay as they were
                 robust &= robust_correct(stacked, x, y, "pgd", eps_grid, random_start=False, **kw)
             pgd_acc = robust.double().mean(-1).cpu().numpy()
         for j, eps in enumerate(eps_grid):
@@ -157,29 +158,29 @@ def _pgd_grids(
 
 
 def _pgd_bisections(
-    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig, seed: int
 ) -> None:
-    mcfg = cfg["min_perturbation"]
+    mcfg = cfg.min_perturbation
     summaries = []
-    for norm_name, bound_key in (("linf", "linf_max"), ("l2", "l2_max")):
+    for norm_name in ("linf", "l2"):
         with timed(f"PGD bisection {norm_name}"):
             min_eps = min_perturbation_pgd_bisection(
-                stacked, x, y, norm=norm_name, eps_max=float(mcfg[bound_key]),
-                steps=int(mcfg["pgd_steps"]), n_bisect=int(mcfg["bisection_steps"]),
-                rel_step=float(cfg["pgd"][norm_name]["rel_step"]),
+                stacked, x, y, norm=norm_name, eps_max=mcfg.bound(norm_name),
+                steps=mcfg.pgd_steps, n_bisect=mcfg.bisection_steps,
+                rel_step=cfg.pgd.norm(norm_name).rel_step,
                 generator=torch.Generator().manual_seed(seed + 1),
             )  # fmt: skip
-            s = summarize_min_perturbation(min_eps, float(mcfg[bound_key]))
+            s = summarize_min_perturbation(min_eps, mcfg.bound(norm_name))
             summaries.append(("pgd_bisection", norm_name, s))
     for attack, norm_name, summary in summaries:
         _summary_rows(rows, attack, norm_name, summary)
 
 
 def _paper_linesearch(
-    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig
 ) -> None:
     """The paper's minimal-ε FGSM line search (``min_perturbation.linesearch``)."""
-    if cfg["min_perturbation"]["linesearch"]:
+    if cfg.min_perturbation.linesearch:
         with timed("FGSM line search"):
             s = summarize_min_perturbation(
                 min_perturbation_fgsm_linesearch(stacked, x, y), LINESEARCH_MAX
@@ -198,7 +199,11 @@ def _summary_rows(rows: Rows, attack: str, norm: str, s: PerturbationSummary) ->
 
 
 def primary_min_perturbation(
-    net: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, generator: torch.Generator
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cfg: AttackConfig = AttackConfig(),
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Each input's minimal ε by bisection with AutoAttack's white-box chain (the primary measure).
 
@@ -207,17 +212,17 @@ def primary_min_perturbation(
     ``restarts``; APGD-CE's steps and APGD-T come from ``autoattack``.
     Returns ``(K, B)`` as :func:`graphprior.robustness.minimal.min_perturbation_bisection`.
     """
-    pcfg = cfg["primary"]
-    budget = budget_from_config(cfg["autoattack"])
-    ce = dataclasses.replace(budget.apgd_ce, restarts=int(pcfg["restarts"]))
+    pcfg = cfg.primary
+    budget = budget_from_config(cfg.autoattack)
+    ce = dataclasses.replace(budget.apgd_ce, restarts=pcfg.restarts)
     return min_perturbation_apgd_bisection(
-        net, x, y, norm=str(pcfg["norm"]), eps_max=float(pcfg["eps_max"]),
-        n_bisect=int(pcfg["bisection_steps"]), budgets=(ce, budget.apgd_t), generator=generator,
+        net, x, y, norm=pcfg.norm, eps_max=pcfg.eps_max, n_bisect=pcfg.bisection_steps,
+        budgets=(ce, budget.apgd_t), generator=generator,
     )  # fmt: skip
 
 
 def _primary(
-    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig, seed: int,
     robust: dict, checks: list | None,
 ) -> None:  # fmt: skip
     """The primary measure's rows and gate (``attack.primary``; :func:`primary_min_perturbation`).
@@ -229,19 +234,19 @@ def _primary(
     plus one final bracket width, the search's resolution) exceeds
     AutoAttack's robust accuracy (`robust`) by at most the tolerance.
     """
-    pcfg = cfg["primary"]
-    n_p = pcfg["n_samples"]
-    xb, yb = (x, y) if n_p is None else (x[: int(n_p)], y[: int(n_p)])
-    norm, eps_max = str(pcfg["norm"]), float(pcfg["eps_max"])
+    pcfg = cfg.primary
+    n_p = pcfg.n_samples
+    xb, yb = (x, y) if n_p is None else (x[:n_p], y[:n_p])
+    norm, eps_max = pcfg.norm, pcfg.eps_max
     with timed(f"primary: APGD bisection {norm} on {int(xb.shape[0])} inputs"):
         min_eps = primary_min_perturbation(
             stacked, xb, yb, cfg, torch.Generator().manual_seed(seed + 2)
         )
     _summary_rows(rows, "apgd_bisection", norm, summarize_min_perturbation(min_eps, eps_max))
-    tol = float(cfg["checks"]["tolerance"])
+    tol = cfg.checks.tolerance
     # the bisection's value lies up to one bracket width above the smallest ε its oracle
     # succeeds at: an input counts as robust at ε only above ε + that width
-    width = eps_max / 2 ** int(pcfg["bisection_steps"])
+    width = eps_max / 2**pcfg.bisection_steps
     for (aa_norm, eps), worst in robust.items():
         common = min(int(worst.shape[1]), int(xb.shape[0]))
         if aa_norm != norm or checks is None or common == 0 or eps >= eps_max:
@@ -253,38 +258,36 @@ def _primary(
 
 
 def _onepixel_and_clever(
-    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig, seed: int
 ) -> None:
-    ocfg, ccfg = cfg["onepixel"], cfg["clever"]
-    if int(ocfg["n_samples"]) > 0:
+    ocfg, ccfg = cfg.onepixel, cfg.clever
+    if ocfg.n_samples > 0:
         with timed("one-pixel attack"):
             op = onepixel_success_rate(
-                stacked, x, y, int(ocfg["n_samples"]), maxiter=int(ocfg["maxiter"]),
-                popsize=int(ocfg["popsize"]), seed=seed,
+                stacked, x, y, ocfg.n_samples, maxiter=ocfg.maxiter, popsize=ocfg.popsize,
+                seed=seed,
             )  # fmt: skip
         rows.add("onepixel_success_rate", "onepixel", "none", NAN, op.success_rate, op.n_attacked)
-        n_op = min(int(ocfg["n_samples"]), int(x.shape[0]))
+        n_op = min(ocfg.n_samples, int(x.shape[0]))
         rows.add("onepixel_exhaustive", "onepixel", "none", NAN, float(op.exhaustive), n_op)
         rows.add(
             "adv_confidence_mean", "onepixel", "none", NAN, op.adv_confidence_mean, op.n_successful
         )
-    if int(ccfg["n_samples"]) > 0:
+    if ccfg.n_samples > 0:
         with timed("CLEVER"):
-            n_classes = ccfg["n_classes"]
             res = clever_u_batched(
-                stacked, x[: int(ccfg["n_samples"])], nb_batches=int(ccfg["nb_batches"]),
-                batch_size=int(ccfg["batch_size"]), radius=float(ccfg["radius"]),
-                norm=norm_order(ccfg["norm"]), n_classes=None if n_classes is None else int(n_classes),
-                seed=seed,
+                stacked, x[: ccfg.n_samples], nb_batches=ccfg.nb_batches,
+                batch_size=ccfg.batch_size, radius=ccfg.radius, norm=norm_order(ccfg.norm),
+                n_classes=ccfg.n_classes, seed=seed,
             )  # fmt: skip
-        clever_norm = {1.0: "l1", 2.0: "l2", math.inf: "linf"}[norm_order(ccfg["norm"])]
-        radius, n_cl = float(ccfg["radius"]), res.scores.shape[1]
+        clever_norm = {1.0: "l1", 2.0: "l2", math.inf: "linf"}[norm_order(ccfg.norm)]
+        radius, n_cl = ccfg.radius, res.scores.shape[1]
         rows.add("clever_score", "clever", clever_norm, radius, res.scores.mean(1), n_cl)
         rows.add("clever_capped_share", "clever", clever_norm, radius, res.capped.mean(1), n_cl)
 
 
 def _autoattack(
-    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int,
+    rows: Rows, stacked: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: AttackConfig, seed: int,
     checks: list | None, reference: list[dict],
 ) -> dict[tuple[str, float], torch.Tensor]:  # fmt: skip
     """The AutoAttack rows and gates; returns the per-input worst case ``(K, n)`` per (norm, ε).
@@ -292,22 +295,17 @@ def _autoattack(
     ``reference``: the clean and FGSM rows on the same inputs, for the gates
     that compare with them.
     """
-    acfg, n = cfg["autoattack"], int(x.shape[0])
+    acfg, ccfg, n = cfg.autoattack, cfg.checks, int(x.shape[0])
     worst_cases: dict[tuple[str, float], torch.Tensor] = {}
     budget = budget_from_config(acfg)
-    tol, factor = float(cfg["checks"]["tolerance"]), int(cfg["checks"]["effort_factor"])
-    escalations = int(cfg["checks"]["max_escalations"])
-    m = (
-        n
-        if cfg["checks"]["effort_samples"] is None
-        else min(n, int(cfg["checks"]["effort_samples"]))
-    )
+    tol, factor, escalations = ccfg.tolerance, ccfg.effort_factor, ccfg.max_escalations
+    m = n if ccfg.effort_samples is None else min(n, ccfg.effort_samples)
     for j, norm in enumerate(("linf", "l2")):
-        for eps in (float(e) for e in acfg[norm]["eps"]):
+        for eps in acfg.eps(norm):
             with timed(f"AutoAttack {norm} eps={eps:g}"):
                 robust = autoattack(
                     stacked, x, y, eps, norm=norm, budget=budget, seed=seed + j,
-                    chained=bool(acfg["chained"]),
+                    chained=acfg.chained,
                 )  # fmt: skip
             with timed(f"more-effort gate {norm} eps={eps:g} on {m} inputs"):
                 gens = tuple(
@@ -334,7 +332,7 @@ def _autoattack(
     if checks is None:
         return worst_cases
     for j, norm in enumerate(("linf", "l2")):
-        eps = float(cfg["min_perturbation"][f"{norm}_max"])
+        eps = cfg.min_perturbation.bound(norm)
         gens = [torch.Generator().manual_seed(seed + s + j) for s in (20, 22)]
         plain, smooth = apgd_ce_plain_and_smooth(stacked, x, y, eps, norm, budget.apgd_ce, gens)
         value = (plain & smooth).double().mean(1).cpu().numpy()
@@ -351,8 +349,8 @@ def run_input_attacks(
     net: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
-    cfg: dict,
-    generator_seed: int,
+    cfg: AttackConfig = AttackConfig(),
+    generator_seed: int = 0,
     checks: list | None = None,
     suite: str = "full",
 ) -> list[dict]:
@@ -364,11 +362,11 @@ def run_input_attacks(
         A :class:`graphprior.nets.stacked.StackedNet` (or any stack / single model).
     x, y : torch.Tensor
         Test inputs ``(N, …)`` in [0, 1] and labels ``(N,)``; the first
-        ``cfg["n_samples"]`` are used, and the first
-        ``cfg["primary"]["n_samples"]`` (all when null) by the primary measure.
-    cfg : dict
-        The ``attack`` config section, defaults filled in
-        (:func:`graphprior.config.validate_config`).
+        ``cfg.n_samples`` are used, and the first ``cfg.primary.n_samples``
+        (all when None) by the primary measure.
+    cfg : AttackConfig
+        The ``attack`` config section (``AttackConfig()``: the schema's
+        defaults; ``AttackConfig.from_dict`` of a validated config's section).
     generator_seed : int
         Seed of every random draw (PGD starts, bisection, DE, CLEVER).
     checks : list, optional
@@ -387,7 +385,7 @@ def run_input_attacks(
         the value. Measure names and definitions: ``docs/measures.md``.
     """
     stacked = as_stacked(net)
-    n = int(cfg["n_samples"])
+    n = cfg.n_samples
     x_all, y_all = x, torch.as_tensor(y).long()
     x, y = x_all[:n], y_all[:n]
     seed = int(generator_seed)
@@ -398,7 +396,7 @@ def run_input_attacks(
     if suite == "paper":
         _paper_linesearch(rows, stacked, x, y, cfg)
         return list(rows)
-    xs, ys = attack_subset(x, y, cfg["subset_samples"])
+    xs, ys = attack_subset(x, y, cfg.subset_samples)
     reference: list[dict] = list(rows)
     if xs is not x:  # the gates compare with clean and FGSM accuracy on the same inputs
         reference = Rows(stacked.k)

@@ -13,6 +13,7 @@ import torch
 from tqdm import tqdm
 
 from graphprior.config import derive_seed
+from graphprior.config.sections import AttackConfig, MeasuresConfig
 from graphprior.data import load_dataset
 from graphprior.io.tables import (
     ATTACK_CHECKS_SCHEMA,
@@ -67,16 +68,14 @@ def load_group(models: pd.DataFrame) -> tuple[StackedNet, pd.DataFrame]:
     return stack_nets(nets), models.reset_index(drop=True)
 
 
-def pgd_perturbation(acfg: dict, seed: int):
+def pgd_perturbation(acfg: AttackConfig, seed: int):
     """The perturbation behind the 'perturbed' neural-collapse measures.
 
     L∞ PGD at the paper's ε with the config's L∞ steps and relative step size.
     Returns ``(perturb(net, x, y) -> x_adv, info)``.
     """
-    linf = acfg["pgd"]["linf"]
-    eps = float(acfg["paper_eps"])
-    steps = int(linf["steps"])
-    step_size = float(linf["rel_step"]) * eps
+    eps, steps = acfg.paper_eps, acfg.pgd.linf.steps
+    step_size = acfg.pgd.linf.rel_step * eps
 
     def perturb(net, x, y):
         gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -100,11 +99,11 @@ def attack_group(
         return pd.DataFrame(columns=columns)
     device = resolve_device(config["device"])
     dataset = config["dataset"]
-    acfg = config["attack"]
-    mcfg = config["measures"]
+    acfg = AttackConfig.from_dict(config["attack"])
+    mcfg = MeasuresConfig.from_dict(config["measures"])
     x_te, y_te = (t.to(device) for t in load_dataset(dataset, "test"))
     x_tr, y_tr = (t.to(device) for t in load_dataset(dataset, "train"))
-    n_m = int(mcfg["n_samples"])
+    n_m = mcfg.n_samples
     stacks = [load_group(sub) for _, sub in models.groupby(_architecture_key(models), sort=False)]
     for net, _ in stacks:
         net.to(device)
