@@ -18,13 +18,14 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 SCHEMAS = {
     "graphs": T.GRAPHS_SCHEMA,
     "models": T.MODELS_SCHEMA,
-    "robustness": T.ROBUSTNESS_SCHEMA,
+    "robustness": T.ROBUSTNESS_TABLE_SCHEMA,
     "failures": T.FAILURES_SCHEMA,
     "correlations": T.CORRELATIONS_SCHEMA,
     "claims": T.CLAIMS_SCHEMA,
     "attack_checks": T.ATTACK_CHECKS_SCHEMA,
     "variance": T.VARIANCE_SCHEMA,
     "reliability": T.RELIABILITY_SCHEMA,
+    "graphs_summary": T.GRAPHS_SUMMARY_SCHEMA,
 }
 
 

@@ -38,6 +38,7 @@ COMPARED_TABLES = (
     f"{SMOKE_RESULTS}/tables/claims.parquet",
     f"{SMOKE_RESULTS}/tables/variance.parquet",
     f"{SMOKE_RESULTS}/tables/reliability.parquet",
+    f"{SMOKE_RESULTS}/tables/graphs_summary.parquet",
 )
 
 #: Per-job outputs (rule parts) below a study's results folder.

@@ -58,6 +58,10 @@ def test_the_three_questions_are_one_query_each_in_pandas_and_duckdb(smoke_run):
     assert len(top) == 5 and top["robustness"].is_monotonic_decreasing
     assert list(top["graph_id"]) == list(top_sql["graph_id"])
     assert np.allclose(top["robustness"], top_sql["robustness"])
+    # the graphs_summary table gives the same five graphs and means in one filter and sort
+    summary = ns["top_summary"]
+    assert set(summary["graph_id"]) == set(top["graph_id"])
+    assert np.allclose(sorted(summary["mean"]), sorted(top["robustness"]))
     pairs, pairs_sql = ns["pairs"], ns["pairs_sql"].set_index("pair_id")
     assert len(pairs) == 3 and set(pairs.index) == set(pairs_sql.index)
     assert np.allclose(pairs["difference"], pairs_sql.loc[pairs.index, "difference"])

@@ -69,4 +69,3 @@ def test_the_workflow_schema_is_the_package_schema():
     assert not schema.is_symlink()
     package = REPO / "src" / "graphprior" / "config" / "schema.yaml"
     assert schema.read_text() == package.read_text(), "run `make schema`"
-

@@ -28,6 +28,7 @@ TABLES = (
     "correlations",
     "variance",
     "reliability",
+    "graphs_summary",
 )
 
 pytestmark = pytest.mark.slow

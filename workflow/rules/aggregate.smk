@@ -15,6 +15,7 @@ rule aggregate_parquet:
         robustness=f"{RESULTS}/tables/robustness.parquet",
         attack_checks=f"{RESULTS}/tables/attack_checks.parquet",
         failures=f"{RESULTS}/tables/failures.parquet",
+        graphs_summary=f"{RESULTS}/tables/graphs_summary.parquet",
         study=report(
             f"{RESULTS}/tables/study.parquet",
             caption="../report/study.rst",

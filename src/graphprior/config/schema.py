@@ -1,8 +1,8 @@
 """The configuration schema: the one source of defaults, and validation against it.
 
 Every config is validated against the JSON schema shipped with the package
-(``graphprior/config/schema.yaml``; the workflow's ``workflow/schemas`` links to
-it) before any job runs. Every key of the schema has a ``description`` and a
+(``graphprior/config/schema.yaml``; ``workflow/schemas/config.schema.yaml`` is a
+copy, checked equal by a test) before any job runs. Every key of the schema has a ``description`` and a
 ``default``; :func:`with_defaults` fills the defaults in the same way
 ``snakemake.utils.validate(config, schema, set_default=True)`` does in the
 workflow, so the package and the workflow see the same values. Errors name the

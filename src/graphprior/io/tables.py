@@ -26,6 +26,8 @@ __all__ = [
     "GRAPHS_SCHEMA",
     "MODELS_SCHEMA",
     "ROBUSTNESS_SCHEMA",
+    "ROBUSTNESS_TABLE_SCHEMA",
+    "GRAPHS_SUMMARY_SCHEMA",
     "CORRELATIONS_SCHEMA",
     "CLAIMS_SCHEMA",
     "FAILURES_SCHEMA",
@@ -121,6 +123,29 @@ ROBUSTNESS_SCHEMA = pa.schema(
         pa.field("layer", pa.int64()),
         pa.field("value", pa.float64()),
         pa.field("n", pa.int64()),
+    ]
+)
+
+#: The aggregated ``robustness`` table: the per-group rows and, for every share of ``n``
+#: inputs (clean and robust accuracy, success rates), its 95 % Wilson interval.
+ROBUSTNESS_TABLE_SCHEMA = pa.schema(
+    [*ROBUSTNESS_SCHEMA, pa.field("ci_low", pa.float64()), pa.field("ci_high", pa.float64())]
+)
+
+#: One row per (graph, mapping arm, main measure): the graph's mean over its models.
+GRAPHS_SUMMARY_SCHEMA = pa.schema(
+    [
+        pa.field("graph_id", pa.string(), nullable=False),
+        pa.field("arm", pa.string(), nullable=False),
+        pa.field("generator", pa.string()),
+        pa.field("stratum", pa.string()),
+        pa.field("pair_id", pa.string()),
+        pa.field("measure", pa.string(), nullable=False),
+        pa.field("mean", pa.float64()),
+        pa.field("ci_low", pa.float64()),
+        pa.field("ci_high", pa.float64()),
+        pa.field("n_models", pa.int64()),
+        pa.field("n_inputs", pa.int64()),
     ]
 )
 
@@ -226,6 +251,7 @@ KEYS = {
     "study": ["model_id"],
     "variance": ["stratum", "arm", "measure", "component"],
     "reliability": ["stratum", "arm", "measure", "split"],
+    "graphs_summary": ["graph_id", "arm", "measure"],
 }
 
 

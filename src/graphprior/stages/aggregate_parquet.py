@@ -6,9 +6,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from graphprior.analysis.stats import wilson_interval
 from graphprior.analysis.study.gates import study_flags
+from graphprior.analysis.study.summary import graphs_summary
 from graphprior.analysis.study.table import build_study, study_schema
 from graphprior.config import config_hash
 from graphprior.graphs.graphml import graph_record
@@ -29,6 +32,23 @@ def _concat(paths: list[str], columns: list[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(columns=columns or [])
 
 
+#: The measures whose value is a share of its ``n`` inputs; the others have no interval.
+SHARE_MEASURES = ("clean_accuracy", "robust_accuracy", "success_rate", "paper_robustness")
+
+
+def with_share_intervals(robustness: pd.DataFrame) -> pd.DataFrame:
+    """``robustness`` with ``ci_low``/``ci_high``: the 95 % Wilson interval of every share."""
+    out = robustness.copy()
+    share = out["measure"].isin(SHARE_MEASURES).to_numpy()
+    low, high = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    if share.any():
+        values = pd.to_numeric(out["value"], errors="coerce").to_numpy()[share]
+        counts = pd.to_numeric(out["n"], errors="coerce").to_numpy()[share]
+        low[share], high[share] = wilson_interval(values, counts)
+    out["ci_low"], out["ci_high"] = low, high
+    return out
+
+
 def aggregate_tables(
     specs: list,
     property_parts: list[str],
@@ -41,7 +61,7 @@ def aggregate_tables(
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
     properties = _concat(property_parts, ["graph_id"])
     models = _concat(training_parts, T.MODELS_SCHEMA.names)
-    robustness = _concat(robustness_parts, T.ROBUSTNESS_SCHEMA.names)
+    robustness = with_share_intervals(_concat(robustness_parts, T.ROBUSTNESS_SCHEMA.names))
     tables = {
         "graphs": graphs,
         "graph_properties": properties,
@@ -83,10 +103,11 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
         "graphs": T.GRAPHS_SCHEMA,
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
         "models": T.MODELS_SCHEMA,
-        "robustness": T.ROBUSTNESS_SCHEMA,
+        "robustness": T.ROBUSTNESS_TABLE_SCHEMA,
         "attack_checks": T.ATTACK_CHECKS_SCHEMA,
         "study": study_schema(tables["study"]),
         "failures": T.FAILURES_SCHEMA,
+        "graphs_summary": T.GRAPHS_SUMMARY_SCHEMA,
     }
     # the study carries the flags of its measures: saturated, capped, failed gates
     flags = study_flags(tables["robustness"], tables.get("attack_checks"))
@@ -108,4 +129,5 @@ def run(smk: Any) -> None:
         failure_records=list(smk.input.failures),
         check_parts=list(smk.input.checks),
     )
+    tables["graphs_summary"] = graphs_summary(tables["study"], tables["robustness"], config)
     write_tables(tables, dict(smk.output.items()), config)

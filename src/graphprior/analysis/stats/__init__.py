@@ -16,7 +16,8 @@
 * :mod:`~graphprior.analysis.stats.maxt` — the Westfall–Young maxT adjustment
   of a correlation grid;
 * :mod:`~graphprior.analysis.stats.fixed_effects` — stratum (or size-class)
-  fixed effects by aligning values within strata.
+  fixed effects by aligning values within strata;
+* :mod:`~graphprior.analysis.stats.proportions` — the Wilson interval of a share.
 
 The layer contract (pyproject.toml) keeps this package from importing the
 study, the claims or anything outside ``graphprior.analysis.primitives``.
@@ -66,6 +67,7 @@ from graphprior.analysis.stats.permutation import (
     kruskal_permutation_p,
     monte_carlo_p,
 )
+from graphprior.analysis.stats.proportions import wilson_interval
 from graphprior.analysis.stats.regression import (
     ols_hc3,
 )
@@ -123,5 +125,6 @@ __all__ = [
     "SAME_SIZE",
     "align_within_strata",
     "size_classes",
+    "wilson_interval",
     "pooled_frame",
 ]
