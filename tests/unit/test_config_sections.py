@@ -10,7 +10,7 @@ import yaml
 
 from graphprior.config import ConfigError
 from graphprior.config.schema import with_defaults
-from graphprior.config.sections import AttackConfig, MeasuresConfig, PgdNormConfig
+from graphprior.config.sections import AttackConfig, MeasuresConfig, PgdNormConfig, ReportConfig
 
 REPO = Path(__file__).resolve().parents[2]
 #: The smallest valid study: every other key takes the schema's default.
@@ -22,7 +22,7 @@ MINIMAL = {
         ]
     },
 }
-SECTIONS = [(AttackConfig, "attack"), (MeasuresConfig, "measures")]
+SECTIONS = [(AttackConfig, "attack"), (MeasuresConfig, "measures"), (ReportConfig, "report")]
 
 
 def _plain(value):

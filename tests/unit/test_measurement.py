@@ -25,6 +25,7 @@ from graphprior.analysis.stats import (
     split_half_reliability,
     variance_components,
 )
+from graphprior.config.sections import ReportConfig
 
 
 def simulate(
@@ -394,13 +395,13 @@ def test_measurement_tables_cover_every_measure_stratum_and_arm():
     )
     measures = [Measure("rob", "rob", "a", "linf", float("nan"), 1),
                 Measure("noise", "noise", "a", "linf", float("nan"), 1)]  # fmt: skip
-    config = {
-        "report": {
+    config = ReportConfig.from_dict(
+        {
             "bootstrap": 200,
             "smallest_effect": {"share": 0.1, "rho": 0.2},
             "primary_measure": {"measure": "rob", "attack": "a", "norm": "linf"},
         }
-    }
+    )
     m = measurement_tables(models, graphs, measures, config, rng)
     assert len(m.variance) == 2 * 2 * 5 and len(m.reliability) == 2 * 2 * 3
     graph = m.variance.loc[m.variance["component"] == "graph"].set_index(["stratum", "measure"])

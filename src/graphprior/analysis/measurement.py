@@ -30,6 +30,7 @@ from graphprior.analysis.stats import (
 )
 from graphprior.analysis.study.columns import Measure, primary_measure
 from graphprior.analysis.study.table import UNSTRATIFIED, size_strata
+from graphprior.config.sections import ReportConfig
 from graphprior.io import tables as T
 
 __all__ = [
@@ -106,7 +107,7 @@ def measurement_tables(
     models: pd.DataFrame,
     graphs: pd.DataFrame,
     measures: Sequence[Measure],
-    config: dict,
+    report: ReportConfig,
     rng: np.random.Generator,
 ) -> Measurement:
     """The ``variance`` and ``reliability`` tables (schemas in :mod:`graphprior.io.tables`).
@@ -121,15 +122,14 @@ def measurement_tables(
         The ``graphs`` table (``stratum``).
     measures : sequence of Measure
         The measures to decompose; the primary one is flagged.
-    config : dict
-        ``report.bootstrap``, ``report.smallest_effect.share``.
+    report : ReportConfig
+        The ``report`` section: ``bootstrap``, ``smallest_effect.share`` and the
+        primary measure.
     rng : numpy.random.Generator
         The bootstrap's draws.
     """
-    report = config["report"]
-    bound = float(report["smallest_effect"]["share"])
-    n_boot = int(report["bootstrap"])
-    found = primary_measure(measures, config)
+    bound, n_boot = report.smallest_effect.share, report.bootstrap
+    found = primary_measure(measures, report)
     primary = found.column if found is not None else None
     var_rows: list[dict] = []
     rel_rows: list[dict] = []

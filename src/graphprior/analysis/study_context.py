@@ -45,15 +45,16 @@ from graphprior.analysis.study.gates import failed_gates, mask_failed_models, sa
 from graphprior.analysis.study.table import ok_rows, size_strata
 from graphprior.config import derive_seed
 from graphprior.config.choices import GRAPH_FAMILY, Status
+from graphprior.config.sections import ReportConfig
 
 __all__ = ["StudyContext", "build_context", "arm_context", "section_rng"]
 
 log = logging.getLogger(__name__)
 
 
-def section_rng(config: dict, name: str) -> np.random.Generator:
+def section_rng(seed: int, name: str) -> np.random.Generator:
     """The random generator of one report section: seeded by ``report.seed`` and `name`."""
-    return np.random.default_rng(derive_seed(config["report"]["seed"], name))
+    return np.random.default_rng(derive_seed(seed, name))
 
 
 @dataclass
@@ -62,6 +63,8 @@ class StudyContext:
 
     tables: dict[str, pd.DataFrame]
     config: dict
+    #: the ``report`` section, typed
+    report: ReportConfig
     study: pd.DataFrame
     graph_nets: pd.DataFrame
     ok: pd.DataFrame
@@ -89,7 +92,7 @@ class StudyContext:
         No other measure stands in for it: a study whose primary measure was
         not measured, or was flagged, has no primary measure, and says so.
         """
-        return primary_measure(self.measures, self.config)
+        return primary_measure(self.measures, self.report)
 
     @property
     def mean_key(self) -> str:
@@ -122,7 +125,7 @@ def build_context(
 ) -> StudyContext:
     """Discover columns, aggregate per graph and compute the correlations table.
 
-    The correlations' bootstrap draws from ``section_rng(config, "correlations")``;
+    The correlations' bootstrap draws from ``section_rng(report.seed, "correlations")``;
     ``correlations=False`` leaves the table empty (a context that only feeds
     claims, such as another arm's, :func:`arm_context`).
     """
@@ -139,10 +142,9 @@ def build_context(
         if m.column not in flagged
     ]
     xs, dropped = property_columns(study, tables["graph_properties"])
-    report = config["report"]
-    aggregates = list(report["aggregate"])
-    n_boot = int(report["bootstrap"])
-    outlier_rule = bool(report["outlier_rule"])
+    report = ReportConfig.from_dict(config["report"])
+    aggregates = list(report.aggregate)
+    n_boot, outlier_rule = report.bootstrap, report.outlier_rule
     ys = [m.column for m in measures]
     per_graph: dict[str, pd.DataFrame] = {}
     if len(ok) and "graph_id" in ok.columns:
@@ -158,7 +160,7 @@ def build_context(
         xs,
         ys,
         n_boot=n_boot,
-        rng=section_rng(config, "correlations"),
+        rng=section_rng(report.seed, "correlations"),
         outlier_rule=outlier_rule,
         boot_partial_xs=[c for c in xs if bare(c) in MAIN_PROPERTIES],
     )
@@ -172,6 +174,7 @@ def build_context(
     return StudyContext(
         tables=tables,
         config=config,
+        report=report,
         study=study,
         graph_nets=nets,
         ok=ok,

@@ -79,7 +79,7 @@ def init_statistics(ctx: StudyContext, rng: np.random.Generator) -> dict[str, An
     ok = ctx.ok
     if not ctx.measures or ok.empty or "init" not in ok.columns:
         return {}
-    n_perm = int(ctx.config["report"]["permutations"])
+    n_perm = ctx.report.permutations
     inits = sorted(ok["init"].dropna().unique())
     rows = []
     for m in ctx.measures:

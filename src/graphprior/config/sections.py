@@ -40,6 +40,9 @@ __all__ = [
     "PruningConfig",
     "NeuralCollapseConfig",
     "MeasuresConfig",
+    "PrimaryMeasureSection",
+    "SmallestEffectSection",
+    "ReportConfig",
 ]
 
 S = TypeVar("S", bound="Section")
@@ -272,3 +275,37 @@ class MeasuresConfig(Section):
     weight_perturbation: WeightPerturbationConfig = WeightPerturbationConfig()
     pruning: PruningConfig = PruningConfig()
     neural_collapse: NeuralCollapseConfig = NeuralCollapseConfig()
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class PrimaryMeasureSection(Section):
+    """``report.primary_measure``: the pre-registered primary measure, by its robustness row."""
+
+    measure: str = "min_perturbation_rmean"
+    attack: str = "apgd_bisection"
+    norm: str = "linf"
+
+
+@dataclass(frozen=True)
+class SmallestEffectSection(Section):
+    """``report.smallest_effect``: the pre-registered smallest effects of interest."""
+
+    share: float = 0.1
+    rho: float = 0.2
+
+
+@dataclass(frozen=True)
+class ReportConfig(Section):
+    """``report``: the statistics' settings (docs/report.md)."""
+
+    aggregate: tuple[str, ...] = ("mean", "median")
+    outlier_rule: bool = False
+    bootstrap: int = 1000
+    seed: int = 0
+    permutations: int = 9999
+    primary_measure: PrimaryMeasureSection = PrimaryMeasureSection()
+    smallest_effect: SmallestEffectSection = SmallestEffectSection()
+    min_reliability: float = 0.5

@@ -38,6 +38,7 @@ from graphprior.analysis.study.table import UNSTRATIFIED
 from graphprior.analysis.study_context import StudyContext, arm_context, build_context, section_rng
 from graphprior.analysis.summaries import init_statistics
 from graphprior.config import config_hash
+from graphprior.config.sections import ReportConfig
 from graphprior.io import tables as T
 from graphprior.report.document import Report, Section
 from graphprior.report.figures import colours
@@ -84,7 +85,7 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
         p.stats["claims"],
         p.ctx.primary.column if p.ctx.primary is not None else None,
         p.ctx.arm,
-        p.ctx.config,
+        p.ctx.report,
         p.stats["size_contrasts"],
     ),
     "claims": lambda p: section_claims(
@@ -104,12 +105,12 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     "gates": lambda p: section_gates(p.ctx),
     "mapping": lambda p: section_mapping(p.ctx),
     "trainability": lambda p: section_trainability(
-        p.ctx, p.palette, section_rng(p.ctx.config, "trainability")
+        p.ctx, p.palette, section_rng(p.ctx.report.seed, "trainability")
     ),
     "correlations": lambda p: section_correlations(p.ctx),
     "strongest": lambda p: section_strongest(p.ctx, p.palette),
     "twins": lambda p: section_twins(
-        p.ctx, p.stats["claim_data"], section_rng(p.ctx.config, "twins")
+        p.ctx, p.stats["claim_data"], section_rng(p.ctx.report.seed, "twins")
     ),
     "regression": lambda p: section_regression(p.ctx),
     "eps": lambda p: section_eps(p.ctx, p.palette),
@@ -137,32 +138,32 @@ def _statistics(
         ("nc", nc_statistics),
     ):
         start = time.perf_counter()
-        stats[name] = compute(ctx, section_rng(ctx.config, name))
+        stats[name] = compute(ctx, section_rng(ctx.report.seed, name))
         timings[f"{name}_stats"] = time.perf_counter() - start
     start = time.perf_counter()
     graph_nets = ctx.arms if ctx.arms is not None else ctx.ok
     measurement = measurement_tables(
-        graph_nets, ctx.tables["graphs"], ctx.measures, ctx.config,
-        section_rng(ctx.config, "measurement"),
+        graph_nets, ctx.tables["graphs"], ctx.measures, ctx.report,
+        section_rng(ctx.report.seed, "measurement"),
     )  # fmt: skip
     stats["measurement"] = measurement
     primary = ctx.primary
     stats["size_contrasts"] = stratum_contrasts(
         ctx.ok, ctx.tables["graphs"], primary.column if primary is not None else "",
-        ctx.n_boot, section_rng(ctx.config, "size_contrasts"),
+        ctx.n_boot, section_rng(ctx.report.seed, "size_contrasts"),
     )  # fmt: skip
     timings["measurement"] = time.perf_counter() - start
     start = time.perf_counter()
     stats["claim_data"] = claim_data(ctx, excluded)
     stats["claims"] = claims_table(
-        ctx, stats, section_rng(ctx.config, "claims"), excluded,
-        _unreliable(measurement, ctx.config, ctx.arm),
+        ctx, stats, section_rng(ctx.report.seed, "claims"), excluded,
+        _unreliable(measurement, ctx.report, ctx.arm),
     )  # fmt: skip
     # every arm's claims on graph properties beside the main arm's, each its own Holm family
     stats["all_claims"] = pd.concat(
         [stats["claims"]] + [
-            arm_claims(arm_context(ctx, arm), section_rng(ctx.config, f"claims/{arm}"), excluded,
-                       _unreliable(measurement, ctx.config, arm))
+            arm_claims(arm_context(ctx, arm), section_rng(ctx.report.seed, f"claims/{arm}"), excluded,
+                       _unreliable(measurement, ctx.report, arm))
             for arm in arm_names(graph_nets) if arm != ctx.arm
         ], ignore_index=True,
     )  # fmt: skip
@@ -170,9 +171,9 @@ def _statistics(
     return stats
 
 
-def _unreliable(measurement, config: dict, arm: str | None) -> dict[str, set[str]]:
+def _unreliable(measurement, report: ReportConfig, arm: str | None) -> dict[str, set[str]]:
     """Measure → the claims' strata of `arm` where its reliability cannot reach the threshold."""
-    threshold = float(config["report"]["min_reliability"])
+    threshold = report.min_reliability
     out: dict[str, set[str]] = {}
     for stratum, row_arm, measure in unreliable_measures(measurement.reliability, threshold):
         if row_arm and row_arm != arm:

@@ -108,7 +108,7 @@ def _r1(ctx: StudyContext, prun: PrunabilityStatistics, rng: np.random.Generator
     units = cluster_ids(data.merge(_twin_columns(ctx.study), on="graph_id", how="left"))
     method = "asymptotic"
     if np.unique(units).size < PERMUTATION_BELOW:
-        n_perm = int(ctx.config["report"]["permutations"])
+        n_perm = ctx.report.permutations
         p, method = kendall_permutation_p(data[x], data[y], n_perm, rng, units)
     elif n_removed:
         p = float(scipy.stats.kendalltau(data[x], data[y]).pvalue)

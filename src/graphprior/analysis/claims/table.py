@@ -164,10 +164,9 @@ def correlation_claims(
         rows += _correlation_claim(data, cid, x, ctx, rng, unreliable)
     rows += _c5(data, ctx, rng)
     y = data.primary.column
-    report = ctx.config["report"]
     rows += surface_claim(
-        data.frame, ctx.study, y, n_perm=int(report["permutations"]), n_boot=ctx.n_boot,
-        rho=float(report["smallest_effect"]["rho"]), rng=rng,
+        data.frame, ctx.study, y, n_perm=ctx.report.permutations, n_boot=ctx.n_boot,
+        rho=ctx.report.smallest_effect.rho, rng=rng,
         unreliable=_low_reliability(POOLED, data.frame, "", unreliable.get(y, set())),
     )  # fmt: skip
     return rows
@@ -186,7 +185,7 @@ class ClaimData:
 def claim_data(ctx: StudyContext, excluded: Mapping[str, str] | None = None) -> ClaimData:
     """The claims' per-graph table (:func:`graphprior.analysis.study.interface.claim_frame`) and controls."""
     measures = claim_measures(ctx, dict(excluded or {}))
-    primary = primary_measure(measures, ctx.config)
+    primary = primary_measure(measures, ctx.report)
     if primary is None or ctx.ok.empty:
         return ClaimData(measures, primary, None, [])
     controls = claim_controls(ctx.ok, ctx.config["mapping"])
@@ -274,7 +273,7 @@ def _correlation_claim(
     y = primary.column
     frame, n_removed = outlier_rule(data.frame, y, ctx.outlier_rule)
     sign = -primary.direction  # higher x, lower robustness
-    rho = float(ctx.config["report"]["smallest_effect"]["rho"])
+    rho = ctx.report.smallest_effect.rho
     bad = unreliable.get(y, set())
     sized = strata_column(ctx.study) == "stratum"
     if x is None or x not in frame.columns:
@@ -291,7 +290,7 @@ def _correlation_claim(
             for a in ANALYSES
         ]
     rows = []
-    n_perm, n_boot = int(ctx.config["report"]["permutations"]), ctx.n_boot
+    n_perm, n_boot = ctx.report.permutations, ctx.n_boot
     for analysis in ANALYSES:
         ctrl = _analysis_controls(analysis, controls, x)
         statistic = "partial_spearman" if ctrl else "spearman"
@@ -344,7 +343,7 @@ def _c5(data: ClaimData, ctx: StudyContext, rng: np.random.Generator) -> list[Cl
     xs = structural(ctx.xs)
     ys = [m.column for m in data.measures]
     frame = data.frame
-    n_perm = int(ctx.config["report"]["permutations"])
+    n_perm = ctx.report.permutations
     sized = strata_column(ctx.study) == "stratum"
     several = sized and frame["stratum"].nunique() > 1
     block = frame["stratum"] if sized else pd.Series("", index=frame.index)

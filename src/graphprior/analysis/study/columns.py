@@ -17,6 +17,7 @@ import pandas as pd
 
 from graphprior.analysis.study.table import measure_column
 from graphprior.config.choices import GRAPH_FAMILY, Status
+from graphprior.config.sections import ReportConfig
 from graphprior.io import tables as T
 
 __all__ = [
@@ -210,15 +211,15 @@ def discover_measures(
     return found
 
 
-def primary_measure(measures: Sequence[Measure], config: dict) -> Measure | None:
+def primary_measure(measures: Sequence[Measure], report: ReportConfig) -> Measure | None:
     """The measure of `measures` that ``report.primary_measure`` names, or None when absent.
 
     The measure is named by (measure, attack, norm); its ε is the one
     :func:`discover_measures` picks. No other measure stands in for it.
     """
-    p = config["report"]["primary_measure"]
+    p = report.primary_measure
     for m in measures:
-        if (m.measure, m.attack, m.norm) == (p["measure"], p["attack"], p["norm"]):
+        if (m.measure, m.attack, m.norm) == (p.measure, p.attack, p.norm):
             return m
     return None
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from graphprior.analysis.stats import SAME_SIZE
+from graphprior.config.sections import ReportConfig
 from graphprior.report.document import Figure, Section
 from graphprior.report.figures import figure, plt, short
 from graphprior.report.render import fmt, fmt_interval
@@ -289,7 +290,7 @@ def section_answer(
     claims: pd.DataFrame,
     primary: str | None,
     main_arm: str | None,
-    config: dict,
+    report: ReportConfig,
     contrasts: pd.DataFrame | None = None,
 ) -> Section:
     """The first section: the variance share sentence and figure, then the claims' forest plot.
@@ -298,8 +299,7 @@ def section_answer(
     adds what the size strata differ by.
     """
     sec = Section(TITLES["answer"])
-    bound = float(config["report"]["smallest_effect"]["share"])
-    rho = float(config["report"]["smallest_effect"]["rho"])
+    bound, rho = report.smallest_effect.share, report.smallest_effect.rho
     sec.text(answer_sentence(variance, reliability, primary, main_arm))
     others = other_arms_sentence(variance, reliability, primary, main_arm)
     if others is not None:
@@ -309,7 +309,7 @@ def section_answer(
         f"Pre-registered in the config before any claim was computed: the primary measure, the "
         f"smallest graph share of interest ({bound:g}), the smallest correlation of interest "
         f"(|ρ| = {rho:g}) and the reliability a measure needs "
-        f"({fmt(float(config['report']['min_reliability']), 2)}). A share is **negligible** when "
+        f"({fmt(report.min_reliability, 2)}). A share is **negligible** when "
         "its whole interval lies below the bound, **matters** when the interval excludes 0, and is "
         "**undecided** otherwise; variance.parquet and reliability.parquet hold every measure, "
         "stratum and arm."
