@@ -431,7 +431,9 @@ def test_properties_exclude_constant_and_linear_copies(planted):
 
 def test_measures_are_discovered_from_the_long_table(planted):
     tables, _, _ = planted
-    measures = discover_measures(tables["robustness"], tables["study"], _config())
+    measures = discover_measures(
+        tables["robustness"], tables["study"], _config()["attack"]["paper_eps"]
+    )
     cols = [m.column for m in measures]
     assert cols[0] == "paper_robustness_fgsm_linf_0.1"
     assert "robust_accuracy_fgsm_linf_0.1" in cols  # the paper's eps, not 0 or 0.2

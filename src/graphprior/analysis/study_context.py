@@ -138,7 +138,9 @@ def build_context(
     flagged = set(flags.loc[flags["flagged"].astype(bool), "column"])
     measures = [
         m
-        for m in discover_measures(tables["robustness"], study, config, rows=ok)
+        for m in discover_measures(
+            tables["robustness"], study, config["attack"]["paper_eps"], rows=ok
+        )
         if m.column not in flagged
     ]
     xs, dropped = property_columns(study, tables["graph_properties"])

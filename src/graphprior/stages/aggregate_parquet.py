@@ -129,5 +129,7 @@ def run(smk: Any) -> None:
         failure_records=list(smk.input.failures),
         check_parts=list(smk.input.checks),
     )
-    tables["graphs_summary"] = graphs_summary(tables["study"], tables["robustness"], config)
+    tables["graphs_summary"] = graphs_summary(
+        tables["study"], tables["robustness"], config["attack"]["paper_eps"]
+    )
     write_tables(tables, dict(smk.output.items()), config)

@@ -169,22 +169,25 @@ def scalar_rows(robustness: pd.DataFrame) -> pd.DataFrame:
 
 
 def discover_measures(
-    robustness: pd.DataFrame, study: pd.DataFrame, config: dict, rows: pd.DataFrame | None = None
+    robustness: pd.DataFrame,
+    study: pd.DataFrame,
+    paper_eps: float,
+    rows: pd.DataFrame | None = None,
 ) -> list[Measure]:
     """The main robustness measures present in the study, in report order.
 
     Measures are found from the long ``robustness`` table (scalar rows), so new
     attack names or ε grids need no code change: each (measure, attack, norm)
     of :data:`MAIN_MEASURE_SPECS` gives one column; on an ε grid the paper's ε
-    (``attack.paper_eps``) is taken for L∞ input attacks, 1.0 for L2, δ = 0.05
-    for weight perturbations, else the median of the positive grid values.
+    (``paper_eps``, the config's ``attack.paper_eps``) is taken for L∞ input
+    attacks, 1.0 for L2, δ = 0.05 for weight perturbations, else the median of
+    the positive grid values.
     A column enters only if it has a value for at least one model in `rows`
     (default: the study).
     """
     rows = study if rows is None else rows
     scalar = scalar_rows(robustness)
     keys = scalar[["measure", "attack", "norm", "eps"]].drop_duplicates()
-    paper_eps = float(config["attack"]["paper_eps"])
     found: list[Measure] = []
     for name, attacks, direction, preference in MAIN_MEASURE_SPECS:
         sub = keys.loc[keys["measure"] == name]

@@ -45,13 +45,16 @@ def _inputs(robustness: pd.DataFrame, measure) -> pd.Series:
     return rows.loc[sel].set_index("model_id")["n"]
 
 
-def graphs_summary(study: pd.DataFrame, robustness: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """The ``graphs_summary`` table of a study (empty, with its columns, without graph nets)."""
+def graphs_summary(study: pd.DataFrame, robustness: pd.DataFrame, paper_eps: float) -> pd.DataFrame:
+    """The ``graphs_summary`` table of a study (empty, with its columns, without graph nets).
+
+    ``paper_eps``: the config's ``attack.paper_eps``, the ε of the main L∞ measures.
+    """
     nets = ok_rows(graph_nets(study))
     out: list[dict] = []
     if nets.empty or "arm" not in nets.columns:
         return pd.DataFrame(out, columns=GRAPHS_SUMMARY_SCHEMA.names)
-    for measure in discover_measures(robustness, study, config, nets):
+    for measure in discover_measures(robustness, study, paper_eps, nets):
         inputs = _inputs(robustness, measure)
         for (graph_id, arm), group in nets.groupby(["graph_id", "arm"], sort=True):
             values = group[measure.column].dropna()
