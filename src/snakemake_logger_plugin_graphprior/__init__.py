@@ -70,6 +70,7 @@ class LogHandler(LogHandlerBase):
         # where Snakemake's own console writes: stdout when asked (`--stdout`, a dry run)
         self.stream = sys.stdout if getattr(self.common_settings, "stdout", False) else sys.stderr
         self.tenth = -1
+        self._snakemake: logging.Handler | None = None
 
     @property
     def writes_to_stream(self) -> bool:
@@ -95,26 +96,41 @@ class LogHandler(LogHandlerBase):
         self.stream.write(text if text.endswith("\n") else text + "\n")
         self.stream.flush()
 
+    def _native(self) -> logging.Handler:
+        """Snakemake's own console handler on this stream, for what is shown in full."""
+        if self._snakemake is None:
+            from snakemake.logging import ColorizingTextHandler
+
+            self._snakemake = ColorizingTextHandler(
+                nocolor=bool(getattr(self.common_settings, "nocolor", False)),
+                stream=self.stream,
+                formatter=self.formatter,
+            )
+        return self._snakemake
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            settings = self.common_settings
+            if settings.dryrun or settings.verbose or record.levelno >= logging.WARNING:
+                self._native().emit(record)  # Snakemake's console, blank lines and all
+                return
             text = self._line(record)
         except Exception:  # never lose a run over its console
             self.handleError(record)
             return
-        if text:
+        if text is True:
+            self._native().emit(record)
+        elif text:
             self._write(text)
 
-    def _line(self, record: logging.LogRecord) -> str | None:
-        """What the console shows for ``record`` (None: nothing)."""
-        settings = self.common_settings
-        if settings.dryrun or settings.verbose or record.levelno >= logging.WARNING:
-            return self.format(record)
+    def _line(self, record: logging.LogRecord) -> str | bool | None:
+        """The console's line for ``record``: a line, True (Snakemake's own) or None (nothing)."""
         event = getattr(record, "event", None)
         if event in SILENT:
             return None
         if event == LogEvent.JOB_INFO:
             message = getattr(record, "rule_msg", None) or getattr(record, "rule_name", "")
-            return f"[{time.strftime('%H:%M:%S')}] {message}"
+            return f"[{time.strftime('%H:%M:%S')}] Job {getattr(record, 'jobid', '?')}: {message}"
         if event == LogEvent.PROGRESS:
             done, total = int(record.done), int(record.total)
             tenth = 10 * done // max(total, 1)
@@ -127,4 +143,4 @@ class LogHandler(LogHandlerBase):
             return collapse_job_stats(text).rstrip("\n") + "\n\n"  # a blank line ends it
         if any(text.lstrip().startswith(prefix) for prefix in NOISE) or not text.strip():
             return None
-        return text
+        return True

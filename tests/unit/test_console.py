@@ -53,7 +53,9 @@ def test_one_line_per_job_progress_in_tenths_and_no_scheduler_noise():
     handler.emit(_record("Select jobs to execute..."))
     handler.emit(_record("Execute 2 jobs..."))
     handler.emit(
-        _record(" Rule: attack_c0", event=LogEvent.JOB_INFO, rule_msg="attack c0: 8 graph(s)")
+        _record(
+            " Rule: attack_c0", event=LogEvent.JOB_INFO, rule_msg="attack c0: 8 graph(s)", jobid=4
+        )
     )
     handler.emit(_record(event=LogEvent.JOB_FINISHED, job_id=1))
     for done in range(1, 41):
@@ -61,7 +63,7 @@ def test_one_line_per_job_progress_in_tenths_and_no_scheduler_noise():
     handler.emit(_record("a gate failed", level=logging.WARNING))
     handler.emit(_record(STATS, event=LogEvent.RUN_INFO))
     lines = out.getvalue().splitlines()
-    assert lines[0].endswith("] attack c0: 8 graph(s)")
+    assert lines[0].endswith("] Job 4: attack c0: 8 graph(s)")
     progress = [line for line in lines if "jobs done" in line]
     assert len(progress) == 11 and progress[-1] == "40 of 40 jobs done (100%)"
     assert "a gate failed" in lines
@@ -76,7 +78,11 @@ def test_a_dry_run_and_verbose_print_snakemakes_console():
         handler.common_settings.__dict__.update(settings)
         handler.emit(_record("Select jobs to execute..."))
         handler.emit(_record(STATS, event=LogEvent.RUN_INFO))
-        assert "Select jobs" in out.getvalue() and "attack_c1" in out.getvalue()
+        handler.emit(_record(" Rule: attack_c0", event=LogEvent.JOB_INFO, rule_msg="m", jobid=1))
+        text = out.getvalue()
+        assert "Select jobs" in text and "attack_c1" in text
+        # Snakemake's blank line between the stats and the first job, which parsers rely on
+        assert "total                              7\n\n" in text
 
 
 def test_snakemake_finds_the_plugin():
