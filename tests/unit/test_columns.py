@@ -12,7 +12,7 @@ import pytest
 from graphprior.graphs.dag_properties import DAG_PROPERTY_COLUMNS
 from graphprior.graphs.properties import GRAPH_PROPERTY_COLUMNS
 from graphprior.io import tables as T
-from graphprior.io.columns import UNDOCUMENTED, column_info, columns, describe
+from graphprior.io.columns import UNDOCUMENTED, column_info, columns, describe, measure_of
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SCHEMAS = {
@@ -83,8 +83,15 @@ def test_study_columns_borrow_their_source_descriptions():
     assert column_info("study", "n_edges") == column_info("graph_properties", "n_edges")
     unit, description = column_info("study", "graph_density")
     assert unit == "fraction" and "density" in description
+    # a measure column: its measure's own unit, its parts named
     unit, description = column_info("study", "robust_accuracy_pgd_linf_0.1")
-    assert "robust_accuracy_pgd_linf_0.1" in description and "measures.md" in unit
+    assert (
+        unit == "fraction" and "`robust_accuracy`" in description and "pgd_linf_0.1" in description
+    )
+    assert column_info("study", "paper_robustness_fgsm_linf_0.1")[0] == "percent"
+    assert column_info("study", "min_perturbation_rmean_apgd_bisection_linf")[0].startswith("input")
+    assert measure_of("nc2_equinorm_pgd_linf_0.1") == "nc2_equinorm"  # the longest name that fits
+    assert "measures.md" in column_info("study", "unknown_measure_x")[0]
     assert column_info("models", "no_such_column")[1] == UNDOCUMENTED
     described = describe(T.ROBUSTNESS_SCHEMA, "robustness")
     assert all(f.metadata[b"description"] for f in described)
@@ -97,3 +104,13 @@ def test_study_own_columns_match_the_data_dictionary():
         assert (cells[2], cells[3]) == (columns()["study"][name]["unit"],
                                         columns()["study"][name]["description"])  # fmt: skip
     assert column_info("study", "stratum")[1].startswith("`{stratum}/{arm}`")
+
+
+def test_every_measure_of_the_measures_page_has_a_unit():
+    """Each measure docs/measures.md defines has its unit and meaning in columns.yaml."""
+    names = set()
+    for line in (DOCS / "measures.md").read_text().splitlines():
+        if line.startswith("| `"):
+            cell = line.strip("|").split(" | ")[0]
+            names |= {n for n in re.findall(r"`([a-z0-9_]+)`", cell) if not n.startswith("_")}
+    assert names and names <= set(columns()["measures"]), names - set(columns()["measures"])

@@ -215,3 +215,12 @@ def check_claims(claims: pd.DataFrame) -> None:
         .isin(["asymptotic", "exact", "permutation", "maxT exact", "maxT permutation"])
         .all()
     )
+
+
+def test_every_study_column_carries_its_own_unit(smoke_run):
+    """No column of the smoke study falls back to 'see the measure': each measure has its unit."""
+    schema = pq.read_schema(smoke_run / SMOKE_RESULTS / "tables" / "study.parquet")
+    fallback = [f.name for f in schema if f.metadata[b"unit"].startswith(b"see the measure")]
+    assert not fallback, fallback
+    units = {f.name: f.metadata[b"unit"].decode() for f in schema}
+    assert units["robust_accuracy_pgd_linf_0.1"] == "fraction"

@@ -20,7 +20,15 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-__all__ = ["COLUMNS_PATH", "columns", "column_info", "describe", "int_properties", "UNDOCUMENTED"]
+__all__ = [
+    "COLUMNS_PATH",
+    "columns",
+    "column_info",
+    "describe",
+    "int_properties",
+    "measure_of",
+    "UNDOCUMENTED",
+]
 
 COLUMNS_PATH = Path(__file__).with_name("columns.yaml")
 
@@ -49,11 +57,25 @@ def _study_info(column: str) -> tuple[str, str]:
     if column.startswith("graph_") and column[6:] in known["graph_properties"]:
         info = known["graph_properties"][column[6:]]
         return info["unit"], f"the graph's {column[6:]}: {info['description']}"
+    measure = measure_of(column)
+    if measure is not None:
+        info = known["measures"][measure]
+        rest = column[len(measure) + 1 :]
+        return info["unit"], (
+            f"{info['description']} (measure `{measure}`"
+            f"{f', then attack, norm and ε `{rest}`' if rest else ''}; docs/measures.md)"
+        )
     return (
         "see the measure (docs/measures.md)",
         f"scalar robustness measure `{column}`, named measure_attack_norm_eps "
         "(parts `none` and a null ε left out); one `robustness` row per model",
     )
+
+
+def measure_of(column: str) -> str | None:
+    """The robustness measure a `study` column is named after (the longest that fits), or None."""
+    fits = [m for m in columns()["measures"] if column == m or column.startswith(f"{m}_")]
+    return max(fits, key=len, default=None)
 
 
 def column_info(table: str, column: str) -> tuple[str, str]:

@@ -32,19 +32,28 @@ def _concat(paths: list[str], columns: list[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(columns=columns or [])
 
 
-#: The measures whose value is a share of its ``n`` inputs; the others have no interval.
-SHARE_MEASURES = ("clean_accuracy", "robust_accuracy", "success_rate", "paper_robustness")
+#: The measures whose value is a share of its ``n`` inputs, with the value's scale (100: a
+#: percentage, the paper's robustness); the others have no interval.
+SHARE_MEASURES = {
+    "clean_accuracy": 1.0,
+    "robust_accuracy": 1.0,
+    "success_rate": 1.0,
+    "paper_robustness": 100.0,
+}
 
 
 def with_share_intervals(robustness: pd.DataFrame) -> pd.DataFrame:
-    """``robustness`` with ``ci_low``/``ci_high``: the 95 % Wilson interval of every share."""
+    """``robustness`` with ``ci_low``/``ci_high``: the 95 % Wilson interval of every share,
+    on the value's own scale."""
     out = robustness.copy()
-    share = out["measure"].isin(SHARE_MEASURES).to_numpy()
+    scale = out["measure"].map(SHARE_MEASURES).to_numpy(dtype=float)
+    share = np.isfinite(scale)
     low, high = np.full(len(out), np.nan), np.full(len(out), np.nan)
     if share.any():
-        values = pd.to_numeric(out["value"], errors="coerce").to_numpy()[share]
+        values = pd.to_numeric(out["value"], errors="coerce").to_numpy()[share] / scale[share]
         counts = pd.to_numeric(out["n"], errors="coerce").to_numpy()[share]
-        low[share], high[share] = wilson_interval(values, counts)
+        lo, hi = wilson_interval(values, counts)
+        low[share], high[share] = lo * scale[share], hi * scale[share]
     out["ci_low"], out["ci_high"] = low, high
     return out
 
