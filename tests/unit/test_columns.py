@@ -17,7 +17,7 @@ from graphprior.io.columns import UNDOCUMENTED, column_info, columns, describe, 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SCHEMAS = {
     "graphs": T.GRAPHS_SCHEMA,
-    "models": T.MODELS_SCHEMA,
+    "models": T.MODELS_TABLE_SCHEMA,
     "robustness": T.ROBUSTNESS_TABLE_SCHEMA,
     "failures": T.FAILURES_SCHEMA,
     "correlations": T.CORRELATIONS_SCHEMA,

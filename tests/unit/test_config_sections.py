@@ -10,7 +10,13 @@ import yaml
 
 from graphprior.config import ConfigError
 from graphprior.config.schema import with_defaults
-from graphprior.config.sections import AttackConfig, MeasuresConfig, PgdNormConfig, ReportConfig
+from graphprior.config.sections import (
+    AttackConfig,
+    AutoAttackConfig,
+    MeasuresConfig,
+    PgdNormConfig,
+    ReportConfig,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 #: The smallest valid study: every other key takes the schema's default.
@@ -66,3 +72,13 @@ def test_an_unknown_key_is_named():
         AttackConfig.from_dict({"pgd": {"linf": {"stepz": 5}}})
     with pytest.raises(ConfigError, match="expected a mapping"):
         MeasuresConfig.from_dict({"pruning": [1, 2]})
+
+
+def test_the_autoattack_budget_is_labelled_standard_only_at_the_standard_effort():
+    std = AutoAttackConfig.standard()
+    assert std.budget_label() == "standard"
+    assert AutoAttackConfig().budget_label() == "reduced"  # the schema's default budget
+    fewer = dataclasses.replace(std, square=dataclasses.replace(std.square, queries=4999))
+    assert fewer.budget_label() == "reduced"
+    more = dataclasses.replace(std, apgd_ce=dataclasses.replace(std.apgd_ce, steps=200))
+    assert more.budget_label() == "standard"

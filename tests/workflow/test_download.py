@@ -50,7 +50,9 @@ def test_two_jobs_needing_one_missing_dataset_download_it_once(tmp_path):
     assert rc == 0, tail(log, 80)
     assert text.count("download_dataset: the dataset's files") == 1, tail(log, 80)
     # both graphs in one training job (graphs_per_job), which waited for the download
-    assert len(re.findall(r"(?:^|\] )Job \d+: train_sparse_nets c\d+:", text, re.M)) == 1, tail(log, 80)
+    assert len(re.findall(r"(?:^|\] )Job \d+: train_sparse_nets c\d+:", text, re.M)) == 1, tail(
+        log, 80
+    )
     # each file fetched exactly once, although training reads all of them
     assert sorted(mirror.requests) == sorted(f"/{name}" for name, _ in files.values())
     folder = run / "resources" / "mnist"

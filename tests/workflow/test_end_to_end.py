@@ -224,3 +224,20 @@ def test_every_study_column_carries_its_own_unit(smoke_run):
     assert not fallback, fallback
     units = {f.name: f.metadata[b"unit"].decode() for f in schema}
     assert units["robust_accuracy_pgd_linf_0.1"] == "fraction"
+
+
+def test_the_autoattack_budget_is_recorded_per_model(smoke_run):
+    """The smoke study's AutoAttack budget is below the standard one: its models say `reduced`."""
+    tables = smoke_run / SMOKE_RESULTS / "tables"
+    models = pd.read_parquet(tables / "models.parquet")
+    rob = pd.read_parquet(tables / "robustness.parquet")
+    attacked = set(rob.loc[rob["attack"] == "autoattack", "model_id"])
+    assert attacked and set(models.loc[models["model_id"].isin(attacked), "autoattack_budget"]) == {
+        "reduced"
+    }
+    assert models.loc[~models["model_id"].isin(attacked), "autoattack_budget"].isna().all()
+    study = pd.read_parquet(tables / "study.parquet")
+    assert "autoattack_budget" in study.columns
+    # and the report's settings name it
+    report = (smoke_run / SMOKE_RESULTS / "report" / "report.md").read_text()
+    assert "AutoAttack budget" in report and "reduced (APGD-CE" in report

@@ -159,6 +159,27 @@ class AutoAttackConfig(Section):
         """The budgets of norm ``linf`` or ``l2``."""
         return {"linf": self.linf, "l2": self.l2}[norm].eps
 
+    @classmethod
+    def standard(cls) -> AutoAttackConfig:
+        """The members' effort in the reference's standard version (Croce & Hein 2020): APGD-CE
+        and APGD-T at 100 iterations, APGD-T on 9 target classes, Square at 5,000 queries."""
+        return cls(
+            apgd_ce=ApgdSection(steps=100, restarts=1),
+            apgd_t=ApgdTargetedSection(steps=100, restarts=1, n_targets=9),
+            square=SquareSection(queries=5000, p_init=0.8),
+        )
+
+    def budget_label(self) -> str:
+        """``standard`` where every member gets at least the standard effort, else ``reduced``."""
+        std = self.standard()
+        at_least = (
+            self.apgd_ce.steps >= std.apgd_ce.steps
+            and self.apgd_t.steps >= std.apgd_t.steps
+            and self.apgd_t.n_targets >= std.apgd_t.n_targets
+            and self.square.queries >= std.square.queries
+        )
+        return "standard" if at_least else "reduced"
+
 
 @dataclass(frozen=True)
 class ChecksConfig(Section):

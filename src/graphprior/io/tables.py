@@ -27,6 +27,7 @@ __all__ = [
     "MODELS_SCHEMA",
     "ROBUSTNESS_SCHEMA",
     "ROBUSTNESS_TABLE_SCHEMA",
+    "MODELS_TABLE_SCHEMA",
     "GRAPHS_SUMMARY_SCHEMA",
     "CORRELATIONS_SCHEMA",
     "CLAIMS_SCHEMA",
@@ -125,6 +126,10 @@ ROBUSTNESS_SCHEMA = pa.schema(
         pa.field("n", pa.int64()),
     ]
 )
+
+#: The aggregated ``models`` table: the per-group rows and the AutoAttack budget they were
+#: evaluated at (the study's ``attack.autoattack``, known when the tables are joined).
+MODELS_TABLE_SCHEMA = pa.schema([*MODELS_SCHEMA, pa.field("autoattack_budget", pa.string())])
 
 #: The aggregated ``robustness`` table: the per-group rows and, for every share of ``n``
 #: inputs (clean and robust accuracy, success rates), its 95 % Wilson interval.

@@ -55,7 +55,7 @@ class AutoAttackBudget:
     @classmethod
     def standard(cls) -> AutoAttackBudget:
         """The reference's standard version: 100 iterations, APGD-T on 9 targets, 5000 queries."""
-        return cls(ApgdBudget(100, 1), ApgdBudget(100, 1, 9), 5000, 0.8)
+        return budget_from_config(AutoAttackConfig.standard())
 
 
 def budget_from_config(cfg: AutoAttackConfig) -> AutoAttackBudget:

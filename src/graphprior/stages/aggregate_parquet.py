@@ -14,6 +14,7 @@ from graphprior.analysis.study.gates import study_flags
 from graphprior.analysis.study.summary import graphs_summary
 from graphprior.analysis.study.table import build_study, study_schema
 from graphprior.config import config_hash
+from graphprior.config.sections import AutoAttackConfig
 from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T
 from graphprior.io.failures import read_failures
@@ -65,12 +66,18 @@ def aggregate_tables(
     robustness_parts: list[str],
     failure_records: list[str] | None = None,
     check_parts: list[str] | None = None,
+    autoattack_budget: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build `graphs`, `graph_properties`, `models`, `robustness`, `attack_checks`, `study`, `failures`."""
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
     properties = _concat(property_parts, ["graph_id"])
     models = _concat(training_parts, T.MODELS_SCHEMA.names)
     robustness = with_share_intervals(_concat(robustness_parts, T.ROBUSTNESS_SCHEMA.names))
+    # the budget label of every model AutoAttack measured (`standard` or `reduced`)
+    attacked = set(robustness.loc[robustness["attack"] == "autoattack", "model_id"])
+    models["autoattack_budget"] = [
+        autoattack_budget if m in attacked else None for m in models["model_id"]
+    ]
     tables = {
         "graphs": graphs,
         "graph_properties": properties,
@@ -111,7 +118,7 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
     schemas = {
         "graphs": T.GRAPHS_SCHEMA,
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
-        "models": T.MODELS_SCHEMA,
+        "models": T.MODELS_TABLE_SCHEMA,
         "robustness": T.ROBUSTNESS_TABLE_SCHEMA,
         "attack_checks": T.ATTACK_CHECKS_SCHEMA,
         "study": study_schema(tables["study"]),
@@ -137,6 +144,7 @@ def run(smk: Any) -> None:
         robustness_parts=list(smk.input.robustness),
         failure_records=list(smk.input.failures),
         check_parts=list(smk.input.checks),
+        autoattack_budget=AutoAttackConfig.from_dict(config["attack"]["autoattack"]).budget_label(),
     )
     tables["graphs_summary"] = graphs_summary(
         tables["study"], tables["robustness"], config["attack"]["paper_eps"]

@@ -18,7 +18,7 @@ from graphprior.config.choices import Status
 from graphprior.io.columns import int_properties
 from graphprior.io.tables import (
     GRAPHS_SCHEMA,
-    MODELS_SCHEMA,
+    MODELS_TABLE_SCHEMA,
     PROPERTY_KEYS,
     TableError,
     is_missing,
@@ -173,7 +173,7 @@ def _join_properties(study: pd.DataFrame, props: pd.DataFrame) -> pd.DataFrame:
 
 def study_schema(study: pd.DataFrame) -> pa.Schema:
     """Schema of the wide `study` table: known model columns typed, the rest float64."""
-    known = {f.name: f for f in [*MODELS_SCHEMA, *GRAPHS_SCHEMA]}
+    known = {f.name: f for f in [*MODELS_TABLE_SCHEMA, *GRAPHS_SCHEMA]}
     counts = int_properties()
     fields = []
     for c in study.columns:

@@ -12,6 +12,7 @@ from graphprior.analysis.study.columns import MIN_GRAPHS, bare
 from graphprior.analysis.study_context import StudyContext
 from graphprior.config import PAPER_INITS
 from graphprior.config.choices import Status
+from graphprior.config.sections import AutoAttackConfig
 from graphprior.graphs.selection import filter_report
 from graphprior.report.document import Section
 from graphprior.report.render import fmt
@@ -86,6 +87,15 @@ def _summary(ctx: StudyContext) -> str:
     )
 
 
+def _autoattack_budget(aa: AutoAttackConfig) -> str:
+    """``standard`` or ``reduced`` with the members' effort: only the standard one is the
+    reference's AutoAttack; a reduced one is named so wherever `autoattack` rows are read."""
+    return (
+        f"{aa.budget_label()} (APGD-CE {aa.apgd_ce.steps} it., APGD-T {aa.apgd_t.steps} it. on "
+        f"{aa.apgd_t.n_targets} targets, Square {aa.square.queries} queries)"
+    )
+
+
 def _config_table(ctx: StudyContext) -> pd.DataFrame:
     """The settings of this run that shape the report."""
     config = ctx.config
@@ -103,6 +113,10 @@ def _config_table(ctx: StudyContext) -> pd.DataFrame:
         ("epochs", config["training"]["epochs"]),
         ("FGSM ε grid", _config_value(config, "attack.fgsm.eps")),
         ("paper's ε", config["attack"]["paper_eps"]),
+        (
+            "AutoAttack budget",
+            _autoattack_budget(AutoAttackConfig.from_dict(config["attack"]["autoattack"])),
+        ),
         ("per-graph aggregates", ", ".join(ctx.aggregates)),
         ("bootstrap resamples", ctx.n_boot),
         ("bootstrap seed", config["report"]["seed"]),
