@@ -12,12 +12,13 @@ environment lines. A dry run and ``--verbose`` print Snakemake's own console.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 
 from snakemake_interface_logger_plugins.base import LogHandlerBase
 from snakemake_interface_logger_plugins.common import LogEvent
+
+from graphprior.stages import base_rule
 
 __all__ = ["LogHandler", "collapse_job_stats"]
 
@@ -42,7 +43,6 @@ SILENT = {
     LogEvent.RULEGRAPH,
     LogEvent.DEBUG_DAG,
 }
-_CHUNK = re.compile(r"_c[0-9]+$")
 
 
 def collapse_job_stats(text: str) -> str:
@@ -53,7 +53,7 @@ def collapse_job_stats(text: str) -> str:
     for line in table.strip("\n").splitlines()[2:]:
         rule, _, count = line.rstrip().rpartition(" ")
         if rule.strip() and count.isdigit():
-            name = _CHUNK.sub("", rule.strip())
+            name = base_rule(rule.strip())
             counts[name] = counts.get(name, 0) + int(count)
     if not counts:
         return text

@@ -72,12 +72,9 @@ class StudyContext:
     measures: list[Measure]
     xs: list[str]
     dropped_xs: dict[str, str]
-    aggregates: list[str]
     per_graph: dict[str, pd.DataFrame]
     corr: pd.DataFrame
     outliers: pd.DataFrame
-    outlier_rule: bool
-    n_boot: int
     #: failed validity gates (rows of ``attack_checks``) and flagged measures
     failed_gates: pd.DataFrame
     flags: pd.DataFrame
@@ -93,6 +90,21 @@ class StudyContext:
         not measured, or was flagged, has no primary measure, and says so.
         """
         return primary_measure(self.measures, self.report)
+
+    @property
+    def aggregates(self) -> list[str]:
+        """The per-graph aggregates (``report.aggregate``)."""
+        return list(self.report.aggregate)
+
+    @property
+    def n_boot(self) -> int:
+        """Bootstrap resamples of every interval (``report.bootstrap``)."""
+        return self.report.bootstrap
+
+    @property
+    def outlier_rule(self) -> bool:
+        """Whether the paper's 1.5×IQR rule drops outlying graphs (``report.outlier_rule``)."""
+        return self.report.outlier_rule
 
     @property
     def mean_key(self) -> str:
@@ -145,13 +157,11 @@ def build_context(
     ]
     xs, dropped = property_columns(study, tables["graph_properties"])
     report = ReportConfig.from_dict(config["report"])
-    aggregates = list(report.aggregate)
-    n_boot, outlier_rule = report.bootstrap, report.outlier_rule
     ys = [m.column for m in measures]
     per_graph: dict[str, pd.DataFrame] = {}
     if len(ok) and "graph_id" in ok.columns:
         graphs = tables.get("graphs")
-        for how in aggregates:
+        for how in report.aggregate:
             table = aggregate_per_graph(ok, xs, ys, how, controls=CONTROLS)
             if graphs is not None:
                 table["size_stratum"] = size_strata(table, graphs)
@@ -161,9 +171,9 @@ def build_context(
         per_graph if correlations else {},
         xs,
         ys,
-        n_boot=n_boot,
+        n_boot=report.bootstrap,
         rng=section_rng(report.seed, "correlations"),
-        outlier_rule=outlier_rule,
+        outlier_rule=report.outlier_rule,
         boot_partial_xs=[c for c in xs if bare(c) in MAIN_PROPERTIES],
     )
     log.info(
@@ -184,12 +194,9 @@ def build_context(
         measures=measures,
         xs=xs,
         dropped_xs=dropped,
-        aggregates=aggregates,
         per_graph=per_graph,
         corr=corr,
         outliers=outliers,
-        outlier_rule=outlier_rule,
-        n_boot=n_boot,
         failed_gates=failed_gates(tables.get("attack_checks")),
         flags=flags,
         arm=arm,

@@ -33,9 +33,8 @@ def _mean_interval(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def _inputs(robustness: pd.DataFrame, measure) -> pd.Series:
-    """Test inputs behind each model's value of ``measure`` (its robustness row's ``n``)."""
-    rows = scalar_rows(robustness)
+def _inputs(rows: pd.DataFrame, measure) -> pd.Series:
+    """Test inputs behind each model's value of ``measure`` (its scalar robustness row's ``n``)."""
     sel = (
         (rows["measure"] == measure.measure)
         & (rows["attack"] == measure.attack)
@@ -54,8 +53,9 @@ def graphs_summary(study: pd.DataFrame, robustness: pd.DataFrame, paper_eps: flo
     out: list[dict] = []
     if nets.empty or "arm" not in nets.columns:
         return pd.DataFrame(out, columns=GRAPHS_SUMMARY_SCHEMA.names)
+    scalar = scalar_rows(robustness)
     for measure in discover_measures(robustness, study, paper_eps, nets):
-        inputs = _inputs(robustness, measure)
+        inputs = _inputs(scalar, measure)
         for (graph_id, arm), group in nets.groupby(["graph_id", "arm"], sort=True):
             values = group[measure.column].dropna()
             if values.empty:
