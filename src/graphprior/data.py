@@ -203,10 +203,24 @@ def download_dataset(name: str) -> list[Path]:
         path = resources_dir() / name / fname
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            _download_one(path, digest, [m + fname for m in mirrors])
+            try:
+                _download_one(path, digest, [m + fname for m in mirrors])
+            except DatasetError as exc:
+                raise DatasetError(f"{exc} {_missing_hints(name, files)}") from None
         verify_sha256(path, digest)
         paths.append(path)
     return paths
+
+
+def _missing_hints(name: str, files: dict[str, tuple[str, str]]) -> str:
+    """Where each still-missing file of a dataset goes: all of them, not only the first."""
+    folder = resources_dir() / name
+    missing = [(folder / f, d) for f, d in files.values() if not (folder / f).exists()]
+    hints = "; ".join(_place_hint(path, digest) for path, digest in missing)
+    return (
+        f"Without network, {len(missing)} of the {len(files)} files of {name} are missing: "
+        f"{hints}; then rerun."
+    )
 
 
 def _download_one(path: Path, digest: str, urls: list[str]) -> None:
@@ -224,10 +238,7 @@ def _download_one(path: Path, digest: str, urls: list[str]) -> None:
             errors.append(f"{url}: {exc}")
         finally:
             tmp.unlink(missing_ok=True)
-    raise DatasetError(
-        f"could not download {path.name} ({'; '.join(errors)}). "
-        f"Without network, {_place_hint(path, digest)} and rerun."
-    )
+    raise DatasetError(f"could not download {path.name} ({'; '.join(errors)}).")
 
 
 def _fetch_idx(name: str, roles: tuple[str, ...]) -> dict[str, Path]:

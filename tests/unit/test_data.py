@@ -190,8 +190,11 @@ def test_without_network_the_error_names_the_file_and_where(tmp_path, mirror_env
     write_catalog(tmp_path / "catalog.json", "mnist", files, ["http://127.0.0.1:9/"])
     with pytest.raises(DatasetError, match="could not download") as err:
         download_dataset("mnist")
-    first = tmp_path / "resources" / "mnist" / files["train_images"][0]
-    assert f"place the file at {first} (sha256 {files['train_images'][1]})" in str(err.value)
+    # every missing file named, each with its place and digest, not only the first
+    assert "4 of the 4 files of mnist are missing" in str(err.value)
+    for fname, digest in files.values():
+        place = tmp_path / "resources" / "mnist" / fname
+        assert f"place the file at {place} (sha256 {digest})" in str(err.value)
 
 
 def test_loading_never_downloads(tmp_path, mirror_env):
