@@ -133,7 +133,7 @@ def test_the_answer_then_the_claims_come_first_in_the_html(planted_claims):
     claims_heading = html.index(f">{TITLES['claims']}<")  # its entry in the contents
     assert html.index(TITLES["answer"]) < html.index("Contents") < claims_heading
     assert html.index("The answer.") < html.index("Contents")
-    assert html.index("raw r [95 % CI]") < html.index(f">{TITLES['run']}</h2>")
+    assert html.index("raw effect [95 % CI]") < html.index(f">{TITLES['run']}</h2>")
     titles = [s.title for s in planted_claims.sections]
     assert titles[:2] == [TITLES["answer"], TITLES["claims"]]
 

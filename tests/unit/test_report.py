@@ -369,12 +369,13 @@ def test_markdown_numbers_equal_the_correlations_table(planted):
     got = dict(zip(cols, cells, strict=True))
     for analysis in ("raw", "controlled"):
         row = _claim_rows(report, analysis).loc["C2"]
-        assert got[f"{analysis} r [95 % CI]"] == (
+        assert got[f"{analysis} effect [95 % CI]"] == (
             f"{fmt(row['r'])} [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
         )
         assert got[f"{analysis} q"] == fmt(row["q"])
         assert got[analysis] == row["verdict"]
     assert got["n"] == fmt(int(row["n"]))
+    assert got["statistic"] == "Spearman ρ"  # what the effect columns hold for C2
     # the strongest-correlations table: every row matches the table
     top = report.section(TITLES["correlations"]).tables
     strongest = next(t for t in top if t.caption.startswith("The 20 strongest")).frame
@@ -630,3 +631,33 @@ def test_the_answer_groups_the_strata_and_names_the_density_design_apart():
     assert "20.0 % in `n50-m100+n50-m200` (95 % CI 13.0 % to 23.0 %): the graph matters" in across
     mixed = variance.assign(decision=["negligible", "undecided", "matters"])
     assert "in each" not in answer_sentence(mixed, reliability, "m", "a")
+
+
+def test_a_figure_counts_lines_through_a_single_point():
+    from graphprior.report.figures import BOX_GID, plot_curve, plt, single_point_lines
+
+    fig, ax = plt.subplots()
+    ax.plot([0.1], [0.5], marker="o")  # a line style on one point: counted
+    ax.plot([0.1, 0.1], [0.5, 0.5])  # two copies of one point: counted
+    ax.plot([0.1], [0.4], marker="o", ls="none")  # a point: not a line
+    ax.plot([0.1, 0.2], [0.5, 0.6])  # a line
+    ax.axhline(0)  # a reference line across the axes
+    plot_curve(ax, [0.3], [0.2], color="k")  # drawn as a point
+    assert single_point_lines(fig) == 2
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    boxes = ax.boxplot([[0.0, 0.0, 0.0, 0.5, 1.0]])  # its lower whisker is zero long
+    assert single_point_lines(fig) >= 1
+    for artist in (a for artists in boxes.values() for a in artists):
+        artist.set_gid(BOX_GID)
+    assert single_point_lines(fig) == 0  # a box plot's parts are not data lines
+    plt.close(fig)
+
+
+def test_no_report_figure_draws_a_single_point_as_a_line(planted):
+    _, report, _ = planted
+    figures = [b for s in report.sections for b in s.blocks if hasattr(b, "png")]
+    assert len(figures) >= 5
+    drawn = {f.name: f.single_point_lines for f in figures}
+    assert all(n == 0 for n in drawn.values()), drawn
+    assert "data-single-point-lines='0'" in to_html(report)

@@ -5,8 +5,9 @@ The test drives Debian's ``chromium`` through the DevTools protocol over a pipe
 network port, no extra package). It opens the smoke run's report from disk and
 checks that every figure decodes to a real image, that every table-of-contents
 link lands on a heading of the page, that the page logs no console error and
-throws no exception, and that the first screen (1400×900) shows the answer:
-its sentence and its variance-share figure.
+throws no exception, and that the first screen (1400×900) shows the answer
+(its sentence and its variance-share figure) with the contents as a sidebar,
+and that no figure draws a single point as a line.
 
 ``scripts/install_test_deps.sh`` installs chromium (CI runs it). Without it the
 test is skipped, saying so, unless GRAPHPRIOR_BROWSER=1 (as on CI): then it fails.
@@ -228,7 +229,13 @@ FIRST_SCREEN_JS = """
   const sentence = [...document.querySelectorAll('p')].find(
     p => p.textContent.startsWith('The answer.') || p.textContent.startsWith('No answer:'));
   const figure = [...document.images].find(img => img.alt.startsWith('How much of robustness'));
+  const nav = document.querySelector('nav');
+  const side = el => { if (!el) return null; const r = el.getBoundingClientRect();
+    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
   return {sentence: box(sentence), figure: box(figure), text: sentence ? sentence.textContent : '',
+          nav: side(nav), sentence_side: side(sentence),
+          lines: [...document.images].map(img => ({alt: img.alt.slice(0, 60),
+                                                   n: img.dataset.singlePointLines})),
           height: window.innerHeight, width: window.innerWidth};
 })()
 """
@@ -236,7 +243,8 @@ FIRST_SCREEN_JS = """
 
 @pytest.mark.slow
 def test_the_first_screen_shows_the_answer_and_its_figure(browser, smoke_run, tmp_path):
-    """At 1400×900 the answer sentence and the variance-share figure are on the first screen."""
+    """At 1400×900 the answer sentence, its figure and the contents sidebar are on the first
+    screen, and no figure draws a single point as a line."""
     report = smoke_run / SMOKE_RESULTS / "report" / "report.html"
     target = browser.send("Target.createTarget", url="about:blank")["targetId"]
     session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
@@ -258,3 +266,9 @@ def test_the_first_screen_shows_the_answer_and_its_figure(browser, smoke_run, tm
     assert figure is not None, "no variance-share figure on the page"
     visible = min(figure["bottom"], 900) - max(figure["top"], 0)
     assert visible >= min(figure["height"], 300), seen
+    # the contents: a sidebar on the first screen, beside the answer, not over it
+    nav, sentence = seen["nav"], seen["sentence_side"]
+    assert nav is not None and nav["top"] <= 10 and nav["bottom"] >= 800, nav
+    assert nav["right"] <= sentence["left"], (nav, sentence)
+    # no figure draws a single point as a line (each figure's count, set when it was drawn)
+    assert seen["lines"] and all(f["n"] == "0" for f in seen["lines"]), seen["lines"]

@@ -16,11 +16,17 @@ __all__ = ["Figure", "Table", "Section", "Report"]
 
 @dataclass
 class Figure:
-    """A figure: file name stem (unique within a report), caption and PNG bytes."""
+    """A figure: file name stem (unique within a report), caption and PNG bytes.
+
+    ``single_point_lines`` counts its lines drawn through fewer than two points
+    (:func:`graphprior.report.figures.single_point_lines`); the HTML report carries
+    it on the image, where the browser test finds it 0 on every figure.
+    """
 
     name: str
     caption: str
     png: bytes
+    single_point_lines: int = 0
 
 
 @dataclass

@@ -21,7 +21,19 @@ import pandas as pd  # noqa: E402
 from graphprior.analysis.claims.verdicts import ALPHA  # noqa: E402
 from graphprior.report.document import Figure  # noqa: E402
 
-__all__ = ["plt", "fig_to_png", "figure", "colours", "grid", "short", "heatmap"]
+__all__ = [
+    "plt",
+    "fig_to_png",
+    "figure",
+    "single_point_lines",
+    "BOX_GID",
+    "plot_curve",
+    "colours",
+    "baseline_styles",
+    "grid",
+    "short",
+    "heatmap",
+]
 
 
 def fig_to_png(fig: plt.Figure, dpi: int = 90) -> bytes:
@@ -38,7 +50,67 @@ def fig_to_png(fig: plt.Figure, dpi: int = 90) -> bytes:
 
 def figure(name: str, caption: str, fig: plt.Figure) -> Figure:
     """A report figure from a matplotlib figure (rendered to PNG and closed)."""
-    return Figure(name=name, caption=caption, png=fig_to_png(fig))
+    lines = single_point_lines(fig)
+    return Figure(name=name, caption=caption, png=fig_to_png(fig), single_point_lines=lines)
+
+
+#: The ``gid`` of a box plot's parts, which :func:`single_point_lines` does not count.
+BOX_GID = "boxplot"
+
+
+def single_point_lines(fig: plt.Figure) -> int:
+    """How many visible lines of ``fig`` join fewer than two distinct finite points.
+
+    Such a line draws nothing a reader can see as a line (a single ε, a single
+    density level): the value belongs in a point or strip plot. Markers without a
+    line style (``ls="none"``) are points, not lines, and never count; nor do the
+    parts of a box plot (gid :data:`BOX_GID`), whose whiskers may be zero long.
+    """
+    count = 0
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for line in ax.get_lines():
+            if not line.get_visible() or line.get_linestyle() in ("None", "none", "", " "):
+                continue
+            if line.get_gid() == BOX_GID:  # a box plot's whisker, cap or median
+                continue
+            xy = np.asarray(line.get_xydata(), dtype=float)
+            xy = xy[np.isfinite(xy).all(axis=1)]
+            if len(np.unique(xy, axis=0)) < 2:
+                count += 1
+    return count
+
+
+def plot_curve(ax: Any, x: Any, y: Any, **kwargs: Any) -> None:
+    """``ax.plot`` of a curve, or of its one point as a marker when it has a single x.
+
+    A curve through one point is drawn as a point (no line style), so no figure
+    draws a single value as a line (:func:`single_point_lines`).
+    """
+    if len(np.unique(np.asarray(x, dtype=float))) < 2:
+        kwargs = {**kwargs, "ls": "none", "marker": kwargs.get("marker") or "o"}
+    ax.plot(x, y, **kwargs)
+
+
+#: Baselines' colours and markers: greys and open shapes, never a generator's colour.
+BASELINE_GREYS = ("0.15", "0.45", "0.65", "0.3", "0.55")
+BASELINE_MARKERS = ("s", "D", "^", "v", "P")
+
+
+def baseline_styles(labels: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(colour, marker) per baseline label, in sorted order: greys and their own markers.
+
+    Generators take tab10 colours (:func:`colours`) and round markers; baselines
+    are told apart from them by both colour and marker.
+    """
+    return {
+        label: (
+            BASELINE_GREYS[i % len(BASELINE_GREYS)],
+            BASELINE_MARKERS[i % len(BASELINE_MARKERS)],
+        )
+        for i, label in enumerate(sorted(set(labels)))
+    }
 
 
 def colours(labels: Sequence[str]) -> dict[str, Any]:

@@ -130,6 +130,7 @@ def to_html(report: Report) -> str:
                 b64 = base64.b64encode(block.png).decode("ascii")
                 parts.append(
                     f"<figure><img alt='{html.escape(block.caption, quote=True)}' "
+                    f"data-single-point-lines='{int(block.single_point_lines)}' "
                     f"src='data:image/png;base64,{b64}'/>"
                     f"<figcaption>{_inline(block.caption)} "
                     f"<span class='fname'>({html.escape(block.name)}.png)</span>"
@@ -159,6 +160,11 @@ _CSS = (
     "figcaption,.caption{color:#444;font-size:.9em}"
     ".caption{font-weight:bold;margin-bottom:.2em}.note{color:#666;font-size:.85em}"
     ".fname{color:#999}code{background:#f3f3f3;padding:0 .2em}"
+    # on a wide screen the contents are a sidebar, beside the answer from the first screen
+    "@media (min-width:1200px){body{margin:0 auto 0 270px;max-width:1080px}"
+    "nav{position:fixed;top:0;left:0;bottom:0;width:235px;overflow-y:auto;border:none;"
+    "border-right:1px solid #ddd;font-size:.82em;padding:.4em .8em}"
+    "nav ol{padding-left:1.3em}nav h2{margin-top:.4em}}"
 )
 
 

@@ -10,7 +10,7 @@ from graphprior.analysis.study.table import ok_rows
 from graphprior.analysis.study_context import StudyContext
 from graphprior.analysis.summaries import baseline_comparison
 from graphprior.report.document import Figure, Section
-from graphprior.report.figures import colours, figure, grid, short
+from graphprior.report.figures import baseline_styles, figure, grid, short
 from graphprior.report.render import fmt
 from graphprior.report.sections import TITLES
 
@@ -102,8 +102,7 @@ def _baseline_figure(
     """Graph nets and baselines against the matched density, one panel per column."""
     fig, axes = grid(len(cols))
     fams = sorted(base["family"].unique())
-    fam_col = colours(fams)
-    markers = ["s", "D", "P", "X", "v"]
+    styles = baseline_styles(fams)
     for ax, col in zip(axes, cols, strict=False):
         for g, sub in pg.groupby("generator"):
             ax.scatter(
@@ -113,25 +112,27 @@ def _baseline_figure(
                 color=palette.get(str(g), "0.3"),
                 label=str(g),
             )
-        for i, f in enumerate(fams):
+        for f in fams:
             sub = base.loc[base["family"] == f]
+            colour, marker = styles[f]
             ax.scatter(
                 sub["matched_density"],
                 sub[col],
                 s=26,
-                marker=markers[i % len(markers)],
+                marker=marker,
                 facecolors="none",
-                edgecolors=[fam_col[f]],
+                edgecolors=[colour],
                 label=f,
             )
-            line = sub.groupby(sub["matched_density"].round(3))[col].mean().sort_index()
-            ax.plot(line.index, line.to_numpy(), color=fam_col[f], lw=0.8, ls="--")
+            line = sub.groupby(sub["matched_density"].round(3))[col].mean().sort_index().dropna()
+            if len(line) > 1:  # one level: its points say it, a line would not
+                ax.plot(line.index, line.to_numpy(), color=colour, lw=0.8, ls="--")
         ax.set_xlabel("matched density (weights / dense net of the same widths)", fontsize=7)
         ax.set_ylabel(short(col, 40), fontsize=8)
     axes[0].legend(fontsize=6)
     return figure(
         "graph_vs_baselines",
         "Graph nets (filled, per-graph means, colour = generator) and pruned dense baselines "
-        "(open markers, dashed: mean per density level) against the matched density.",
+        "(grey open markers, dashed: mean per density level) against the matched density.",
         fig,
     )

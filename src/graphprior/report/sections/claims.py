@@ -88,22 +88,46 @@ RULES: dict[str, str] = {
 CHECKS: tuple[str, ...] = ("R2a", "R3a", "R3b")
 
 
+#: How the claims table names each statistic (the `claims` table's ``statistic``).
+STATISTIC_NAMES = {
+    "spearman": "Spearman ρ",
+    "partial_spearman": "partial Spearman ρ",
+    "max_abs_spearman": "strongest Spearman ρ",
+    "max_abs_partial_spearman": "strongest partial Spearman ρ",
+    "surface_r": "surface R (adjusted)",
+    "kendall_w": "Kendall's W",
+    "kendall_tau_b": "Kendall's τ-b",
+    "median_difference": "median difference",
+}
+
+
+def statistic_name(statistic: str) -> str:
+    """The reader's name of a `claims` statistic (``kendall_w`` -> ``Kendall's W``)."""
+    return STATISTIC_NAMES.get(statistic, statistic.replace("_", " "))
+
+
 def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim: the pooled raw and controlled results side by side."""
+    """One row per claim: its statistic, and the pooled raw and controlled effects side by side.
+
+    The ``statistic`` column names what each ``effect`` is (a Spearman ρ, Kendall's W,
+    a median difference, ...): the effects of different claims are not one kind of number.
+    """
     pooled = claims.loc[claims["stratum"] == POOLED]
     rows = []
     for cid in dict.fromkeys(pooled["claim"]):
-        row = {"claim": cid, "statement": CLAIM_TEXT.get(cid, ("", ""))[0]}
+        row = {"claim": cid, "statement": CLAIM_TEXT.get(cid, ("", ""))[0], "statistic": ""}
         methods = []
         for analysis in ("raw", "controlled", "sensitivity"):
             hit = pooled.loc[(pooled["claim"] == cid) & (pooled["analysis"] == analysis)]
             if hit.empty and analysis == "sensitivity":
                 continue
             if hit.empty:
-                row |= {f"{analysis} r [95 % CI]": "", f"{analysis} q": "", analysis: ""}
+                row |= {f"{analysis} effect [95 % CI]": "", f"{analysis} q": "", analysis: ""}
                 continue
             h = hit.iloc[0]
-            row[f"{analysis} r [95 % CI]"] = fmt_interval(h["r"], h["ci_low"], h["ci_high"])
+            if analysis == "raw":
+                row["statistic"] = statistic_name(str(h["statistic"]))
+            row[f"{analysis} effect [95 % CI]"] = fmt_interval(h["r"], h["ci_low"], h["ci_high"])
             row[f"{analysis} q"] = fmt(h["q"]) if np.isfinite(h["q"]) else "—"
             row[analysis] = h["verdict"]
             row.setdefault("n", int(h["n"]))
@@ -127,7 +151,8 @@ def _differences(view: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
         out.append(
             f"**{row['claim']}: raw and controlled verdicts differ** ({row['raw']} raw, "
             f"{row['controlled']} controlled): controlling for {ctrl.replace(',', ', ') or 'nothing'} "
-            f"moves ρ from {row['raw r [95 % CI]']} to {row['controlled r [95 % CI]']}, so the raw "
+            f"moves ρ from {row['raw effect [95 % CI]']} to {row['controlled effect [95 % CI]']}, so "
+            "the raw "
             "association runs through size or interface, not structure alone."
         )
     return out

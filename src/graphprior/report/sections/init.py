@@ -6,7 +6,7 @@ from typing import Any
 
 from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Figure, Section
-from graphprior.report.figures import figure, grid, short
+from graphprior.report.figures import BOX_GID, figure, grid, short
 from graphprior.report.render import fmt
 from graphprior.report.sections import TITLES
 
@@ -47,7 +47,12 @@ def _init_figure(ctx: StudyContext, inits: list[str]) -> Figure | None:
         data = [
             ctx.ok.loc[ctx.ok["init"] == i, m.column].dropna().to_numpy(dtype=float) for i in inits
         ]
-        ax.boxplot(data, showfliers=True)
+        boxes = ax.boxplot(data, showfliers=True)
+        for artist in (a for artists in boxes.values() for a in artists):
+            artist.set_gid(BOX_GID)  # a box's parts, not lines through data
+        for k, values in enumerate(data, start=1):
+            if 0 < len(values) < 5:  # too few for a box to summarise: show every value
+                ax.plot([k] * len(values), values, "o", ms=3, color="tab:blue", ls="none")
         ax.set_xticks(
             range(1, len(inits) + 1),
             [short(i, 14) for i in inits],

@@ -8,7 +8,7 @@ import pandas as pd
 from graphprior.analysis.related_studies import NCStatistics
 from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Section
-from graphprior.report.figures import figure, grid, plt
+from graphprior.report.figures import figure, grid, plot_curve, plt
 from graphprior.report.render import fmt
 from graphprior.report.sections import TITLES
 
@@ -79,14 +79,14 @@ def _depth_figure(layers: pd.DataFrame):
     prof = layers.groupby("depth_bin", observed=True)[["clean", "perturbed", "log_ratio"]].median()
     mids = [iv.mid for iv in prof.index]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
-    axes[0].plot(mids, prof["clean"], marker="o", label="clean")
-    axes[0].plot(mids, prof["perturbed"], marker="o", label="perturbed")
+    plot_curve(axes[0], mids, prof["clean"], marker="o", label="clean")
+    plot_curve(axes[0], mids, prof["perturbed"], marker="o", label="perturbed")
     if (prof[["clean", "perturbed"]] > 0).all().all():
         axes[0].set_yscale("log")
     axes[0].set_xlabel("relative depth of the hidden layer")
     axes[0].set_ylabel("median NC1")
     axes[0].legend(fontsize=7)
-    axes[1].plot(mids, prof["log_ratio"], marker="o", color="tab:red")
+    plot_curve(axes[1], mids, prof["log_ratio"], marker="o", color="tab:red")
     axes[1].axhline(0, color="0.5", lw=0.6)
     axes[1].set_xlabel("relative depth of the hidden layer")
     axes[1].set_ylabel("median log10(NC1 perturbed / clean)")

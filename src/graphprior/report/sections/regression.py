@@ -5,7 +5,8 @@ from __future__ import annotations
 from graphprior.analysis.study.columns import CONTROLS
 from graphprior.analysis.study_context import StudyContext
 from graphprior.analysis.summaries import regression_fits
-from graphprior.report.document import Section
+from graphprior.report.document import Figure, Section
+from graphprior.report.figures import figure, grid, short
 from graphprior.report.sections import TITLES
 
 __all__ = ["section_regression"]
@@ -28,6 +29,9 @@ def section_regression(ctx: StudyContext) -> Section:
     )
     sec.table("Fits", summary)
     if table is not None:
+        forest = _forest_figure(table)
+        if forest is not None:
+            sec.figure(forest)
         sec.table("Coefficients (HC3)", table)
         high = table.loc[table["vif"] > 10, "term"].unique()
         if len(high):
@@ -38,3 +42,39 @@ def section_regression(ctx: StudyContext) -> Section:
             "least two more graphs than coefficients)."
         )
     return sec
+
+
+def _forest_figure(table) -> Figure | None:
+    """A forest plot per measure: each property's coefficient and its 95 % HC3 interval."""
+    props = table.loc[table["role"] == "x"]
+    measures = list(dict.fromkeys(props["measure"]))
+    if not measures:
+        return None
+    terms = list(dict.fromkeys(props["term"]))
+    fig, axes = grid(
+        len(measures), ncols=min(len(measures), 3), size=(4.2, 0.9 + 0.28 * len(terms))
+    )
+    for ax, measure in zip(axes, measures, strict=False):
+        rows = props.loc[props["measure"] == measure].set_index("term").reindex(terms)
+        y = range(len(terms))
+        coef = rows["coef"].to_numpy(dtype=float)
+        err = [
+            coef - rows["ci_low"].to_numpy(dtype=float),
+            rows["ci_high"].to_numpy(dtype=float) - coef,
+        ]
+        signif = (rows["p"] < 0.05).to_numpy()
+        for flag, colour in ((False, "0.55"), (True, "tab:red")):
+            keep = signif == flag
+            ax.errorbar(coef[keep], [i for i, k in zip(y, keep, strict=True) if k],
+                        xerr=[e[keep] for e in err], fmt="o", ms=3.5, capsize=2, color=colour)  # fmt: skip
+        ax.axvline(0, color="0.3", lw=0.7)
+        ax.set_yticks(list(y), [short(t, 28) for t in terms], fontsize=6)
+        ax.invert_yaxis()
+        ax.set_title(short(measure, 48), fontsize=8)
+        ax.set_xlabel("coefficient per SD of the property", fontsize=7)
+    return figure(
+        "regression_forest",
+        "OLS coefficients of each graph property (per standard deviation, controls held fixed) "
+        "with 95 % HC3 intervals, one panel per main measure; red: p < 0.05.",
+        fig,
+    )

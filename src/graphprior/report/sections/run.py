@@ -275,12 +275,27 @@ def _graph_selection_table(config: dict) -> pd.DataFrame:
     return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["setting", "value"])
 
 
-#: Keys shown in the report that have no schema default (absent when not configured).
+def _generators(graphs: dict) -> str:
+    """The study's generators: the grid's and the size strata's families, with the strata.
+
+    >>> _generators({"generators": [{"generator": "ws_flex"}],
+    ...              "strata": {"families": ["gnm", "sbm"], "sizes": [{"n": 32, "m": 64}]}})
+    'gnm, sbm, ws_flex; size strata n=32 m=64'
+    """
+    names = {str(e["generator"]) for e in graphs.get("generators") or []}
+    strata = graphs.get("strata") or {}
+    names |= {str(f) for f in strata.get("families") or []}
+    text = ", ".join(sorted(names))
+    if strata.get("sizes"):
+        sizes = ", ".join(f"n={s['n']} m={s['m']}" for s in strata["sizes"])
+        text += f"; size strata {sizes}"
+    return text
+
+
 def _config_value(config: dict, dotted: str) -> Any:
     """A value of the (defaults-filled) config by dotted key; lists joined by commas."""
     if dotted == "graphs.generators":
-        entries = config["graphs"]["generators"]
-        return ", ".join(sorted({str(e["generator"]) for e in entries}))
+        return _generators(config["graphs"])
     *parents, last = dotted.split(".")
     node = config
     for key in parents:

@@ -8,7 +8,7 @@ from graphprior.analysis.curves import median_curve
 from graphprior.analysis.related_studies import WeightStatistics
 from graphprior.analysis.study_context import StudyContext
 from graphprior.report.document import Section
-from graphprior.report.figures import colours, figure, grid
+from graphprior.report.figures import baseline_styles, figure, grid, plot_curve
 from graphprior.report.render import fmt
 from graphprior.report.sections import TITLES
 
@@ -45,18 +45,21 @@ def section_weight(ctx: StudyContext, res: WeightStatistics, palette: dict[str, 
     norms = sorted(curve["norm"].unique())
     fig, axes = grid(len(norms), ncols=2, size=(5.0, 3.6))
     labels = sorted(curve["label"].unique())
-    line_colours = {**colours([lab for lab in labels if lab not in palette]), **palette}
+    styles = baseline_styles([lab for lab in labels if lab not in palette])
     for ax, norm in zip(axes, norms, strict=False):
         sub = curve.loc[curve["norm"] == norm]
         for (lab, attack), c in sub.groupby(["label", "attack"]):
             c = c.sort_values("eps")
-            ax.plot(
+            colour, marker = (palette[lab], "o") if lab in palette else styles[lab]
+            plot_curve(
+                ax,
                 c["eps"],
                 c["median"],
-                marker="o",
+                marker=marker,
                 ms=3,
+                mfc=colour if lab in palette else "none",
                 ls="-" if attack == "pgd" else ":",
-                color=line_colours.get(lab, "0.3"),
+                color=colour,
                 label=f"{lab} ({'worst' if attack == 'pgd' else attack})",
             )
         ax.set_title(f"weight perturbation, {norm}", fontsize=9)
