@@ -3,8 +3,8 @@
 Runs the real workflow (Snakemake on this checkout's Snakefile, ``--cores 1``, in
 a temporary folder) on the same graphs twice, with ``graphs_per_job: 1`` and
 ``graphs_per_job: K``, and builds only the graph properties and the trained
-models (``compute_graph_properties`` and ``train_sparse_nets`` jobs; the graphs
-are drawn once beforehand and copied into both runs). The study is the default
+models (``--until compute_graph_properties train_sparse_nets``; the graphs are
+drawn in each run, the same ones, by one short job per chunk). The study is the default
 one's training and mapping (digits, 7 inits; 10 epochs instead of 40, to keep
 the run short) on 8 graphs of 100 nodes.
 
@@ -43,6 +43,8 @@ from graphprior.config import job_chunks
 from graphprior.graphs.selection import graph_specs, validate_study
 
 REPO = Path(__file__).resolve().parents[1]
+#: The study's folder in a run (config ``study: job-overhead``).
+RESULTS = "results/job-overhead"
 
 #: 4 Erdős–Rényi graphs of 100 nodes and their twins; the default study's training.
 GRAPHS = {
@@ -61,12 +63,12 @@ def study(epochs: int) -> dict:
     return config
 
 
-def snakemake(run_dir: Path, configfile: Path, targets: list[str], *extra: str) -> float:
-    """Run Snakemake in ``run_dir`` on ``targets``; return its wall seconds."""
+def snakemake(run_dir: Path, configfile: Path, *extra: str) -> float:
+    """Run Snakemake in ``run_dir`` with ``extra`` arguments; return its wall seconds."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "MPLBACKEND": "Agg"}
     args = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile")]
     args += ["--directory", str(run_dir), "--configfile", str(configfile), "--cores", "1"]
-    args += ["--nocolor", *targets, "--quiet", "all", *extra]
+    args += ["--nocolor", "--quiet", "all", *extra]
     t0 = time.perf_counter()
     res = subprocess.run(args, env=env, capture_output=True, text=True, cwd=REPO)
     if res.returncode != 0:
@@ -75,22 +77,22 @@ def snakemake(run_dir: Path, configfile: Path, targets: list[str], *extra: str) 
 
 
 def job_walls(run_dir: Path, rule: str) -> list[float]:
-    """Wall seconds of every job of ``rule`` (its chunk rules' benchmark files)."""
+    """Wall seconds of every job of ``rule`` (one benchmark file per chunk)."""
     walls = []
-    for path in sorted((run_dir / "results" / "benchmarks" / rule).glob("*.tsv")):
+    for path in sorted((run_dir / RESULTS / "benchmarks" / rule).glob("*.tsv")):
         with path.open() as f:
             walls += [float(row["s"]) for row in csv.DictReader(f, delimiter="\t")]
     return walls
 
 
-def measure(base: Path, work: Path, configfile: Path, ids: list[str], k: int) -> dict:
-    """Properties and training of ``ids`` with ``graphs_per_job: k``, in a copy of ``base``."""
+def measure(work: Path, configfile: Path, ids: list[str], k: int) -> dict:
+    """Properties and training of ``ids`` with ``graphs_per_job: k``, in a folder of its own."""
     run_dir = work / f"k{k}"
-    shutil.copytree(base, run_dir, symlinks=True)
-    targets = [f"results/training/{g}.parquet" for g in ids]
-    targets += [f"results/properties/{g}.parquet" for g in ids]
-    wall = snakemake(run_dir, configfile, targets, "--config", f"graphs_per_job={k}")
-    models = pd.concat(pd.read_parquet(run_dir / "results/training" / f"{g}.parquet") for g in ids)
+    until = ("--until", "compute_graph_properties", "train_sparse_nets")
+    wall = snakemake(run_dir, configfile, *until, "--config", f"graphs_per_job={k}")
+    parts = sorted((run_dir / RESULTS / "training").glob("c*/*.parquet"))
+    assert sorted(p.stem for p in parts) == sorted(ids), parts
+    models = pd.concat(pd.read_parquet(p) for p in parts)
     train = job_walls(run_dir, "train_sparse_nets")
     props = job_walls(run_dir, "compute_graph_properties")
     n = len(models)
@@ -144,10 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     work.mkdir(parents=True, exist_ok=True)
     configfile = work / "config.yaml"
     configfile.write_text(yaml.safe_dump(config))
-    base = work / "base"  # the graphs, drawn once, copied into both runs
-    snakemake(base, configfile, [f"results/graphs/{g}.graphml" for g in ids])
-    shutil.rmtree(base / ".snakemake", ignore_errors=True)
-    rows = [measure(base, work, configfile, ids, k) for k in (1, args.k)]
+    rows = [measure(work, configfile, ids, k) for k in (1, args.k)]
     chunks = [len(c) for c in job_chunks(ids, args.k)]
     text = "\n".join(
         [

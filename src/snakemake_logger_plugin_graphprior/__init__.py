@@ -2,8 +2,7 @@
 
 A Snakemake logger plugin: it replaces Snakemake's console with what a user of
 a graphprior run follows, one line per job (the rule's message: rule, chunk,
-graphs), the jobs per rule once (chunk rules counted under their stage), the
-progress at every tenth of the jobs, and every warning, error and failure
+graphs), the jobs per rule once, the progress at every tenth of the jobs, and every warning, error and failure
 summary in full. Left out: the run header, per-job timestamps and "Finished
 jobid" lines, the scheduler's "Select jobs to execute..." and the
 environment lines. A dry run and ``--verbose`` print Snakemake's own console.
@@ -18,9 +17,7 @@ import time
 from snakemake_interface_logger_plugins.base import LogHandlerBase
 from snakemake_interface_logger_plugins.common import LogEvent
 
-from graphprior.stages import base_rule
-
-__all__ = ["LogHandler", "collapse_job_stats"]
+__all__ = ["LogHandler"]
 
 #: Plain messages that say nothing a user of the run acts on.
 NOISE = (
@@ -43,24 +40,6 @@ SILENT = {
     LogEvent.RULEGRAPH,
     LogEvent.DEBUG_DAG,
 }
-
-
-def collapse_job_stats(text: str) -> str:
-    """Snakemake's "Job stats" table with the chunk rules (``attack_c3``) under their stage."""
-    head, _, rest = text.partition("Job stats:")
-    table, sep, tail = rest.partition("\n\n")
-    counts: dict[str, int] = {}
-    for line in table.strip("\n").splitlines()[2:]:
-        rule, _, count = line.rstrip().rpartition(" ")
-        if rule.strip() and count.isdigit():
-            name = base_rule(rule.strip())
-            counts[name] = counts.get(name, 0) + int(count)
-    if not counts:
-        return text
-    width = max(len(r) for r in counts) + 2
-    lines = [f"{'job':<{width}}{'count':>7}", f"{'-' * (width - 2)}  {'-' * 5}"]
-    lines += [f"{rule:<{width}}{count:>7}" for rule, count in counts.items()]
-    return f"{head}Job stats:\n" + "\n".join(lines) + sep + tail
 
 
 class LogHandler(LogHandlerBase):
@@ -139,8 +118,6 @@ class LogHandler(LogHandlerBase):
             self.tenth = tenth
             return f"{done} of {total} jobs done ({100 * done // max(total, 1)}%)"
         text = self.format(record)
-        if event == LogEvent.RUN_INFO and "Job stats:" in text:
-            return collapse_job_stats(text).rstrip("\n") + "\n\n"  # a blank line ends it
         if any(text.lstrip().startswith(prefix) for prefix in NOISE) or not text.strip():
             return None
         return True

@@ -1,8 +1,8 @@
 """Several graphs per job (config ``graphs_per_job``): the chunks, and per-graph outputs.
 
-A chunked job runs its graphs one after the other in one process; every graph
-keeps its own outputs, log and failure record, and one failing graph costs only
-its own results.
+A chunk job runs its graphs one after the other in one process; every graph
+keeps its own files in the chunk's folders and its own lines in the chunk's log,
+and one failing graph costs only its own results (its record in the chunk's).
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from graphprior.io.tables import read_table
 from graphprior.stages import (
     CONFIG_KEYS,
     STUDY_KEYS,
-    base_rule,
-    chunk_rule,
     compute_graph_properties,
     train_sparse_nets,
 )
-from graphprior.stages.job import graph_jobs
+from graphprior.stages.job import chunk_files, graph_jobs
 
 IDS = [f"g{i:02d}" for i in range(26)]
 
@@ -54,12 +52,16 @@ def test_chunks_of_the_default_size_and_edge_cases():
         job_chunks(["a", "a"], 2)
 
 
-def test_chunk_rule_names_map_back_to_their_rule():
-    for rule in ("generate_graphs", "compute_graph_properties", "train_sparse_nets", "attack"):
-        assert base_rule(chunk_rule(rule, 0)) == rule
-        assert base_rule(chunk_rule(rule, 12)) == rule
-    assert base_rule("prune_baseline") == "prune_baseline"
-    assert base_rule("prune_baseline_c1") == "prune_baseline_c1"  # not a chunked rule
+def test_chunk_files_name_each_graphs_file_in_its_chunks_folder():
+    chunks = [["a", "b"], ["c"]]
+    assert chunk_files(["t/c0", "t/c1"], chunks, "training") == [
+        "t/c0/a.parquet",
+        "t/c0/b.parquet",
+        "t/c1/c.parquet",
+    ]
+    assert chunk_files(["m/c0", "m/c1"], chunks, "models") == ["m/c0/a", "m/c0/b", "m/c1/c"]
+    with pytest.raises(ValueError, match="1 chunk folders for 2 chunks"):
+        chunk_files(["t/c0"], chunks, "training")
 
 
 def test_graphs_per_job_is_no_part_of_the_study():
@@ -84,28 +86,25 @@ STUDY = {
 }
 
 
-def _chunk(tmp_path: Path, rule: str, outputs: dict[str, str], broken: int):
-    """A fake ``snakemake`` object of one chunk of three graphs, graph ``broken`` damaged."""
+def _chunk(tmp_path: Path, rule: str, outputs: tuple[str, ...], broken: int):
+    """A fake ``snakemake`` object of chunk 0 (three graphs, graph ``broken`` damaged)."""
     config = validate_study(STUDY)
     specs = graph_specs(config)
     ids = [s.graph_id for s in specs]
-    graphs = []
+    results = tmp_path / "results"
     for i, spec in enumerate(specs):
-        path = tmp_path / "results" / "graphs" / f"{spec.graph_id}.graphml"
+        path = results / "graphs" / "c0" / f"{spec.graph_id}.graphml"
         path.parent.mkdir(parents=True, exist_ok=True)
         write_graph(make_graph(spec), spec, path)
         if i == broken:
             path.write_text("<graphml><not closed")
-        graphs.append(str(path))
-
-    def per_id(pattern):
-        return [str(tmp_path / "results" / pattern.format(id=i)) for i in ids]
-
+    folders = {name: str(results / name / "c0") for name in outputs}
     smk = SimpleNamespace(
-        rule=chunk_rule(rule, 0),
-        input=SimpleNamespace(graph=graphs, data=[]),
-        output=SimpleNamespace(**{k: per_id(p) for k, p in outputs.items()}),
-        log=per_id(f"logs/{rule}/{{id}}.log"),
+        rule=rule,
+        wildcards=SimpleNamespace(chunk="0"),
+        input=SimpleNamespace(graph=str(results / "graphs" / "c0"), data=[]),
+        output=SimpleNamespace(**folders, failures=str(results / "failures" / rule / "c0.json")),
+        log=[str(results / "logs" / rule / "c0.log")],
         params=SimpleNamespace(ids=ids, config=config_slice(config, CONFIG_KEYS[rule])),
         config={**config, "on_error": "record"},
         threads=1,
@@ -113,66 +112,64 @@ def _chunk(tmp_path: Path, rule: str, outputs: dict[str, str], broken: int):
     return smk, ids
 
 
-def _records(smk) -> list[list[dict]]:
-    return [json.loads(Path(p).read_text()) for p in smk.output.failures]
+def _records(smk) -> list[dict]:
+    return json.loads(Path(smk.output.failures).read_text())
 
 
 def test_one_failing_graph_of_a_chunk_is_recorded_alone(tmp_path):
-    outputs = {
-        "properties": "properties/{id}.parquet",
-        "failures": "failures/compute_graph_properties/{id}.json",
-    }
-    smk, ids = _chunk(tmp_path, "compute_graph_properties", outputs, broken=1)
+    smk, ids = _chunk(tmp_path, "compute_graph_properties", ("properties",), broken=1)
     compute_graph_properties.run(smk)
     records = _records(smk)
-    assert records[0] == [] and records[2] == []
-    assert len(records[1]) == 1
-    assert records[1][0]["rule"] == "compute_graph_properties"  # the rule, not the chunk
-    assert records[1][0]["group"] == ids[1]
-    assert records[1][0]["log"] == smk.log[1]
-    for i, path in enumerate(smk.output.properties):
+    assert len(records) == 1
+    assert records[0]["rule"] == "compute_graph_properties"
+    assert records[0]["group"] == ids[1]
+    assert records[0]["log"] == smk.log[0]
+    paths = chunk_files([smk.output.properties], [ids], "properties")
+    for i, path in enumerate(paths):
         row = read_table(path)
         assert set(row["graph_id"]) == {ids[i]}  # one row per orientation seed
-    assert read_table(smk.output.properties[0]).shape[1] > 2  # the good ones are complete
+    assert read_table(paths[0]).shape[1] > 2  # the good ones are complete
     # a failed graph keeps only its keys
-    assert list(read_table(smk.output.properties[1]).columns) == ["graph_id", "orientation_seed"]
-    logs = [Path(p).read_text() for p in smk.log]
-    assert ids[1] in logs[1] and "failed" in logs[1]
-    assert "failed" not in logs[0] + logs[2]  # each graph logs to its own file
+    assert list(read_table(paths[1]).columns) == ["graph_id", "orientation_seed"]
+    log = Path(smk.log[0]).read_text()
+    sections = log.split("compute_graph_properties chunk=0 graph_id=")[1:]
+    assert [s.split()[0] for s in sections] == ids  # each graph's lines follow its own line
+    assert "failed" in sections[1] and "failed" not in sections[0] + sections[2]
 
 
 def test_a_training_chunk_writes_every_graph_and_records_the_broken_one(tmp_path):
-    outputs = {
-        "training": "training/{id}.parquet",
-        "models": "models/{id}",
-        "failures": "failures/train_sparse_nets/{id}.json",
-    }
-    smk, ids = _chunk(tmp_path, "train_sparse_nets", outputs, broken=0)
+    smk, ids = _chunk(tmp_path, "train_sparse_nets", ("training", "models"), broken=0)
     train_sparse_nets.run(smk)
     records = _records(smk)
-    assert [len(r) for r in records] == [1, 0, 0]
-    assert records[0][0]["rule"] == "train_sparse_nets" and records[0][0]["group"] == ids[0]
-    assert read_table(smk.output.training[0]).empty
-    assert Path(smk.output.models[0]).is_dir()  # the output exists, empty
+    assert [r["group"] for r in records] == [ids[0]]
+    assert records[0]["rule"] == "train_sparse_nets"
+    training = chunk_files([smk.output.training], [ids], "training")
+    models = chunk_files([smk.output.models], [ids], "models")
+    assert read_table(training[0]).empty
+    assert Path(models[0]).is_dir()  # the output exists, empty
+    results = tmp_path / "results"
     for i in (1, 2):
-        rows = read_table(smk.output.training[i])
+        rows = read_table(training[i])
         assert set(rows["graph_id"]) == {ids[i]} and len(rows) >= 1
         for checkpoint in rows["checkpoint"]:
-            assert (Path(smk.output.models[i]).parent.parent / checkpoint).is_file()
-        assert "epoch" in Path(smk.log[i]).read_text()  # its own progress bars
+            # relative to the study's folder, inside the chunk's models folder
+            assert checkpoint.startswith(f"models/c0/{ids[i]}/")
+            assert (results / checkpoint).is_file()
+    assert "epoch" in Path(smk.log[0]).read_text()  # the progress bars
 
 
-def test_graph_jobs_refuses_misaligned_lists():
+def test_graph_jobs_refuses_a_list_where_a_chunk_folder_belongs():
     smk = SimpleNamespace(
-        rule="attack_c0",
-        input=SimpleNamespace(training=["a.parquet"], models=["a"]),
+        rule="attack",
+        wildcards=SimpleNamespace(chunk="0"),
+        input=SimpleNamespace(training="t/c0", models="m/c0"),
         output=SimpleNamespace(robustness=["a.parquet", "b.parquet"]),
         log=["a.log"],
         params=SimpleNamespace(ids=["a"], config={}),
         config={},
         threads=1,
     )
-    with pytest.raises(ValueError, match="2 output.robustness paths for 1 ids"):
+    with pytest.raises(ValueError, match="output.robustness is not one chunk folder"):
         graph_jobs(smk, "attack", "group", ("training", "models"), ("robustness",))
 
 

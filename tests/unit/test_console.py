@@ -8,15 +8,13 @@ from types import SimpleNamespace
 
 from snakemake_interface_logger_plugins.common import LogEvent
 
-from graphprior.stages import base_rule
-from snakemake_logger_plugin_graphprior import LogHandler, collapse_job_stats
+from snakemake_logger_plugin_graphprior import LogHandler
 
 STATS = """Job stats:
 job                            count
 ---------------------------  -------
-generate_graphs_c0                 1
-attack_c0                          1
-attack_c1                          1
+generate_graphs                    1
+attack                             2
 prune_baseline                     3
 all                                1
 total                              7
@@ -37,25 +35,13 @@ def _record(msg=None, level=logging.INFO, **extra) -> logging.LogRecord:
     return record
 
 
-def test_the_job_stats_count_chunk_rules_under_their_stage():
-    table = collapse_job_stats(STATS)
-    rows = {}
-    for line in table.split("Job stats:", 1)[1].strip("\n").splitlines()[2:]:
-        rule, _, count = line.rpartition(" ")
-        rows[rule.strip()] = int(count)
-    assert rows == {"generate_graphs": 1, "attack": 2, "prune_baseline": 3, "all": 1, "total": 7}
-    assert all(base_rule(rule) == rule for rule in rows)
-
-
 def test_one_line_per_job_progress_in_tenths_and_no_scheduler_noise():
     handler, out = _handler()
     handler.emit(_record(event=LogEvent.WORKFLOW_STARTED))
     handler.emit(_record("Select jobs to execute..."))
     handler.emit(_record("Execute 2 jobs..."))
     handler.emit(
-        _record(
-            " Rule: attack_c0", event=LogEvent.JOB_INFO, rule_msg="attack c0: 8 graph(s)", jobid=4
-        )
+        _record(" Rule: attack", event=LogEvent.JOB_INFO, rule_msg="attack c0: 8 graph(s)", jobid=4)
     )
     handler.emit(_record(event=LogEvent.JOB_FINISHED, job_id=1))
     for done in range(1, 41):
@@ -68,8 +54,8 @@ def test_one_line_per_job_progress_in_tenths_and_no_scheduler_noise():
     assert len(progress) == 11 and progress[-1] == "40 of 40 jobs done (100%)"
     assert "a gate failed" in lines
     assert not any("Select jobs" in line or "Execute" in line for line in lines)
-    assert "attack_c0" not in out.getvalue()
-    assert ["attack", "2"] in [line.split() for line in lines]  # the stats, chunks merged
+    assert " Rule: attack" not in out.getvalue()  # Snakemake's job block, left out
+    assert ["attack", "2"] in [line.split() for line in lines]  # the stats, once
 
 
 def test_a_dry_run_and_verbose_print_snakemakes_console():
@@ -78,9 +64,9 @@ def test_a_dry_run_and_verbose_print_snakemakes_console():
         handler.common_settings.__dict__.update(settings)
         handler.emit(_record("Select jobs to execute..."))
         handler.emit(_record(STATS, event=LogEvent.RUN_INFO))
-        handler.emit(_record(" Rule: attack_c0", event=LogEvent.JOB_INFO, rule_msg="m", jobid=1))
+        handler.emit(_record(" Rule: attack", event=LogEvent.JOB_INFO, rule_msg="m", jobid=1))
         text = out.getvalue()
-        assert "Select jobs" in text and "attack_c1" in text
+        assert "Select jobs" in text and " Rule: attack" in text
         # Snakemake's blank line between the stats and the first job, which parsers rely on
         assert "total                              7\n\n" in text
 

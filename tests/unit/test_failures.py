@@ -22,15 +22,17 @@ def boom():
     raise ValueError("corrupt graph file results/graphs/g.graphml: truncated")
 
 
-def test_success_writes_an_empty_record(tmp_path):
-    out = run_guarded("attack", "g", "record", tmp_path / "f.json", "log", lambda: 3, lambda: 0)
-    assert out == 3
-    assert json.loads((tmp_path / "f.json").read_text()) == []
+def test_success_adds_no_record():
+    records: list[dict] = []
+    assert run_guarded("attack", "g", "record", "log", lambda: 3, lambda: 0, records) == 3
+    assert records == []
 
 
 def test_failure_is_recorded_with_its_reason(tmp_path):
-    out = run_guarded("attack", "g", "record", tmp_path / "f.json", "x.log", boom, lambda: "empty")
+    records: list[dict] = []
+    out = run_guarded("attack", "g", "record", "x.log", boom, lambda: "empty", records)
     assert out == "empty"
+    write_failures(tmp_path / "f.json", records)
     table = read_failures([tmp_path / "f.json"])
     assert list(table.columns) == FAILURE_COLUMNS
     row = table.iloc[0]
@@ -43,10 +45,11 @@ def test_failure_is_recorded_with_its_reason(tmp_path):
     assert "results/graphs/g.graphml" in row["message"]
 
 
-def test_raise_mode_propagates_and_writes_nothing(tmp_path):
+def test_raise_mode_propagates_and_records_nothing():
+    records: list[dict] = []
     with pytest.raises(ValueError, match="corrupt graph file"):
-        run_guarded("attack", "g", "raise", tmp_path / "f.json", "l", boom, lambda: 0)
-    assert not (tmp_path / "f.json").exists()
+        run_guarded("attack", "g", "raise", "l", boom, lambda: 0, records)
+    assert records == []
 
 
 def test_no_records_give_an_empty_table():

@@ -147,12 +147,17 @@ def run_workflow(
 
 
 def parts(run_dir: Path) -> list[Path]:
-    """Every file a per-job rule wrote below results/ (no logs, no benchmarks)."""
+    """Every file a per-job rule wrote below results/ (no logs, no benchmarks).
+
+    Snakemake's own ``.snakemake_timestamp`` in each folder output is not one.
+    """
     out = []
     for folder in PART_FOLDERS:
         root = run_dir / SMOKE_RESULTS / folder
         if root.exists():
-            out += sorted(p for p in root.rglob("*") if p.is_file())
+            out += sorted(
+                p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".snakemake")
+            )
     return out
 
 
@@ -192,3 +197,27 @@ def smoke_run(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("smoke_run")
     run_workflow(run_dir, "--rerun-incomplete")
     return run_dir
+
+
+def jobs_in(text: str) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table Snakemake prints before it runs."""
+    if "Job stats:" not in text:
+        return {}
+    stats = text.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    jobs: dict[str, int] = {}
+    for line in stats.splitlines()[3:]:
+        rule, _, count = line.rpartition(" ")
+        if rule.strip() and rule.strip() not in ("total", "all"):
+            jobs[rule.strip()] = int(count)
+    return jobs
+
+
+def planned_jobs(run: Path, configfile: Path = SMOKE_CONFIG, *extra: str) -> dict[str, int]:
+    """Rule -> number of jobs a dry run plans (the 'Job stats' table of ``snakemake -n``)."""
+    rc, log = run_workflow(
+        run, "-n", *extra, configfile=configfile, log_name="dry-run.log", check=False, cores=1
+    )
+    text = log.read_text()
+    assert rc == 0, tail(log)
+    log.unlink()
+    return jobs_in(text)

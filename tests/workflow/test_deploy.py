@@ -19,9 +19,12 @@ pytestmark = pytest.mark.slow
 
 
 def _planned_jobs(cwd: Path, *args: str) -> int:
-    """The job count of a dry run in ``cwd`` (Snakemake's ``total`` line)."""
+    """The job count of a dry run in ``cwd`` (Snakemake's ``total`` line).
+
+    ``--forceall``: every job, whatever results a folder already holds.
+    """
     res = subprocess.run(
-        [str(BIN / "snakemake"), "-n", "--cores", "1", *args],
+        [str(BIN / "snakemake"), "-n", "--forceall", "--cores", "1", *args],
         cwd=cwd, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]

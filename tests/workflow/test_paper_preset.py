@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from graphprior.graphs import selection as S
-from graphprior.stages import base_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -34,15 +33,12 @@ def offline_env(resources: Path) -> dict:
 
 
 def job_counts(stdout: str) -> dict[str, int]:
-    """Rule → job count from the 'Job stats' table of a Snakemake run.
-
-    Chunk rules count under the rule they are chunks of (graphprior.stages.base_rule).
-    """
+    """Rule → job count from the 'Job stats' table of a Snakemake run."""
     # the first table only (a dry run may print the stats twice)
     table = stdout.split("Job stats:", 1)[1].split("total", 1)[0]
     counts: dict[str, int] = {}
     for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M):
-        counts[base_rule(m[1])] = counts.get(base_rule(m[1]), 0) + int(m[2])
+        counts[m[1]] = int(m[2])
     return counts
 
 

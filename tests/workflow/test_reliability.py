@@ -35,18 +35,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from graphprior.config import job_chunks
 from graphprior.graphs.graphml import read_graph
 from graphprior.graphs.selection import graph_specs, load_study
 from graphprior.io.tables import read_table
-from graphprior.stages import base_rule
 
 from .conftest import (
     REPO,
     SMOKE_CONFIG,
     SMOKE_RESULTS,
     assert_same_tables,
+    jobs_in,
     parts,
+    planned_jobs,
     run_workflow,
     snakemake_args,
     start,
@@ -138,7 +138,7 @@ def test_stopped_and_crashed_runs_resume_without_redoing_work(tmp_path, smoke_ru
     #    outputs of the jobs it had to kill
     log1 = run / "1-stop.log"
     proc = start(args, log1)
-    wait_for(lambda: any((run / SMOKE_RESULTS / "training").glob("*.parquet")), proc, log1)
+    wait_for(lambda: any((run / SMOKE_RESULTS / "training").rglob("*.parquet")), proc, log1)
     stop_group(proc, signal.SIGTERM)
     check_parts_readable(run)
     done_before_stop = mtimes(run)
@@ -148,7 +148,7 @@ def test_stopped_and_crashed_runs_resume_without_redoing_work(tmp_path, smoke_ru
     #    marked incomplete
     log2 = run / "2-crash.log"
     proc = start(args, log2)
-    wait_for(lambda: any((run / SMOKE_RESULTS / "robustness").glob("*.parquet")), proc, log2)
+    wait_for(lambda: any((run / SMOKE_RESULTS / "robustness").rglob("*.parquet")), proc, log2)
     stop_group(proc, signal.SIGKILL)
     check_parts_readable(run)
     incomplete = incomplete_outputs(run)
@@ -276,21 +276,27 @@ def _truncate(path: Path) -> None:
 DAMAGE = {
     # damaged file (glob below results/), job that reads it, message naming it
     "graph-file": (
-        "graphs/{g}.graphml",
-        SMOKE_RESULTS + "/properties/{g}.parquet",
+        "graphs/{c}/{g}.graphml",
+        SMOKE_RESULTS + "/properties/{c}",
         "corrupt graph file",
     ),
     "parquet-part": (
-        "properties/{g}.parquet",
+        "properties/{c}/{g}.parquet",
         SMOKE_RESULTS + "/tables/graphs.parquet",
         "cannot read Parquet file",
     ),
     "checkpoint": (
-        "models/{g}/*.safetensors",
-        SMOKE_RESULTS + "/robustness/{g}.parquet",
+        "models/{c}/{g}/*.safetensors",
+        SMOKE_RESULTS + "/robustness/{c}",
         "corrupt or truncated checkpoint",
     ),
 }
+
+
+def first_graph(run: Path) -> tuple[str, str]:
+    """The chunk (``c0``) and id of the first graph of a finished run."""
+    path = sorted((run / SMOKE_RESULTS / "graphs").glob("c*/*.graphml"))[0]
+    return path.parent.name, path.stem
 
 
 @pytest.mark.slow
@@ -300,13 +306,13 @@ def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, case):
     fails and Snakemake shows its log, whose error names the damaged file."""
     pattern, target, message = DAMAGE[case]
     run = _copy_run(smoke_run, tmp_path / "run")
-    graph_id = sorted((run / SMOKE_RESULTS / "graphs").glob("*.graphml"))[0].stem
-    bad = sorted((run / SMOKE_RESULTS).glob(pattern.format(g=graph_id)))[0]
+    chunk, graph_id = first_graph(run)
+    bad = sorted((run / SMOKE_RESULTS).glob(pattern.format(c=chunk, g=graph_id)))[0]
     _truncate(bad)
     rc, log = run_workflow(
         run,
         "--force",
-        target.format(g=graph_id),
+        target.format(c=chunk),
         "--show-failed-logs",
         # on_error is a failure policy, not a rule's params: it never replans upstream jobs
         "--config",
@@ -319,23 +325,6 @@ def test_damaged_file_is_named_in_the_failing_job(tmp_path, smoke_run, case):
     assert f"{message} {bad.relative_to(run)}" in text, tail(log, 120)
 
 
-def jobs_in(text: str) -> dict[str, int]:
-    """Rule -> job count from the 'Job stats' table Snakemake prints before it runs.
-
-    Chunk rules count under the rule they are chunks of (graphprior.stages.base_rule).
-    """
-    if "Job stats:" not in text:
-        return {}
-    stats = text.split("Job stats:", 1)[1].split("\n\n", 1)[0]
-    jobs: dict[str, int] = {}
-    for line in stats.splitlines()[3:]:
-        rule, _, count = line.rpartition(" ")
-        if rule.strip() and rule.strip() not in ("total", "all"):
-            rule = base_rule(rule.strip())  # the chunk rules attack_c0, ... as attack
-            jobs[rule] = jobs.get(rule, 0) + int(count)
-    return jobs
-
-
 @pytest.mark.slow
 def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_run):
     """With on_error: record (the default) a job that fails writes empty outputs and a
@@ -344,12 +333,12 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     damage is repaired, the same command reruns exactly that job and what depends on
     it, and the failure is gone."""
     run = _copy_run(smoke_run, tmp_path / "run")
-    graph_id = sorted((run / SMOKE_RESULTS / "graphs").glob("*.graphml"))[0].stem
-    bad = sorted((run / SMOKE_RESULTS / "models" / graph_id).glob("*.safetensors"))[0]
+    chunk, graph_id = first_graph(run)
+    bad = sorted((run / SMOKE_RESULTS / "models" / chunk / graph_id).glob("*.safetensors"))[0]
     good = bad.read_bytes()
     _truncate(bad)
     # Snakemake cannot see a change inside a directory output: ask for the re-attack
-    target = f"{SMOKE_RESULTS}/robustness/{graph_id}.parquet"
+    target = f"{SMOKE_RESULTS}/robustness/{chunk}"
     rc, log = run_workflow(run, "--forcerun", target, log_name="recorded.log", check=False)
     assert rc != 0, tail(log)  # every other job finished, then the run fails
     text = log.read_text()
@@ -359,10 +348,8 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     assert f"attack {graph_id}: CheckpointError: corrupt or truncated checkpoint" in summary, tail(
         log
     )
-    assert f"log: {SMOKE_RESULTS}/logs/attack/{graph_id}.log" in summary, tail(log)
-    record = json.loads(
-        (run / SMOKE_RESULTS / "failures" / "attack" / f"{graph_id}.json").read_text()
-    )
+    assert f"log: {SMOKE_RESULTS}/logs/attack/{chunk}.log" in summary, tail(log)
+    record = json.loads((run / SMOKE_RESULTS / "failures" / "attack" / f"{chunk}.json").read_text())
     assert len(record) == 1 and record[0]["rule"] == "attack"
     assert "corrupt or truncated checkpoint" in record[0]["message"]
     failures = pd.read_parquet(run / SMOKE_RESULTS / "tables" / "failures.parquet")
@@ -389,11 +376,13 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     # the failed group's attack job reran: every group of its chunk (graphs_per_job)
     study = load_study(SMOKE_CONFIG)
     ids = [s.graph_id for s in graph_specs(study)]
-    chunk = next(c for c in job_chunks(ids, study["graphs_per_job"]) if graph_id in c)
-    assert redone == sorted(f"{SMOKE_RESULTS}/robustness/{g}.parquet" for g in chunk), redone
+    folder = run / SMOKE_RESULTS / "robustness" / chunk
+    in_chunk = sorted(p.stem for p in folder.glob("*.parquet"))
+    assert set(in_chunk) <= set(ids) and graph_id in in_chunk
+    assert redone == sorted(f"{SMOKE_RESULTS}/robustness/{chunk}/{g}.parquet" for g in in_chunk)
     assert "no failed jobs recorded" in text, tail(log)
     assert (
-        json.loads((run / SMOKE_RESULTS / "failures" / "attack" / f"{graph_id}.json").read_text())
+        json.loads((run / SMOKE_RESULTS / "failures" / "attack" / f"{chunk}.json").read_text())
         == []
     )
     assert pd.read_parquet(run / SMOKE_RESULTS / "tables" / "failures.parquet").empty
@@ -533,17 +522,6 @@ def test_no_unsafe_deserialisation_in_the_code():
 
 UPSTREAM = {"generate_graphs", "compute_graph_properties"}
 DOWNSTREAM = {"aggregate_parquet", "correlation_report"}
-
-
-def planned_jobs(run: Path, configfile: Path) -> dict[str, int]:
-    """Rule -> number of jobs a dry run plans (the 'Job stats' table of ``snakemake -n``)."""
-    rc, log = run_workflow(
-        run, "-n", configfile=configfile, log_name="dry-run.log", check=False, cores=1
-    )
-    text = log.read_text()
-    assert rc == 0, tail(log)
-    log.unlink()
-    return jobs_in(text)
 
 
 def _edited_config(tmp_path: Path, key: str, value) -> Path:

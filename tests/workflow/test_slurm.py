@@ -41,8 +41,8 @@ DAEMONS = ("/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/
 #: reading it (the smoke study has one of each) in one submission. docs/cluster.md.
 GROUPING = (
     "--groups",
-    "generate_graphs_c0=graphs",
-    "compute_graph_properties_c0=graphs",
+    "generate_graphs=graphs",
+    "compute_graph_properties=graphs",
     "--group-components",
     "graphs=50",
 )
@@ -158,8 +158,8 @@ def test_slurm_profile_and_grouping_plan_in_a_dry_run(tmp_path):
             str(PROFILE),
             *GROUPING,
             "--set-resources",
-            "generate_graphs_c0:runtime=1",
-            "compute_graph_properties_c0:runtime=2",
+            "generate_graphs:runtime=1",
+            "compute_graph_properties:runtime=2",
             cores=1,
         ),
         capture_output=True,

@@ -1,12 +1,19 @@
 rule aggregate_parquet:
     input:
-        graphs=expand(f"{RESULTS}/graphs/{{graph_id}}.graphml", graph_id=GRAPH_IDS),
-        properties=expand(
-            f"{RESULTS}/properties/{{graph_id}}.parquet", graph_id=GRAPH_IDS
+        graphs=chunk_folders("graphs"),
+        properties=chunk_folders("properties"),
+        training=chunk_folders("training"),
+        robustness=chunk_folders("robustness"),
+        checks=chunk_folders("attack_checks"),
+        baseline_training=expand(
+            f"{RESULTS}/training/{{baseline}}.parquet", baseline=BASELINE_GROUPS
         ),
-        training=expand(f"{RESULTS}/training/{{group}}.parquet", group=GROUPS),
-        robustness=expand(f"{RESULTS}/robustness/{{unit}}.parquet", unit=ATTACK_UNITS),
-        checks=expand(f"{RESULTS}/attack_checks/{{unit}}.parquet", unit=ATTACK_UNITS),
+        baseline_robustness=expand(
+            f"{RESULTS}/robustness/{{part}}.parquet", part=BASELINE_PARTS
+        ),
+        baseline_checks=expand(
+            f"{RESULTS}/attack_checks/{{part}}.parquet", part=BASELINE_PARTS
+        ),
         failures=failure_records(),
     output:
         graphs=f"{RESULTS}/tables/graphs.parquet",
@@ -34,6 +41,7 @@ rule aggregate_parquet:
     params:
         config=config_for("aggregate_parquet"),
         specs=SPECS,
+        chunks=GRAPH_CHUNKS,
     message:
         job_message(f"aggregate_parquet: every job's outputs into {RESULTS}/tables")
     script:

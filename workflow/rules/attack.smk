@@ -1,35 +1,32 @@
-# One job per chunk of graphs_per_job graphs.
-for chunk, ids in enumerate(GRAPH_CHUNKS):
-
-    rule:
-        name:
-            gpstages.chunk_rule("attack", chunk)
-        input:
-            training=per_id(f"{RESULTS}/training/{{id}}.parquet", ids),
-            models=per_id(f"{RESULTS}/models/{{id}}", ids),
-            data=DATASET_FILES,
-        output:
-            robustness=per_id(f"{RESULTS}/robustness/{{id}}.parquet", ids),
-            checks=per_id(f"{RESULTS}/attack_checks/{{id}}.parquet", ids),
-            failures=per_id(f"{RESULTS}/failures/attack/{{id}}.json", ids),
-        log:
-            per_id(f"{RESULTS}/logs/attack/{{id}}.log", ids),
-        benchmark:
-            f"{RESULTS}/benchmarks/attack/c{chunk}.tsv"
-        conda:
-            "../envs/graphprior.yaml"
-        threads: 1
-        resources:
-            mem_mb=ATTACK_COST[chunk].mem_mb,
-            runtime=ATTACK_COST[chunk].runtime,
-            gpu=GPU,
-        params:
-            ids=ids,
-            config=config_for("attack"),
-        message:
-            job_message(gpstages.chunk_message("attack", chunk, ids))
-        script:
-            "../scripts/attack.py"
+# One job per chunk of graphs_per_job graphs, the chunk's trained graphs one after the other.
+rule attack:
+    input:
+        training=f"{RESULTS}/training/c{{chunk}}",
+        models=f"{RESULTS}/models/c{{chunk}}",
+        data=DATASET_FILES,
+    output:
+        robustness=directory(f"{RESULTS}/robustness/c{{chunk}}"),
+        checks=directory(f"{RESULTS}/attack_checks/c{{chunk}}"),
+        failures=f"{RESULTS}/failures/attack/c{{chunk}}.json",
+    log:
+        f"{RESULTS}/logs/attack/c{{chunk}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/attack/c{{chunk}}.tsv"
+    conda:
+        "../envs/graphprior.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards: ATTACK_COST[int(wildcards.chunk)].mem_mb,
+        runtime=lambda wildcards: ATTACK_COST[int(wildcards.chunk)].runtime,
+        gpu=GPU,
+    params:
+        ids=chunk_ids,
+        config=config_for("attack"),
+        span=chunk_span,
+    message:
+        job_message("attack c{wildcards.chunk}: {params.span}")
+    script:
+        "../scripts/attack.py"
 
 
 # One job per pruning step (or density level) of each baseline group; the graph nets'
@@ -38,9 +35,7 @@ rule attack_baseline:
     input:
         training=f"{RESULTS}/training/{{baseline}}.parquet",
         models=f"{RESULTS}/models/{{baseline}}",
-        graph_training=expand(
-            f"{RESULTS}/training/{{graph_id}}.parquet", graph_id=GRAPH_IDS
-        ),
+        graph_training=chunk_folders("training"),
         data=DATASET_FILES,
     output:
         robustness=f"{RESULTS}/robustness/{{baseline}}--{{part}}.parquet",
@@ -62,6 +57,7 @@ rule attack_baseline:
         gpu=GPU,
     params:
         config=config_for("attack_baseline"),
+        chunks=GRAPH_CHUNKS,
     message:
         job_message("attack_baseline {wildcards.baseline}, {wildcards.part}")
     script:

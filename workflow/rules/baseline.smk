@@ -1,12 +1,8 @@
 # Pruned dense networks at densities matched to the graph nets.
 rule prune_baseline:
     input:
-        graph_training=expand(
-            f"{RESULTS}/training/{{graph_id}}.parquet", graph_id=GRAPH_IDS
-        ),
-        properties=expand(
-            f"{RESULTS}/properties/{{graph_id}}.parquet", graph_id=GRAPH_IDS
-        ),
+        graph_training=chunk_folders("training"),
+        properties=chunk_folders("properties"),
         data=DATASET_FILES,
     output:
         training=f"{RESULTS}/training/{{baseline}}.parquet",
@@ -28,6 +24,7 @@ rule prune_baseline:
         gpu=GPU,
     params:
         config=config_for("prune_baseline"),
+        chunks=GRAPH_CHUNKS,
     message:
         job_message("prune_baseline {wildcards.baseline}")
     script:

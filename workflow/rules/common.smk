@@ -35,20 +35,19 @@ RESULTS = gpconfig.results_dir(config)
 SPECS = {spec.graph_id: spec for spec in gpselection.graph_specs(config)}
 GRAPH_IDS = list(SPECS)
 BASELINE_GROUPS = gpconfig.baseline_groups(config)
-GROUPS = GRAPH_IDS + BASELINE_GROUPS
 # Files of a downloaded dataset (rule download_dataset); [] for bundled ones.
 DATASET_FILES = [str(p) for p in gpdata.dataset_files(config["dataset"])]
-# Several graphs (groups) per property, training and attack job; each chunk has its
-# own Snakemake rule, named by graphprior.stages.chunk_rule, with per-graph outputs.
-# graphs_per_job is read here only, at parse time, in no job's params: not part of the study.
+# Several graphs per generation, property, training and attack job: the rule's wildcard
+# `chunk` numbers them (c0, c1, ...), and each input and output of a chunk job is a
+# folder with one file per graph (graphprior.stages.job.PER_GRAPH). graphs_per_job is
+# read here only, at parse time: it is not part of the study (no rule's config).
 GRAPH_CHUNKS = gpconfig.job_chunks(GRAPH_IDS, config["graphs_per_job"])
+CHUNKS = [str(k) for k in range(len(GRAPH_CHUNKS))]
 # A baseline group's attack runs one job per pruning step (or density level), planned
 # from the config before any model exists (graphprior.config.baseline_parts).
 BASELINE_PARTS = [
     part for group in BASELINE_GROUPS for part in gpconfig.baseline_parts(config, group)
 ]
-# What the attack stage writes one robustness table for: graphs and baseline parts.
-ATTACK_UNITS = GRAPH_IDS + BASELINE_PARTS
 # Each heavy job declares the runtime and memory the cost model plans for its work
 # (graphprior.config.cost; docs/cluster.md, "Job sizes").
 SIZES = {
@@ -74,7 +73,7 @@ GPU = 1 if gpconfig.uses_gpu(config["device"]) else 0
 
 
 wildcard_constraints:
-    graph_id=gpconfig.alternation(GRAPH_IDS),
+    chunk=r"[0-9]+",
     baseline=gpconfig.alternation(BASELINE_GROUPS),
     part=r"(step|level)[0-9]+",
 
@@ -94,17 +93,27 @@ def config_for(rule_name):
     return gpconfig.config_slice(config, gpstages.CONFIG_KEYS[rule_name])
 
 
-def per_id(pattern, ids):
-    """One path per id (graph or group), for the per-graph inputs and outputs of a chunk."""
-    return [pattern.format(id=i) for i in ids]
+def chunk_folders(kind):
+    """Every chunk's folder of one kind (graphs, training, ...), in chunk order."""
+    return expand(f"{RESULTS}/{kind}/c{{chunk}}", chunk=CHUNKS)
+
+
+def chunk_ids(wildcards):
+    """The graph ids of a chunk job."""
+    return GRAPH_CHUNKS[int(wildcards.chunk)]
+
+
+def chunk_span(wildcards):
+    """How a chunk job's console line names its graphs."""
+    return gpstages.chunk_span(chunk_ids(wildcards))
 
 
 def failure_records():
-    """The failure record of every guarded job (``[]`` when it succeeded)."""
-    per_graph = ["compute_graph_properties", "train_sparse_nets"]
+    """The failure record of every guarded job (``[]`` when none of its graphs failed)."""
+    per_chunk = ["compute_graph_properties", "train_sparse_nets", "attack"]
     records = [
-        f"{RESULTS}/failures/{rule}/{g}.json" for rule in per_graph for g in GRAPH_IDS
+        f"{RESULTS}/failures/{rule}/c{k}.json" for rule in per_chunk for k in CHUNKS
     ]
     records += [f"{RESULTS}/failures/prune_baseline/{b}.json" for b in BASELINE_GROUPS]
-    records += [f"{RESULTS}/failures/attack/{unit}.json" for unit in ATTACK_UNITS]
+    records += [f"{RESULTS}/failures/attack/{unit}.json" for unit in BASELINE_PARTS]
     return records

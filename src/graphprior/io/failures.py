@@ -1,8 +1,9 @@
 """Failed jobs are recorded, not fatal: the rest of the study goes on (``on_error: record``).
 
-A job that raises writes its outputs empty and a failure record (rule, group,
-error type, message, log path) to ``results/{study}/failures/{rule}/{group}.json``;
-a job that succeeds writes ``[]`` there. ``aggregate_parquet`` gathers them
+A graph or group whose job raises gets empty outputs and a failure record (rule,
+group, error type, message, log path) in its job's
+``results/{study}/failures/{rule}/{job}.json`` (``{job}`` is a chunk, ``c0``, ``c1``,
+..., or a baseline's group or part); a job with no failure writes ``[]`` there. ``aggregate_parquet`` gathers them
 into ``tables/failures.parquet`` and the report lists them. With
 ``on_error: raise`` the job fails as usual and Snakemake stops (or, with
 ``--keep-going``, runs what does not depend on it).
@@ -73,32 +74,32 @@ def run_guarded(
     rule: str,
     group: str,
     on_error: str,
-    failure_path: str | Path,
     log_path: str | Path,
     compute: Callable[[], T],
     empty: Callable[[], T],
+    records: list[dict],
 ) -> T:
-    """Run ``compute``; on an exception record it and return ``empty()`` (``on_error: record``).
+    """Run ``compute``; on an exception add its record to ``records`` and return ``empty()``.
 
-    With ``on_error: raise`` the exception propagates and the job fails.
+    That is ``on_error: record``; with ``on_error: raise`` the exception propagates and
+    the job fails. The caller writes ``records`` (:func:`write_failures`).
     """
     try:
-        result = compute()
+        return compute()
     except Exception as exc:
         if on_error != "record":
             raise
         log.error("%s %s failed; recorded and excluded:\n%s", rule, group, traceback.format_exc())
-        record = {
-            "rule": rule,
-            "group": group,
-            "error": type(exc).__name__,
-            "message": str(exc),
-            "log": str(log_path),
-        }
-        write_failures(failure_path, [record])
+        records.append(
+            {
+                "rule": rule,
+                "group": group,
+                "error": type(exc).__name__,
+                "message": str(exc),
+                "log": str(log_path),
+            }
+        )
         return empty()
-    write_failures(failure_path, [])
-    return result
 
 
 def recorded_failures(root: str | Path = "results") -> dict[Path, list[dict]]:

@@ -18,7 +18,7 @@ from graphprior.config.sections import AutoAttackConfig
 from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T
 from graphprior.io.failures import read_failures
-from graphprior.stages.job import start_job
+from graphprior.stages.job import chunk_files, start_job
 
 __all__ = ["run", "aggregate_tables", "write_tables"]
 
@@ -137,13 +137,23 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
 def run(smk: Any) -> None:
     """Aggregate every part listed in ``input``; write the tables named in ``output``."""
     config = start_job(smk)
+    chunks = smk.params.chunks  # the graph ids of each chunk folder, in order
     tables = aggregate_tables(
         specs=list(smk.params.specs.values()),
-        property_parts=list(smk.input.properties),
-        training_parts=list(smk.input.training),
-        robustness_parts=list(smk.input.robustness),
+        property_parts=chunk_files(smk.input.properties, chunks, "properties"),
+        training_parts=[
+            *chunk_files(smk.input.training, chunks, "training"),
+            *smk.input.baseline_training,
+        ],
+        robustness_parts=[
+            *chunk_files(smk.input.robustness, chunks, "robustness"),
+            *smk.input.baseline_robustness,
+        ],
         failure_records=list(smk.input.failures),
-        check_parts=list(smk.input.checks),
+        check_parts=[
+            *chunk_files(smk.input.checks, chunks, "checks"),
+            *smk.input.baseline_checks,
+        ],
         autoattack_budget=AutoAttackConfig.from_dict(config["attack"]["autoattack"]).budget_label(),
     )
     tables["graphs_summary"] = graphs_summary(

@@ -27,7 +27,14 @@ from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import resolve_device
 from graphprior.nets.union import union_of
 from graphprior.robustness import pgd, run_beyond_input_measures, run_input_attacks
-from graphprior.stages.job import checkpoints_resolved, graph_jobs, guarded, start_job
+from graphprior.stages.job import (
+    checkpoints_resolved,
+    graph_jobs,
+    guarded,
+    model_folder,
+    run_chunk,
+    start_job,
+)
 
 __all__ = ["run", "run_group", "attack_group", "load_group", "pgd_perturbation", "FAMILIES"]
 
@@ -38,9 +45,8 @@ FAMILIES = ("input-space attacks", "weight, pruning and collapse measures")
 def run(smk: Any) -> None:
     """Each group of the job's chunk in turn: attack its models, write its rows and gates."""
     torch.set_num_threads(smk.threads)
-    outputs = ("robustness", "checks", "failures")
-    for job in graph_jobs(smk, "attack", "group", ("training", "models"), outputs):
-        run_group(job)
+    jobs = graph_jobs(smk, "attack", "group", ("training", "models"), ("robustness", "checks"))
+    run_chunk(smk, jobs, run_group)
 
 
 def run_group(smk: Any) -> None:
@@ -48,11 +54,14 @@ def run_group(smk: Any) -> None:
     config = start_job(smk)
     group = smk.wildcards.group
     checks: list[dict] = []
+    folder = model_folder(group, smk.wildcards.chunk)
     rows = guarded(
         smk,
         group,
         lambda: attack_group(
-            checkpoints_resolved(read_table(smk.input.training), smk.input.models), config, checks
+            checkpoints_resolved(read_table(smk.input.training), smk.input.models, folder),
+            config,
+            checks,
         ),
         lambda: pd.DataFrame(columns=ROBUSTNESS_SCHEMA.names),
     )

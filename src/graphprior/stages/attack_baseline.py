@@ -22,7 +22,13 @@ from graphprior.analysis.groups import nearest_level
 from graphprior.config import parse_baseline_part
 from graphprior.io.tables import ATTACK_CHECKS_SCHEMA, ROBUSTNESS_SCHEMA, read_table, write_table
 from graphprior.stages.attack import attack_group
-from graphprior.stages.job import checkpoints_resolved, guarded, start_job
+from graphprior.stages.job import (
+    checkpoints_resolved,
+    chunk_files,
+    guarded,
+    model_folder,
+    start_job,
+)
 
 __all__ = ["run", "part_models", "part_suite"]
 
@@ -32,8 +38,11 @@ def run(smk: Any) -> None:
     config = start_job(smk)
     unit = f"{smk.wildcards.baseline}--{smk.wildcards.part}"
     group, kind, index = parse_baseline_part(unit)
-    models = checkpoints_resolved(read_table(smk.input.training), smk.input.models)
-    graph_models = [read_table(p) for p in smk.input.graph_training]
+    models = checkpoints_resolved(
+        read_table(smk.input.training), smk.input.models, model_folder(smk.wildcards.baseline)
+    )
+    graph_training = chunk_files(smk.input.graph_training, smk.params.chunks, "training")
+    graph_models = [read_table(p) for p in graph_training]
     checks: list[dict] = []
 
     def attack() -> pd.DataFrame:

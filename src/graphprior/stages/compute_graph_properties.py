@@ -13,17 +13,15 @@ from graphprior.graphs.graphml import read_graph
 from graphprior.graphs.records import properties_records
 from graphprior.graphs.selection import orientation_seeds
 from graphprior.io.tables import properties_schema, write_table
-from graphprior.stages.job import graph_jobs, guarded, start_job
+from graphprior.stages.job import graph_jobs, guarded, run_chunk, start_job
 
 __all__ = ["run", "run_graph"]
-
-OUTPUTS = ("properties", "failures")
 
 
 def run(smk: Any) -> None:
     """Each graph of the job's chunk in turn: its row of `graph_properties`."""
-    for job in graph_jobs(smk, "compute_graph_properties", "graph_id", ("graph",), OUTPUTS):
-        run_graph(job)
+    jobs = graph_jobs(smk, "compute_graph_properties", "graph_id", ("graph",), ("properties",))
+    run_chunk(smk, jobs, run_graph)
 
 
 def run_graph(smk: Any) -> None:

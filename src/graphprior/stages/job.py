@@ -8,58 +8,105 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from graphprior.io.failures import run_guarded
+from graphprior.io.failures import run_guarded, write_failures
 from graphprior.io.logs import setup_job_logging
 
 _log = logging.getLogger(__name__)
 
 __all__ = [
+    "PER_GRAPH",
+    "chunk_files",
     "graph_jobs",
+    "run_chunk",
     "start_job",
     "guarded",
-    "results_root",
+    "model_folder",
     "checkpoints_relative",
     "checkpoints_resolved",
 ]
 
 T = TypeVar("T")
 
+#: What a chunk job's folder holds per graph, by the name of the input or output in the
+#: rule: every per-graph input and output of a chunk is one folder, one entry per graph.
+PER_GRAPH = {
+    "graph": "{id}.graphml",
+    "properties": "{id}.parquet",
+    "training": "{id}.parquet",
+    "models": "{id}",
+    "robustness": "{id}.parquet",
+    "checks": "{id}.parquet",
+}
+
+
+def chunk_files(folders: list[str], chunks: list[list[str]], name: str) -> list[str]:
+    """The per-graph files of chunk folders (``name`` as in :data:`PER_GRAPH`), in graph order.
+
+    ``chunks`` holds each folder's graph ids (the workflow's ``GRAPH_CHUNKS``).
+
+    >>> chunk_files(["r/properties/c0", "r/properties/c1"], [["a", "b"], ["c"]], "properties")
+    ['r/properties/c0/a.parquet', 'r/properties/c0/b.parquet', 'r/properties/c1/c.parquet']
+    """
+    folders = [str(f) for f in folders]
+    if len(folders) != len(chunks):
+        raise ValueError(f"{name}: {len(folders)} chunk folders for {len(chunks)} chunks")
+    pattern = PER_GRAPH[name]
+    return [
+        str(Path(folder) / pattern.format(id=i))
+        for folder, ids in zip(folders, chunks, strict=True)
+        for i in ids
+    ]
+
 
 def graph_jobs(
     smk: Any, rule: str, wildcard: str, inputs: tuple[str, ...], outputs: tuple[str, ...]
 ) -> list[SimpleNamespace]:
-    """The one-graph jobs inside a chunked job, each as a one-graph job's ``snakemake``.
+    """The one-graph jobs inside a chunk job, each as a one-graph job's ``snakemake``.
 
-    A chunk rule (``graphs_per_job`` graphs or groups, see :mod:`graphprior.stages`)
-    gives their ids as ``params.ids`` and, aligned with them, one path per id for
-    each per-graph input and output named in ``inputs`` / ``outputs`` and one log
-    each. Every view has what a stage read from a one-graph job: ``rule`` (the
-    rule's own name, not the chunk's, for the failure records), ``wildcards``,
-    ``input``, ``output``, ``log``, ``params.config``, ``config`` and ``threads``,
-    so each graph logs to its own file and fails (``on_error: record``) alone.
+    A chunk job (``graphs_per_job`` graphs or groups, see :mod:`graphprior.stages`)
+    has its graph ids as ``params.ids``, its chunk as ``wildcards.chunk`` and one
+    folder per input and output named in ``inputs`` / ``outputs``, which holds each
+    graph's file (:data:`PER_GRAPH`). Every view has what a one-graph stage reads:
+    ``rule``, ``wildcards`` (``chunk`` and ``wildcard`` = the graph's id), ``input``,
+    ``output``, ``log`` (the chunk's log, each graph's lines after a line naming it),
+    ``params.config``, ``config``, ``threads``, and ``failure_records``: the list the
+    chunk's failures gather in (see :func:`run_chunk`), so each graph fails alone.
     """
     ids = [str(i) for i in smk.params.ids]
-    logs = [str(p) for p in smk.log]
-    per_id = {"log": logs}
+    records: list[dict] = []
+    per_id = {}
     for kind, names in (("input", inputs), ("output", outputs)):
         for name in names:
-            per_id[f"{kind}.{name}"] = [str(p) for p in getattr(getattr(smk, kind), name)]
-    for what, paths in per_id.items():
-        if len(paths) != len(ids):
-            raise ValueError(f"{smk.rule}: {len(paths)} {what} paths for {len(ids)} ids")
+            folder = getattr(getattr(smk, kind), name)
+            if not isinstance(folder, (str, Path)):
+                raise ValueError(f"{smk.rule}: {kind}.{name} is not one chunk folder: {folder!r}")
+            per_id[f"{kind}.{name}"] = chunk_files([folder], [ids], name)
+    chunk = str(smk.wildcards.chunk)
     return [
         SimpleNamespace(
             rule=rule,
-            wildcards=SimpleNamespace(**{wildcard: job_id}),
+            wildcards=SimpleNamespace(chunk=chunk, **{wildcard: job_id}),
             input=SimpleNamespace(**{n: per_id[f"input.{n}"][i] for n in inputs}),
             output=SimpleNamespace(**{n: per_id[f"output.{n}"][i] for n in outputs}),
-            log=[logs[i]],
+            log=[str(smk.log[0])],
             params=SimpleNamespace(config=smk.params.config),
             config=smk.config,
             threads=smk.threads,
+            failure_records=records,
         )
         for i, job_id in enumerate(ids)
     ]
+
+
+def run_chunk(smk: Any, jobs: list[SimpleNamespace], run_one: Callable[[Any], None]) -> None:
+    """Run ``run_one`` on each one-graph job of a chunk; write the chunk's failure record.
+
+    ``output.failures`` gets every graph's failure (``[]`` when all succeeded), so that
+    a rerun of the same command retries the chunk (:mod:`graphprior.io.failures`).
+    """
+    for job in jobs:
+        run_one(job)
+    write_failures(smk.output.failures, jobs[0].failure_records if jobs else [])
 
 
 def start_job(smk: Any) -> dict:
@@ -82,38 +129,49 @@ def guarded(smk: Any, group: str, compute: Callable[[], T], empty: Callable[[], 
     """Run ``compute`` under the config's ``on_error`` policy (see :func:`run_guarded`).
 
     ``on_error`` is read from the whole config, not from the rule's params: it is a
-    policy for failures, and changing it must not rerun finished jobs.
+    policy for failures, and changing it must not rerun finished jobs. A one-graph job
+    of a chunk adds its failure to the chunk's (``failure_records``); any other job
+    writes its own record to ``output.failures``.
     """
-    return run_guarded(
-        smk.rule,
-        group,
-        smk.config["on_error"],
-        smk.output.failures,
-        smk.log[0],
-        compute,
-        empty,
+    records: list[dict] = []
+    result = run_guarded(
+        smk.rule, group, smk.config["on_error"], smk.log[0], compute, empty, records
     )
+    sink = getattr(smk, "failure_records", None)
+    if sink is None:
+        write_failures(smk.output.failures, records)
+    else:
+        sink.extend(records)
+    return result
 
 
-def results_root(models_dir: str | Path) -> Path:
-    """The study's results folder of a model folder ``results/{study}/models/{group}``."""
-    return Path(models_dir).parents[1]
+def model_folder(group: str, chunk: str | int | None = None) -> str:
+    """Where a group's checkpoints lie in the study's folder ``results/{study}/``.
+
+    A graph's: ``models/c{chunk}/{graph_id}`` (inside its training chunk's folder); a
+    baseline's: ``models/{baseline}``.
+    """
+    return f"models/{group}" if chunk is None else f"models/c{chunk}/{group}"
 
 
-def checkpoints_relative(rows: Any, models_dir: str | Path) -> Any:
+def checkpoints_relative(rows: Any, models_dir: str | Path, folder: str) -> Any:
     """`models` rows with each ``checkpoint`` relative to ``results/{study}/`` (the tables' base).
 
-    The tables then stay valid when ``results/`` is moved or copied elsewhere.
+    ``models_dir`` is where the job wrote them, ``folder`` its place in the study's
+    folder (:func:`model_folder`): the tables stay valid when ``results/`` is moved or
+    copied elsewhere, and no path is derived from where the job ran.
     """
-    root = results_root(models_dir)
     rows = rows.copy()
-    rows["checkpoint"] = [Path(p).relative_to(root).as_posix() for p in rows["checkpoint"]]
+    rows["checkpoint"] = [
+        f"{folder}/{Path(p).relative_to(models_dir).as_posix()}" for p in rows["checkpoint"]
+    ]
     return rows
 
 
-def checkpoints_resolved(rows: Any, models_dir: str | Path) -> Any:
-    """The inverse of :func:`checkpoints_relative`: paths a job can open."""
-    root = results_root(models_dir)
+def checkpoints_resolved(rows: Any, models_dir: str | Path, folder: str) -> Any:
+    """The inverse of :func:`checkpoints_relative`: paths a job can open in ``models_dir``."""
     rows = rows.copy()
-    rows["checkpoint"] = [str(root / p) for p in rows["checkpoint"]]
+    rows["checkpoint"] = [
+        str(Path(models_dir) / Path(p).relative_to(folder)) for p in rows["checkpoint"]
+    ]
     return rows

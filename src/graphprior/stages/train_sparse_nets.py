@@ -37,7 +37,14 @@ from graphprior.nets.train import (
     set_normalisation,
 )
 from graphprior.nets.union import train_many
-from graphprior.stages.job import checkpoints_relative, graph_jobs, guarded, start_job
+from graphprior.stages.job import (
+    checkpoints_relative,
+    graph_jobs,
+    guarded,
+    model_folder,
+    run_chunk,
+    start_job,
+)
 
 __all__ = ["run", "run_graph", "StackJob", "graph_stacks", "train_stacks", "train_graph_models"]
 
@@ -45,9 +52,8 @@ __all__ = ["run", "run_graph", "StackJob", "graph_stacks", "train_stacks", "trai
 def run(smk: Any) -> None:
     """Each graph of the job's chunk in turn: train, save, write its `models` rows."""
     torch.set_num_threads(smk.threads)
-    outputs = ("training", "models", "failures")
-    for job in graph_jobs(smk, "train_sparse_nets", "graph_id", ("graph",), outputs):
-        run_graph(job)
+    jobs = graph_jobs(smk, "train_sparse_nets", "graph_id", ("graph",), ("training", "models"))
+    run_chunk(smk, jobs, run_graph)
 
 
 def run_graph(smk: Any) -> None:
@@ -63,7 +69,9 @@ def run_graph(smk: Any) -> None:
         lambda: pd.DataFrame(columns=MODELS_SCHEMA.names),
     )
     Path(smk.output.models).mkdir(parents=True, exist_ok=True)
-    rows = checkpoints_relative(rows, smk.output.models)
+    rows = checkpoints_relative(
+        rows, smk.output.models, model_folder(graph_id, smk.wildcards.chunk)
+    )
     write_table(rows, smk.output.training, MODELS_SCHEMA, "models")
 
 
