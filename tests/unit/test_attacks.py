@@ -624,6 +624,37 @@ def test_run_input_attacks_rows(trained):
         run_input_attacks(net, x, y, cfg, generator_seed=0, suite="half")
 
 
+@pytest.mark.slow
+def test_the_reference_autoattack_option_adds_its_rows(trained):
+    """``attack.autoattack.reference: true``: the reference's standard AutoAttack per model, as
+    rows with attack ``autoattack_reference``, no higher than the clean accuracy."""
+    pytest.importorskip("pyautoattack")
+    net, x, y = trained
+    cfg = _attack_section(
+        {
+            "n_samples": 12,
+            "fgsm": {"eps": [0.1]},
+            "pgd": {"linf": {"eps": [0.1], "steps": 2}, "l2": {"eps": [0.5], "steps": 2}},
+            "autoattack": {
+                "reference": True,
+                "linf": {"eps": [0.1]},
+                "l2": {"eps": [0.5]},
+                "apgd_ce": {"steps": 2},
+                "apgd_t": {"steps": 2, "n_targets": 1},
+                "square": {"queries": 5},
+            },
+        }
+    )
+    rows = run_input_attacks(net, x, y, cfg, generator_seed=0, suite="full", checks=None)
+    ref = [r for r in rows if r["attack"] == "autoattack_reference"]
+    assert {(r["measure"], r["norm"], r["eps"]) for r in ref} == {
+        ("robust_accuracy", "linf", 0.1), ("robust_accuracy", "l2", 0.5),
+    }  # fmt: skip
+    assert {r["model_index"] for r in ref} == {0, 1, 2} and all(r["n"] == 12 for r in ref)
+    clean = {r["model_index"]: r["value"] for r in rows if r["measure"] == "clean_accuracy"}
+    assert all(r["value"] <= clean[r["model_index"]] for r in ref)
+
+
 def test_the_costly_attacks_run_on_a_fixed_subset_and_the_gates_compare_like_with_like(trained):
     """``subset_samples``: FGSM and the line search on every input, the rest on the subset;
     ``effort_samples``: the more-effort gate on the first inputs of the subset only."""

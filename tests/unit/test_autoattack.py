@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import sys
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from graphprior.robustness import gates
 from graphprior.robustness.apgd import ApgdBudget, apgd, checkpoints, dlr_targeted_loss
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack
 from graphprior.robustness.gates import WHITE_BOX, effort_gate, zero_gradient_share
+from graphprior.robustness.reference import reference_autoattack
 from graphprior.robustness.smooth import smooth_relu_gradients
 from graphprior.robustness.square import p_schedule, square_attack
 from graphprior.robustness.stacking import as_stacked, single_model
@@ -118,6 +120,9 @@ def test_ensemble_no_weaker_than_reference_standard(stack, norm, eps):
     net, x, y = stack
     ours = autoattack(net, x, y, eps, norm=norm, budget=STANDARD, seed=0)["autoattack"]
     chain = autoattack(net, x, y, eps, norm=norm, budget=STANDARD, seed=0, chained=True)
+    # the option attack.autoattack.reference runs exactly this, one model of the stack at a time
+    reference = reference_autoattack(net, x, y, eps, norm, seed=0)
+    assert reference.shape == (net.k, N) and reference.dtype == torch.bool
     for k in range(net.k):
         model = single_model(net, k).eval()
         ref = pyautoattack.AutoAttack(
@@ -127,8 +132,16 @@ def test_ensemble_no_weaker_than_reference_standard(stack, norm, eps):
         with torch.no_grad():
             x_adv = ref.run_standard_evaluation(x, y, batch_size=N)[0]
             ref_robust = int((model(x_adv).argmax(1) == y).sum())
+        assert int(reference[k].sum()) == ref_robust
         assert int(ours[k].sum()) <= ref_robust + 1
         assert int(chain["autoattack"][k].sum()) <= ref_robust + 1
+
+
+def test_the_reference_option_without_its_package_says_what_to_install(stack, monkeypatch):
+    net, x, y = stack
+    monkeypatch.setitem(sys.modules, "pyautoattack", None)  # an import of it now fails
+    with pytest.raises(RuntimeError, match="pip install pyautoattack"):
+        reference_autoattack(net, x[:4], y[:4], 0.1, "linf")
 
 
 def test_the_chain_attacks_only_the_inputs_some_model_still_resists(stack, monkeypatch):

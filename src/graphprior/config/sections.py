@@ -149,6 +149,7 @@ class AutoAttackConfig(Section):
     """``attack.autoattack``: budgets per norm and each member's effort."""
 
     chained: bool = False
+    reference: bool = False
     linf: EpsGrid = EpsGrid(eps=(0.1,))
     l2: EpsGrid = EpsGrid(eps=(0.5,))
     apgd_ce: ApgdSection = ApgdSection()

@@ -77,6 +77,14 @@ class _Parts:
     stats: dict[str, Any]
 
 
+def _autoattack_budget(study: pd.DataFrame) -> str | None:
+    """``reduced`` when any model's AutoAttack ran below the standard effort, else its label."""
+    if "autoattack_budget" not in study.columns:
+        return None
+    labels = set(study["autoattack_budget"].dropna())
+    return "reduced" if "reduced" in labels else next(iter(labels), None)
+
+
 #: Section builders in report order (keys of :data:`graphprior.report.sections.TITLES`).
 _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
     "answer": lambda p: section_answer(
@@ -87,6 +95,7 @@ _BUILDERS: dict[str, Callable[[_Parts], Section]] = {
         p.ctx.arm,
         p.ctx.report,
         p.stats["size_contrasts"],
+        autoattack_budget=_autoattack_budget(p.ctx.study),
     ),
     "claims": lambda p: section_claims(
         p.stats["claims"],

@@ -55,6 +55,7 @@ from graphprior.robustness.minimal import (
     summarize_min_perturbation,
 )
 from graphprior.robustness.onepixel import onepixel_success_rate
+from graphprior.robustness.reference import REFERENCE_ATTACK, reference_autoattack
 from graphprior.robustness.rows import model_rows
 from graphprior.robustness.stacking import as_stacked
 
@@ -323,6 +324,10 @@ def _autoattack(
                 rows.add("robust_accuracy", attack, norm, eps, robust[attack].double().mean(1), n)
             rows.add("robust_accuracy", "autoattack", norm, eps, worst.double().mean(1), n)
             rows.add("autoattack_effort", "autoattack", norm, eps, effort.astype(float), n)
+            if acfg.reference:  # the reference implementation's standard version, per model
+                with timed(f"reference AutoAttack {norm} eps={eps:g}"):
+                    ref = reference_autoattack(stacked, x, y, eps, norm, seed=seed + j)
+                rows.add("robust_accuracy", REFERENCE_ATTACK, norm, eps, ref.double().mean(1), n)
             worst_cases[(norm, eps)] = worst
             if checks is not None:
                 checks += gate

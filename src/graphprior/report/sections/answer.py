@@ -71,10 +71,36 @@ def _reliability(reliability: pd.DataFrame, split: str = "components") -> pd.Dat
     return reliability.loc[reliability["split"] == split].set_index(["stratum", "arm", "measure"])
 
 
+def measure_label(measure: str, autoattack_budget: str | None) -> str:
+    """A measure's name as a headline shows it: an AutoAttack measure says its budget when reduced.
+
+    Only AutoAttack at the reference's standard effort is called AutoAttack plainly.
+
+    >>> measure_label("robust_accuracy_autoattack_linf_0.1", "reduced")
+    '`robust_accuracy_autoattack_linf_0.1` (AutoAttack at a reduced budget, not the standard one)'
+    >>> measure_label("robust_accuracy_autoattack_linf_0.1", "standard")
+    '`robust_accuracy_autoattack_linf_0.1`'
+    >>> measure_label("robust_accuracy_autoattack_reference_linf_0.1", "reduced")
+    '`robust_accuracy_autoattack_reference_linf_0.1`'
+    """
+    reference = "autoattack_reference" in measure  # the reference's standard version
+    if "autoattack" in measure and not reference and autoattack_budget == "reduced":
+        return f"`{measure}` (AutoAttack at a reduced budget, not the standard one)"
+    return f"`{measure}`"
+
+
 def answer_sentence(
-    variance: pd.DataFrame, reliability: pd.DataFrame, primary: str | None, main_arm: str | None
+    variance: pd.DataFrame,
+    reliability: pd.DataFrame,
+    primary: str | None,
+    main_arm: str | None,
+    autoattack_budget: str | None = None,
 ) -> str:
-    """The first sentence of the report: the graph's share of the primary measure, per stratum."""
+    """The first sentence of the report: the graph's share of the primary measure, per stratum.
+
+    ``autoattack_budget`` (``standard``, ``reduced`` or None, the `models` column) names a
+    reduced AutoAttack budget beside an AutoAttack primary measure.
+    """
     if primary is None or variance.empty:
         return (
             "**No answer:** the pre-registered primary measure was not measured or was kept out "
@@ -89,7 +115,8 @@ def answer_sentence(
     classes = main.loc[main["stratum"].str.contains("+", regex=False)]
     arm = f" in the main arm `{main_arm}`" if main_arm else ""
     text = (
-        f"**The answer.** Of the variance of the primary robustness measure `{primary}` across "
+        "**The answer.** Of the variance of the primary robustness measure "
+        f"{measure_label(primary, autoattack_budget)} across "
         f"models{arm}, the graph (within its generator) explains "
         + _shares(within, rel, "in stratum")
         + "."
@@ -292,15 +319,17 @@ def section_answer(
     main_arm: str | None,
     report: ReportConfig,
     contrasts: pd.DataFrame | None = None,
+    autoattack_budget: str | None = None,
 ) -> Section:
     """The first section: the variance share sentence and figure, then the claims' forest plot.
 
     `contrasts` (:func:`graphprior.analysis.measurement.stratum_contrasts`)
-    adds what the size strata differ by.
+    adds what the size strata differ by; `autoattack_budget` is the study's
+    (``reduced`` when any model's AutoAttack ran below the standard effort).
     """
     sec = Section(TITLES["answer"])
     bound, rho = report.smallest_effect.share, report.smallest_effect.rho
-    sec.text(answer_sentence(variance, reliability, primary, main_arm))
+    sec.text(answer_sentence(variance, reliability, primary, main_arm, autoattack_budget))
     others = other_arms_sentence(variance, reliability, primary, main_arm)
     if others is not None:
         sec.text(others)
