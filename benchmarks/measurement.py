@@ -122,7 +122,7 @@ def primary_measure(argv: list[str] | None = None) -> None:
     x, y = load_dataset("digits", "test")
     y = y.long()
     models = ok_models(args.results)
-    models = models[(models["family"] == "graph_prior") & (models["arm"] == "fixed_interface")]
+    models = models[(models["model_family"] == "graph_prior") & (models["arm"] == "fixed_interface")]
     graphs = pd.read_parquet(args.results / "tables" / "graphs.parquet")
     models = models.merge(graphs[["graph_id", "stratum", "parent_id", "generator"]], on="graph_id")
     scores: dict[str, list[np.ndarray]] = {c: [] for c in CANDIDATES}

@@ -63,7 +63,7 @@ def _arm_models(graphs: list[str], arms: list[str], seeds=(0, 1), inits=("a", "b
                     rows.append(
                         {
                             "model_id": f"{g}--{init}--s0--o{s}--{arm}",
-                            "family": "graph_prior",
+                            "model_family": "graph_prior",
                             "graph_id": g,
                             "init": init,
                             "arm": arm,
@@ -74,7 +74,7 @@ def _arm_models(graphs: list[str], arms: list[str], seeds=(0, 1), inits=("a", "b
                         }
                     )
     rows.append(
-        {"model_id": "baseline", "family": "fc_magnitude", "graph_id": None, "init": "a"}
+        {"model_id": "baseline", "model_family": "fc_magnitude", "graph_id": None, "init": "a"}
         | {"arm": None, "orientation_seed": None, "status": "ok", "n_params": 300}
     )
     return pd.DataFrame(rows)
@@ -107,13 +107,13 @@ def test_build_study_joins_properties_on_graph_and_orientation_seed(tmp_path):
                        "robustness": _empty_robustness()})  # fmt: skip
     study = build_study(models, graphs, props, _empty_robustness())
     assert len(study) == len(models)
-    nets = study.loc[study["family"] == "graph_prior"]
+    nets = study.loc[study["model_family"] == "graph_prior"]
     expected = {("g1", 0): 4, ("g1", 1): 7, ("g2", 0): 5, ("g2", 1): 9, ("g3", 0): 6, ("g3", 1): 8}
     got = {(g, int(s)): d for g, s, d in zip(nets["graph_id"], nets["orientation_seed"],
                                              nets["dag_depth"], strict=True)}  # fmt: skip
     assert got == expected
     assert (nets["graph_density"] == nets["graph_id"].map({"g1": 0.2, "g2": 0.3, "g3": 0.4})).all()
-    base = study.loc[study["family"] != "graph_prior"].iloc[0]
+    base = study.loc[study["model_family"] != "graph_prior"].iloc[0]
     assert np.isnan(base["dag_depth"]) and pd.isna(base["stratum"]) and pd.isna(base["arm"])
     strata = set(zip(nets["graph_id"], nets["arm"], nets["stratum"], strict=True))
     assert ("g1", "paper_style", "n20-m40/paper_style") in strata
@@ -123,7 +123,7 @@ def test_build_study_joins_properties_on_graph_and_orientation_seed(tmp_path):
     # one row per graph (an orientation that ignores the seed) serves every orientation seed
     single = props.loc[props["orientation_seed"] == 0]
     one = build_study(models, graphs, single, _empty_robustness())
-    one = one.loc[one["family"] == "graph_prior"]
+    one = one.loc[one["model_family"] == "graph_prior"]
     assert (one["dag_depth"] == one["graph_id"].map({"g1": 4, "g2": 5, "g3": 6})).all()
     # a model under an orientation the properties table lacks is refused
     bad = props.loc[~((props["graph_id"] == "g2") & (props["orientation_seed"] == 1))]
@@ -134,7 +134,7 @@ def test_build_study_joins_properties_on_graph_and_orientation_seed(tmp_path):
 
 def test_aggregate_per_graph_and_arm_averages_orientations_and_inits_never_arms():
     study = _arm_models(["g1", "g2"], ["fixed_interface", "paper_style"])
-    study = study.loc[study["family"] == "graph_prior"].copy()
+    study = study.loc[study["model_family"] == "graph_prior"].copy()
     arm_shift = study["arm"].map({"fixed_interface": 0.0, "paper_style": 100.0})
     study["rob"] = arm_shift + 10 * study["orientation_seed"] + study["init"].map({"a": 1, "b": 3})
     study["dag_depth"] = 4.0 + 2 * study["orientation_seed"]

@@ -117,7 +117,7 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
         }
     )
     rows = B.train_baseline_group(f"baseline-{family}-small", cfg, [GRAPH_MODELS], [], tmp_path)
-    assert set(rows["family"]) == {family}
+    assert set(rows["model_family"]) == {family}
     assert rows["model_id"].is_unique
     if family == "fc_random_iterative":
         assert list(rows["prune_step"]) == [0, 1, 2, 3]

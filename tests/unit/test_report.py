@@ -205,7 +205,7 @@ def synthetic_tables(
             models.append(
                 {
                     "model_id": mid,
-                    "family": "graph_prior",
+                    "model_family": "graph_prior",
                     "group": gid,
                     "graph_id": gid,
                     "dataset": "digits",
@@ -231,7 +231,7 @@ def synthetic_tables(
                 models.append(
                     {
                         "model_id": mid,
-                        "family": family,
+                        "model_family": family,
                         "group": f"baseline-{family}",
                         "graph_id": None,
                         "dataset": "digits",
@@ -320,7 +320,7 @@ def test_baselines_section_shows_the_achieved_densities_of_both_sides(planted):
     assert list(pairs.columns) == list(PAIR_COLUMNS)
     # levels 0.2, 0.4, 0.6 per family; every trainable graph net is paired exactly once
     study = tables["study"]
-    graphs = study.loc[(study["family"] == "graph_prior") & (study["status"] == "ok")]
+    graphs = study.loc[(study["model_family"] == "graph_prior") & (study["status"] == "ok")]
     per_graph = graphs.groupby("graph_id")["matched_density"].mean()
     for _, rows in pairs.groupby("family"):
         assert list(rows["level"]) == [0.2, 0.4, 0.6]

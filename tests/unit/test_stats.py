@@ -127,7 +127,7 @@ def make_study() -> pd.DataFrame:
                     "model_id": f"{graph}-{init}",
                     "graph_id": graph,
                     "generator": gen,
-                    "family": "graph_prior",
+                    "model_family": "graph_prior",
                     "init": init,
                     "seed": 0,
                     "status": "ok",
@@ -138,7 +138,7 @@ def make_study() -> pd.DataFrame:
                 }
             )
     rows.append({**rows[0], "model_id": "g1-bad", "status": "diverged", "rob": 1e6})
-    rows.append({**rows[0], "model_id": "base", "family": "pruned", "graph_id": "b1"})
+    rows.append({**rows[0], "model_id": "base", "model_family": "pruned", "graph_id": "b1"})
     return pd.DataFrame(rows)
 
 
@@ -610,7 +610,7 @@ def test_matched_density_comparison_known_answer():
     )
     baseline_df = pd.DataFrame(
         {
-            "family": ["random"] * 6 + ["magnitude"] * 2,
+            "model_family": ["random"] * 6 + ["magnitude"] * 2,
             "matched_density": [0.1, 0.1, 0.2, 0.2, 0.5, 0.8, 0.1, 0.9],
             "rob": [4.0, 2.0, 1.0, 3.0, 8.0, 0.0, 5.0, 0.0],
         }
@@ -626,7 +626,7 @@ def test_matched_density_comparison_known_answer():
     assert random["max_density_gap"] == pytest.approx(0.04)
     # magnitude: every graph matched to 0.1 (value 5) except 0.52 (nearer 0.1 than 0.9)
     assert out.loc["magnitude", "median_baseline"] == 5.0
-    same = matched_density_comparison(graph_df, graph_df.assign(family="copy"), "rob")
+    same = matched_density_comparison(graph_df, graph_df.assign(model_family="copy"), "rob")
     assert same.loc[0, "wilcoxon_p"] == 1.0 and same.loc[0, "median_difference"] == 0.0
 
 
@@ -634,7 +634,7 @@ def test_matched_density_pairs_pick_the_nearest_level_and_show_both_sides():
     graph_df = pd.DataFrame({"matched_density": [0.11, 0.19, 0.24, 0.52, np.nan]})
     baseline_df = pd.DataFrame(
         {
-            "family": ["random"] * 5 + ["magnitude"],
+            "model_family": ["random"] * 5 + ["magnitude"],
             # two models reach 0.2 and 0.2004: one level once rounded to 3 decimals
             "matched_density": [0.1, 0.2, 0.2004, 0.5, 0.8, 0.1],
         }

@@ -19,7 +19,7 @@ def models_frame(n=3):
             {name: None for name in T.MODELS_SCHEMA.names}
             | {
                 "model_id": f"g1--he_normal--s{i}",
-                "family": "graph_prior",
+                "model_family": "graph_prior",
                 "group": "g1",
                 "graph_id": "g1",
                 "dataset": "digits",
@@ -70,7 +70,7 @@ def test_null_keys_and_missing_columns_are_refused(tmp_path):
         T.write_table(df, tmp_path / "m.parquet", T.MODELS_SCHEMA, "models")
     with pytest.raises(T.TableError, match="missing columns"):
         T.write_table(
-            df.drop(columns=["family"]), tmp_path / "m.parquet", T.MODELS_SCHEMA, "models"
+            df.drop(columns=["model_family"]), tmp_path / "m.parquet", T.MODELS_SCHEMA, "models"
         )
 
 

@@ -69,7 +69,7 @@ def test_tables_are_consistent(smoke_run):
     assert len(graphs) == 6 and set(graphs["variant"]) == {"original", "twin"}
     assert set(t["graph_properties"]["graph_id"]) == set(graphs["graph_id"])
     models = t["models"]
-    graph_nets = models[models["family"] == "graph_prior"]
+    graph_nets = models[models["model_family"] == "graph_prior"]
     dag = graph_nets[graph_nets["mapping"] == "dag"]
     assert len(dag) == 6 * 2  # graphs x inits x seeds
     # the relational arm: the originals, one init, every net at the dense reference's size
@@ -83,7 +83,7 @@ def test_tables_are_consistent(smoke_run):
     claims = pd.read_parquet(smoke_run / SMOKE_RESULTS / "tables" / "claims.parquet")
     assert set(claims["arm"]) == {"sources_sinks", "relational"}
     assert "relational" in set(t["variance"]["arm"]) and "relational" in set(t["study"]["arm"])
-    assert set(models["family"]) == {
+    assert set(models["model_family"]) == {
         "graph_prior",
         "fc_random_oneshot",
         "fc_random_iterative",
@@ -241,3 +241,23 @@ def test_the_autoattack_budget_is_recorded_per_model(smoke_run):
     # and the report's settings name it
     report = (smoke_run / SMOKE_RESULTS / "report" / "report.md").read_text()
     assert "AutoAttack budget" in report and "reduced (APGD-CE" in report
+
+
+def test_graph_parameters_are_a_struct_and_eps_says_what_it_holds(smoke_run):
+    """``graphs.params`` is a typed struct DuckDB reads by field; ``robustness.parameter``
+    keeps ε, δ and the kept fraction apart."""
+    tables = smoke_run / SMOKE_RESULTS / "tables"
+    params = pq.read_schema(tables / "graphs.parquet").field("params").type
+    assert pa.types.is_struct(params)
+    assert params.field("n").type == pa.int64() and params.field("p").type == pa.float64()
+    rows = duckdb.sql(
+        f"SELECT graph_id, params.p AS p FROM '{tables / 'graphs.parquet'}' "
+        "WHERE generator = 'erdos_renyi_gnp' AND variant = 'original'"
+    ).fetchall()
+    assert rows == [("er-n30-p0.15-s1", 0.15)]
+    rob = pd.read_parquet(tables / "robustness.parquet")
+    kind = rob.groupby("measure")["parameter"].agg(lambda s: set(s.dropna()))
+    assert kind["robust_accuracy"] == {"eps"}
+    assert kind["weight_worst_accuracy"] == {"delta"}
+    assert kind["pruned_accuracy"] == {"kept_fraction"}
+    assert rob.loc[rob["eps"].isna(), "parameter"].isna().all()

@@ -240,7 +240,7 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     cfg = S.load_study(MINI)
     kept = {s.graph_id for s in S.graph_specs(cfg)}
     models = pd.read_parquet(tables / "models.parquet")
-    graph_nets = models[models["family"] == "graph_prior"]
+    graph_nets = models[models["model_family"] == "graph_prior"]
     assert (
         set(graph_nets["graph_id"]) == kept and len(kept) == cfg["graphs"]["filter"]["max_graphs"]
     )
@@ -249,8 +249,8 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     assert (graph_nets["readout"] == "last_layer").all()
     assert graph_nets["sinks_to_last_layer"].astype(bool).all()
     assert (graph_nets["input_wiring"] == "sources").all()
-    assert set(models["family"]) == {"graph_prior", "fc_random_iterative"}
-    baseline = models[models["family"] == "fc_random_iterative"]
+    assert set(models["model_family"]) == {"graph_prior", "fc_random_iterative"}
+    baseline = models[models["model_family"] == "fc_random_iterative"]
     assert set(baseline["prune_step"].dropna().astype(int)) == {0, 1, 2, 3}
 
     rob = pd.read_parquet(tables / "robustness.parquet")

@@ -39,13 +39,15 @@ def long_rows(ctx: StudyContext, measures: Sequence[str], *, layers: bool = Fals
     rob = rob.loc[rob["measure"].isin(measures)]
     meta_cols = [
         c
-        for c in ("model_id", "family", "generator", "graph_id", "status", "init")
+        for c in ("model_id", "model_family", "generator", "graph_id", "status", "init")
         if c in ctx.study
     ]
     out = rob.merge(ctx.study[meta_cols], on="model_id", how="inner")
     out = out.loc[out["status"] == Status.OK].copy()
     out["label"] = np.where(
-        out["family"] == GRAPH_FAMILY, out["generator"].astype(str), out["family"].astype(str)
+        out["model_family"] == GRAPH_FAMILY,
+        out["generator"].astype(str),
+        out["model_family"].astype(str),
     )
     return out
 
@@ -53,7 +55,9 @@ def long_rows(ctx: StudyContext, measures: Sequence[str], *, layers: bool = Fals
 def median_curve(long: pd.DataFrame, value: str = "value") -> pd.DataFrame:
     """Median and quartiles over graphs (graph nets: per-graph means first) or models (baselines)."""
     unit = np.where(
-        long["family"] == GRAPH_FAMILY, long["graph_id"].astype(str), long["model_id"].astype(str)
+        long["model_family"] == GRAPH_FAMILY,
+        long["graph_id"].astype(str),
+        long["model_id"].astype(str),
     )
     keys = ["label", "attack", "norm", "eps"]
     per_unit = (

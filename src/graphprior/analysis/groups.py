@@ -297,7 +297,7 @@ def matched_density_comparison(
     measure: str,
     density_col: str = "matched_density",
     *,
-    family_col: str = "family",
+    family_col: str = "model_family",
     decimals: int | None = None,
 ) -> pd.DataFrame:
     """Graph nets against pruned dense baselines of the nearest density.
@@ -410,7 +410,7 @@ def matched_density_pairs(
     baseline_df: pd.DataFrame,
     density_col: str,
     *,
-    family_col: str = "family",
+    family_col: str = "model_family",
     decimals: int | None = None,
 ) -> pd.DataFrame:
     """The pairings of :func:`matched_density_comparison`, with the densities each side achieved.

@@ -63,7 +63,7 @@ def weight_statistics(ctx: StudyContext, rng: np.random.Generator) -> WeightStat
     out = WeightStatistics(long)
     if long.empty:
         return out
-    graph_long = long.loc[long["family"] == GRAPH_FAMILY].sort_values("eps", kind="stable")
+    graph_long = long.loc[long["model_family"] == GRAPH_FAMILY].sort_values("eps", kind="stable")
     mono, drop = {}, {}
     for model_id, g in graph_long.groupby("model_id", sort=False):
         rhos, drops = [], []

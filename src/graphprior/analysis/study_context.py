@@ -125,10 +125,14 @@ def _study(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     The input-attack measures of models that failed a validity gate are NaN.
     """
     study = mask_failed_models(tables["study"], tables.get("attack_checks")).copy()
-    for col, default in (("family", GRAPH_FAMILY), ("status", Status.OK), ("generator", "unknown")):
+    for col, default in (
+        ("model_family", GRAPH_FAMILY),
+        ("status", Status.OK),
+        ("generator", "unknown"),
+    ):
         if col not in study.columns:
             study[col] = default
-    study["generator"] = study["generator"].fillna(study["family"])
+    study["generator"] = study["generator"].fillna(study["model_family"])
     return study
 
 
@@ -190,7 +194,7 @@ def build_context(
         study=study,
         graph_nets=nets,
         ok=ok,
-        baselines=study.loc[study["family"] != GRAPH_FAMILY],
+        baselines=study.loc[study["model_family"] != GRAPH_FAMILY],
         measures=measures,
         xs=xs,
         dropped_xs=dropped,

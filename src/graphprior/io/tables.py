@@ -24,6 +24,7 @@ from graphprior.io.columns import describe, int_properties
 __all__ = [
     "is_missing",
     "GRAPHS_SCHEMA",
+    "graphs_schema",
     "MODELS_SCHEMA",
     "ROBUSTNESS_SCHEMA",
     "ROBUSTNESS_TABLE_SCHEMA",
@@ -53,6 +54,8 @@ GRAPHS_SCHEMA = pa.schema(
         pa.field("graph_id", pa.string(), nullable=False),
         pa.field("generator", pa.string(), nullable=False),
         pa.field("params_json", pa.string(), nullable=False),
+        # one field per generator parameter of the study (graphs_schema sets them)
+        pa.field("params", pa.struct([])),
         pa.field("n_nodes_requested", pa.int64()),
         pa.field("seed", pa.int64(), nullable=False),
         pa.field("variant", pa.string(), nullable=False),
@@ -63,10 +66,18 @@ GRAPHS_SCHEMA = pa.schema(
     ]
 )
 
+
+def graphs_schema(struct: pa.StructType) -> pa.Schema:
+    """:data:`GRAPHS_SCHEMA` with the study's ``params`` struct
+    (:func:`graphprior.io.graph_params.params_type`)."""
+    i = GRAPHS_SCHEMA.get_field_index("params")
+    return GRAPHS_SCHEMA.set(i, pa.field("params", struct))
+
+
 MODELS_SCHEMA = pa.schema(
     [
         pa.field("model_id", pa.string(), nullable=False),
-        pa.field("family", pa.string(), nullable=False),
+        pa.field("model_family", pa.string(), nullable=False),
         pa.field("group", pa.string(), nullable=False),
         pa.field("graph_id", pa.string()),
         pa.field("dataset", pa.string(), nullable=False),
@@ -131,10 +142,16 @@ ROBUSTNESS_SCHEMA = pa.schema(
 #: evaluated at (the study's ``attack.autoattack``, known when the tables are joined).
 MODELS_TABLE_SCHEMA = pa.schema([*MODELS_SCHEMA, pa.field("autoattack_budget", pa.string())])
 
-#: The aggregated ``robustness`` table: the per-group rows and, for every share of ``n``
-#: inputs (clean and robust accuracy, success rates), its 95 % Wilson interval.
+#: The aggregated ``robustness`` table: the per-group rows; for every share of ``n``
+#: inputs (clean and robust accuracy, success rates), its 95 % Wilson interval; and what
+#: the row's ``eps`` holds (``parameter``: ``eps``, ``delta`` or ``kept_fraction``).
 ROBUSTNESS_TABLE_SCHEMA = pa.schema(
-    [*ROBUSTNESS_SCHEMA, pa.field("ci_low", pa.float64()), pa.field("ci_high", pa.float64())]
+    [
+        *ROBUSTNESS_SCHEMA,
+        pa.field("ci_low", pa.float64()),
+        pa.field("ci_high", pa.float64()),
+        pa.field("parameter", pa.string()),
+    ]
 )
 
 #: One row per (graph, mapping arm, main measure): the graph's mean over its models.
@@ -369,6 +386,7 @@ def write_table(
             values = sorted(set(map(tuple, dup.to_numpy().tolist())))[:5]
             values = [v[0] for v in values] if len(key) == 1 else values
             raise TableError(f"table {name}: duplicate {'+'.join(key)} values {values}")
+    table = _as_categories(table)
     table = table.replace_schema_metadata({**(schema.metadata or {}), **(meta or {})})
     path = Path(path)
     if path.exists() and not path.is_file():
@@ -382,11 +400,43 @@ def write_table(
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a Parquet part or table; a damaged file raises :class:`TableError` naming it."""
+    """Read a Parquet part or table; a damaged file raises :class:`TableError` naming it.
+
+    Category columns come back as plain strings: the package compares and fills them
+    as text (users' readers get categoricals, :data:`CATEGORY_COLUMNS`).
+    """
     try:
-        return pq.read_table(path).to_pandas()
+        table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise TableError(f"cannot read Parquet file {path}: {exc}") from exc
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(
+                i, f.with_type(f.type.value_type), table.column(i).cast(f.type.value_type)
+            )
+    return table.to_pandas()
+
+
+#: String columns with a handful of distinct values: written dictionary-encoded, so that
+#: pandas reads them as ``category``, polars as ``Categorical`` and DuckDB as VARCHAR.
+CATEGORY_COLUMNS = frozenset(
+    {
+        "generator", "variant", "stratum", "model_family", "dataset", "arm", "mapping",
+        "init", "orientation", "input_wiring", "readout", "status", "device",
+        "autoattack_budget", "measure", "attack", "norm", "parameter", "check",
+        "analysis", "statistic", "verdict", "p_method", "component", "decision", "split",
+        "method", "aggregate", "rule", "error",
+    }
+)  # fmt: skip
+
+
+def _as_categories(table: pa.Table) -> pa.Table:
+    """``table`` with its :data:`CATEGORY_COLUMNS` dictionary-encoded (descriptions kept)."""
+    for i, f in enumerate(table.schema):
+        if f.name in CATEGORY_COLUMNS and pa.types.is_string(f.type):
+            column = table.column(i).dictionary_encode()
+            table = table.set_column(i, f.with_type(column.type), column)
+    return table
 
 
 def _check_orientations(props: pd.DataFrame, models: pd.DataFrame) -> None:

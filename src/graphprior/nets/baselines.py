@@ -157,7 +157,7 @@ def train_baseline_group(
     data = load_splits(config["dataset"], device)
     log.info("%s: widths %s, densities %s, inits %s", group, widths, densities, inits)
     common = {
-        "family": family,
+        "model_family": family,
         "group": group,
         "graph_id": None,
         **training_fields(config, device),

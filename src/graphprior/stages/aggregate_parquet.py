@@ -18,6 +18,7 @@ from graphprior.config.sections import AutoAttackConfig
 from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T
 from graphprior.io.failures import read_failures
+from graphprior.io.graph_params import params_type, with_params
 from graphprior.stages.job import chunk_files, start_job
 
 __all__ = ["run", "aggregate_tables", "write_tables"]
@@ -26,7 +27,15 @@ log = logging.getLogger(__name__)
 
 
 def _concat(paths: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """The parts as one frame; a part without one of ``columns`` is an error naming it."""
     frames = [T.read_table(p) for p in paths]
+    for path, frame in zip(paths, frames, strict=True):
+        missing = [c for c in columns or [] if c not in frame.columns]
+        if len(frame) and missing:
+            raise T.TableError(
+                f"part {path} lacks the columns {missing}: it was written by another version "
+                "of graphprior; rerun the job that wrote it (snakemake --forcerun <its rule>)"
+            )
     frames = [f for f in frames if len(f)]
     if frames:
         return pd.concat(frames, ignore_index=True)
@@ -41,6 +50,33 @@ SHARE_MEASURES = {
     "success_rate": 1.0,
     "paper_robustness": 100.0,
 }
+
+
+#: Measures whose ``eps`` is not an input radius: the weight perturbation's δ (relative
+#: to each layer's norm) and the pruned fraction's complement, the kept fraction.
+PARAMETER_OF = {
+    "weight_random_accuracy": "delta",
+    "weight_worst_accuracy": "delta",
+    "pruned_accuracy": "kept_fraction",
+    "pruned_train_loss": "kept_fraction",
+}
+
+
+def with_parameter_names(robustness: pd.DataFrame) -> pd.DataFrame:
+    """``robustness`` with ``parameter``: what its ``eps`` holds (``eps``, ``delta``,
+    ``kept_fraction``), null where ``eps`` is null.
+
+    >>> rows = pd.DataFrame({"measure": ["robust_accuracy", "pruned_accuracy", "nc1"],
+    ...                      "eps": [0.1, 0.5, None]})
+    >>> with_parameter_names(rows)["parameter"].fillna("(null)").tolist()
+    ['eps', 'kept_fraction', '(null)']
+    """
+    out = robustness.copy()
+    named = out["measure"].map(PARAMETER_OF).fillna("eps")
+    out["parameter"] = [
+        n if has else None for n, has in zip(named, out["eps"].notna(), strict=True)
+    ]
+    return out
 
 
 def with_share_intervals(robustness: pd.DataFrame) -> pd.DataFrame:
@@ -70,9 +106,12 @@ def aggregate_tables(
 ) -> dict[str, pd.DataFrame]:
     """Build `graphs`, `graph_properties`, `models`, `robustness`, `attack_checks`, `study`, `failures`."""
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
+    graphs, _ = with_params(graphs)
     properties = _concat(property_parts, ["graph_id"])
     models = _concat(training_parts, T.MODELS_SCHEMA.names)
-    robustness = with_share_intervals(_concat(robustness_parts, T.ROBUSTNESS_SCHEMA.names))
+    robustness = with_parameter_names(
+        with_share_intervals(_concat(robustness_parts, T.ROBUSTNESS_SCHEMA.names))
+    )
     # the budget label of every model AutoAttack measured (`standard` or `reduced`)
     attacked = set(robustness.loc[robustness["attack"] == "autoattack", "model_id"])
     models["autoattack_budget"] = [
@@ -116,7 +155,7 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
     """Write each table with its schema and the run's metadata."""
     meta = T.file_metadata(config_hash(config), config["study"])
     schemas = {
-        "graphs": T.GRAPHS_SCHEMA,
+        "graphs": T.graphs_schema(params_type(tables["graphs"]["params"])),
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
         "models": T.MODELS_TABLE_SCHEMA,
         "robustness": T.ROBUSTNESS_TABLE_SCHEMA,

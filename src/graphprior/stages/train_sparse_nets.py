@@ -188,7 +188,7 @@ def train_stacks(
 def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path) -> pd.DataFrame:
     """Train every network of one graph (arms × orientations × inits × seeds); its `models` rows."""
     shared = {
-        "family": GRAPH_FAMILY,
+        "model_family": GRAPH_FAMILY,
         "group": graph_id,
         "graph_id": graph_id,
         "shape": None,

@@ -60,7 +60,7 @@ def aggregate_per_graph(
         arm) when the table has `arm_col` (``None``: graph only).
     family : str or None
         Keep only models of this ``family`` (default the graph nets), when the
-        table has a ``family`` column; ``None`` keeps every family.
+        table has a ``model_family`` column; ``None`` keeps every family.
     ok_only : bool
         Drop models whose ``status`` is not ``Status.OK`` (docs/report.md).
 
@@ -108,10 +108,10 @@ def aggregate_per_graph(
 
 
 def _graph_rows(study: pd.DataFrame, graph_col: str, family, ok_only: bool) -> pd.DataFrame:
-    """The models of `family` (all without a ``family`` column), ``ok`` ones, with a graph."""
+    """The models of `family` (all without a ``model_family`` column), ``ok`` ones, with a graph."""
     data = study
-    if family is not None and "family" in data.columns:
-        data = data.loc[data["family"] == family]
+    if family is not None and "model_family" in data.columns:
+        data = data.loc[data["model_family"] == family]
     if ok_only:
         data = ok_rows(data)
     return data.loc[data[graph_col].notna()]

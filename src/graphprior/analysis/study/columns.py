@@ -300,7 +300,7 @@ def property_columns(
 
 
 def graph_nets(study: pd.DataFrame) -> pd.DataFrame:
-    """The graph-net rows of the study (all rows when there is no ``family`` column)."""
-    if "family" not in study.columns:
+    """The graph-net rows of the study (all rows when there is no ``model_family`` column)."""
+    if "model_family" not in study.columns:
         return study
-    return study.loc[study["family"] == GRAPH_FAMILY]
+    return study.loc[study["model_family"] == GRAPH_FAMILY]

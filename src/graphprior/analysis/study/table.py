@@ -105,7 +105,7 @@ def build_study(
     )
     study = _join_properties(models.merge(g, on="graph_id", how="left"), props)
     study = study.merge(wide, on="model_id", how="left")
-    study["generator"] = study["generator"].fillna(study["family"])
+    study["generator"] = study["generator"].fillna(study["model_family"])
     if "stratum" in study.columns:
         study["stratum"] = arm_stratum(study)
     return study

@@ -101,7 +101,7 @@ def _baseline_figure(
 ) -> Figure:
     """Graph nets and baselines against the matched density, one panel per column."""
     fig, axes = grid(len(cols))
-    fams = sorted(base["family"].unique())
+    fams = sorted(base["model_family"].unique())
     styles = baseline_styles(fams)
     for ax, col in zip(axes, cols, strict=False):
         for g, sub in pg.groupby("generator"):
@@ -113,7 +113,7 @@ def _baseline_figure(
                 label=str(g),
             )
         for f in fams:
-            sub = base.loc[base["family"] == f]
+            sub = base.loc[base["model_family"] == f]
             colour, marker = styles[f]
             ax.scatter(
                 sub["matched_density"],

@@ -145,9 +145,12 @@ def _models(sec: Section, ctx: StudyContext) -> None:
     """Models by family and status, the excluded models, failed jobs, graphs without a model."""
     study, gn, ok = ctx.study, ctx.graph_nets, ctx.ok
     counts = (
-        study.groupby(["family", "status"]).size().unstack("status", fill_value=0).reset_index()
+        study.groupby(["model_family", "status"])
+        .size()
+        .unstack("status", fill_value=0)
+        .reset_index()
         if len(study)
-        else pd.DataFrame(columns=["family"])
+        else pd.DataFrame(columns=["model_family"])
     )
     sec.table("Models by family and status", counts)
     excluded = study.loc[study["status"] != Status.OK]
@@ -157,7 +160,9 @@ def _models(sec: Section, ctx: StudyContext) -> None:
             "diverged": "non-finite loss during training",
         }
         cols = [
-            c for c in ("model_id", "family", "graph_id", "init", "test_accuracy") if c in excluded
+            c
+            for c in ("model_id", "model_family", "graph_id", "init", "test_accuracy")
+            if c in excluded
         ]
         table = excluded[cols + ["status"]].copy()
         table["reason"] = table["status"].map(reasons).fillna("status is not ok")

@@ -36,7 +36,7 @@ def section_trainability(
             "Graph nets by generator and variant", pd.concat([table, total], ignore_index=True)
         )
     if len(ctx.baselines):
-        sec.table("Baselines by family", status_summary(ctx.baselines, ["family"]))
+        sec.table("Baselines by family", status_summary(ctx.baselines, ["model_family"]))
     if not len(gn):
         return sec
     sec.text(
