@@ -37,7 +37,7 @@ from graphprior.analysis.study.arms import arm_names
 from graphprior.analysis.study.table import UNSTRATIFIED
 from graphprior.analysis.study_context import StudyContext, arm_context, build_context, section_rng
 from graphprior.analysis.summaries import init_statistics
-from graphprior.config import config_hash
+from graphprior.config import config_hash, results_dir
 from graphprior.config.sections import ReportConfig
 from graphprior.io import tables as T
 from graphprior.report.document import Report, Section
@@ -204,7 +204,7 @@ def compose_report(
     ----------
     tables : dict
         ``graphs``, ``graph_properties``, ``models``, ``robustness`` and
-        ``study`` as read from ``results/tables`` (``failures`` optional).
+        ``study`` as read from ``results/{study}/tables`` (``failures`` optional).
     config : dict
         The validated (defaults-filled) study configuration; ``report.aggregate``,
         ``report.bootstrap``, ``report.seed``, ``report.outlier_rule`` and
@@ -248,7 +248,7 @@ def compose_report(
             "reliability": stats["measurement"].reliability,
         },
     )
-    report.intro = _intro(tables, ctx, stats["claims"])
+    report.intro = _intro(tables, ctx, results_dir(config))
     log.info(
         "report composed in %.1f s (%s)",
         time.perf_counter() - start,
@@ -257,9 +257,9 @@ def compose_report(
     return report, ctx.corr
 
 
-def _intro(tables: dict[str, pd.DataFrame], ctx: StudyContext, claims: pd.DataFrame) -> list[str]:
-    """One short paragraph above the claims: the study's size; the run details follow later."""
-    del claims
+def _intro(tables: dict[str, pd.DataFrame], ctx: StudyContext, folder: str) -> list[str]:
+    """One short paragraph above the claims: the study's size and where its tables are
+    (``folder``, the study's ``results/{study}``); the run details follow later."""
     n_arms = ctx.arms["arm"].nunique() if ctx.arms is not None and "arm" in ctx.arms else 0
     arms = (
         f" ({fmt(n_arms)} mapping arms; the claims and correlations use the main arm "
@@ -271,7 +271,7 @@ def _intro(tables: dict[str, pd.DataFrame], ctx: StudyContext, claims: pd.DataFr
         f"This report reproduces the correlation analysis of Ben Amor, Stier and Granitzer (2021) "
         f"on {fmt(len(tables['graphs']))} graphs and {fmt(len(tables['study']))} models{arms}, "
         "and checks three related results. Every number comes from the Parquet tables under "
-        "results/tables (claims.parquet, correlations.parquet)."
+        f"{folder}/tables (claims.parquet, correlations.parquet)."
     ]
 
 

@@ -1,7 +1,7 @@
 """The claims table: C1–C5 of the paper and R1–R3 of related studies, raw and controlled.
 
 One row per (claim, analysis, stratum), columns
-:data:`graphprior.io.tables.CLAIMS_SCHEMA` (``results/tables/claims.parquet``,
+:data:`graphprior.io.tables.CLAIMS_SCHEMA` (``results/{study}/tables/claims.parquet``,
 docs/data-dictionary.md). The correlation claims C2–C4 are judged twice:
 ``raw`` (Spearman ρ of the property and the primary measure) and
 ``controlled`` (partial Spearman ρ controlling for clean accuracy, parameter

@@ -1,6 +1,6 @@
 """Report section "Claims": the findings (raw, controlled, sensitivity), the checks apart, one figure.
 
-Rendered from the ``claims`` table (``results/tables/claims.parquet``,
+Rendered from the ``claims`` table (``results/{study}/tables/claims.parquet``,
 :func:`graphprior.analysis.claims.claims_table`); the verdict rules are in
 docs/report.md and repeated here in words.
 """
