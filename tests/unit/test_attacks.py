@@ -339,7 +339,7 @@ def test_success_rate_and_paper_robustness(trained):
     expected = (clean & ~adv_correct).sum(-1).double() / clean.sum(-1)
     assert torch.allclose(rate, expected)
     assert torch.equal(n_correct, clean.sum(-1))
-    assert np.allclose(paper_robustness(rate.numpy()), 100 - 100 * expected.numpy())
+    assert np.allclose(paper_robustness(rate.numpy()), 1 - expected.numpy())
 
 
 def test_adversarial_confidence_counts_successful_only(trained):

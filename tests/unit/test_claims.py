@@ -216,7 +216,7 @@ def test_audit_shows_the_input_width_coupling_and_its_absence_at_fixed_width():
     ]
     assert hit["r"].iloc[0] > 0.9
     fits = audit.tables[1].frame.set_index(["stratum", "measure"])
-    fit = fits.loc[("pooled", "paper_robustness_fgsm_linf_0.1")]
+    fit = fits.loc[("pooled", "paper_robustness_fgsm_linf_0p1")]
     assert fit["r2_size"] > 0.9 and fit["delta_r2"] < 0.05
     assert "input width = `dag_sources`" in audit.paragraphs[0]
     # a fixed-interface arm: the same graphs with one input width, so no coupling is left

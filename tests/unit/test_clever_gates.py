@@ -76,9 +76,9 @@ def test_saturation_flags_by_hand():
     flags = saturation_flags(rob).set_index("column")
     assert bool(flags.loc["robust_accuracy_pgd_l2_2", "flagged"])
     assert flags.loc["robust_accuracy_pgd_l2_2", "share_low"] == pytest.approx(0.75)
-    assert not bool(flags.loc["robust_accuracy_pgd_l2_0.5", "flagged"])
+    assert not bool(flags.loc["robust_accuracy_pgd_l2_0p5", "flagged"])
     assert "robust_accuracy_pgd_l2_0" not in flags.index
-    assert bool(flags.loc["clever_score_clever_l2_0.3", "flagged"])
+    assert bool(flags.loc["clever_score_clever_l2_0p3", "flagged"])
     meta = study_flags(rob, None)
     assert "robust_accuracy_pgd_l2_2" in meta["graphprior.flagged_measures"]
     assert meta["graphprior.gate_failed_models"] == "[]"
@@ -90,16 +90,16 @@ def test_failed_gate_masks_only_that_models_attack_measures():
          "value": [1.0, 0.0], "threshold": [0.01, 0.01], "passed": [False, True]}
     )  # fmt: skip
     study = pd.DataFrame(
-        {"model_id": ["m0", "m1"], "robust_accuracy_pgd_linf_0.1": [0.4, 0.5],
-         "test_accuracy": [0.9, 0.95], "weight_worst_accuracy_pgd_l2_0.05": [0.7, 0.8]}
+        {"model_id": ["m0", "m1"], "robust_accuracy_pgd_linf_0p1": [0.4, 0.5],
+         "test_accuracy": [0.9, 0.95], "weight_worst_accuracy_pgd_l2_0p05": [0.7, 0.8]}
     )  # fmt: skip
     assert failed_models(checks) == {"m0"}
     masked = mask_failed_models(study, checks)
-    assert math.isnan(masked.loc[0, "robust_accuracy_pgd_linf_0.1"])
-    assert masked.loc[1, "robust_accuracy_pgd_linf_0.1"] == 0.5
+    assert math.isnan(masked.loc[0, "robust_accuracy_pgd_linf_0p1"])
+    assert masked.loc[1, "robust_accuracy_pgd_linf_0p1"] == 0.5
     assert masked.loc[0, "test_accuracy"] == 0.9
-    assert masked.loc[0, "weight_worst_accuracy_pgd_l2_0.05"] == 0.7
-    assert study.loc[0, "robust_accuracy_pgd_linf_0.1"] == 0.4  # the input is left alone
+    assert masked.loc[0, "weight_worst_accuracy_pgd_l2_0p05"] == 0.7
+    assert study.loc[0, "robust_accuracy_pgd_linf_0p1"] == 0.4  # the input is left alone
 
 
 def test_report_counts_failing_models_per_arm_with_baselines_as_one_row():

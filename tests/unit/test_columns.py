@@ -84,13 +84,13 @@ def test_study_columns_borrow_their_source_descriptions():
     unit, description = column_info("study", "graph_density")
     assert unit == "fraction" and "density" in description
     # a measure column: its measure's own unit, its parts named
-    unit, description = column_info("study", "robust_accuracy_pgd_linf_0.1")
+    unit, description = column_info("study", "robust_accuracy_pgd_linf_0p1")
     assert (
-        unit == "fraction" and "`robust_accuracy`" in description and "pgd_linf_0.1" in description
+        unit == "fraction" and "`robust_accuracy`" in description and "pgd_linf_0p1" in description
     )
-    assert column_info("study", "paper_robustness_fgsm_linf_0.1")[0] == "percent"
+    assert column_info("study", "paper_robustness_fgsm_linf_0p1")[0] == "fraction"
     assert column_info("study", "min_perturbation_rmean_apgd_bisection_linf")[0].startswith("input")
-    assert measure_of("nc2_equinorm_pgd_linf_0.1") == "nc2_equinorm"  # the longest name that fits
+    assert measure_of("nc2_equinorm_pgd_linf_0p1") == "nc2_equinorm"  # the longest name that fits
     assert "measures.md" in column_info("study", "unknown_measure_x")[0]
     assert column_info("models", "no_such_column")[1] == UNDOCUMENTED
     described = describe(T.ROBUSTNESS_SCHEMA, "robustness")

@@ -37,14 +37,14 @@ def test_only_shares_get_an_interval_in_the_robustness_table():
         "model_id": ["m"] * 4,
         "measure": ["robust_accuracy", "clean_accuracy", "nc1", "paper_robustness"],
         "attack": ["pgd", "none", "none", "fgsm"], "norm": ["linf", "none", "none", "linf"],
-        "eps": [0.1, np.nan, np.nan, 0.1], "layer": [None] * 4, "value": [0.25, 0.9, 3.0, 25.0],
+        "eps": [0.1, np.nan, np.nan, 0.1], "layer": [None] * 4, "value": [0.25, 0.9, 3.0, 0.25],
         "n": [100, 100, 500, 100],
     })  # fmt: skip
     out = with_share_intervals(rows)
     assert out.loc[0, "ci_low"] < 0.25 < out.loc[0, "ci_high"]
     assert out.loc[1, "ci_low"] < 0.9 < out.loc[1, "ci_high"] <= 1.0
     assert np.isnan(out.loc[2, "ci_low"]) and np.isnan(out.loc[2, "ci_high"])
-    # the paper's robustness is a percentage: its interval too, the same share's
+    # the paper's robustness is a share too: the same interval as the same share's
     assert out.loc[3, ["ci_low", "ci_high"]].tolist() == pytest.approx(
-        [100 * out.loc[0, "ci_low"], 100 * out.loc[0, "ci_high"]]
+        [out.loc[0, "ci_low"], out.loc[0, "ci_high"]]
     )

@@ -352,7 +352,7 @@ def test_planted_c2_statistic_comes_from_the_correlations_table(planted):
         & (corr["aggregate"] == "mean")
         & (corr["method"] == "spearman")
         & (corr["x"] == "graph_density")
-        & (corr["y"] == "paper_robustness_fgsm_linf_0.1")
+        & (corr["y"] == "paper_robustness_fgsm_linf_0p1")
     ].iloc[0]
     assert claims.loc["C2", "r"] == pytest.approx(row["r"], abs=1e-12)
     assert claims.loc["C2", "ci_high"] < 0 and row["ci_high"] < 0
@@ -436,9 +436,9 @@ def test_measures_are_discovered_from_the_long_table(planted):
         tables["robustness"], tables["study"], _config()["attack"]["paper_eps"]
     )
     cols = [m.column for m in measures]
-    assert cols[0] == "paper_robustness_fgsm_linf_0.1"
-    assert "robust_accuracy_fgsm_linf_0.1" in cols  # the paper's eps, not 0 or 0.2
-    assert "weight_worst_accuracy_pgd_linf_0.05" in cols
+    assert cols[0] == "paper_robustness_fgsm_linf_0p1"
+    assert "robust_accuracy_fgsm_linf_0p1" in cols  # the paper's eps, not 0 or 0.2
+    assert "weight_worst_accuracy_pgd_linf_0p05" in cols
     assert "prunability_magnitude" in cols
     assert not any(c.endswith("_0") for c in cols)
     direction = {m.column: m.direction for m in measures}
@@ -481,7 +481,7 @@ def test_build_report_writes_every_output_with_options(tmp_path):
     tables = synthetic_tables(12, seed=7, n_extra_properties=0)
     study = tables["study"]
     outlier = study["graph_id"] == study["graph_id"].iloc[0]
-    study.loc[outlier, "paper_robustness_fgsm_linf_0.1"] = 1e4
+    study.loc[outlier, "paper_robustness_fgsm_linf_0p1"] = 1e4
     inputs = {}
     for name, df in tables.items():
         path = tmp_path / "tables" / f"{name}.parquet"
@@ -524,7 +524,7 @@ def test_build_report_writes_every_output_with_options(tmp_path):
     # the outlier rule: stated, counted, and applied to the correlations
     assert "was applied" in md
     pooled = corr.loc[
-        (corr["y"] == "paper_robustness_fgsm_linf_0.1") & (corr["stratum"] == "pooled"), "n"
+        (corr["y"] == "paper_robustness_fgsm_linf_0p1") & (corr["stratum"] == "pooled"), "n"
     ]
     assert 0 < pooled.max() <= 11
 
@@ -586,7 +586,7 @@ def test_the_answer_comes_first_with_its_sentence_and_figures():
     assert first.title == TITLES["answer"]
     sentence = first.paragraphs[0]
     assert sentence.startswith("**The answer.**")
-    assert "paper_robustness_fgsm_linf_0.1" in sentence and "%" in sentence
+    assert "paper_robustness_fgsm_linf_0p1" in sentence and "%" in sentence
     names = [f.name for f in first.figures]
     assert names == ["answer_variance_share", "answer_claims_forest"]
     variance = report.data["variance"]

@@ -93,7 +93,7 @@ def test_corrupt_parquet_names_the_file(tmp_path):
 
 
 def test_measure_column_names():
-    assert S.measure_column("robust_accuracy", "pgd", "linf", 0.1) == "robust_accuracy_pgd_linf_0.1"
+    assert S.measure_column("robust_accuracy", "pgd", "linf", 0.1) == "robust_accuracy_pgd_linf_0p1"
     assert S.measure_column("margin_mean", "none", "none", math.nan) == "margin_mean"
     assert S.measure_column("nc1", "none", "none", math.nan, 2) == "nc1_L2"
 
@@ -123,7 +123,7 @@ def test_study_joins_models_graph_properties_and_measures():
     )
     study = S.build_study(models, graphs, props, rob)
     assert len(study) == 2
-    assert list(study["robust_accuracy_pgd_linf_0.1"]) == [0.5, 0.6]
+    assert list(study["robust_accuracy_pgd_linf_0p1"]) == [0.5, 0.6]
     assert "graph_density" in study and "avg_path_length" in study
     assert "nc1_L1" not in study  # layer-wise rows stay in the long table
 
@@ -146,7 +146,7 @@ def test_study_keeps_a_measure_that_is_nan_everywhere_and_refuses_collisions():
             "n": [1, 1],
         }
     )
-    assert "clever_score_clever_l2_0.3" in S.build_study(models, graphs, props, rob)
+    assert "clever_score_clever_l2_0p3" in S.build_study(models, graphs, props, rob)
     clash = pd.concat([rob, rob.assign(value=1.0)], ignore_index=True)
-    with pytest.raises(T.TableError, match="clever_score_clever_l2_0.3"):
+    with pytest.raises(T.TableError, match="clever_score_clever_l2_0p3"):
         S.build_study(models, graphs, props, clash)

@@ -223,7 +223,7 @@ def test_every_study_column_carries_its_own_unit(smoke_run):
     fallback = [f.name for f in schema if f.metadata[b"unit"].startswith(b"see the measure")]
     assert not fallback, fallback
     units = {f.name: f.metadata[b"unit"].decode() for f in schema}
-    assert units["robust_accuracy_pgd_linf_0.1"] == "fraction"
+    assert units["robust_accuracy_pgd_linf_0p1"] == "fraction"
 
 
 def test_the_autoattack_budget_is_recorded_per_model(smoke_run):

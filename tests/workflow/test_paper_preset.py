@@ -259,7 +259,7 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     assert (paper["eps"] == 0.1).all()
     # a model at chance may classify no attacked input correctly: no value (n = 0)
     scored = paper["n"] > 0
-    assert scored.mean() > 0.9 and paper.loc[scored, "value"].between(0, 100).all()
+    assert scored.mean() > 0.9 and paper.loc[scored, "value"].between(0, 1).all()
     assert paper.loc[~scored, "value"].isna().all()
     assert not rob[rob["attack"] == "fgsm_linesearch"].empty
     assert not rob[rob["measure"] == "onepixel_success_rate"].empty
@@ -271,5 +271,5 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     # the preset pre-registers the paper's measure: the first sentence names it
     assert (
         "**The answer.** Of the variance of the primary robustness measure "
-        "`paper_robustness_fgsm_linf_0.1`" in markdown
+        "`paper_robustness_fgsm_linf_0p1`" in markdown
     ), markdown[:2000]

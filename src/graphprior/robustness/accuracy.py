@@ -168,12 +168,13 @@ def success_rate_on_correct(
 
 
 def paper_robustness(success_rate: torch.Tensor | np.ndarray | float) -> Any:
-    """The paper's robustness in percent: ``100 − 100 · success rate``.
+    """The paper's robustness as a fraction: ``1 − success rate``.
 
     Ben Amor, Stier, Granitzer 2021 report robustness as 100 minus the FGSM
-    (ε = 0.1) success rate on correctly classified test inputs, in percent.
+    (ε = 0.1) success rate on correctly classified test inputs, in percent; the
+    tables hold every share as a fraction, so this is their number divided by 100.
     """
-    return 100.0 - 100.0 * success_rate
+    return 1.0 - success_rate
 
 
 def auc_robust_accuracy(

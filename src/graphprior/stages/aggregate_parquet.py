@@ -48,7 +48,7 @@ SHARE_MEASURES = {
     "clean_accuracy": 1.0,
     "robust_accuracy": 1.0,
     "success_rate": 1.0,
-    "paper_robustness": 100.0,
+    "paper_robustness": 1.0,
 }
 
 

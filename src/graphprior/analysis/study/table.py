@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -39,12 +40,19 @@ logger = logging.getLogger(__name__)
 
 
 def _fmt(v: float) -> str:
-    """A float as in a column name (``%g``: 0.1, 1e-05)."""
-    return f"{v:g}"
+    """A float as in a column name: ``%g`` digits, written out, ``p`` for the point.
+
+    No dot and no minus sign, so SQL reads the name unquoted.
+
+    >>> _fmt(0.1), _fmt(1.0), _fmt(8 / 255), _fmt(1e-05)
+    ('0p1', '1', '0p0313725', '0p00001')
+    """
+    return np.format_float_positional(float(f"{v:g}"), trim="-").replace(".", "p")
 
 
 def measure_column(measure: str, attack: str, norm: str, eps: float, layer=None) -> str:
-    """Wide-table column name of one robustness measure, e.g. ``robust_accuracy_pgd_linf_0.1``."""
+    """Wide-table column name of one robustness measure, e.g. ``robust_accuracy_pgd_linf_0p1``
+    (ε 0.1: ``p`` for the point, :func:`_fmt`)."""
     parts = [measure]
     if attack and attack != "none":
         parts.append(attack)

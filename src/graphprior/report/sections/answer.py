@@ -76,12 +76,12 @@ def measure_label(measure: str, autoattack_budget: str | None) -> str:
 
     Only AutoAttack at the reference's standard effort is called AutoAttack plainly.
 
-    >>> measure_label("robust_accuracy_autoattack_linf_0.1", "reduced")
-    '`robust_accuracy_autoattack_linf_0.1` (AutoAttack at a reduced budget, not the standard one)'
-    >>> measure_label("robust_accuracy_autoattack_linf_0.1", "standard")
-    '`robust_accuracy_autoattack_linf_0.1`'
-    >>> measure_label("robust_accuracy_autoattack_reference_linf_0.1", "reduced")
-    '`robust_accuracy_autoattack_reference_linf_0.1`'
+    >>> measure_label("robust_accuracy_autoattack_linf_0p1", "reduced")
+    '`robust_accuracy_autoattack_linf_0p1` (AutoAttack at a reduced budget, not the standard one)'
+    >>> measure_label("robust_accuracy_autoattack_linf_0p1", "standard")
+    '`robust_accuracy_autoattack_linf_0p1`'
+    >>> measure_label("robust_accuracy_autoattack_reference_linf_0p1", "reduced")
+    '`robust_accuracy_autoattack_reference_linf_0p1`'
     """
     reference = "autoattack_reference" in measure  # the reference's standard version
     if "autoattack" in measure and not reference and autoattack_budget == "reduced":
