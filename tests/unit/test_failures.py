@@ -122,3 +122,16 @@ def test_a_finished_run_with_recorded_failures_fails_and_names_the_retry(tmp_pat
     assert retry_command(["/x/.venv/bin/snakemake", "-n", "--config", "a=b c"]) == (
         "snakemake -n --config 'a=b c'"
     )
+
+
+def test_a_run_through_a_storage_provider_says_where_its_failure_records_are():
+    from types import SimpleNamespace
+
+    from graphprior.io.failures import in_storage_note
+
+    storage = SimpleNamespace(default_storage_provider="fs", default_storage_prefix="/mnt/store")
+    text = in_storage_note("results/smoke", storage)
+    assert "/mnt/store/results/smoke/tables/failures.parquet" in text
+    assert "--forcerun results/smoke/robustness/c0" in text
+    s3 = SimpleNamespace(default_storage_provider="s3", default_storage_prefix="s3://bucket/")
+    assert "s3://bucket/results/smoke/tables/failures.parquet" in in_storage_note("results/smoke", s3)

@@ -40,6 +40,7 @@ __all__ = [
     "end_of_run",
     "finish_run",
     "retry_command",
+    "in_storage_note",
     "RecordedFailures",
 ]
 
@@ -201,6 +202,22 @@ def retry_command(argv: list[str] | None = None) -> str:
     if program in ("__main__.py", "snakemake.py", "-c", ""):
         program = "snakemake"
     return shlex.join([program, *args[1:]])
+
+
+def in_storage_note(root: str | Path, storage) -> str:
+    """The end-of-run line of a run whose files live in a storage provider.
+
+    The failure records are outputs in the storage (``storage.default_storage_prefix``),
+    not local files, so the run cannot list or mark them; the `failures` table and the
+    report there list every recorded failure.
+    """
+    where = f"{str(storage.default_storage_prefix).rstrip('/')}/{root}"
+    return (
+        f"graphprior: files are in the storage ({storage.default_storage_provider}: {where}); "
+        f"recorded failures, if any, are in {where}/tables/failures.parquet and the report. "
+        "Retry a failed chunk with --forcerun and its output, e.g. "
+        f"--forcerun {root}/robustness/c0."
+    )
 
 
 class RecordedFailures(Exception):
