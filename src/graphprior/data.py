@@ -37,6 +37,7 @@ import logging
 import os
 import struct
 import urllib.request
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,6 +122,28 @@ def resources_dir() -> Path:
     return Path(os.environ.get("GRAPHPRIOR_RESOURCES", "resources"))
 
 
+#: Files a workflow job declared for a downloaded dataset, by dataset and file name: the
+#: job reads these (wherever Snakemake staged them) instead of the resources folder.
+_DECLARED: dict[str, dict[str, Path]] = {}
+
+
+def use_files(name: str, paths: Iterable[str | Path]) -> None:
+    """Read dataset ``name`` from ``paths`` (a job's declared inputs), matched by file name.
+
+    A job without a shared filesystem finds its inputs where the storage provider
+    put them, not under ``./resources``; no paths leave the resources folder in use.
+    """
+    files = {Path(p).name: Path(p) for p in paths}
+    if files:
+        _DECLARED[name] = files
+        _load_all.cache_clear()
+
+
+def _dataset_path(name: str, fname: str) -> Path:
+    """Where a dataset's file is read and written: the declared path, else the resources folder."""
+    return _DECLARED.get(name, {}).get(fname, resources_dir() / name / fname)
+
+
 def verify_sha256(path: Path, expected: str) -> None:
     """Raise :class:`DatasetError` unless the file's SHA-256 equals ``expected``."""
     h = hashlib.sha256()
@@ -200,7 +223,7 @@ def download_dataset(name: str) -> list[Path]:
     files, mirrors = _catalog(name)
     paths = []
     for fname, digest in files.values():
-        path = resources_dir() / name / fname
+        path = _dataset_path(name, fname)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -214,8 +237,11 @@ def download_dataset(name: str) -> list[Path]:
 
 def _missing_hints(name: str, files: dict[str, tuple[str, str]]) -> str:
     """Where each still-missing file of a dataset goes: all of them, not only the first."""
-    folder = resources_dir() / name
-    missing = [(folder / f, d) for f, d in files.values() if not (folder / f).exists()]
+    missing = [
+        (_dataset_path(name, f), d)
+        for f, d in files.values()
+        if not _dataset_path(name, f).exists()
+    ]
     hints = "; ".join(_place_hint(path, digest) for path, digest in missing)
     return (
         f"Without network, {len(missing)} of the {len(files)} files of {name} are missing: "
@@ -248,7 +274,7 @@ def _fetch_idx(name: str, roles: tuple[str, ...]) -> dict[str, Path]:
     with where to put it and its digest, not only the first.
     """
     files, _ = _catalog(name)
-    paths = {role: resources_dir() / name / files[role][0] for role in roles}
+    paths = {role: _dataset_path(name, files[role][0]) for role in roles}
     missing = [role for role, path in paths.items() if not path.exists()]
     if missing:
         places = "; ".join(_place_hint(paths[r], files[r][1]) for r in missing)

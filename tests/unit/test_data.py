@@ -203,3 +203,21 @@ def test_loading_never_downloads(tmp_path, mirror_env):
         load_dataset("mnist", "train")
     assert "place the file at" in str(err.value)
     assert mirror.requests == []
+
+
+def test_a_job_reads_and_writes_the_files_it_declares_wherever_they_are(tmp_path, mirror_env):
+    """Without a shared filesystem a job's inputs are where Snakemake staged them: the
+    declared paths are used, ``./resources`` is never touched."""
+    mirror, files = mirror_env
+    staged = tmp_path / "staged" / "elsewhere"
+    paths = [staged / fname for fname, _ in files.values()]
+    data.use_files("mnist", paths)
+    try:
+        assert download_dataset("mnist") == paths  # the download job writes its outputs
+        assert all(p.is_file() for p in paths)
+        assert not (tmp_path / "resources" / "mnist").exists()
+        x, _ = load_dataset("mnist", "test")  # and the others read their inputs
+        assert tuple(x.shape) == (30, 1, 28, 28)
+    finally:
+        data._DECLARED.clear()
+        data._load_all.cache_clear()

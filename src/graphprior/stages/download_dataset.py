@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from graphprior.data import download_dataset
+from graphprior.data import download_dataset, use_files
 from graphprior.stages.job import start_job
 
 __all__ = ["run"]
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 def run(smk: Any) -> None:
     """Download (or check) every file of ``config["dataset"]``; they are ``output``."""
     config = start_job(smk)
+    use_files(config["dataset"], list(smk.output))  # written where the rule declares them
     paths = download_dataset(config["dataset"])
     got = {os.path.abspath(p) for p in paths}
     missing = [p for p in smk.output if os.path.abspath(p) not in got]

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+from graphprior.data import use_files
 from graphprior.io.failures import run_guarded, write_failures
 from graphprior.io.logs import setup_job_logging
 
@@ -19,6 +20,7 @@ __all__ = [
     "graph_jobs",
     "run_chunk",
     "start_job",
+    "use_declared_data",
     "guarded",
     "model_folder",
     "checkpoints_relative",
@@ -72,6 +74,7 @@ def graph_jobs(
     ``params.config``, ``config``, ``threads``, and ``failure_records``: the list the
     chunk's failures gather in (see :func:`run_chunk`), so each graph fails alone.
     """
+    use_declared_data(smk)
     ids = [str(i) for i in smk.params.ids]
     records: list[dict] = []
     per_id = {}
@@ -109,6 +112,18 @@ def run_chunk(smk: Any, jobs: list[SimpleNamespace], run_one: Callable[[Any], No
     write_failures(smk.output.failures, jobs[0].failure_records if jobs else [])
 
 
+def use_declared_data(smk: Any) -> None:
+    """A job that declares its dataset's files (input ``data``) reads them where they are.
+
+    Without a shared filesystem they are wherever Snakemake staged them, not under
+    ``./resources`` (:func:`graphprior.data.use_files`); bundled datasets have none.
+    """
+    files = list(getattr(getattr(smk, "input", None), "data", None) or [])
+    config = getattr(getattr(smk, "params", None), "config", None) or {}
+    if files and "dataset" in config:
+        use_files(config["dataset"], files)
+
+
 def start_job(smk: Any) -> dict:
     """Send the job's logging to its log file; return the config slice the rule received.
 
@@ -117,6 +132,7 @@ def start_job(smk: Any) -> dict:
     log of a job, before the failing graph's.
     """
     setup_job_logging(smk.log[0])
+    use_declared_data(smk)
     wildcards = getattr(smk, "wildcards", None)
     pairs = (
         wildcards.items() if hasattr(wildcards, "items") else vars(wildcards or object()).items()
