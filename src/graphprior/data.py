@@ -237,11 +237,8 @@ def download_dataset(name: str) -> list[Path]:
 
 def _missing_hints(name: str, files: dict[str, tuple[str, str]]) -> str:
     """Where each still-missing file of a dataset goes: all of them, not only the first."""
-    missing = [
-        (_dataset_path(name, f), d)
-        for f, d in files.values()
-        if not _dataset_path(name, f).exists()
-    ]
+    paths = [(_dataset_path(name, f), d) for f, d in files.values()]
+    missing = [(path, digest) for path, digest in paths if not path.exists()]
     hints = "; ".join(_place_hint(path, digest) for path, digest in missing)
     return (
         f"Without network, {len(missing)} of the {len(files)} files of {name} are missing: "

@@ -133,5 +133,10 @@ def test_a_run_through_a_storage_provider_says_where_its_failure_records_are():
     text = in_storage_note("results/smoke", storage)
     assert "/mnt/store/results/smoke/tables/failures.parquet" in text
     assert "--forcerun results/smoke/robustness/c0" in text
+    printed: list[str] = []
+    assert end_of_run("results/smoke", printed.append, storage=storage) == {}
+    assert printed == [text]  # the note only: there are no local records to list or mark
     s3 = SimpleNamespace(default_storage_provider="s3", default_storage_prefix="s3://bucket/")
-    assert "s3://bucket/results/smoke/tables/failures.parquet" in in_storage_note("results/smoke", s3)
+    assert "s3://bucket/results/smoke/tables/failures.parquet" in in_storage_note(
+        "results/smoke", s3
+    )

@@ -20,7 +20,7 @@ from graphprior.graphs.sized import (
     sized_sbm_graph,
 )
 from graphprior.io import tables as T
-from graphprior.io.graph_params import with_params
+from graphprior.io.graph_params import graphs_table_schema, with_params
 
 EXACT = ("gnm", "random_regular", "watts_strogatz", "sbm", "random_geometric")
 SIZES = [{"n": 50, "m": 100}, {"n": 50, "m": 200}]
@@ -167,8 +167,8 @@ def test_graph_records_fill_the_graphs_table(tmp_path):
     rows = [graph_record(s) for s in graph_specs(cfg)]
     assert [(r["stratum"], r["target_edges"]) for r in rows] == [(None, None), ("n30-m60", 60)] * 2
     assert rows[3]["parent_id"] == "smsbm-n30-m60-blocks2-ratio10.0-s1"
-    frame, schema = with_params(pd.DataFrame(rows, columns=T.GRAPHS_SCHEMA.names))
-    T.write_table(frame, tmp_path / "graphs.parquet", schema, "graphs")
+    frame = with_params(pd.DataFrame(rows, columns=T.GRAPHS_SCHEMA.names))
+    T.write_table(frame, tmp_path / "graphs.parquet", graphs_table_schema(frame), "graphs")
     back = T.read_table(tmp_path / "graphs.parquet")
     # the parameters of both generators in one struct, a field null where a graph has none
     assert back["params"].tolist()[0] == {"n": 30, "m": 2, "blocks": None, "ratio": None}

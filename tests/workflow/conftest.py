@@ -221,3 +221,15 @@ def planned_jobs(run: Path, configfile: Path = SMOKE_CONFIG, *extra: str) -> dic
     assert rc == 0, tail(log)
     log.unlink()
     return jobs_in(text)
+
+
+def job_resources(text: str) -> list[tuple[str, str]]:
+    """(rule, its job's ``resources:`` line) for every job of a ``snakemake -n --verbose`` output."""
+    jobs, rule = [], None
+    for line in text.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            rule = line.split()[1].rstrip(":")
+        elif rule and line.strip().startswith("resources:"):
+            jobs.append((rule, line))
+            rule = None
+    return jobs

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import job_resources
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -68,14 +70,7 @@ def _planned_jobs(tmp_path, device: str) -> list[tuple[str, str]]:
          "--snakefile", str(ROOT / "workflow" / "Snakefile"), "--config", f"device={device}"]
     )  # fmt: skip
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    jobs, rule = [], None
-    for line in res.stdout.splitlines():
-        if line.startswith(("rule ", "localrule ")):
-            rule = line.split()[1].rstrip(":")
-        elif rule and line.strip().startswith("resources:"):
-            jobs.append((rule, line))
-            rule = None
-    return jobs
+    return job_resources(res.stdout)
 
 
 @pytest.mark.slow

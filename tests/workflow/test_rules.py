@@ -14,7 +14,7 @@ import pytest
 from graphprior.config import baseline_groups, baseline_parts, job_chunks
 from graphprior.graphs.selection import graph_specs, load_study
 
-from .conftest import REPO, SMOKE_CONFIG, planned_jobs, run_workflow, tail
+from .conftest import REPO, SMOKE_CONFIG, job_resources, planned_jobs, run_workflow, tail
 
 DEFAULT_CONFIG = REPO / "config" / "config.yaml"
 
@@ -41,13 +41,8 @@ def test_set_resources_by_stage_name_reaches_every_chunk(tmp_path):
     )  # fmt: skip
     assert rc == 0, tail(log)
     resources: dict[str, list[str]] = {}
-    rule = None
-    for line in log.read_text().splitlines():
-        if line.startswith(("rule ", "localrule ")):
-            rule = line.split()[1].rstrip(":")
-        elif rule and line.strip().startswith("resources:"):
-            resources.setdefault(rule, []).append(line)
-            rule = None
+    for rule, line in job_resources(log.read_text()):
+        resources.setdefault(rule, []).append(line)
     assert len(resources["attack"]) == _default_chunks()
     assert all(re.search(r"\bmem_mb=4321\b", line) for line in resources["attack"])
     assert len(resources["attack_baseline"]) == n_parts

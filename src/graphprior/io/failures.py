@@ -179,12 +179,18 @@ def end_of_run(
     echo: Callable[[str], None] = print,
     stopped: bool = False,
     command: str | None = None,
+    storage=None,
 ) -> dict:
     """Print the failure summary and mark the failed jobs for a rerun; return the records.
 
     ``stopped``: called when the run ended with an error (see :func:`failure_summary`).
     ``command``: the run's command line (default: this process's, ``sys.argv``).
+    ``storage``: Snakemake's storage settings; with a default storage provider the
+    records are not local files, so only :func:`in_storage_note` is printed.
     """
+    if storage is not None and storage.default_storage_provider:
+        echo(in_storage_note(root, storage))
+        return {}
     failures = recorded_failures(root)
     echo(failure_summary(failures, stopped, command or retry_command(), root))
     mark_for_rerun(failures)
@@ -224,9 +230,11 @@ class RecordedFailures(Exception):
     """Raised at the end of a finished run that recorded failures, so that it exits non-zero."""
 
 
-def finish_run(root: str | Path = "results", echo: Callable[[str], None] = print) -> None:
+def finish_run(
+    root: str | Path = "results", echo: Callable[[str], None] = print, storage=None
+) -> None:
     """:func:`end_of_run` after a run that finished; recorded failures make it fail."""
-    failures = end_of_run(root, echo)
+    failures = end_of_run(root, echo, storage=storage)
     if failures:
         n = sum(len(r) for r in failures.values())
         raise RecordedFailures(

@@ -15,16 +15,20 @@ import pyarrow as pa
 
 from graphprior.io.tables import graphs_schema
 
-__all__ = ["params_type", "params_values", "with_params"]
+__all__ = ["params_type", "params_values", "with_params", "graphs_table_schema"]
 
 
-def with_params(graphs: pd.DataFrame) -> tuple[pd.DataFrame, pa.Schema]:
-    """The `graphs` rows with their ``params`` struct, and the table's schema for them."""
+def with_params(graphs: pd.DataFrame) -> pd.DataFrame:
+    """The `graphs` rows with their ``params`` struct, parsed from ``params_json``."""
     params = [json.loads(text) for text in graphs["params_json"]]
-    struct = params_type(params)
     out = graphs.copy()
-    out["params"] = params_values(params, struct)
-    return out, graphs_schema(struct)
+    out["params"] = params_values(params, params_type(params))
+    return out
+
+
+def graphs_table_schema(graphs: pd.DataFrame) -> pa.Schema:
+    """The `graphs` table's schema for these rows: their ``params`` struct typed."""
+    return graphs_schema(params_type(graphs["params"]))
 
 
 def params_type(records: Iterable[dict]) -> pa.StructType:

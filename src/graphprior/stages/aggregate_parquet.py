@@ -18,7 +18,7 @@ from graphprior.config.sections import AutoAttackConfig
 from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T
 from graphprior.io.failures import read_failures
-from graphprior.io.graph_params import params_type, with_params
+from graphprior.io.graph_params import graphs_table_schema, with_params
 from graphprior.stages.job import chunk_files, start_job
 
 __all__ = ["run", "aggregate_tables", "write_tables"]
@@ -106,7 +106,7 @@ def aggregate_tables(
 ) -> dict[str, pd.DataFrame]:
     """Build `graphs`, `graph_properties`, `models`, `robustness`, `attack_checks`, `study`, `failures`."""
     graphs = pd.DataFrame([graph_record(s) for s in specs], columns=T.GRAPHS_SCHEMA.names)
-    graphs, _ = with_params(graphs)
+    graphs = with_params(graphs)
     properties = _concat(property_parts, ["graph_id"])
     models = _concat(training_parts, T.MODELS_SCHEMA.names)
     robustness = with_parameter_names(
@@ -155,7 +155,7 @@ def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], confi
     """Write each table with its schema and the run's metadata."""
     meta = T.file_metadata(config_hash(config), config["study"])
     schemas = {
-        "graphs": T.graphs_schema(params_type(tables["graphs"]["params"])),
+        "graphs": graphs_table_schema(tables["graphs"]),
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
         "models": T.MODELS_TABLE_SCHEMA,
         "robustness": T.ROBUSTNESS_TABLE_SCHEMA,
