@@ -36,7 +36,7 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --rerun-incomplete
 	@echo
-	@study=$$($(BIN)/python -c "import graphprior; print(graphprior.load_config('$(CONFIG)')['study'])"); \
+	@study=$$($(BIN)/python -c "import graphprior; print(graphprior.load_config('$(CONFIG)').study)"); \
 	echo "Report: $(CURDIR)/results/$$study/report/report.html"; \
 	echo "Tables: $(CURDIR)/results/$$study/tables/"
 

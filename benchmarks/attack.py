@@ -52,11 +52,10 @@ import torch.nn.functional as F
 from attack_reference import autoattack_rows, clever_rows
 from suite import record
 
-from graphprior.config import validate_config
-from graphprior.config.sections import AutoAttackConfig
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import dense_spec, spec_from_dag
+from graphprior.graphs.selection import validate_study
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import SingleNet, StackedNet
 from graphprior.robustness.accuracy import clean_correct, robust_accuracy
@@ -196,32 +195,32 @@ def throughput_rows(nets: list[tuple[str, StackedNet]], x, y, repeats: int) -> l
 
 def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list[list[str]]:
     # the schema's defaults
-    cfg = validate_config({"dataset": "digits", "graphs": DEFAULT_GRAPHS})["attack"]
+    cfg = validate_study({"dataset": "digits", "graphs": DEFAULT_GRAPHS}).attack
     seed = 0
     k = net.k
-    pl, p2, mp = cfg["pgd"]["linf"], cfg["pgd"]["l2"], cfg["min_perturbation"]
-    aa, cc = cfg["autoattack"], cfg["clever"]
+    pl, p2, mp = cfg.pgd.linf, cfg.pgd.l2, cfg.min_perturbation
+    aa, cc = cfg.autoattack, cfg.clever
     measures: list[tuple[str, str, Callable[[], object]]] = [
         ("clean accuracy + micro-F1", "300 inputs", lambda: accuracy_and_f1(net, x, y)),
         (
             "FGSM grid",
-            f"{len(cfg['fgsm']['eps'])} ε",
-            lambda: robust_accuracy(net, x, y, "fgsm", cfg["fgsm"]["eps"]),
+            f"{len(cfg.fgsm.eps)} ε",
+            lambda: robust_accuracy(net, x, y, "fgsm", cfg.fgsm.eps),
         ),
         (
             "PGD L∞ grid",
-            f"{len(pl['eps'])} ε × {pl['steps']} steps",
+            f"{len(pl.eps)} ε × {pl.steps} steps",
             lambda: robust_accuracy(
-                net, x, y, "pgd", pl["eps"], nested=True, norm="linf", steps=pl["steps"],
-                rel_step=pl["rel_step"], early_stop=True, generator=torch.Generator().manual_seed(seed),
+                net, x, y, "pgd", pl.eps, nested=True, norm="linf", steps=pl.steps,
+                rel_step=pl.rel_step, early_stop=True, generator=torch.Generator().manual_seed(seed),
             ),
         ),
         (
             "PGD L2 grid",
-            f"{len(p2['eps'])} ε × {p2['steps']} steps",
+            f"{len(p2.eps)} ε × {p2.steps} steps",
             lambda: robust_accuracy(
-                net, x, y, "pgd", p2["eps"], nested=True, norm="l2", steps=p2["steps"],
-                rel_step=p2["rel_step"], early_stop=True, generator=torch.Generator().manual_seed(seed),
+                net, x, y, "pgd", p2.eps, nested=True, norm="l2", steps=p2.steps,
+                rel_step=p2.rel_step, early_stop=True, generator=torch.Generator().manual_seed(seed),
             ),
         ),
         (
@@ -231,19 +230,19 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
         ),
         (
             "PGD bisection L∞",
-            f"{mp['bisection_steps'] + 1} × {mp['pgd_steps']} steps",
+            f"{mp.bisection_steps + 1} × {mp.pgd_steps} steps",
             lambda: min_perturbation_pgd_bisection(
-                net, x, y, norm="linf", eps_max=mp["linf_max"], steps=mp["pgd_steps"],
-                n_bisect=mp["bisection_steps"], rel_step=pl["rel_step"],
+                net, x, y, norm="linf", eps_max=mp.linf_max, steps=mp.pgd_steps,
+                n_bisect=mp.bisection_steps, rel_step=pl.rel_step,
                 generator=torch.Generator().manual_seed(seed),
             ),
         ),
         (
             "PGD bisection L2",
-            f"{mp['bisection_steps'] + 1} × {mp['pgd_steps']} steps",
+            f"{mp.bisection_steps + 1} × {mp.pgd_steps} steps",
             lambda: min_perturbation_pgd_bisection(
-                net, x, y, norm="l2", eps_max=mp["l2_max"], steps=mp["pgd_steps"],
-                n_bisect=mp["bisection_steps"], rel_step=p2["rel_step"],
+                net, x, y, norm="l2", eps_max=mp.l2_max, steps=mp.pgd_steps,
+                n_bisect=mp.bisection_steps, rel_step=p2.rel_step,
                 generator=torch.Generator().manual_seed(seed),
             ),
         ),
@@ -255,10 +254,10 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
         *[
             (
                 f"AutoAttack {norm} (ours, 3 members)",
-                f"ε = {aa[norm]['eps'][0]:g}, {aa['apgd_ce']['steps']} it., "
-                f"{aa['apgd_t']['n_targets']} targets, {aa['square']['queries']} queries",
+                f"ε = {aa.eps(norm)[0]:g}, {aa.apgd_ce.steps} it., "
+                f"{aa.apgd_t.n_targets} targets, {aa.square.queries} queries",
                 lambda norm=norm: autoattack(
-                    net, x, y, float(aa[norm]["eps"][0]), norm=norm, budget=budget_from_config(AutoAttackConfig.from_dict(aa)),
+                    net, x, y, float(aa.eps(norm)[0]), norm=norm, budget=budget_from_config(aa),
                     seed=seed,
                 ),
             )
@@ -266,12 +265,12 @@ def measure_rows(net: StackedNet, x, y, repeats: int, art_onepixel: int) -> list
         ],
         (
             "CLEVER (ours, batched)",
-            f"{cc['n_samples']} images, {cc['nb_batches']} × {cc['batch_size']}, "
-            f"r = {cc['radius']:g}, L{cc['norm']}, {cc['n_classes']} class fitted",
+            f"{cc.n_samples} images, {cc.nb_batches} × {cc.batch_size}, "
+            f"r = {cc.radius:g}, L{cc.norm}, {cc.n_classes} class fitted",
             lambda: clever_u_batched(
-                net, x[: int(cc["n_samples"])], nb_batches=int(cc["nb_batches"]),
-                batch_size=int(cc["batch_size"]), radius=float(cc["radius"]),
-                norm=norm_order(cc["norm"]), n_classes=cc["n_classes"], seed=seed,
+                net, x[: int(cc.n_samples)], nb_batches=int(cc.nb_batches),
+                batch_size=int(cc.batch_size), radius=float(cc.radius),
+                norm=norm_order(cc.norm), n_classes=cc.n_classes, seed=seed,
             ),
         ),
         ("loss sensitivity", "300 inputs", lambda: loss_sensitivity(net, x, y)),

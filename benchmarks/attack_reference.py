@@ -31,10 +31,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
-from graphprior.config import validate_config
-from graphprior.config.sections import AutoAttackConfig
+from graphprior.config.sections import AttackConfig
+from graphprior.graphs.selection import load_study
 from graphprior.robustness.apgd import ApgdBudget
 from graphprior.robustness.autoattack import AutoAttackBudget, autoattack, budget_from_config
 from graphprior.robustness.clever import clever_u_batched, norm_order
@@ -51,9 +50,9 @@ FALLBACK_EPS = {"linf": 0.1, "l2": 0.5}
 STANDARD = AutoAttackBudget(ApgdBudget(100, 1), ApgdBudget(100, 1, 9), 5000, 0.8)
 
 
-def default_attack_config() -> dict:
+def default_attack_config() -> AttackConfig:
     """The ``attack`` section of ``config/config.yaml``, defaults filled in."""
-    return validate_config(yaml.safe_load(CONFIG.read_text()))["attack"]
+    return load_study(CONFIG).attack
 
 
 def _reference(model, norm: str, eps: float, budget: AutoAttackBudget | None):
@@ -113,9 +112,9 @@ def failed_fits(scores: np.ndarray, radius: float) -> int:
 
 def autoattack_rows(nets, x, y, n_default: int, n_standard: int) -> list[list[str]]:
     """One row per net, budget and norm: throughput and robust accuracy, ours and reference."""
-    cfg = default_attack_config()["autoattack"]
+    cfg = default_attack_config().autoattack
     budgets = [
-        ("default (config.yaml)", budget_from_config(AutoAttackConfig.from_dict(cfg)), n_default),
+        ("default (config.yaml)", budget_from_config(cfg), n_default),
         ("standard", STANDARD, n_standard),
     ]
     rows = []
@@ -125,7 +124,7 @@ def autoattack_rows(nets, x, y, n_default: int, n_standard: int) -> list[list[st
         for name, net in nets:
             k = as_stacked(net).k
             for norm in ("linf", "l2"):
-                eps = float((cfg[norm]["eps"] or [FALLBACK_EPS[norm]])[0])
+                eps = float((cfg.eps(norm) or (FALLBACK_EPS[norm],))[0])
                 t_ours, robust = _timed(
                     lambda net=net, norm=norm, eps=eps, xs=xs, ys=ys, budget=budget: autoattack(
                         net, xs, ys, eps, norm=norm, budget=budget, seed=0
@@ -149,9 +148,9 @@ def autoattack_rows(nets, x, y, n_default: int, n_standard: int) -> list[list[st
 
 def clever_rows(nets, x, n: int) -> list[list[str]]:
     """One row per net and setting of ours: throughput, and agreement with ART's scores."""
-    c = default_attack_config()["clever"]
-    kw = {"nb_batches": int(c["nb_batches"]), "batch_size": int(c["batch_size"])}
-    radius, norm = float(c["radius"]), norm_order(c["norm"])
+    c = default_attack_config().clever
+    kw = {"nb_batches": int(c.nb_batches), "batch_size": int(c.batch_size)}
+    radius, norm = float(c.radius), norm_order(c.norm)
     xs = x[:n]
     rows = []
     for name, net in nets:
@@ -160,7 +159,7 @@ def clever_rows(nets, x, n: int) -> list[list[str]]:
                                                            seed=0, **kw))  # fmt: skip
         art1 = clever_scores(net, xs, n, radius=radius, norm=norm, seed=1, **kw)
         art_spread = np.abs(art0 - art1)
-        for n_classes in (c["n_classes"], None):
+        for n_classes in (c.n_classes, None):
             t_ours, res = _timed(
                 lambda net=net, nc=n_classes: clever_u_batched(
                     net, xs, radius=radius, norm=norm, n_classes=nc, seed=0, **kw

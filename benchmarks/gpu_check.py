@@ -28,6 +28,7 @@ Exit status 1 when a part fails; the table says which.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -42,6 +43,7 @@ from paper_scale import (
     REDUCE,
     fresh,
     graph_net,
+    one_epoch_config,
     reduced_config,
     tiled_mnist,
     train_one_epoch,
@@ -49,7 +51,6 @@ from paper_scale import (
 )
 from suite import record
 
-from graphprior.config.sections import AttackConfig
 from graphprior.data import load_dataset
 from graphprior.graphs.netspec import dense_spec
 from graphprior.graphs.selection import load_study
@@ -96,8 +97,10 @@ def small_stack() -> tuple[StackedNet, torch.Tensor, torch.Tensor]:
     x, y = load_dataset("digits", "train")
     net.set_normalisation(torch.full((64,), float(x.mean())), torch.full((64,), float(x.std())))
     initialise(net, ["he_normal"] * 2, [0, 1])
-    training = load_study(ROOT / "config" / "smoke.yaml")["training"]
-    cfg = TrainConfig.from_dict({**training, "epochs": 5, "batch_size": 64, "lr": 3e-3}, "cpu")
+    training = load_study(ROOT / "config" / "smoke.yaml").training
+    cfg = dataclasses.replace(
+        TrainConfig.from_training(training, "cpu"), epochs=5, batch_size=64, lr=3e-3
+    )
     data = {s: load_dataset("digits", s) for s in ("train", "val", "test")}
     train_stack(net, data, [0, 1], cfg, progress=False)
     return net.eval(), *data["test"]
@@ -105,7 +108,7 @@ def small_stack() -> tuple[StackedNet, torch.Tensor, torch.Tensor]:
 
 def agreement(device: str) -> tuple[pd.DataFrame, list[str]]:
     """The small stack's input-attack rows on CPU and on ``device``, and their largest gaps."""
-    attack = AttackConfig.from_dict(load_study(ROOT / "config" / "smoke.yaml")["attack"])
+    attack = load_study(ROOT / "config" / "smoke.yaml").attack
     net, x, y = small_stack()
     rows = {}
     for dev in ("cpu", device):
@@ -130,10 +133,10 @@ def agreement(device: str) -> tuple[pd.DataFrame, list[str]]:
 
 def preset_times(device: str) -> dict[str, float]:
     """Wall seconds of one graph train job and one graph attack job of the preset on ``device``."""
-    cfg = load_study(ROOT / "config" / "paper.yaml")
+    study = load_study(ROOT / "config" / "paper.yaml")
     data = {k: tuple(t.to(device) for t in v) for k, v in tiled_mnist().items()}
-    net, _ = graph_net(cfg, "pws-n350-k6-p0.5-s1")
-    net = fresh(net, list(cfg["training"]["inits"]), "gpu-check", data["train"][0].cpu()).to(device)
+    net, _ = graph_net(study, "pws-n350-k6-p0.5-s1")
+    net = fresh(net, list(study.training.inits), "gpu-check", data["train"][0].cpu()).to(device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
     def wall(fn) -> float:
@@ -143,7 +146,7 @@ def preset_times(device: str) -> dict[str, float]:
         sync()
         return time.perf_counter() - start
 
-    tcfg = TrainConfig.from_dict({**cfg["training"], "epochs": 1}, device)
+    tcfg = one_epoch_config(study, device)
     b = tcfg.batch_size
 
     def train(n_steps: int) -> None:
@@ -157,17 +160,16 @@ def preset_times(device: str) -> dict[str, float]:
     t = {"step": (many - one) / 50, "fixed": max(0.0, one - (many - one) / 50),
          "eval_input": wall(lambda: evaluate(net, data["test"][0][:n_eval],
                                              data["test"][1][:n_eval])) / n_eval}  # fmt: skip
-    train_s = training_job_seconds(t, int(cfg["training"]["epochs"]), b)
-    train_one_epoch(net, data, cfg)
-    reduced, _, scale = reduced_config(cfg)
+    train_s = training_job_seconds(t, int(study.training.epochs), b)
+    train_one_epoch(net, data, study)
+    reduced, _, scale = reduced_config(study)
     n = 200
-    reduced["n_samples"] = n
     x, y = data["test"][0][:n], data["test"][1][:n]
-    typed = AttackConfig.from_dict(reduced)
+    typed = dataclasses.replace(reduced, n_samples=n)
     measured = wall(lambda: run_input_attacks(net, x, y, typed, 0, checks=[]))
     # scaled as AutoAttack is (inputs to the subset's, iterations to the preset's): the
     # attacks on every input (FGSM) are a small part of the job and scale less
-    subset = cfg["attack"]["subset_samples"] or cfg["attack"]["n_samples"]
+    subset = study.attack.subset_samples or study.attack.n_samples
     factor = subset / n * scale["AutoAttack"] / (subset / REDUCE["n_samples"])
     return {"train job": train_s, "attack job (input attacks)": measured * factor,
             "attack job, measured at 200 inputs": measured}  # fmt: skip

@@ -55,7 +55,7 @@ from suite import CONFIG, FINISHED_RUN, ok_models, record
 from graphprior import load_config
 from graphprior.analysis.stats import share_decision, split_half_reliability, variance_components
 from graphprior.config import derive_seed
-from graphprior.config.sections import AttackConfig, AutoAttackConfig
+from graphprior.config.sections import AttackConfig
 from graphprior.data import load_dataset
 from graphprior.robustness.accuracy import clean_correct, correct_at
 from graphprior.robustness.autoattack import autoattack, budget_from_config
@@ -68,10 +68,12 @@ OUT = Path(__file__).parent / "results" / "primary_measure.md"
 CANDIDATES = ("fgsm_paper", "autoattack_linf", "pgd_bisection_rmean", "apgd_bisection_rmean")
 
 
-def per_input(net, x, y, acfg, seed) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def per_input(
+    net, x, y, acfg: AttackConfig, seed
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Per model and input: each candidate's score, and each candidate's seconds."""
-    eps = float(acfg["paper_eps"])
-    mcfg = acfg["min_perturbation"]
+    eps = float(acfg.paper_eps)
+    mcfg = acfg.min_perturbation
     out, secs = {}, {}
     t = time.perf_counter()
     correct = clean_correct(net, x, y)
@@ -80,27 +82,23 @@ def per_input(net, x, y, acfg, seed) -> tuple[dict[str, np.ndarray], dict[str, f
     out["fgsm_paper"] = torch.where(correct, robust.double(), torch.nan).numpy()
     secs["fgsm_paper"] = time.perf_counter() - t
     t = time.perf_counter()
-    aa = autoattack(net, x, y, eps, norm="linf", budget=budget_from_config(AutoAttackConfig.from_dict(acfg["autoattack"])),
+    aa = autoattack(net, x, y, eps, norm="linf", budget=budget_from_config(acfg.autoattack),
                     seed=seed)["autoattack"]  # fmt: skip
     out["autoattack_linf"] = aa.double().numpy()
     secs["autoattack_linf"] = time.perf_counter() - t
     t = time.perf_counter()
     min_eps = min_perturbation_pgd_bisection(
-        net, x, y, norm="linf", eps_max=float(mcfg["linf_max"]), steps=int(mcfg["pgd_steps"]),
-        n_bisect=int(mcfg["bisection_steps"]), rel_step=float(acfg["pgd"]["linf"]["rel_step"]),
+        net, x, y, norm="linf", eps_max=float(mcfg.linf_max), steps=int(mcfg.pgd_steps),
+        n_bisect=int(mcfg.bisection_steps), rel_step=float(acfg.pgd.linf.rel_step),
         generator=torch.Generator().manual_seed(seed),
     ).numpy()  # fmt: skip
-    out["pgd_bisection_rmean"] = np.minimum(
-        np.nan_to_num(min_eps, nan=0.0), float(mcfg["linf_max"])
-    )
+    out["pgd_bisection_rmean"] = np.minimum(np.nan_to_num(min_eps, nan=0.0), float(mcfg.linf_max))
     secs["pgd_bisection_rmean"] = time.perf_counter() - t
     t = time.perf_counter()
-    pcfg = acfg["primary"]
-    typed, gen = AttackConfig.from_dict(acfg), torch.Generator().manual_seed(seed)
-    min_eps = primary_min_perturbation(net, x, y, typed, gen).numpy()
-    out["apgd_bisection_rmean"] = np.minimum(
-        np.nan_to_num(min_eps, nan=0.0), float(pcfg["eps_max"])
-    )
+    pcfg = acfg.primary
+    gen = torch.Generator().manual_seed(seed)
+    min_eps = primary_min_perturbation(net, x, y, acfg, gen).numpy()
+    out["apgd_bisection_rmean"] = np.minimum(np.nan_to_num(min_eps, nan=0.0), float(pcfg.eps_max))
     secs["apgd_bisection_rmean"] = time.perf_counter() - t
     return out, secs
 
@@ -118,11 +116,13 @@ def primary_measure(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    acfg = load_config(CONFIG)["attack"]
+    acfg = load_config(CONFIG).attack
     x, y = load_dataset("digits", "test")
     y = y.long()
     models = ok_models(args.results)
-    models = models[(models["model_family"] == "graph_prior") & (models["arm"] == "fixed_interface")]
+    models = models[
+        (models["model_family"] == "graph_prior") & (models["arm"] == "fixed_interface")
+    ]
     graphs = pd.read_parquet(args.results / "tables" / "graphs.parquet")
     models = models.merge(graphs[["graph_id", "stratum", "parent_id", "generator"]], on="graph_id")
     scores: dict[str, list[np.ndarray]] = {c: [] for c in CANDIDATES}
@@ -156,7 +156,7 @@ def primary_measure(argv: list[str] | None = None) -> None:
     n_models = len(frame)
     rows = []
     rng = np.random.default_rng(0)
-    bound = float(load_config(CONFIG)["report"]["smallest_effect"]["share"])
+    bound = float(load_config(CONFIG).report.smallest_effect.share)
     for c in CANDIDATES:
         per_model_input = np.concatenate(scores[c])
         for n_inputs in (100, per_model_input.shape[1]):

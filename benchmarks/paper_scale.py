@@ -39,7 +39,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import copy
+import dataclasses
 import logging
 import math
 import platform
@@ -51,7 +51,7 @@ import torch
 from suite import record
 
 from graphprior.analysis.groups import nearest_level
-from graphprior.config import SPLIT_SIZES, derive_seed, iterative_steps
+from graphprior.config import SPLIT_SIZES, StudyConfig, derive_seed, iterative_steps
 from graphprior.config import cost as gpcost
 from graphprior.config.sections import AttackConfig, MeasuresConfig
 from graphprior.data import load_dataset
@@ -97,28 +97,28 @@ def tiled_mnist() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     return out
 
 
-def median_graph(cfg: dict) -> str:
-    specs = graph_specs(cfg)
-    counts = sorted((param_count(cfg, s), s.graph_id) for s in specs)
+def median_graph(study: StudyConfig) -> str:
+    specs = graph_specs(study)
+    counts = sorted((param_count(study, s), s.graph_id) for s in specs)
     return counts[len(counts) // 2][1]
 
 
-def graph_net(cfg: dict, graph_id: str) -> tuple[StackedNet, dict]:
+def graph_net(study: StudyConfig, graph_id: str) -> tuple[StackedNet, dict]:
     m = re.fullmatch(r"pws-n(\d+)-k(\d+)-p([0-9.]+)-s(\d+)", graph_id)
     params = (("n", int(m[1])), ("k", int(m[2])), ("p", float(m[3])))
     spec = GraphSpec("paper_watts_strogatz", params, int(m[4]), "original", 10)
     assert spec.graph_id == graph_id, (spec.graph_id, graph_id)
-    layered = build_layered_dag(make_graph(spec), mapping_options(cfg, graph_id))
+    layered = build_layered_dag(make_graph(spec), mapping_options(study, graph_id))
     net_spec = spec_from_dag(layered, (1, 28, 28), 10)
     info = {
         "graph": graph_id,
         "depth": len(layered.widths),
         "neurons": sum(layered.widths),
-        "paper count": param_count(cfg, spec),
+        "paper count": param_count(study, spec),
         "effective count": spec_param_count(net_spec),
-        "size": net_size(cfg, spec),
+        "size": net_size(study, spec),
     }
-    return StackedNet(net_spec, len(cfg["training"]["inits"])), info
+    return StackedNet(net_spec, len(study.training.inits)), info
 
 
 def fresh(net: StackedNet, inits: list[str], group: str, x_train: torch.Tensor) -> StackedNet:
@@ -127,14 +127,19 @@ def fresh(net: StackedNet, inits: list[str], group: str, x_train: torch.Tensor) 
     return net
 
 
-def time_training(net: StackedNet, data: dict, cfg: dict, steps: int) -> dict:
+def one_epoch_config(study: StudyConfig, device: str) -> TrainConfig:
+    """The study's training settings for one epoch on ``device``."""
+    return dataclasses.replace(TrainConfig.from_training(study.training, device), epochs=1)
+
+
+def time_training(net: StackedNet, data: dict, study: StudyConfig, steps: int) -> dict:
     """CPU seconds per optimiser step (batch 128, K models) and per evaluated test input.
 
     :func:`train_stack` is timed for ``steps`` steps and for one; the
     difference, divided by ``steps − 1``, leaves out its fixed cost (optimiser
     set-up, checkpoint copies, the final metrics), which is added back once.
     """
-    tcfg = TrainConfig.from_dict({**cfg["training"], "epochs": 1}, "cpu")
+    tcfg = one_epoch_config(study, "cpu")
     b = tcfg.batch_size
 
     def run(n_steps: int) -> float:
@@ -158,9 +163,9 @@ def time_training(net: StackedNet, data: dict, cfg: dict, steps: int) -> dict:
     return {"step": t_step, "eval_input": t_eval_input, "fixed": max(0.0, one - t_step)}
 
 
-def train_one_epoch(net: StackedNet, data: dict, cfg: dict) -> StackedNet:
+def train_one_epoch(net: StackedNet, data: dict, study: StudyConfig) -> StackedNet:
     """One epoch over the full training split, so the attacks see a trained stack."""
-    tcfg = TrainConfig.from_dict({**cfg["training"], "epochs": 1}, "cpu")
+    tcfg = one_epoch_config(study, "cpu")
     b = tcfg.batch_size
     small = {"train": data["train"], "val": tuple(t[:b] for t in data["val"]),
              "test": tuple(t[:b] for t in data["test"])}  # fmt: skip
@@ -198,7 +203,7 @@ PAPER_SUITE = ("clean accuracy", "FGSM grid", "FGSM at the paper's eps", "FGSM l
 ALL_INPUTS = (*PAPER_SUITE, "loss sensitivity")
 
 
-def reduced_config(cfg: dict) -> tuple[dict, dict, dict]:
+def reduced_config(study: StudyConfig) -> tuple[AttackConfig, MeasuresConfig, dict]:
     """Reduced ``attack`` and ``measures`` sections, and each logged measure's scale factor.
 
     The reduced run attacks ``REDUCE["n_samples"]`` inputs with everything
@@ -206,7 +211,8 @@ def reduced_config(cfg: dict) -> tuple[dict, dict, dict]:
     the costly ones by ``subset_samples`` over it, the more-effort gate by
     ``effort_samples`` over its reduced share.
     """
-    a, m = copy.deepcopy(cfg["attack"]), copy.deepcopy(cfg["measures"])
+    full = study.to_dict()  # a fresh dict to edit
+    a, m = full["attack"], full["measures"]
     r = REDUCE
     s, n_r = r["steps"], r["n_samples"]
     n_sub = a["subset_samples"] or a["n_samples"]
@@ -256,7 +262,7 @@ def reduced_config(cfg: dict) -> tuple[dict, dict, dict]:
         "pruning": mf,
         "neural collapse": mf * pgd_f,  # features of mf× the inputs, the PGD of the perturbed rows
     }
-    return a, m, scale
+    return AttackConfig.from_dict(a), MeasuresConfig.from_dict(m), scale
 
 
 class _LogTimes(logging.Handler):
@@ -276,16 +282,16 @@ class _LogTimes(logging.Handler):
             self.times[key] = self.times.get(key, 0.0) + float(m[2])
 
 
-def time_attack(net: StackedNet, data: dict, cfg: dict) -> tuple[dict, dict, float]:
+def time_attack(net: StackedNet, data: dict, study: StudyConfig) -> tuple[dict, dict, float]:
     """Measured and projected seconds of each measure of one attack job on ``net``."""
-    a, m, scale = reduced_config(cfg)
+    a, m, scale = reduced_config(study)
     handler = _LogTimes()
     logger = logging.getLogger("graphprior.robustness")
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
 
     x_probe = data["test"][0][:100]
-    mem = saved_megabytes(net, x_probe) * cfg["attack"]["n_samples"] / len(x_probe)
+    mem = saved_megabytes(net, x_probe) * study.attack.n_samples / len(x_probe)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:
         x_te, y_te = data["test"]
@@ -293,19 +299,19 @@ def time_attack(net: StackedNet, data: dict, cfg: dict) -> tuple[dict, dict, flo
         seed = 0
         start = time.perf_counter()
         n_r = REDUCE["n_samples"]
-        run_input_attacks(net, x_te[:n_r], y_te[:n_r], AttackConfig.from_dict(a), seed, checks=[])
+        run_input_attacks(net, x_te[:n_r], y_te[:n_r], a, seed, checks=[])
         total_input = time.perf_counter() - start
         logged = sum(handler.times.values())
         handler.times["other gates"] = max(0.0, total_input - logged)
-        perturb, info = pgd_perturbation(AttackConfig.from_dict(a), seed)
-        nm = m["n_samples"]
+        perturb, info = pgd_perturbation(a, seed)
+        nm = m.n_samples
         run_beyond_input_measures(
             net,
             x_te[:nm],
             y_te[:nm],
             x_tr,
             y_tr,
-            MeasuresConfig.from_dict(m),
+            m,
             seed,
             perturb=perturb,
             perturb_info=info,
@@ -323,52 +329,54 @@ def time_attack(net: StackedNet, data: dict, cfg: dict) -> tuple[dict, dict, flo
     return measured, projected, {"mem_mb": mem, "cpu_share": cpu_share}
 
 
-def graph_densities(cfg: dict) -> list[float]:
+def graph_densities(study: StudyConfig) -> list[float]:
     """``matched_density`` of each selected graph net of the preset (from its spec; ~1 min)."""
     out = []
-    for spec in graph_specs(cfg):
-        layered = build_layered_dag(make_graph(spec), mapping_options(cfg, spec.graph_id))
+    for spec in graph_specs(study):
+        layered = build_layered_dag(make_graph(spec), mapping_options(study, spec.graph_id))
         net_spec = spec_from_dag(layered, (1, 28, 28), 10)
         present = sum(int(layer.mask.sum()) for layer in [*net_spec.hidden, net_spec.output])
         out.append(present / net_spec.dense_weight_count())
     return out
 
 
-def baseline_costs(cfg: dict, data: dict, train_steps: int, densities: list[float]) -> list[dict]:
+def baseline_costs(
+    study: StudyConfig, data: dict, train_steps: int, densities: list[float]
+) -> list[dict]:
     """Per baseline group: projected train job and attack job seconds (attack timed on 6 models).
 
     One attack job per pruning step (and the dense net, step 0), 60 models each:
     the full suite at the steps some graph net is paired with (nearest
     ``matched_density``, ``densities``), the paper's measures at the others.
     """
-    b, tcfg = cfg["baseline"], cfg["training"]
-    it = b["iterative"]
-    n_models = len(b["inits"]) * len(b["seeds"])
-    frac = float(it["prune_fraction"])
-    steps = iterative_steps(min(b["densities"]), frac, int(it["max_steps"]))
+    b, tcfg = study.baseline, study.training
+    it = b.iterative
+    n_models = len(b.inits) * len(b.seeds)
+    frac = float(it.prune_fraction)
+    steps = iterative_steps(min(b.densities), frac, int(it.max_steps))
     levels = [(1.0 - frac) ** k for k in range(steps, -1, -1)]  # ascending
     paired = len(set(nearest_level(densities, levels).tolist()))
     out = []
-    for name, widths in b["shapes"].items():
+    for name, widths in b.shapes.items():
         spec = dense_spec((1, 28, 28), [int(w) for w in widths], 10)
-        inits = [b["inits"][i % len(b["inits"])] for i in range(n_models)]
+        inits = [b.inits[i % len(b.inits)] for i in range(n_models)]
         net = fresh(StackedNet(spec, n_models), inits, name, data["train"][0])
-        t = time_training(net, data, cfg, train_steps)
-        t_train = training_job_seconds(t, int(tcfg["epochs"]), int(tcfg["batch_size"]),
-                                       steps * int(it["retrain_epochs"]))  # fmt: skip
+        t = time_training(net, data, study, train_steps)
+        t_train = training_job_seconds(t, int(tcfg.epochs), int(tcfg.batch_size),
+                                       steps * int(it.retrain_epochs))  # fmt: skip
         # the retrain steps' final metrics: one evaluation of every split per pruning step
         t_train += steps * sum(SIZES.values()) * t["eval_input"]
         # the attack is timed on 6 of the models, trained one epoch like the graph nets
         six = train_one_epoch(fresh(StackedNet(spec, 6), inits[:6], name, data["train"][0]),
-                              data, cfg)  # fmt: skip
+                              data, study)  # fmt: skip
         acc, _ = evaluate(six, *(v[:2000] for v in data["test"]))
-        measured, projected, peak = time_attack(six, data, cfg)
+        measured, projected, peak = time_attack(six, data, study)
         per_model = {k: v / 6 for k, v in projected.items()}
         full = sum(per_model.values()) * n_models
         paper = sum(per_model.get(k, 0.0) for k in PAPER_SUITE) * n_models
         out.append(
             {
-                "group": f"baseline-{b['families'][0]}-{name}",
+                "group": f"baseline-{b.families[0]}-{name}",
                 "shape": "784-" + "-".join(str(w) for w in widths) + "-10",
                 "models": n_models,
                 "parts": steps + 1,
@@ -461,20 +469,20 @@ def simulated_makespan(
 
 
 def declared_against_projected(
-    cfg: dict, size, t_train: float, t_attack: float, peak: dict, baselines: list[dict]
+    study: StudyConfig, size, t_train: float, t_attack: float, peak: dict, baselines: list[dict]
 ) -> list[list[str]]:
     """Each job kind of the preset: its projected time and memory against what its rule declares
     (graphprior.config.cost, the functions the workflow calls)."""
-    per_job = int(cfg["graphs_per_job"])
+    per_job = int(study.graphs_per_job)
     rows = [
-        ("graph train job", t_train * per_job, 0.0, gpcost.train_job(cfg, [size] * per_job)),
+        ("graph train job", t_train * per_job, 0.0, gpcost.train_job(study, [size] * per_job)),
         ("graph attack job", t_attack * per_job, peak["mem_mb"],
-         gpcost.attack_job(cfg, [size] * per_job)),
+         gpcost.attack_job(study, [size] * per_job)),
     ]  # fmt: skip
-    for bl, shape in zip(baselines, cfg["baseline"]["shapes"], strict=True):
+    for bl, shape in zip(baselines, study.baseline.shapes, strict=True):
         rows.append((f"{shape}: prune_baseline", bl["train"], 0.0,
-                     gpcost.prune_job(cfg, bl["group"], [size])))  # fmt: skip
-        part = gpcost.baseline_part_job(cfg, bl["group"], [size])
+                     gpcost.prune_job(study, bl["group"], [size])))  # fmt: skip
+        part = gpcost.baseline_part_job(study, bl["group"], [size])
         rows.append((f"{shape}: attack_baseline step", max(bl["full_part"], bl["paper_part"]),
                      bl["mem_gb"] * 1024, part))  # fmt: skip
     out = []
@@ -508,38 +516,40 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
-    cfg = load_study(ROOT / "config" / "paper.yaml")
-    graph_id = median_graph(cfg) if args.find_median else args.graph
-    tcfg = cfg["training"]
+    study = load_study(ROOT / "config" / "paper.yaml")
+    graph_id = median_graph(study) if args.find_median else args.graph
+    tcfg = study.training
     data = tiled_mnist()
-    net, info = graph_net(cfg, graph_id)
-    net = fresh(net, list(tcfg["inits"]), graph_id, data["train"][0])
-    t = time_training(net, data, cfg, args.train_steps)
-    t_train = training_job_seconds(t, int(tcfg["epochs"]), int(tcfg["batch_size"]))
-    train_one_epoch(net, data, cfg)
+    net, info = graph_net(study, graph_id)
+    net = fresh(net, list(tcfg.inits), graph_id, data["train"][0])
+    t = time_training(net, data, study, args.train_steps)
+    t_train = training_job_seconds(t, int(tcfg.epochs), int(tcfg.batch_size))
+    train_one_epoch(net, data, study)
     acc, _ = evaluate(net, *(v[:2000] for v in data["test"]))
-    measured, projected, peak = time_attack(net, data, cfg)
+    measured, projected, peak = time_attack(net, data, study)
     peak["batch"] = batch_efficiency(net, data["test"][0], REDUCE["n_samples"], 600)
-    densities = graph_densities(cfg)
-    baselines = baseline_costs(cfg, data, max(5, args.train_steps // 4), densities)
-    n_graphs = int(cfg["graphs"]["filter"]["max_graphs"])
+    densities = graph_densities(study)
+    baselines = baseline_costs(study, data, max(5, args.train_steps // 4), densities)
+    n_graphs = int(study.graphs.filter.max_graphs)
     t_attack = sum(projected.values())
     training_only = [{**b, "attack": 0.0, "full_part": 0.0, "paper_part": 0.0} for b in baselines]
     variants = {
-        f"as configured ({cfg['graphs_per_job']} graphs per job)": projection(
-            n_graphs, int(cfg["graphs_per_job"]), t_train, t_attack, baselines
+        f"as configured ({study.graphs_per_job} graphs per job)": projection(
+            n_graphs, int(study.graphs_per_job), t_train, t_attack, baselines
         ),
         "8 graphs per job (the default `graphs_per_job`)": projection(
             n_graphs, 8, t_train, t_attack, baselines
         ),
         "training only (no attack jobs)": projection(
-            n_graphs, int(cfg["graphs_per_job"]), t_train, 0.0, training_only
+            n_graphs, int(study.graphs_per_job), t_train, 0.0, training_only
         ),
     }
     info["densities"] = (min(densities), sorted(densities)[len(densities) // 2], max(densities))
-    info["declared"] = declared_against_projected(cfg, info["size"], t_train, t_attack, peak,
+    info["declared"] = declared_against_projected(study, info["size"], t_train, t_attack, peak,
                                                   baselines)  # fmt: skip
-    text = report(args, info, t, t_train, acc, measured, projected, peak, baselines, variants, cfg)
+    text = report(
+        args, info, t, t_train, acc, measured, projected, peak, baselines, variants, study
+    )
     text += f"\nWhole benchmark: {time.perf_counter() - start:.0f} s.\n"
     record("# Paper-scale projection\n\n" + text, RESULTS)
 
@@ -549,10 +559,10 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
-def report(args, info, t, t_train, acc, measured, projected, peak, baselines, proj, cfg) -> str:
-    _, _, scale = reduced_config(cfg)
-    k = len(cfg["training"]["inits"])
-    steps_epoch = math.ceil(SIZES["train"] / int(cfg["training"]["batch_size"]))
+def report(args, info, t, t_train, acc, measured, projected, peak, baselines, proj, study) -> str:
+    _, _, scale = reduced_config(study)
+    k = len(study.training.inits)
+    steps_epoch = math.ceil(SIZES["train"] / int(study.training.batch_size))
     head = (
         f"Graph `{info['graph']}` (paper count {info['paper count']:,}, effective "
         f"{info['effective count']:,} parameters, {info['neurons']} neurons in "
@@ -564,7 +574,7 @@ def report(args, info, t, t_train, acc, measured, projected, peak, baselines, pr
         ["job part", "measured", "scaled to the preset", "projected"],
         [
             ["optimiser step (batch 128, K = 6)", f"{args.train_steps} steps, {t['step']:.3f} s/step",
-             f"× {steps_epoch} steps × {cfg['training']['epochs']} epochs", ""],
+             f"× {steps_epoch} steps × {study.training.epochs} epochs", ""],
             ["test evaluation", f"{t['eval_input'] * 1e3:.3f} ms/input",
              f"× {SIZES['test']:,} × epochs + final metrics", ""],
             ["**train_sparse_nets job**", "", "", f"**{fmt_s(t_train)}**"],
@@ -586,7 +596,7 @@ def report(args, info, t, t_train, acc, measured, projected, peak, baselines, pr
           fmt_s(b["full_part"]), fmt_s(b["paper_part"]), fmt_s(b["attack"]),
           f"{b['mem_gb']:,.1f} GB"] for b in baselines],
     )  # fmt: skip
-    n_graphs = int(cfg["graphs"]["filter"]["max_graphs"])
+    n_graphs = int(study.graphs.filter.max_graphs)
     lo, mid, hi = info["densities"]
     t5 = table(["job", "projected", "cost model", "declared runtime", "projected memory",
                 "declared mem_mb", "within"], info["declared"])  # fmt: skip
@@ -604,7 +614,7 @@ def report(args, info, t, t_train, acc, measured, projected, peak, baselines, pr
     return (
         f"{head}\nClean accuracy of the attacked stack after one epoch: "
         f"{float(acc.mean()):.3f} (mean of {k}). Memory autograd keeps for one input-gradient "
-        f"pass of the {k} models over the {cfg['attack']['n_samples']:,} attack inputs "
+        f"pass of the {k} models over the {study.attack.n_samples:,} attack inputs "
         f"(FGSM passes them as one batch): {peak['mem_mb'] / 1024:.1f} GB. CPU share of the single thread during the attack run: "
         f"{peak['cpu_share']:.2f} (log times scaled by it). CPU time per input of an "
         f"input-gradient pass at {REDUCE['n_samples']} inputs / at 600: {peak['batch']:.2f}.\n\n"

@@ -39,9 +39,9 @@ import torch.nn.functional as F
 from suite import record
 from torch import nn
 
-from graphprior.config import validate_config
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
+from graphprior.graphs.selection import validate_study
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import TrainConfig, load_splits, set_normalisation, train_stack
@@ -60,13 +60,13 @@ K = len(INITS)
 
 
 def train_config(epochs: int) -> TrainConfig:
-    training = validate_config(
+    training = validate_study(
         {
             **_STUDY,
             "training": {"epochs": epochs, "lr": 0.003, "batch_size": 64, "optimizer": "adam"},
         }
-    )["training"]
-    return TrainConfig.from_dict(training, "cpu")
+    ).training
+    return TrainConfig.from_training(training, "cpu")
 
 
 DEEPSTRUCT = Path("build/deepstruct")

@@ -12,6 +12,7 @@ from graphprior.config import ConfigError, validate_config
 from graphprior.graphs import selection as S
 from graphprior.graphs.dag import MappingOptions, Readout, build_layered_dag
 from graphprior.graphs.netspec import dense_spec, spec_from_dag
+from graphprior.graphs.selection import validate_study
 from graphprior.nets.checkpoints import load_model
 from graphprior.nets.records import interface_widths
 from graphprior.nets.stacked import StackedNet
@@ -27,12 +28,18 @@ PAPER_ARM = {
 }
 
 
-def study(mapping=None, **training):
-    """TINY with a ``mapping`` section (defaults: the fixed interface) and ``training``."""
+def study_dict(mapping=None, **training):
+    """TINY with a ``mapping`` section (defaults: the fixed interface) and ``training``, as the
+    validated config dict."""
     cfg = copy.deepcopy(TINY)
     cfg["mapping"] = mapping if mapping is not None else {"extra_arms": [PAPER_ARM]}
     cfg["training"] = {"inits": ["he_normal"], "seeds": [0], "epochs": 1, **training}
     return validate_config(cfg)
+
+
+def study(mapping=None, **training):
+    """:func:`study_dict` as the validated :class:`~graphprior.config.StudyConfig`."""
+    return validate_study(study_dict(mapping, **training))
 
 
 def nets_of(graph, graph_id, config):
@@ -221,7 +228,7 @@ def test_training_writes_every_arm_and_orientation_and_attack_stacks_follow_them
 
 def test_a_group_attacked_as_one_union_measures_each_model_as_its_own_stack(tmp_path):
     """The deterministic input measures of a model do not depend on its stack-mates."""
-    cfg = study()
+    cfg = study_dict()
     a = cfg["attack"]
     a["n_samples"], a["onepixel"]["n_samples"], a["clever"]["n_samples"] = 24, 0, 0
     a["pgd"]["linf"]["steps"] = a["pgd"]["l2"]["steps"] = a["min_perturbation"]["pgd_steps"] = 3
@@ -232,6 +239,7 @@ def test_a_group_attacked_as_one_union_measures_each_model_as_its_own_stack(tmp_
     m["n_samples"], m["weight_perturbation"]["worst_case_steps"] = 24, 2
     m["pruning"].update(train_samples=100, n_bisect=2, kept_fractions=[1.0, 0.5])
     m["neural_collapse"]["train_samples"] = 100
+    cfg = validate_study(cfg)
     rows = train_graph_models(nx.gnm_random_graph(12, 20, seed=3), "gnm-n12-m20-s3", cfg, tmp_path)
     table = pd.DataFrame(rows)
     union_checks, alone_checks = [], []

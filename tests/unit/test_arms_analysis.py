@@ -3,6 +3,8 @@ arm) aggregation, and claims that read the main arm only."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -10,6 +12,7 @@ import pytest
 
 from graphprior.analysis.study import build_study, study_schema
 from graphprior.analysis.study.aggregate import aggregate_per_graph
+from graphprior.config import StudyConfig
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.dag_properties import DAG_PROPERTY_COLUMNS
 from graphprior.graphs.properties import GRAPH_PROPERTY_COLUMNS
@@ -32,7 +35,7 @@ MAPPING = {
 
 def test_properties_per_orientation_seed_two_rows_same_graph_properties(tmp_path):
     graph = nx.gnp_random_graph(30, 0.2, seed=3)
-    config = {"dataset": "digits", "mapping": dict(MAPPING)}
+    config = StudyConfig.from_dict({"dataset": "digits", "mapping": dict(MAPPING)})
     rows = properties_records(graph, "er-g", config)
     assert [r["orientation_seed"] for r in rows] == [0, 1]
     for col in GRAPH_PROPERTY_COLUMNS:
@@ -50,7 +53,9 @@ def test_properties_per_orientation_seed_two_rows_same_graph_properties(tmp_path
     back = T.read_table(tmp_path / "p.parquet")
     assert back["orientation_seed"].tolist() == [0, 1]
     # a seed-independent orientation gives one row: its DAG does not depend on the seed
-    fixed = {"dataset": "digits", "mapping": {**MAPPING, "orientation": "index_descending"}}
+    fixed = StudyConfig.from_dict(
+        {"dataset": "digits", "mapping": {**MAPPING, "orientation": "index_descending"}}
+    )
     assert [r["orientation_seed"] for r in properties_records(graph, "er-g", fixed)] == [0]
 
 
@@ -198,7 +203,7 @@ def two_arms():
     out = {}
     for arm in ("fixed_interface", "paper_style"):
         cfg = _config(bootstrap=50)
-        cfg["mapping"]["arm"] = arm
+        cfg = dataclasses.replace(cfg, mapping=dataclasses.replace(cfg.mapping, arm=arm))
         out[arm] = compose_report(tables, cfg, sections=("answer", "claims", "arms", "audit"))[0]
     return out
 

@@ -6,14 +6,20 @@ import pytest
 import torch
 
 from graphprior import config as C
-from graphprior.config import BASELINE_FAMILIES, validate_config
+from graphprior.config import BASELINE_FAMILIES, BaselineConfig
 from graphprior.graphs.netspec import dense_spec
+from graphprior.graphs.selection import validate_study
 from graphprior.nets import baselines as B
 from graphprior.nets.checkpoints import load_model, load_stacked
 from graphprior.nets.inits import initialise
 from graphprior.nets.stacked import StackedNet
-from graphprior.nets.train import train_stack
-from tests.unit.test_train import TINY, digits, train_config
+from graphprior.nets.train import TrainConfig, train_stack
+from tests.unit.test_train import TINY, digits
+
+
+def train_config(**training) -> TrainConfig:
+    """A TrainConfig from a validated config: the schema's defaults, then ``training``."""
+    return TrainConfig.from_training(validate_study({**TINY, "training": training}).training, "cpu")
 
 
 def test_random_layer_masks_keep_exactly_the_requested_fraction_per_layer():
@@ -53,7 +59,7 @@ def test_target_densities_span_the_graph_nets_matched_density():
 
 
 def test_auto_densities_read_the_graph_nets_matched_density():
-    b = {"densities": "auto", "n_densities": 2}
+    b = BaselineConfig.from_dict({"densities": "auto", "n_densities": 2})
     gm = pd.DataFrame({"matched_density": [0.2, 0.4, 0.3], "n_weights": [10, 5000, 7]})
     assert B._densities(b, gm) == [0.2, 0.4]
     with pytest.raises(ValueError, match="no matched_density column"):
@@ -67,7 +73,7 @@ def test_matched_shape_spreads_neurons_over_depth():
 
 
 def test_groups_follow_the_config():
-    cfg = validate_config(
+    cfg = validate_study(
         {
             "dataset": "digits",
             "graphs": {
@@ -102,7 +108,7 @@ GRAPH_MODELS = pd.DataFrame(
 
 @pytest.mark.parametrize("family", BASELINE_FAMILIES)
 def test_each_family_trains_at_matched_density(family, tmp_path):
-    cfg = validate_config(
+    cfg = validate_study(
         {
             **TINY,
             "training": {"inits": ["he_normal"], "epochs": 1},
@@ -135,7 +141,7 @@ def test_each_family_trains_at_matched_density(family, tmp_path):
 
 
 def test_oneshot_masks_come_before_the_init_so_fan_in_is_real(tmp_path):
-    cfg = validate_config(
+    cfg = validate_study(
         {
             **TINY,
             "training": {"inits": ["he_fanin_corrected"], "epochs": 1},

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from graphprior.config import ConfigError, config_slice, job_chunks
+from graphprior.config import ConfigError, StudyConfig, config_slice, job_chunks
 from graphprior.graphs.graphml import write_graph
 from graphprior.graphs.grid import make_graph
 from graphprior.graphs.selection import graph_specs, validate_study
@@ -106,7 +106,7 @@ def _chunk(tmp_path: Path, rule: str, outputs: tuple[str, ...], broken: int):
         output=SimpleNamespace(**folders, failures=str(results / "failures" / rule / "c0.json")),
         log=[str(results / "logs" / rule / "c0.log")],
         params=SimpleNamespace(ids=ids, config=config_slice(config, CONFIG_KEYS[rule])),
-        config={**config, "on_error": "record"},
+        config={**config.to_dict(), "on_error": "record"},
         threads=1,
     )
     return smk, ids
@@ -200,13 +200,15 @@ def test_per_graph_stages_do_not_import_art_matplotlib_or_statsmodels(module):
 
 
 def _baseline_config(densities, family_steps=30, n_densities=3):
-    return {
-        "baseline": {
-            "densities": densities,
-            "n_densities": n_densities,
-            "iterative": {"prune_fraction": 0.2, "max_steps": family_steps},
+    return StudyConfig.from_dict(
+        {
+            "baseline": {
+                "densities": densities,
+                "n_densities": n_densities,
+                "iterative": {"prune_fraction": 0.2, "max_steps": family_steps},
+            }
         }
-    }
+    )
 
 
 def test_baseline_parts_are_the_pruning_steps_planned_from_the_config():

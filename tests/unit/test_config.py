@@ -17,7 +17,7 @@ with open("config/config.yaml") as _file:
 )
 def test_shipped_configs_are_valid(path):
     cfg = S.load_study(path)
-    assert cfg["training"]["inits"]
+    assert cfg.training.inits
     assert S.graph_specs(cfg)
 
 
@@ -99,9 +99,9 @@ def test_impossible_generator_parameters_name_generator_and_parameter():
 
 def test_defaults_fill_missing_sections():
     cfg = S.validate_study({"dataset": "digits", "graphs": DEFAULT["graphs"]})
-    assert cfg["training"]["epochs"] == 40
-    assert cfg["mapping"]["orientation"] == "random"
-    assert cfg["report"]["bootstrap"] == 1000
+    assert cfg.training.epochs == 40
+    assert cfg.mapping.orientation == "random"
+    assert cfg.report.bootstrap == 1000
 
 
 def test_seeds_are_stable_and_distinct():

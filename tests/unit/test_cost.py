@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
-from graphprior.config import cost
+from graphprior.config import StudyConfig, cost
 from graphprior.config.cost import NetSize
+from graphprior.config.sections import AttackConfig, MeasuresConfig
 
 NET = NetSize(models=4, layers=10, weights=5000, neurons=60, input_dim=64)
 
@@ -40,6 +42,13 @@ MEASURES = {
 }
 
 
+def _passes(attack: dict, n_test: int) -> float:
+    """:func:`cost.attack_passes` of an attack section (a dict) with :data:`MEASURES`."""
+    return cost.attack_passes(
+        AttackConfig.from_dict(attack), MeasuresConfig.from_dict(MEASURES), n_test
+    )
+
+
 def test_a_pass_costs_per_layer_and_per_weight():
     for kind, (per_layer, per_weight) in cost.PASS_COST.items():
         per_model = per_layer * 10 + per_weight * 5000
@@ -57,19 +66,19 @@ def test_attack_passes_count_every_measures_inputs_and_iterations():
     bisection = 2 * 100 * (1 + 1) * 4
     primary = 10 * (1 + 1) * (5 * 1 + 5 * 2)
     expected = paper + 100 + pgd + (100 * member + gate + largest_eps) + bisection + primary
-    assert cost.attack_passes(_attack(), MEASURES, n_test=360) == pytest.approx(expected)
+    assert _passes(_attack(), n_test=360) == pytest.approx(expected)
 
 
 def test_a_subset_and_a_gate_subsample_cut_only_the_costly_attacks():
-    full = cost.attack_passes(_attack(), MEASURES, 360)
-    subset = cost.attack_passes(_attack(subset_samples=20), MEASURES, 360)
-    gate = cost.attack_passes(
-        _attack(checks={"effort_factor": 2, "max_escalations": 0, "effort_samples": 10}),
-        MEASURES, 360,
-    )  # fmt: skip
+    full = _passes(_attack(), 360)
+    subset = _passes(_attack(subset_samples=20), 360)
+    gate = _passes(
+        _attack(checks={"effort_factor": 2, "max_escalations": 0, "effort_samples": 10}), 360
+    )
     assert subset < full and gate < full
     # the paper's measures keep every input
-    assert cost.paper_suite_passes(_attack(subset_samples=20), 100) == 100 * 5
+    paper = AttackConfig.from_dict(_attack(subset_samples=20))
+    assert cost.paper_suite_passes(paper, 100) == 100 * 5
 
 
 def test_declared_runtime_and_memory_have_a_floor_and_a_safety_factor():
@@ -81,8 +90,10 @@ def test_declared_runtime_and_memory_have_a_floor_and_a_safety_factor():
 
 
 def test_a_job_sums_its_stacks_and_a_paper_suite_part_costs_less():
-    config = {"dataset": "digits", "attack": _attack(), "measures": MEASURES,
-              "training": {"epochs": 10, "batch_size": 64}}  # fmt: skip
+    config = StudyConfig.from_dict(
+        {"dataset": "digits", "attack": _attack(), "measures": MEASURES,
+         "training": {"epochs": 10, "batch_size": 64}}
+    )  # fmt: skip
     one, three = cost.train_job(config, [NET]), cost.train_job(config, [NET] * 3)
     assert three.seconds == pytest.approx(3 * one.seconds)
     assert one.seconds == pytest.approx(cost.pass_seconds(NET) * 10 * (1257 + 360 / 3))
@@ -90,9 +101,11 @@ def test_a_job_sums_its_stacks_and_a_paper_suite_part_costs_less():
 
 
 def test_a_baseline_part_holds_one_step_and_a_oneshot_group_every_level():
-    config = {"dataset": "digits", "training": {"inits": ["a", "b"]},
-              "baseline": {"shapes": {"s": [10, 5]}, "inits": None, "seeds": [0, 1, 2],
-                           "densities": [0.2, 0.5], "n_densities": 3}}  # fmt: skip
+    config = StudyConfig.from_dict(
+        {"dataset": "digits", "training": {"inits": ["a", "b"]},
+         "baseline": {"shapes": {"s": [10, 5]}, "inits": None, "seeds": [0, 1, 2],
+                      "densities": [0.2, 0.5], "n_densities": 3}}
+    )  # fmt: skip
     part = cost.baseline_size(config, "baseline-fc_magnitude-s", [], per_part=True)
     whole = cost.baseline_size(config, "baseline-fc_magnitude-s", [], per_part=False)
     assert part == NetSize(6, 3, 64 * 10 + 10 * 5 + 5 * 10, 25, 64)
@@ -111,16 +124,17 @@ def test_the_planned_split_sizes_are_those_the_data_loads():
 
 
 def test_a_graph_with_a_relational_arm_costs_its_larger_net_and_more_models():
+    from graphprior.config.study import RelationalConfig
     from graphprior.graphs import selection as S
     from graphprior.graphs.relational import config_relational_net
 
     config = S.load_study("config/smoke.yaml")
     spec = S.graph_specs(config)[0]
     with_arm = S.net_size(config, spec)
-    config["mapping"]["relational"] = None
-    dag_only = S.net_size(config, spec)
+    mapping = dataclasses.replace(config.mapping, relational=None)
+    dag_only = S.net_size(dataclasses.replace(config, mapping=mapping), spec)
     rel = config_relational_net(
-        S.make_graph(spec), {"rounds": 1, "width": 64, "params": None}, (8, 8), 10
+        S.make_graph(spec), RelationalConfig(rounds=1, width=64, params=None), (8, 8), 10
     ).spec
     rel_weights = sum(int(layer.mask.sum()) for layer in [*rel.hidden, rel.output])
     assert with_arm.weights == max(dag_only.weights, rel_weights) > dag_only.weights

@@ -44,8 +44,8 @@ def test_the_default_study_is_size_matched_with_twins_and_orientations():
             assert s.parent_id in ids and s.stratum == next(
                 o.stratum for o in originals if o.graph_id == s.parent_id
             )
-    assert len(config["training"]["inits"]) >= 3
-    main = config["mapping"]["arm"]
+    assert len(config.training.inits) >= 3
+    main = config.mapping.arm
     for s in specs:
         seeds = [o for arm, o, _ in S.graph_mappings(config, s.graph_id) if arm == main]
         assert len(seeds) >= 2
@@ -53,8 +53,8 @@ def test_the_default_study_is_size_matched_with_twins_and_orientations():
 
 def test_one_interface_per_stratum_under_the_main_arm_and_different_wiring():
     config = S.load_study(DEFAULT)
-    input_shape, n_classes = dataset_shape(config["dataset"])
-    main = config["mapping"]["arm"]
+    input_shape, n_classes = dataset_shape(config.dataset)
+    main = config.mapping.arm
     by_stratum = defaultdict(list)
     for s in S.graph_specs(config):
         graph = make_graph(s)
@@ -87,8 +87,8 @@ def test_the_default_study_varies_density_at_equal_size_with_families_crossed():
     """The density design: density at least 3x apart, parameter counts within 0.5 %, every
     family at every density, and the lost input weights shared by a twin and its original."""
     config = S.load_study(DEFAULT)
-    input_shape, n_classes = dataset_shape(config["dataset"])
-    main = config["mapping"]["arm"]
+    input_shape, n_classes = dataset_shape(config.dataset)
+    main = config.mapping.arm
     params, families, removed = defaultdict(list), defaultdict(set), {}
     for s in S.graph_specs(config):
         graph = make_graph(s)
@@ -100,7 +100,7 @@ def test_the_default_study_varies_density_at_equal_size_with_families_crossed():
         families[round(density, 2)].add(s.generator)
         removed[s.graph_id] = [layer.mask[:, : spec.input_dim].copy() for layer in spec.hidden
                                if layer.inputs[:1] == [0]]  # fmt: skip
-        assert opts.input_weights_removed == s.target_edges - config["mapping"]["hold_params_at"]
+        assert opts.input_weights_removed == s.target_edges - config.mapping.hold_params_at
     assert max(params) / min(params) >= 3
     every = [p for ps in params.values() for p in ps]
     assert (max(every) - min(every)) / min(every) <= 0.005

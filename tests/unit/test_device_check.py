@@ -173,8 +173,8 @@ def test_the_whole_attack_stage_runs_on_the_data_device():
     """run_input_attacks (gates included) and run_beyond_input_measures, the smoke study's
     attack and measures sections, every op on one device; stranded draws make it fail."""
     config = load_study(ROOT / "config" / "smoke.yaml")
-    attack = AttackConfig.from_dict(config["attack"])
-    measures = MeasuresConfig.from_dict(config["measures"])
+    attack, measures = config.attack, config.measures
+    assert isinstance(attack, AttackConfig) and isinstance(measures, MeasuresConfig)
     net, x, y = _meta_stack()
     with MetaRun():
         rows = run_input_attacks(net, x, y, attack, 0, checks=[])

@@ -9,7 +9,7 @@ import re
 import networkx as nx
 import pytest
 
-from graphprior.config import ID_REGEX
+from graphprior.config import ID_REGEX, ConfigError, GraphsConfig
 from graphprior.graphs.generators import (
     GENERATORS,
     paper_watts_strogatz_graph,
@@ -182,8 +182,13 @@ GRID = {
 }
 
 
+def expand(graphs: dict) -> list[GraphSpec]:
+    """The specs of a ``graphs`` section given as the YAML's dict."""
+    return expand_grid(GraphsConfig.from_dict(graphs))
+
+
 def test_expand_grid_order_and_twins():
-    specs = expand_grid(GRID)
+    specs = expand(GRID)
     ids = [s.graph_id for s in specs]
     assert len(specs) == 2 * (8 + 1)
     assert ids[:4] == [
@@ -196,24 +201,24 @@ def test_expand_grid_order_and_twins():
     assert [s.variant for s in specs] == ["original"] * 9 + ["twin"] * 9
     assert [s.parent_id for s in specs[9:]] == ids[:9]
     assert all(s.twin_swaps_per_edge == 5 for s in specs)
-    assert expand_grid(GRID) == specs  # deterministic
+    assert expand(GRID) == specs  # deterministic
 
 
 def test_expand_grid_twin_swaps_per_edge():
-    assert expand_grid({**GRID, "twin_swaps_per_edge": 3.0})[-1].twin_swaps_per_edge == 3
+    assert expand({**GRID, "twin_swaps_per_edge": 3.0})[-1].twin_swaps_per_edge == 3
     with pytest.raises(ValueError, match="twin_swaps_per_edge"):
-        expand_grid({**GRID, "twin_swaps_per_edge": 2.5})
+        expand({**GRID, "twin_swaps_per_edge": 2.5})
 
 
 def test_expand_grid_without_twins():
-    specs = expand_grid({**GRID, "twins": False})
+    specs = expand({**GRID, "twins": False})
     assert len(specs) == 9 and all(s.variant == "original" for s in specs)
 
 
 def test_expand_grid_duplicate_id():
     entry = {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.1]}, "seeds": [1]}
     with pytest.raises(ValueError, match="duplicate graph id 'er-n10-p0.1-s1'"):
-        expand_grid({"generators": [entry, entry], "twins": False, "twin_swaps_per_edge": 10})
+        expand({"generators": [entry, entry], "twins": False, "twin_swaps_per_edge": 10})
 
 
 @pytest.mark.parametrize(
@@ -237,12 +242,29 @@ def test_expand_grid_duplicate_id():
         ),
         ({"generator": "nope", "params": {}, "seeds": [1]}, "unknown generator"),
         ({"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.1]}, "seeds": []}, "seeds"),
-        ({"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.1]}, "seed": [1]}, "seed"),
     ],
 )
 def test_expand_grid_rejects_bad_entries(entry, match):
     with pytest.raises(ValueError, match=match):
-        expand_grid({"generators": [entry], "twins": False, "twin_swaps_per_edge": 10})
+        expand({"generators": [entry], "twins": False, "twin_swaps_per_edge": 10})
+
+
+@pytest.mark.parametrize(
+    ("entry", "match"),
+    [
+        (
+            {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.1]}, "seed": [1]},
+            "GraphsConfig.generators: unknown key.s. seed$",
+        ),
+        (
+            {"generator": "erdos_renyi_gnp", "params": {"n": [10], "p": [0.1]}},
+            "GraphsConfig.generators: missing key.s. seeds$",
+        ),
+    ],
+)
+def test_a_malformed_entry_fails_in_the_section(entry, match):
+    with pytest.raises(ConfigError, match=match):
+        GraphsConfig.from_dict({"generators": [entry], "twins": False})
 
 
 def test_paper_grid_and_filter():

@@ -144,7 +144,7 @@ def test_installed_wheel_loads_the_shipped_default_config(tmp_path):
             str(python),
             "-c",
             "import graphprior, sys; c = graphprior.load_config(sys.argv[1]); "
-            "print(graphprior.__file__); print(c['dataset'], c['on_error'])",
+            "print(graphprior.__file__); print(c.dataset, c.on_error)",
             str(REPO / "config" / "config.yaml"),
         ],
         capture_output=True,

@@ -22,7 +22,7 @@ from graphprior.analysis.stats.bootstrap import paired_summary
 from graphprior.analysis.study import build_study
 from graphprior.analysis.study.columns import discover_measures, property_columns
 from graphprior.analysis.study_context import build_context, section_rng
-from graphprior.config import validate_config
+from graphprior.config import StudyConfig, validate_config
 from graphprior.io import tables as T
 from graphprior.report import (
     SECTIONS,
@@ -86,11 +86,16 @@ CONFIG = {
 }
 
 
-def _config(**report) -> dict:
+def _config_dict(**report) -> dict:
     """The test study's config with `report` options, validated (every default filled in)."""
     cfg = json.loads(json.dumps(CONFIG))
     cfg["report"].update(report)
     return validate_config(cfg)
+
+
+def _config(**report) -> StudyConfig:
+    """:func:`_config_dict` as the typed study the report reads."""
+    return StudyConfig.from_dict(_config_dict(**report))
 
 
 def synthetic_tables(
@@ -432,9 +437,7 @@ def test_properties_exclude_constant_and_linear_copies(planted):
 
 def test_measures_are_discovered_from_the_long_table(planted):
     tables, _, _ = planted
-    measures = discover_measures(
-        tables["robustness"], tables["study"], _config()["attack"]["paper_eps"]
-    )
+    measures = discover_measures(tables["robustness"], tables["study"], _config().attack.paper_eps)
     cols = [m.column for m in measures]
     assert cols[0] == "paper_robustness_fgsm_linf_0p1"
     assert "robust_accuracy_fgsm_linf_0p1" in cols  # the paper's eps, not 0 or 0.2
@@ -572,7 +575,7 @@ def test_a_section_statistic_depends_only_on_the_seed_and_its_name():
     config = _config(bootstrap=30)
     report, _ = compose_report(tables, config, sections=["claims"])
     ctx = build_context(tables, config)
-    alone = weight_statistics(ctx, section_rng(config["report"]["seed"], "weight")).r3b["mean"]
+    alone = weight_statistics(ctx, section_rng(config.report.seed, "weight")).r3b["mean"]
     r3b = _claim_rows(report).loc["R3b"]
     assert (r3b["ci_low"], r3b["ci_high"]) == (alone.ci_low, alone.ci_high)
     other = weight_statistics(ctx, section_rng(1, "weight"))
@@ -600,9 +603,9 @@ def test_the_answer_comes_first_with_its_sentence_and_figures():
 
 @pytest.mark.slow
 def test_a_study_without_its_primary_measure_says_so_first():
-    config = _config(bootstrap=20)
+    config = _config_dict(bootstrap=20)
     config["report"]["primary_measure"] = {"measure": "absent", "attack": "none", "norm": "none"}
-    report, _ = compose_report(synthetic_tables(20), config)
+    report, _ = compose_report(synthetic_tables(20), StudyConfig.from_dict(config))
     assert report.sections[0].paragraphs[0].startswith("**No answer:**")
     claims = report.data["claims"]
     c2 = claims.loc[claims["claim"] == "C2"]

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from scipy.stats import nchypergeom_fisher
 
-from graphprior.config import ConfigError, validate_config
+from graphprior.config import ConfigError, GraphsConfig, StudyConfig, validate_config
+from graphprior.config.study import StrataConfig
 from graphprior.graphs.graphml import graph_record
 from graphprior.graphs.grid import GraphSpec, expand_grid, make_graph, strata_specs
 from graphprior.graphs.selection import graph_specs, select_graphs, validate_study
@@ -27,8 +28,8 @@ SIZES = [{"n": 50, "m": 100}, {"n": 50, "m": 200}]
 SEEDS = [1, 2, 3, 4, 5]
 
 
-def study(strata: dict | None, generators: list | None = None, **graphs) -> dict:
-    """A validated config with these strata (defaults filled in by the schema)."""
+def study(strata: dict | None, generators: list | None = None, **graphs) -> StudyConfig:
+    """A validated study with these strata (defaults filled in by the schema)."""
     section = {"strata": strata, "twins": True, **graphs}
     if generators is not None:
         section["generators"] = generators
@@ -36,7 +37,7 @@ def study(strata: dict | None, generators: list | None = None, **graphs) -> dict
 
 
 def specs_of(strata: dict, twins: bool = True) -> list[GraphSpec]:
-    return expand_grid(study(strata, twins=twins)["graphs"])
+    return expand_grid(study(strata, twins=twins).graphs)
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +47,9 @@ def drawn() -> dict[str, tuple[GraphSpec, nx.Graph]]:
 
 
 def test_the_schema_fills_every_family_and_knob():
-    strata = study({"sizes": SIZES})["graphs"]["strata"]
-    assert strata["families"] == list(FAMILIES)
-    assert strata["params"] == {
+    strata = study({"sizes": SIZES}).graphs.strata
+    assert strata.families == tuple(FAMILIES)
+    assert strata.params == {
         "watts_strogatz": {"p": 0.2},
         "holme_kim": {"p": 0.5},
         "sbm": {"blocks": 2, "ratio": 10},
@@ -56,7 +57,7 @@ def test_the_schema_fills_every_family_and_knob():
     assert (
         study(
             None, [{"generator": "erdos_renyi_gnp", "params": {"n": [9], "p": [0.5]}, "seeds": [1]}]
-        )["graphs"]["strata"]
+        ).graphs.strata
         is None
     )
 
@@ -222,9 +223,11 @@ def test_a_bad_stratum_names_the_stratum_and_the_family(size, family, message):
         study(strata)
     with pytest.raises(ValueError, match=message):
         strata_specs(
-            validate_config({"dataset": "digits", "graphs": {"strata": strata}})["graphs"][
-                "strata"
-            ],
+            StrataConfig.from_dict(
+                validate_config({"dataset": "digits", "graphs": {"strata": strata}})["graphs"][
+                    "strata"
+                ]
+            ),
             10,
         )
 
@@ -247,7 +250,9 @@ def test_no_graphs_at_all_is_an_error():
     with pytest.raises(ConfigError, match="no graphs; give graphs.generators, graphs.strata"):
         validate_config({"dataset": "digits", "graphs": {}})
     with pytest.raises(ValueError, match="no graphs"):
-        expand_grid({"generators": [], "twins": False, "twin_swaps_per_edge": 10})
+        expand_grid(
+            GraphsConfig.from_dict({"generators": [], "twins": False, "twin_swaps_per_edge": 10})
+        )
 
 
 def test_sbm_within_block_edges_follow_the_conditional_block_model():

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphprior.config import validate_config
+from graphprior.config import ConfigError, StudyConfig, TrainingConfig, validate_config
 from graphprior.config.choices import Status
 from graphprior.data import load_dataset
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
@@ -30,7 +30,8 @@ TINY = {
 
 def train_config(**training) -> TrainConfig:
     """A TrainConfig from a validated config: the schema's defaults, then ``training``."""
-    return TrainConfig.from_dict(validate_config({**TINY, "training": training})["training"], "cpu")
+    study = StudyConfig.from_dict(validate_config({**TINY, "training": training}))
+    return TrainConfig.from_training(study.training, "cpu")
 
 
 def digits(n=300):
@@ -102,8 +103,12 @@ def test_train_config_takes_its_defaults_from_the_schema():
     cfg = train_config()
     assert (cfg.lr, cfg.epochs, cfg.batch_size, cfg.optimizer) == (0.003, 40, 64, "adam")
     assert dataclasses.replace(cfg, epochs=2).epochs == 2
-    with pytest.raises(KeyError, match="training.optimizer: missing"):
-        TrainConfig.from_dict({"epochs": 2}, "cpu")
+    # TrainConfig's own defaults and a partial section's are the schema's, not others
+    assert TrainConfig(epochs=2, device="cpu") == train_config(epochs=2)
+    partial = TrainingConfig.from_dict({"epochs": 2})
+    assert TrainConfig.from_training(partial, "cpu") == train_config(epochs=2)
+    with pytest.raises(ConfigError, match="TrainingConfig: unknown key.s. epoch$"):
+        TrainingConfig.from_dict({"epoch": 2})
 
 
 def test_class_dimension_helpers_equal_the_plain_forms_with_gradients():

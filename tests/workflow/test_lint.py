@@ -85,7 +85,7 @@ def test_gpu_jobs_declare_a_gpu_and_baseline_steps_get_attack_jobs_of_their_own(
     assert not any("gpu=1" in line for _, line in cpu)
     config = load_study(ROOT / "config" / "config.yaml")
     ids = [s.graph_id for s in graph_specs(config)]
-    n_graph_chunks = len(job_chunks(ids, config["graphs_per_job"]))
+    n_graph_chunks = len(job_chunks(ids, config.graphs_per_job))
     chunk_jobs = [r for r, _ in cuda if r == "attack"]
     part_jobs = [r for r, _ in cuda if r == "attack_baseline"]
     assert len(chunk_jobs) == n_graph_chunks

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -128,7 +129,7 @@ def test_without_a_cap_or_range_nothing_is_dropped():
 
 def test_twins_follow_their_parent_under_a_cap():
     cfg = small_config(max_graphs=3, selection="passes")
-    cfg["graphs"]["twins"] = True
+    cfg = replace(cfg, graphs=replace(cfg.graphs, twins=True))
     kept = S.graph_specs(cfg)
     originals = [s for s in kept if s.variant == "original"]
     assert len(originals) == 3
@@ -141,27 +142,27 @@ def test_twins_follow_their_parent_under_a_cap():
 
 def test_paper_preset_selects_100_nets_as_published():
     cfg = S.load_study(PAPER)
-    assert cfg["dataset"] == "mnist"
+    assert cfg.dataset == "mnist"
     rep = S.filter_report(cfg)
     assert rep["n_kept"] == 100
     assert 50_000 <= rep["kept_params_min"] <= rep["kept_params_max"] < 91_000
     assert rep["param_count"] == "paper" and rep["selection"] == "passes"
-    m = cfg["mapping"]
-    assert (m["orientation"], m["sinks_to_last_layer"], m["input_wiring"], m["readout"]) == (
+    m = cfg.mapping
+    assert (m.orientation, m.sinks_to_last_layer, m.input_wiring, m.readout) == (
         "index_descending",
         True,
         "sources",
         "last_layer",
     )
-    t = cfg["training"]
-    assert (t["optimizer"], t["lr"], t["batch_size"], t["epochs"], t["select"]) == (
+    t = cfg.training
+    assert (t.optimizer, t.lr, t.batch_size, t.epochs, t.select) == (
         "adam",
         0.001,
         128,
         30,
         "test",
     )
-    assert len(t["inits"]) == 6 and "he_fanin_corrected" not in t["inits"]
+    assert len(t.inits) == 6 and "he_fanin_corrected" not in t.inits
 
 
 @pytest.mark.slow
@@ -197,7 +198,7 @@ def test_paper_preset_plans_the_full_dag_without_data(tmp_path):
     # graphs_per_job graphs per generation, property, training and attack job; every
     # pruning step of a baseline group an attack job of its own: 2 groups x (20 steps
     # and the dense net)
-    size = S.load_study(PAPER)["graphs_per_job"]
+    size = S.load_study(PAPER).graphs_per_job
     graph_jobs = -(-100 // size)
     assert counts["generate_graphs"] == graph_jobs
     assert counts["compute_graph_properties"] == counts["train_sparse_nets"] == graph_jobs
@@ -242,7 +243,7 @@ def test_paper_mini_runs_end_to_end(tmp_path):
     models = pd.read_parquet(tables / "models.parquet")
     graph_nets = models[models["model_family"] == "graph_prior"]
     assert (
-        set(graph_nets["graph_id"]) == kept and len(kept) == cfg["graphs"]["filter"]["max_graphs"]
+        set(graph_nets["graph_id"]) == kept and len(kept) == cfg.graphs.filter.max_graphs
     )
     assert len(graph_nets) == len(kept) * 6
     assert (graph_nets["orientation"] == "index_descending").all()

@@ -21,7 +21,7 @@ DEFAULT_CONFIG = REPO / "config" / "config.yaml"
 
 def _default_chunks() -> int:
     config = load_study(DEFAULT_CONFIG)
-    return len(job_chunks([s.graph_id for s in graph_specs(config)], config["graphs_per_job"]))
+    return len(job_chunks([s.graph_id for s in graph_specs(config)], config.graphs_per_job))
 
 
 def test_until_train_sparse_nets_plans_the_graphs_and_their_training_only(tmp_path):

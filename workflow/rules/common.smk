@@ -22,8 +22,9 @@ if workflow.overwrite_configfiles:
     config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
 
 # graphprior's own validation first: its messages name the key without a schema dump.
+# STUDY: the typed study (graphprior.config.StudyConfig) every function below reads.
 try:
-    gpselection.validate_study(config)
+    STUDY = gpselection.validate_study(config)
 except gpconfig.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 # Then the schema fills every default into Snakemake's config (the one source of defaults).
@@ -31,45 +32,45 @@ validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 # Every output of a study lies under results/{study}/, so that studies never overwrite
 # each other's tables and reports.
-RESULTS = gpconfig.results_dir(config)
-SPECS = {spec.graph_id: spec for spec in gpselection.graph_specs(config)}
+RESULTS = gpconfig.results_dir(STUDY.study)
+SPECS = {spec.graph_id: spec for spec in gpselection.graph_specs(STUDY)}
 GRAPH_IDS = list(SPECS)
-BASELINE_GROUPS = gpconfig.baseline_groups(config)
+BASELINE_GROUPS = gpconfig.baseline_groups(STUDY)
 # Files of a downloaded dataset (rule download_dataset); [] for bundled ones.
-DATASET_FILES = [str(p) for p in gpdata.dataset_files(config["dataset"])]
+DATASET_FILES = [str(p) for p in gpdata.dataset_files(STUDY.dataset)]
 # Several graphs per generation, property, training and attack job: the rule's wildcard
 # `chunk` numbers them (c0, c1, ...), and each input and output of a chunk job is a
 # folder with one file per graph (graphprior.stages.job.PER_GRAPH). graphs_per_job is
 # read here only, at parse time: it is not part of the study (no rule's config).
-GRAPH_CHUNKS = gpconfig.job_chunks(GRAPH_IDS, config["graphs_per_job"])
+GRAPH_CHUNKS = gpconfig.job_chunks(GRAPH_IDS, STUDY.graphs_per_job)
 CHUNKS = [str(k) for k in range(len(GRAPH_CHUNKS))]
 # A baseline group's attack runs one job per pruning step (or density level), planned
 # from the config before any model exists (graphprior.config.baseline_parts).
 BASELINE_PARTS = [
-    part for group in BASELINE_GROUPS for part in gpconfig.baseline_parts(config, group)
+    part for group in BASELINE_GROUPS for part in gpconfig.baseline_parts(STUDY, group)
 ]
 # Each heavy job declares the runtime and memory the cost model plans for its work
 # (graphprior.config.cost; docs/cluster.md, "Job sizes").
 SIZES = {
-    graph_id: gpselection.net_size(config, spec) for graph_id, spec in SPECS.items()
+    graph_id: gpselection.net_size(STUDY, spec) for graph_id, spec in SPECS.items()
 }
-TRAIN_COST = [gpcost.train_job(config, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS]
+TRAIN_COST = [gpcost.train_job(STUDY, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS]
 ATTACK_COST = [
-    gpcost.attack_job(config, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS
+    gpcost.attack_job(STUDY, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS
 ]
 PRUNE_COST = {
-    group: gpcost.prune_job(config, group, list(SIZES.values()))
+    group: gpcost.prune_job(STUDY, group, list(SIZES.values()))
     for group in BASELINE_GROUPS
 }
 PART_COST = {
-    group: gpcost.baseline_part_job(config, group, list(SIZES.values()))
+    group: gpcost.baseline_part_job(STUDY, group, list(SIZES.values()))
     for group in BASELINE_GROUPS
 }
 
 
 # Training, pruning and attack jobs hold one GPU each when the study runs on CUDA
 # (docs/cluster.md, "GPUs"): `--resources gpu=N` caps how many share the GPUs.
-GPU = 1 if gpconfig.uses_gpu(config["device"]) else 0
+GPU = 1 if gpconfig.uses_gpu(STUDY.device) else 0
 
 
 wildcard_constraints:
@@ -90,7 +91,7 @@ def job_message(text):
 
 def config_for(rule_name):
     """The config slice one rule reads, as its params; other edits never rerun its jobs."""
-    return gpconfig.config_slice(config, gpstages.CONFIG_KEYS[rule_name])
+    return gpconfig.config_slice(STUDY, gpstages.CONFIG_KEYS[rule_name])
 
 
 def chunk_folders(kind):

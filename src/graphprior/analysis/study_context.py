@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ from graphprior.analysis.study.columns import (
 )
 from graphprior.analysis.study.gates import failed_gates, mask_failed_models, saturation_flags
 from graphprior.analysis.study.table import ok_rows, size_strata
-from graphprior.config import derive_seed
+from graphprior.config import StudyConfig, derive_seed
 from graphprior.config.choices import GRAPH_FAMILY, Status
 from graphprior.config.sections import ReportConfig
 
@@ -62,8 +62,8 @@ class StudyContext:
     """Everything the sections share, computed once by :func:`build_context`."""
 
     tables: dict[str, pd.DataFrame]
-    config: dict
-    #: the ``report`` section, typed
+    config: StudyConfig
+    #: the ``report`` section (``config.report``)
     report: ReportConfig
     study: pd.DataFrame
     graph_nets: pd.DataFrame
@@ -137,7 +137,7 @@ def _study(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def build_context(
-    tables: dict[str, pd.DataFrame], config: dict, *, correlations: bool = True
+    tables: dict[str, pd.DataFrame], config: StudyConfig, *, correlations: bool = True
 ) -> StudyContext:
     """Discover columns, aggregate per graph and compute the correlations table.
 
@@ -146,7 +146,7 @@ def build_context(
     claims, such as another arm's, :func:`arm_context`).
     """
     full = _study(tables)
-    arm = main_arm(full, config["mapping"])
+    arm = main_arm(full, config.mapping)
     study = main_arm_rows(full, arm)
     nets = graph_nets(study)
     ok = ok_rows(nets)
@@ -154,13 +154,11 @@ def build_context(
     flagged = set(flags.loc[flags["flagged"].astype(bool), "column"])
     measures = [
         m
-        for m in discover_measures(
-            tables["robustness"], study, config["attack"]["paper_eps"], rows=ok
-        )
+        for m in discover_measures(tables["robustness"], study, config.attack.paper_eps, rows=ok)
         if m.column not in flagged
     ]
     xs, dropped = property_columns(study, tables["graph_properties"])
-    report = ReportConfig.from_dict(config["report"])
+    report = config.report
     ys = [m.column for m in measures]
     per_graph: dict[str, pd.DataFrame] = {}
     if len(ok) and "graph_id" in ok.columns:
@@ -210,5 +208,5 @@ def build_context(
 
 def arm_context(ctx: StudyContext, arm: str) -> StudyContext:
     """The context of another arm of the same study, without the correlations table."""
-    config = {**ctx.config, "mapping": {**ctx.config["mapping"], "arm": arm}}
+    config = replace(ctx.config, mapping=replace(ctx.config.mapping, arm=arm))
     return build_context(ctx.tables, config, correlations=False)

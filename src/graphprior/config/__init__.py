@@ -29,11 +29,23 @@ from graphprior.config.schema import (
     SCHEMA_PATH,
     read_config,
     schema,
-    validate_config,
     with_defaults,
 )
+from graphprior.config.study import (
+    BaselineConfig,
+    GraphsConfig,
+    MappingConfig,
+    StudyConfig,
+    TrainingConfig,
+)
+from graphprior.config.validation import validate_config
 
 __all__ = [
+    "StudyConfig",
+    "GraphsConfig",
+    "MappingConfig",
+    "TrainingConfig",
+    "BaselineConfig",
     "BASELINE_FAMILIES",
     "GRAPH_FAMILY",
     "INITS",

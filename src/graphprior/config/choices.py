@@ -5,6 +5,7 @@ import enum
 __all__ = [
     "PAPER_INITS",
     "INITS",
+    "STRATA_FAMILIES",
     "GRAPH_FAMILY",
     "BASELINE_FAMILIES",
     "POOLED",
@@ -23,6 +24,17 @@ PAPER_INITS = (
 )
 #: ... plus a fan-in-corrected He that uses each neuron's real fan-in.
 INITS = (*PAPER_INITS, "he_fanin_corrected")
+
+#: The size-matched families of ``graphs.strata.families``, in documentation order.
+STRATA_FAMILIES = (
+    "gnm",
+    "random_regular",
+    "watts_strogatz",
+    "barabasi_albert",
+    "holme_kim",
+    "sbm",
+    "random_geometric",
+)
 
 #: ``family`` of the models built from a graph.
 GRAPH_FAMILY = "graph_prior"

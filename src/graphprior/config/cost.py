@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from graphprior.config.datasets import SPLIT_SIZES, dataset_shape
 from graphprior.config.ids import baseline_parts, parse_baseline_group
+from graphprior.config.sections import AttackConfig, AutoAttackConfig, ChecksConfig, MeasuresConfig
+from graphprior.config.study import StudyConfig, TrainingConfig
 
 __all__ = [
     "NetSize",
@@ -77,67 +79,53 @@ def pass_seconds(size: NetSize, kind: str = "train") -> float:
     return size.models * (per_layer * size.layers + per_weight * size.weights)
 
 
-def train_passes(training: dict, dataset: str, extra_epochs: int = 0) -> float:
+def train_passes(training: TrainingConfig, dataset: str, extra_epochs: int = 0) -> float:
     """Passes per model of a training job: the epochs, and a test evaluation after each."""
     n_train, _, n_test = SPLIT_SIZES[dataset]
-    epochs = int(training["epochs"]) + int(extra_epochs)
+    epochs = training.epochs + int(extra_epochs)
     return epochs * (n_train + n_test / 3)
 
 
-def _autoattack_passes(aa: dict, checks: dict, n: int) -> float:
-    ce, t, sq = aa["apgd_ce"], aa["apgd_t"], aa["square"]
+def _autoattack_passes(aa: AutoAttackConfig, checks: ChecksConfig, n: int) -> float:
+    ce, t, sq = aa.apgd_ce, aa.apgd_t, aa.square
     per_eps = (
-        2 * int(ce["steps"]) * int(ce["restarts"])  # APGD-CE and apgd_smooth
-        + int(t["steps"]) * int(t["restarts"]) * int(t["n_targets"])
-        + int(sq["queries"]) / 3  # forward passes only
+        2 * ce.steps * ce.restarts  # APGD-CE and apgd_smooth
+        + t.steps * t.restarts * t.n_targets
+        + sq.queries / 3  # forward passes only
     )
-    gate_n = min(n, int(checks["effort_samples"] or n))
-    rounds = sum(
-        int(checks["effort_factor"]) ** (e + 1) for e in range(checks["max_escalations"] + 1)
-    )
-    gate = gate_n * rounds * (per_eps - int(sq["queries"]) / 3)
-    n_eps = len(aa["linf"]["eps"]) + len(aa["l2"]["eps"])
-    return n_eps * (n * per_eps + gate + 2 * n * int(ce["steps"]))  # + the largest-eps gate
+    gate_n = min(n, checks.effort_samples or n)
+    rounds = sum(checks.effort_factor ** (e + 1) for e in range(checks.max_escalations + 1))
+    gate = gate_n * rounds * (per_eps - sq.queries / 3)
+    n_eps = len(aa.linf.eps) + len(aa.l2.eps)
+    return n_eps * (n * per_eps + gate + 2 * n * ce.steps)  # + the largest-eps gate
 
 
-def paper_suite_passes(attack: dict, n_all: int) -> float:
+def paper_suite_passes(attack: AttackConfig, n_all: int) -> float:
     """Passes per model of the paper's measures: clean, the FGSM grid and at paper_eps, the line search."""
-    return n_all * (
-        len(attack["fgsm"]["eps"]) + 3 + (27 if attack["min_perturbation"]["linesearch"] else 0)
-    )
+    return n_all * (len(attack.fgsm.eps) + 3 + (27 if attack.min_perturbation.linesearch else 0))
 
 
-def attack_passes(attack: dict, measures: dict, n_test: int) -> float:
-    """Passes per model of a full-suite attack job (the sections with their defaults filled in)."""
-    n_all = min(n_test, int(attack["n_samples"]))
-    n = min(n_all, int(attack["subset_samples"] or n_all))
+def attack_passes(attack: AttackConfig, measures: MeasuresConfig, n_test: int) -> float:
+    """Passes per model of a full-suite attack job."""
+    n_all = min(n_test, attack.n_samples)
+    n = min(n_all, attack.subset_samples or n_all)
     total = paper_suite_passes(attack, n_all) + n_all  # + the loss sensitivity
-    for norm in ("linf", "l2"):
-        pgd = attack["pgd"][norm]
-        total += n * len(pgd["eps"]) * int(pgd["steps"]) * (2 if pgd["clean_start"] else 1)
-    total += _autoattack_passes(attack["autoattack"], attack["checks"], n)
-    mp, pr, aa = attack["min_perturbation"], attack["primary"], attack["autoattack"]
-    total += 2 * n * (int(mp["bisection_steps"]) + 1) * int(mp["pgd_steps"])
-    n_primary = min(n if attack["subset_samples"] else n_test, int(pr["n_samples"] or n_test))
-    chain = int(aa["apgd_ce"]["steps"]) * int(pr["restarts"]) + int(aa["apgd_t"]["steps"]) * int(
-        aa["apgd_t"]["n_targets"]
-    )
-    total += n_primary * (int(pr["bisection_steps"]) + 1) * chain
-    op, cl = attack["onepixel"], attack["clever"]
-    total += int(op["n_samples"]) * int(op["maxiter"]) * int(op["popsize"]) / 3  # forward
-    total += int(cl["n_samples"]) * int(cl["nb_batches"]) * int(cl["batch_size"]) * 10
-    wp = measures["weight_perturbation"]
+    for pgd in (attack.pgd.linf, attack.pgd.l2):
+        total += n * len(pgd.eps) * pgd.steps * (2 if pgd.clean_start else 1)
+    total += _autoattack_passes(attack.autoattack, attack.checks, n)
+    mp, pr, aa = attack.min_perturbation, attack.primary, attack.autoattack
+    total += 2 * n * (mp.bisection_steps + 1) * mp.pgd_steps
+    n_primary = min(n if attack.subset_samples else n_test, pr.n_samples or n_test)
+    chain = aa.apgd_ce.steps * pr.restarts + aa.apgd_t.steps * aa.apgd_t.n_targets
+    total += n_primary * (pr.bisection_steps + 1) * chain
+    op, cl = attack.onepixel, attack.clever
+    total += op.n_samples * op.maxiter * op.popsize / 3  # forward
+    total += cl.n_samples * cl.nb_batches * cl.batch_size * 10
+    wp = measures.weight_perturbation
     beyond = (
-        int(measures["n_samples"])
-        * len(wp["deltas"])
-        * len(wp["norms"])
-        * (int(wp["n_draws"]) + int(wp["worst_case_steps"]))
+        measures.n_samples * len(wp.deltas) * len(wp.norms) * (wp.n_draws + wp.worst_case_steps)
     )
-    beyond += (
-        int(measures["pruning"]["train_samples"])
-        * (len(measures["pruning"]["kept_fractions"]) + 8)
-        * 2
-    )
+    beyond += measures.pruning.train_samples * (len(measures.pruning.kept_fractions) + 8) * 2
     return total + beyond
 
 
@@ -165,61 +153,60 @@ def _declare(seconds: float, mem: int) -> Resources:
     return Resources(runtime_minutes(seconds), int(mem), float(seconds))
 
 
-def train_job(config: dict, sizes: list[NetSize]) -> Resources:
+def train_job(study: StudyConfig, sizes: list[NetSize]) -> Resources:
     """A ``train_sparse_nets`` job training the stacks ``sizes`` one after the other."""
-    passes = train_passes(config["training"], config["dataset"])
-    batch = int(config["training"]["batch_size"])
-    mem = max((memory_mb(s, batch) for s in sizes), default=BASE_MB)
+    passes = train_passes(study.training, study.dataset)
+    mem = max((memory_mb(s, study.training.batch_size) for s in sizes), default=BASE_MB)
     return _declare(sum(pass_seconds(s) for s in sizes) * passes, mem)
 
 
-def attack_job(config: dict, sizes: list[NetSize], suite: str = "full") -> Resources:
+def attack_job(study: StudyConfig, sizes: list[NetSize], suite: str = "full") -> Resources:
     """An attack job attacking the stacks ``sizes`` one after the other (``suite``: full or paper)."""
-    attack, n_test = config["attack"], SPLIT_SIZES[config["dataset"]][2]
-    n_all = min(n_test, int(attack["n_samples"]))
+    attack, n_test = study.attack, SPLIT_SIZES[study.dataset][2]
+    n_all = min(n_test, attack.n_samples)
     if suite == "full":
-        passes = attack_passes(attack, config["measures"], n_test)
+        passes = attack_passes(attack, study.measures, n_test)
     else:
         passes = paper_suite_passes(attack, n_all)
     mem = max((memory_mb(s, n_all) for s in sizes), default=BASE_MB)
     return _declare(sum(pass_seconds(s, "attack") for s in sizes) * passes, mem)
 
 
-def baseline_size(config: dict, group: str, graphs: list[NetSize], per_part: bool) -> NetSize:
+def baseline_size(study: StudyConfig, group: str, graphs: list[NetSize], per_part: bool) -> NetSize:
     """A baseline group's stack: a dense net of its shape's widths (``auto``: the largest graph
     net's neurons over its layers), every init and seed, and every density level in one stack
     for a one-shot family's training (``per_part``: the models of one step or level)."""
     family, shape = parse_baseline_group(group)
-    input_shape, n_classes = dataset_shape(config["dataset"])
+    input_shape, n_classes = dataset_shape(study.dataset)
     input_dim = math.prod(input_shape)
-    b = config["baseline"]
-    widths = b["shapes"][shape]
+    b = study.baseline
+    widths = b.shapes[shape]
     if widths == "auto":
         big = max(graphs, key=lambda s: s.neurons, default=NetSize(1, 2, 0, 10 + 32, input_dim))
         depth = max(1, big.layers - 1)
         widths = [max(1, (big.neurons - n_classes) // depth)] * depth
     dims = [input_dim, *(int(w) for w in widths), n_classes]
     weights = sum(a * c for a, c in zip(dims[:-1], dims[1:], strict=True))
-    inits = b["inits"] or config["training"]["inits"]
-    models = len(inits) * len(b["seeds"])
+    inits = b.inits or study.training.inits
+    models = len(inits) * len(b.seeds or study.training.seeds)
     if family != "fc_random_iterative" and not per_part:
-        models *= int(b["n_densities"]) if b["densities"] == "auto" else len(b["densities"])
+        models *= b.n_densities if b.auto_densities else len(b.densities)
     return NetSize(models, len(dims) - 1, weights, sum(dims[1:]), input_dim)
 
 
-def prune_job(config: dict, group: str, graphs: list[NetSize]) -> Resources:
+def prune_job(study: StudyConfig, group: str, graphs: list[NetSize]) -> Resources:
     """A ``prune_baseline`` job: dense training, then every pruning step or a fine-tune."""
-    b, t = config["baseline"], config["training"]
+    b, t = study.baseline, study.training
     if parse_baseline_group(group)[0] == "fc_random_iterative":
-        steps = len(baseline_parts(config, group)) - 1
-        extra = steps * int(b["iterative"]["retrain_epochs"])
+        steps = len(baseline_parts(study, group)) - 1
+        extra = steps * b.iterative.retrain_epochs
     else:
-        extra = int(b["finetune_epochs"])
-    size = baseline_size(config, group, graphs, per_part=False)
-    passes = train_passes(t, config["dataset"], extra_epochs=extra)
-    return _declare(pass_seconds(size) * passes, memory_mb(size, int(t["batch_size"])))
+        extra = b.finetune_epochs
+    size = baseline_size(study, group, graphs, per_part=False)
+    passes = train_passes(t, study.dataset, extra_epochs=extra)
+    return _declare(pass_seconds(size) * passes, memory_mb(size, t.batch_size))
 
 
-def baseline_part_job(config: dict, group: str, graphs: list[NetSize]) -> Resources:
+def baseline_part_job(study: StudyConfig, group: str, graphs: list[NetSize]) -> Resources:
     """An ``attack_baseline`` job: one step's models, declared for the full suite."""
-    return attack_job(config, [baseline_size(config, group, graphs, per_part=True)])
+    return attack_job(study, [baseline_size(study, group, graphs, per_part=True)])

@@ -12,9 +12,11 @@ import math
 import os
 import re
 import shutil
+from typing import Any
 
 from graphprior.config.choices import BASELINE_FAMILIES
 from graphprior.config.errors import ConfigError
+from graphprior.config.study import StudyConfig, plain
 
 __all__ = [
     "ID_PATTERN",
@@ -55,9 +57,9 @@ def derive_seed(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
 
 
-def config_hash(config: dict) -> str:
-    """SHA-256 (first 16 hex digits) of the canonical JSON of a config."""
-    text = json.dumps(config, sort_keys=True, default=str)
+def config_hash(value: Any) -> str:
+    """SHA-256 (first 16 hex digits) of the canonical JSON of a value (a study: its dict)."""
+    text = json.dumps(plain(value), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -84,12 +86,12 @@ def alternation(ids: list[str]) -> str:
 BASELINE_PREFIX = "baseline"
 
 
-def baseline_groups(config: dict) -> list[str]:
-    """Group ids ``baseline-{family}-{shape}`` of a config (empty when deactivated)."""
-    b = config["baseline"]
-    if not b["activate"]:
+def baseline_groups(study: StudyConfig) -> list[str]:
+    """Group ids ``baseline-{family}-{shape}`` of a study (empty when deactivated)."""
+    b = study.baseline
+    if not b.activate:
         return []
-    groups = [f"{BASELINE_PREFIX}-{fam}-{shape}" for fam in b["families"] for shape in b["shapes"]]
+    groups = [f"{BASELINE_PREFIX}-{fam}-{shape}" for fam in b.families for shape in b.shapes]
     return [check_id(g, "baseline group") for g in groups]
 
 
@@ -118,7 +120,7 @@ def iterative_steps(min_density: float, prune_fraction: float, max_steps: int) -
 PART_SEPARATOR = "--"
 
 
-def baseline_parts(config: dict, group: str) -> list[str]:
+def baseline_parts(study: StudyConfig, group: str) -> list[str]:
     """The attack units of one baseline group, known before any job runs: one per pruning step.
 
     ``fc_random_iterative`` gives ``{group}--step0`` … ``--stepS`` (step 0 is
@@ -129,26 +131,25 @@ def baseline_parts(config: dict, group: str) -> list[str]:
     whose models do not exist (fewer steps or merged levels than planned) is
     attacked as an empty group.
 
-    >>> cfg = {"baseline": {"densities": [0.5], "n_densities": 3,
-    ...        "iterative": {"prune_fraction": 0.5, "max_steps": 30}}}
-    >>> baseline_parts(cfg, "baseline-fc_random_iterative-s")
+    >>> study = StudyConfig.from_dict({"baseline": {"densities": [0.5], "n_densities": 3,
+    ...        "iterative": {"prune_fraction": 0.5, "max_steps": 30}}})
+    >>> baseline_parts(study, "baseline-fc_random_iterative-s")
     ['baseline-fc_random_iterative-s--step0', 'baseline-fc_random_iterative-s--step1']
-    >>> baseline_parts(cfg, "baseline-fc_magnitude-s")
+    >>> baseline_parts(study, "baseline-fc_magnitude-s")
     ['baseline-fc_magnitude-s--level0']
     """
     family, _ = parse_baseline_group(group)
-    b = config["baseline"]
-    auto = b["densities"] == "auto"
+    b = study.baseline
     if family == "fc_random_iterative":
-        it = b["iterative"]
-        if auto:
-            steps = int(it["max_steps"])
+        it = b.iterative
+        if b.auto_densities:
+            steps = it.max_steps
         else:
-            floor = min(float(d) for d in b["densities"])
-            steps = iterative_steps(floor, float(it["prune_fraction"]), int(it["max_steps"]))
+            floor = min(float(d) for d in b.densities)
+            steps = iterative_steps(floor, it.prune_fraction, it.max_steps)
         labels = [f"step{s}" for s in range(steps + 1)]
     else:
-        n = int(b["n_densities"]) if auto else len({float(d) for d in b["densities"]})
+        n = b.n_densities if b.auto_densities else len({float(d) for d in b.densities})
         labels = [f"level{i}" for i in range(n)]
     return [check_id(f"{group}{PART_SEPARATOR}{label}", "attack unit") for label in labels]
 
@@ -163,8 +164,8 @@ def parse_baseline_part(unit: str) -> tuple[str, str, int]:
     return group, match.group(1), int(match.group(2))
 
 
-def config_slice(config: dict, keys: tuple[str, ...] | list[str]) -> dict:
-    """The part of ``config`` under ``keys`` (top-level or dotted), keys sorted at every level.
+def config_slice(study: StudyConfig, keys: tuple[str, ...] | list[str]) -> dict:
+    """The part of a study's dict under ``keys`` (top-level or dotted), keys sorted at every level.
 
     The workflow passes a rule's slice as its ``params``; Snakemake compares params
     by their ``repr``, so sorting makes the slice independent of the order in which
@@ -172,11 +173,11 @@ def config_slice(config: dict, keys: tuple[str, ...] | list[str]) -> dict:
 
     Examples
     --------
-    >>> config_slice({"a": 1, "b": {"d": 3, "c": 2}}, ["b"])
-    {'b': {'c': 2, 'd': 3}}
-    >>> config_slice({"a": 1, "b": {"c": 2, "d": 3}}, ["b.c"])
-    {'b': {'c': 2}}
+    >>> study = StudyConfig.from_dict({"training": {"seeds": [1, 0], "epochs": 3}})
+    >>> config_slice(study, ["dataset", "training.epochs"])
+    {'dataset': 'digits', 'training': {'epochs': 3}}
     """
+    config = study.to_dict()
     out: dict = {}
     for key in keys:
         *parents, leaf = key.split(".")
@@ -196,13 +197,14 @@ def _sorted(value):
     return value
 
 
-def results_dir(config: dict, root: str = "results") -> str:
-    """Where a study's outputs go: ``results/{study}``, so that studies never overwrite each other.
+def results_dir(study: str, root: str = "results") -> str:
+    """Where the outputs of the study named ``study`` go: ``results/{study}``, so that studies
+    never overwrite each other.
 
-    >>> results_dir({"study": "smoke"})
+    >>> results_dir("smoke")
     'results/smoke'
     """
-    return f"{root}/{config['study']}"
+    return f"{root}/{study}"
 
 
 def uses_gpu(device: str) -> bool:

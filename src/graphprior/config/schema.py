@@ -12,9 +12,10 @@ key, e.g. ``config key training.epochs: -1 is less than the minimum of 1``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import yaml
@@ -25,8 +26,8 @@ from graphprior.config.errors import ConfigError
 __all__ = [
     "SCHEMA_PATH",
     "schema",
-    "validate_config",
     "with_defaults",
+    "fill_defaults",
     "read_config",
 ]
 
@@ -65,9 +66,9 @@ def _deepest(error):
     return error
 
 
-def _errors(config: dict) -> list[str]:
+def _errors(raw: Mapping[str, Any]) -> list[str]:
     validator = jsonschema.Draft202012Validator(_schema())
-    errors = [_deepest(e) for e in validator.iter_errors(config)]
+    errors = [_deepest(e) for e in validator.iter_errors(raw)]
     errors = sorted(errors, key=lambda e: list(e.absolute_path))
     return [
         f"config key {'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message}"
@@ -95,137 +96,20 @@ def _number_hint(value) -> str:
     return f" (YAML reads {value!r} as text; write {dotted} or {number:g})"
 
 
-def with_defaults(config: dict) -> dict:
-    """A deep copy of ``config`` with every schema default filled in."""
-    out = copy.deepcopy(config)
+def with_defaults(raw: Mapping[str, Any]) -> dict:
+    """A deep copy of a config document (the YAML as read) with every schema default filled in."""
+    out = copy.deepcopy(dict(raw))
     _DefaultFilling(_schema()).validate(out)
     return out
 
 
-def validate_config(config: dict) -> dict:
-    """Validate against the JSON schema; return a copy with every default filled in.
-
-    Raises :class:`ConfigError` whose message names the offending key. Checks
-    that need the graph generators (impossible parameters) live with them:
-    :func:`graphprior.graphs.selection.validate_study`.
-    """
-    lines = _errors(config)
-    if lines:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
-    config = with_defaults(config)
-    if not config["graphs"]["generators"] and config["graphs"]["strata"] is None:
-        raise ConfigError(
-            "config key graphs: no graphs; give graphs.generators, graphs.strata or both"
-        )
-    filt = config["graphs"]["filter"]
-    lo, hi = filt["min_params"], filt["max_params"]
-    if lo is not None and hi is not None and lo > hi:
-        raise ConfigError(f"config key graphs.filter: min_params {lo} > max_params {hi}")
-    _check_orientation_seeds(config["mapping"])
-    _check_mapping(config["mapping"])
-    _check_hold_params(config)
-    _check_arm_inits(config)
-    return config
-
-
-def _check_hold_params(config: dict) -> None:
-    """``hold_params_at`` of every arm is at most the edge count of every stratum."""
-    m = config["mapping"]
-    arms = [("mapping.hold_params_at", m["hold_params_at"])] + [
-        (f"mapping.extra_arms[{i}].hold_params_at", a.get("hold_params_at"))
-        for i, a in enumerate(m["extra_arms"])
-    ]
-    sizes = (config["graphs"]["strata"] or {}).get("sizes") or []
-    for key, hold in arms:
-        low = [s for s in sizes if hold is not None and s["m"] < hold]
-        if low:
-            raise ConfigError(
-                f"config key {key}: {hold} is above the edge count of stratum "
-                f"n{low[0]['n']}-m{low[0]['m']}; a net cannot gain input weights"
-            )
-
-
-def _check_arm_inits(config: dict) -> None:
-    """An extra arm trains a subset of ``training.inits`` (its models pair with the main arm's)."""
-    inits = config["training"]["inits"]
-    m = config["mapping"]
-    arms = [(f"mapping.extra_arms[{i}]", arm) for i, arm in enumerate(m["extra_arms"])]
-    arms += [("mapping.relational", m["relational"])] if m.get("relational") else []
-    for key, arm in arms:
-        own = arm.get("inits")
-        if own is not None and not set(own) <= set(inits):
-            raise ConfigError(
-                f"config key {key}.inits: {own} must be a subset of training.inits {inits}"
-            )
-
-
-def _check_orientation_seeds(m: dict) -> None:
-    """An index orientation has one orientation: its seeds are ``[0]``.
-
-    The schema default (``[0, 1]``) is collapsed to ``[0]`` where it is used
-    (:func:`graphprior.graphs.selection.orientation_seeds`), so a config that
-    leaves the key out, or was validated before, passes; any other list is an
-    error.
-    """
-    props = _schema()["properties"]["mapping"]["properties"]
-    orientation = m.get("orientation", props["orientation"]["default"])
-    seeds = list(m.get("orientation_seeds", [0]))
-    if orientation != "random" and seeds not in ([0], props["orientation_seeds"]["default"]):
-        raise ConfigError(
-            f"config key mapping.orientation_seeds: orientation {orientation!r} gives one "
-            f"orientation per graph, so the list must be [0] (or left out), got {seeds}"
-        )
-
-
-def _check_mapping(m: dict) -> None:
-    """The ``mapping`` rules a JSON schema cannot state: unique arms, variants with originals."""
-    seen = {m["arm"]: "the main arm (mapping.arm)"}
-    interfaces = {
-        (m["input_wiring"], m["readout"], m["sinks_to_last_layer"], m["hold_params_at"]): m["arm"]
-    }
-    for i, arm in enumerate(m["extra_arms"]):
-        key = f"config key mapping.extra_arms[{i}]"
-        name = arm["name"]
-        if name in seen:
-            raise ConfigError(f"{key}.name: {name!r} is already the name of {seen[name]}")
-        seen[name] = f"mapping.extra_arms[{i}]"
-        if "original" not in arm.get("variants", ["original"]):
-            raise ConfigError(
-                f"{key}.variants: {arm['variants']} must include 'original' "
-                "(a twin is only compared with its original)"
-            )
-        seeds = arm.get("orientation_seeds")
-        if seeds is not None and not set(seeds) <= set(m["orientation_seeds"]):
-            raise ConfigError(
-                f"{key}.orientation_seeds: {seeds} must be a subset of "
-                f"mapping.orientation_seeds {m['orientation_seeds']}"
-            )
-        sinks = arm.get("sinks_to_last_layer")
-        sinks = m["sinks_to_last_layer"] if sinks is None else sinks
-        interface = (arm["input_wiring"], arm["readout"], sinks, arm.get("hold_params_at"))
-        if interface in interfaces:
-            raise ConfigError(
-                f"{key}: arm {name!r} has the same input_wiring, readout, "
-                f"sinks_to_last_layer and hold_params_at as arm {interfaces[interface]!r}"
-            )
-        interfaces[interface] = name
-    _check_relational(m.get("relational"), seen)
-
-
-def _check_relational(rel: dict | None, seen: dict[str, str]) -> None:
-    """The relational arm's name is new, its variants include originals, it has a reference."""
-    if rel is None:
-        return
-    key = "config key mapping.relational"
-    if rel["name"] in seen:
-        raise ConfigError(f"{key}.name: {rel['name']!r} is already the name of {seen[rel['name']]}")
-    if "original" not in rel["variants"]:
-        raise ConfigError(
-            f"{key}.variants: {rel['variants']} must include 'original' "
-            "(a twin is only compared with its original)"
-        )
-    if rel["width"] is None and rel["params"] is None:
-        raise ConfigError(f"{key}: give a reference width or a parameter budget (params)")
+def fill_defaults(raw: Mapping[str, Any]) -> dict:
+    """:func:`with_defaults` that does not validate: a part of a config (a rule's slice,
+    which lacks required keys) gets every default of the keys it has and of those it lacks."""
+    out = copy.deepcopy(dict(raw))
+    for _ in _DefaultFilling(_schema()).iter_errors(out):
+        pass
+    return out
 
 
 def read_config(path: str | Path) -> dict:

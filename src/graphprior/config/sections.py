@@ -1,7 +1,7 @@
 """Typed config sections: one frozen dataclass per section, with the schema's defaults.
 
 A stage builds the section it needs once, from the schema-validated dict
-(:meth:`Section.from_dict`, e.g. ``AttackConfig.from_dict(config["attack"])``),
+(:meth:`Section.from_dict`; a whole study is :class:`graphprior.config.study.StudyConfig`),
 and the library functions below the stages take these instead of dicts, so a
 user calling them directly gets the schema's defaults (``AttackConfig()``) and
 a reader sees which keys a function reads. The schema stays the one source of
@@ -66,9 +66,21 @@ def _build(cls: type, data: Mapping[str, Any], where: str, base: Any = None) -> 
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    base = cls() if base is None else base
-    values = {k: _convert(hints[k], v, f"{where}.{k}", getattr(base, k)) for k, v in data.items()}
-    return dataclasses.replace(base, **values)
+    if base is None and all(_has_default(f) for f in fields.values()):
+        base = cls()
+    values = {
+        k: _convert(hints[k], v, f"{where}.{k}", getattr(base, k, None)) for k, v in data.items()
+    }
+    if base is not None:
+        return dataclasses.replace(base, **values)
+    missing = sorted(k for k, f in fields.items() if not _has_default(f) and k not in values)
+    if missing:
+        raise ConfigError(f"{where}: missing key(s) {', '.join(missing)}")
+    return cls(**values)
+
+
+def _has_default(f: dataclasses.Field) -> bool:
+    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
 
 
 def _convert(tp: Any, value: Any, where: str, default: Any) -> Any:
@@ -84,6 +96,8 @@ def _convert(tp: Any, value: Any, where: str, default: Any) -> Any:
         return tuple(_convert(args[0], v, where, None) for v in value)
     if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
+    if tp is int and isinstance(value, float) and value.is_integer():
+        return int(value)  # the schema's integer admits 10.0 (a YAML/JSON number)
     return value
 
 

@@ -6,7 +6,7 @@ parameters, seed, variant). :func:`make_graph` turns a spec into the same
 or edge attributes), and :attr:`GraphSpec.graph_id` names it. Ids are produced
 only from specs, never parsed back: the list of ids is a pure function of the
 config, and a rule looks up its spec by id in
-``{s.graph_id: s for s in expand_grid(config["graphs"])}``.
+``{s.graph_id: s for s in expand_grid(study.graphs)}``.
 
 Graph ids
 ---------
@@ -40,12 +40,13 @@ import itertools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import networkx as nx
 
 from graphprior.config import ID_PATTERN, ID_REGEX, schema
+from graphprior.config.study import GeneratorConfig, GraphsConfig, StrataConfig
 from graphprior.graphs.generators import (
     Generator,
     ParamValue,
@@ -231,14 +232,14 @@ class GraphSpec:
         return replace(self, variant="original")
 
 
-def expand_grid(graphs_config: Mapping[str, Any]) -> list[GraphSpec]:
+def expand_grid(graphs: GraphsConfig) -> list[GraphSpec]:
     """All graph specs of a study, from the ``graphs`` section of the config.
 
     Parameters
     ----------
-    graphs_config : mapping
-        The ``graphs`` section, with its defaults filled in
-        (:func:`graphprior.config.validate_config`)::
+    graphs : GraphsConfig
+        The ``graphs`` section (``GraphsConfig.from_dict`` of the YAML below;
+        keys left out take the schema's defaults)::
 
             generators:
               - generator: watts_strogatz
@@ -249,9 +250,8 @@ def expand_grid(graphs_config: Mapping[str, Any]) -> list[GraphSpec]:
             twin_swaps_per_edge: 10    # double-edge swaps = this × edges
 
         Each parameter maps to a list of values (block ``sizes`` to a list of
-        lists). ``twins`` and ``twin_swaps_per_edge`` are required: their
-        defaults live in the schema only. ``generators`` (absent: none) and
-        ``strata`` (absent or null: none) may each be left out, not both.
+        lists). ``generators`` (absent: none) and ``strata`` (absent or
+        null: none) may each be left out, not both.
 
     Returns
     -------
@@ -268,20 +268,18 @@ def expand_grid(graphs_config: Mapping[str, Any]) -> list[GraphSpec]:
         :func:`graphprior.graphs.generators.validate_generator_params`) or a
         duplicate graph id.
     """
-    if not isinstance(graphs_config, Mapping):
-        raise ValueError("graphs config: expected the `graphs` section with a `generators` list")
-    entries = graphs_config.get("generators", [])
-    strata = graphs_config.get("strata")
-    if not isinstance(entries, Sequence) or isinstance(entries, str):
-        raise ValueError("graphs.generators: must be a list of generator entries")
-    if not entries and strata is None:
+    if not graphs.generators and graphs.strata is None:
         raise ValueError("graphs config: no graphs; give graphs.generators, graphs.strata or both")
-    twins, swaps = _twin_settings(graphs_config)
+    swaps = graphs.twin_swaps_per_edge
+    if isinstance(swaps, bool) or not isinstance(swaps, int) or swaps < 0:
+        raise ValueError(
+            f"graphs.twin_swaps_per_edge: must be a non-negative integer, got {swaps!r}"
+        )
     originals: list[GraphSpec] = []
-    for index, entry in enumerate(entries):
+    for index, entry in enumerate(graphs.generators):
         originals += _entry_specs(f"graphs.generators[{index}]", entry, swaps)
-    originals += strata_specs(strata, swaps)
-    specs = originals + ([s.twin() for s in originals] if twins else [])
+    originals += strata_specs(graphs.strata, swaps)
+    specs = originals + ([s.twin() for s in originals] if graphs.twins else [])
     seen: set[str] = set()
     for spec in specs:
         gid = spec.graph_id
@@ -291,15 +289,14 @@ def expand_grid(graphs_config: Mapping[str, Any]) -> list[GraphSpec]:
     return specs
 
 
-def strata_specs(strata: Mapping[str, Any] | None, swaps: int) -> list[GraphSpec]:
+def strata_specs(strata: StrataConfig | None, swaps: int) -> list[GraphSpec]:
     """The size-matched originals of ``graphs.strata`` (none for ``None``).
 
-    ``strata`` holds ``sizes`` (list of ``{n, m}``), ``families`` (names of
+    ``strata`` holds ``sizes`` (each ``n`` and ``m``), ``families`` (names of
     :data:`graphprior.graphs.sized.FAMILIES`), ``seeds`` and ``params`` (each
-    family's knobs), defaults filled in (:func:`graphprior.config.validate_config`).
-    Specs come size by size in listed order, then family by family, seeds
-    innermost; every graph of a size has that ``n`` and (where the family is
-    exact) that ``m``.
+    family's knobs). Specs come size by size in listed order, then family by
+    family, seeds innermost; every graph of a size has that ``n`` and (where
+    the family is exact) that ``m``.
 
     Raises
     ------
@@ -309,24 +306,13 @@ def strata_specs(strata: Mapping[str, Any] | None, swaps: int) -> list[GraphSpec
     """
     if strata is None:
         return []
-    if not isinstance(strata, Mapping):
-        raise ValueError(f"graphs.strata: must be a mapping or null, got {strata!r}")
-    missing = [k for k in ("sizes", "families", "seeds", "params") if k not in strata]
-    if missing:
-        raise ValueError(
-            f"graphs.strata.{missing[0]}: missing; fill the defaults with "
-            "graphprior.config.validate_config"
-        )
-    knobs = strata["params"]
     specs: list[GraphSpec] = []
-    for index, size in enumerate(strata["sizes"]):
-        if not isinstance(size, Mapping) or set(size) != {"n", "m"}:
-            raise ValueError(f"graphs.strata.sizes[{index}]: must be {{n, m}}, got {size!r}")
-        where = f"graphs.strata.sizes[{index}] (n={size['n']}, m={size['m']})"
-        for family in strata["families"]:
+    for index, size in enumerate(strata.sizes):
+        where = f"graphs.strata.sizes[{index}] (n={size.n}, m={size.m})"
+        for family in strata.families:
             gen = sized_generator(family)
-            point = {"n": size["n"], "m": size["m"], **knobs.get(family, {})}
-            for seed in strata["seeds"]:
+            point = {"n": size.n, "m": size.m, **strata.params.get(family, {})}
+            for seed in strata.seeds:
                 try:
                     spec = GraphSpec.create(gen.name, point, seed=seed, twin_swaps_per_edge=swaps)
                 except ValueError as err:
@@ -336,36 +322,10 @@ def strata_specs(strata: Mapping[str, Any] | None, swaps: int) -> list[GraphSpec
     return specs
 
 
-def _twin_settings(graphs_config: Mapping[str, Any]) -> tuple[bool, int]:
-    """``graphs.twins`` and ``graphs.twin_swaps_per_edge``, checked."""
-    for key in ("twins", "twin_swaps_per_edge"):
-        if key not in graphs_config:
-            raise ValueError(
-                f"graphs.{key}: missing; fill the defaults with graphprior.config.validate_config"
-            )
-    twins = graphs_config["twins"]
-    if not isinstance(twins, bool):
-        raise ValueError(f"graphs.twins: must be true or false, got {twins!r}")
-    swaps = graphs_config["twin_swaps_per_edge"]
-    if isinstance(swaps, Real) and not isinstance(swaps, bool) and float(swaps).is_integer():
-        swaps = int(swaps)  # accept 10.0 from a YAML/JSON number
-    if isinstance(swaps, bool) or not isinstance(swaps, int) or swaps < 0:
-        raise ValueError(
-            f"graphs.twin_swaps_per_edge: must be a non-negative integer, got {swaps!r}"
-        )
-    return twins, swaps
-
-
-def _entry_specs(where: str, entry: Any, swaps: int) -> list[GraphSpec]:
+def _entry_specs(where: str, entry: GeneratorConfig, swaps: int) -> list[GraphSpec]:
     """The original specs of one generator entry: its grid's product times its seeds."""
-    if not isinstance(entry, Mapping):
-        raise ValueError(f"{where}: must be a mapping with generator, params, seeds")
-    extra = sorted(set(entry) - {"generator", "params", "seeds"})
-    if extra:
-        raise ValueError(f"{where}: unknown key {extra[0]!r}")
-    gen = get_generator(entry.get("generator"))
-    grid = entry.get("params", {})
-    seeds = entry.get("seeds")
+    gen = get_generator(entry.generator)
+    grid, seeds = entry.params, entry.seeds
     _check_entry(where, gen, grid, seeds)
     # Unknown/missing names are reported by canonical_params in GraphSpec.create.
     names = [p for p in gen.param_names if p in grid] + [

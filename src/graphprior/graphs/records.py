@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from graphprior.config import dataset_shape
+from graphprior.config import StudyConfig, dataset_shape
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.dag_properties import dag_properties
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
@@ -30,7 +30,7 @@ __all__ = ["INTERFACE_DAG_PROPERTIES", "properties_records"]
 INTERFACE_DAG_PROPERTIES = ("dag_n_params", "dag_io_path_mean", "dag_io_path_longest")
 
 
-def properties_records(graph: nx.Graph, graph_id: str, config: dict) -> list[dict]:
+def properties_records(graph: nx.Graph, graph_id: str, study: StudyConfig) -> list[dict]:
     """The `graph_properties` rows of one graph, one per orientation seed.
 
     The undirected properties are computed once and repeated in every row;
@@ -39,11 +39,11 @@ def properties_records(graph: nx.Graph, graph_id: str, config: dict) -> list[dic
     (:func:`graphprior.graphs.selection.mapping_options`), so they
     describe the network that is trained under that orientation.
     """
-    input_shape, n_classes = dataset_shape(config["dataset"])
+    input_shape, n_classes = dataset_shape(study.dataset)
     undirected = graph_properties(graph)
     rows = []
-    for seed in orientation_seeds(config):
-        layered = build_layered_dag(graph, mapping_options(config, graph_id, seed))
+    for seed in orientation_seeds(study):
+        layered = build_layered_dag(graph, mapping_options(study, graph_id, seed))
         n_params = spec_param_count(spec_from_dag(layered, input_shape, n_classes))
         row: dict = {"graph_id": graph_id, "orientation_seed": seed}
         row.update(undirected)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from graphprior.config.study import RelationalConfig, StudyConfig
 from graphprior.graphs.netspec import LayerSpec, NetSpec, spec_param_count
 
 __all__ = [
@@ -210,16 +211,16 @@ def relational_net(
     )
 
 
-def relational_section(config: dict, variant: str) -> dict | None:
+def relational_section(study: StudyConfig, variant: str) -> RelationalConfig | None:
     """``mapping.relational`` when it applies to a graph of this ``variant``, else None."""
-    rel = config["mapping"].get("relational")
-    return rel if rel is not None and variant in rel["variants"] else None
+    rel = study.mapping.relational
+    return rel if rel is not None and variant in rel.variants else None
 
 
 def config_relational_net(
-    graph: nx.Graph, rel: dict, input_shape: tuple[int, ...], n_classes: int
+    graph: nx.Graph, rel: RelationalConfig, input_shape: tuple[int, ...], n_classes: int
 ) -> RelationalNet:
     """The relational net of `graph` under the ``mapping.relational`` section `rel`."""
     return relational_net(
-        graph, int(rel["rounds"]), input_shape, n_classes, width=rel["width"], params=rel["params"]
+        graph, rel.rounds, input_shape, n_classes, width=rel.width, params=rel.params
     )

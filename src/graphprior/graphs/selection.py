@@ -6,8 +6,10 @@ time it builds the DAG, so the list of graph ids is known without running a job.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -17,13 +19,13 @@ from graphprior.config import (
     dataset_shape,
     derive_seed,
     read_config,
-    schema,
     validate_config,
 )
 from graphprior.config.cost import NetSize
+from graphprior.config.study import ExtraArmConfig, GraphsConfig, StudyConfig
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.generators import sized_size
-from graphprior.graphs.grid import VARIANTS, expand_grid, make_graph, strata_specs
+from graphprior.graphs.grid import expand_grid, make_graph, strata_specs
 from graphprior.graphs.netspec import spec_from_dag, spec_param_count
 from graphprior.graphs.relational import config_relational_net, relational_section
 
@@ -47,12 +49,8 @@ __all__ = [
     "held_inputs",
 ]
 
-_MAPPING_DEFAULTS = {
-    key: sub["default"] for key, sub in schema()["properties"]["mapping"]["properties"].items()
-}
 
-
-def validate_study(config: dict) -> dict:
+def validate_study(raw: Mapping[str, Any]) -> StudyConfig:
     """:func:`graphprior.config.validate_config`, then the checks that need the generators.
 
     Impossible generator parameters (``p`` outside [0, 1], an odd Watts–Strogatz
@@ -61,32 +59,32 @@ def validate_study(config: dict) -> dict:
     (``config key graphs.strata.sizes[1] (n=50, m=125): watts_strogatz needs
     2m/n to be an even integer, got 2*125/50 = 5``).
     """
-    config = validate_config(config)
-    graphs = config["graphs"]
+    study = StudyConfig.from_dict(validate_config(raw))
+    graphs = study.graphs
     try:
-        strata_specs(graphs["strata"], graphs["twin_swaps_per_edge"])
+        strata_specs(graphs.strata, graphs.twin_swaps_per_edge)
     except ValueError as exc:
         raise ConfigError(f"config key {exc}") from exc
     try:
         expand_grid(graphs)
     except ValueError as exc:
         raise ConfigError(f"config key graphs.generators: {exc}") from exc
-    return config
+    return study
 
 
-def load_study(path) -> dict:
+def load_study(path) -> StudyConfig:
     """Read a YAML config and validate it fully (:func:`validate_study`)."""
     return validate_study(read_config(path))
 
 
-def graph_specs(config: dict) -> list:
+def graph_specs(study: StudyConfig) -> list:
     """The graph specs of a config, after the parameter filter and the ``max_graphs`` cap.
 
     A pure function of the config: the workflow calls it every time it builds
     the DAG. Originals come first in config order, then their twins; see
     :func:`select_graphs` for the rules.
     """
-    return list(select_graphs(config)["kept"])
+    return list(select_graphs(study)["kept"])
 
 
 #: ``graphs.filter.param_count`` choices (see :func:`param_count`).
@@ -95,7 +93,7 @@ PARAM_COUNTS = ("effective", "paper")
 SELECTIONS = ("passes", "random")
 
 
-def param_count(config: dict, spec) -> int:
+def param_count(study: StudyConfig, spec) -> int:
     """Parameters of the network a graph becomes, as ``graphs.filter.param_count`` defines them.
 
     ``effective``
@@ -114,11 +112,11 @@ def param_count(config: dict, spec) -> int:
     follows the mapping options: those of the main arm at the first
     orientation seed (:func:`mapping_options`); cached inside the process.
     """
-    method = config["graphs"]["filter"]["param_count"]
+    method = study.graphs.filter.param_count
     if method not in PARAM_COUNTS:
         raise ConfigError(f"config key graphs.filter.param_count: {method!r} not in {PARAM_COUNTS}")
-    opts = mapping_options(config, spec.graph_id)
-    input_shape, n_classes = dataset_shape(config["dataset"])
+    opts = mapping_options(study, spec.graph_id)
+    input_shape, n_classes = dataset_shape(study.dataset)
     return _param_count(spec, opts, tuple(input_shape), int(n_classes), method)
 
 
@@ -134,7 +132,7 @@ def _param_count(spec, opts, input_shape: tuple, n_classes: int, method: str) ->
     return total + widths[-1] * n_classes + n_classes
 
 
-def net_size(config: dict, spec) -> NetSize:
+def net_size(study: StudyConfig, spec) -> NetSize:
     """The stack a graph's jobs train and attack, as the cost model sees it (graphprior.config.cost).
 
     One model's layers, present weights and neurons are those of the main arm
@@ -142,13 +140,13 @@ def net_size(config: dict, spec) -> NetSize:
     count every arm, orientation seed, init and seed, an upper bound where an
     arm leaves some out.
     """
-    opts = mapping_options(config, spec.graph_id)
-    input_shape, n_classes = dataset_shape(config["dataset"])
+    opts = mapping_options(study, spec.graph_id)
+    input_shape, n_classes = dataset_shape(study.dataset)
     shape = (tuple(input_shape), int(n_classes))
     layers, weights, neurons = _net_shape(spec, opts, *shape)
-    m, t = config["mapping"], config["training"]
-    models = (1 + len(m["extra_arms"])) * len(m["orientation_seeds"])
-    rel = relational_section(config, graph_variant(spec.graph_id))
+    m, t = study.mapping, study.training
+    models = (1 + len(m.extra_arms)) * len(m.orientation_seeds)
+    rel = relational_section(study, graph_variant(spec.graph_id))
     if rel is not None:  # one padded stack: the larger of the two shapes
         models += 1
         net = config_relational_net(make_graph(spec), rel, *shape).spec
@@ -156,7 +154,7 @@ def net_size(config: dict, spec) -> NetSize:
         layers, weights, neurons = (
             max(a, b) for a, b in zip((layers, weights, neurons), sizes, strict=True)
         )
-    models *= len(t["inits"] or []) * len(t["seeds"])
+    models *= len(t.inits) * len(t.seeds)
     return NetSize(max(models, 1), layers, weights, neurons, int(np.prod(input_shape)))
 
 
@@ -174,16 +172,16 @@ def _net_shape(spec, opts, input_shape: tuple, n_classes: int) -> tuple[int, int
     return _shape([*net.hidden, net.output])
 
 
-def _in_param_range(config: dict, spec) -> bool:
-    filt = config["graphs"]["filter"]
-    lo, hi = filt["min_params"], filt["max_params"]
+def _in_param_range(study: StudyConfig, spec) -> bool:
+    filt = study.graphs.filter
+    lo, hi = filt.min_params, filt.max_params
     if lo is None and hi is None:
         return True
-    n = param_count(config, spec)
+    n = param_count(study, spec)
     return (lo is None or n >= lo) and (hi is None or n <= hi)
 
 
-def _pass_order(graphs_config: dict) -> list:
+def _pass_order(graphs: GraphsConfig) -> list:
     """Originals in the order the ``passes`` selection visits them.
 
     Pass ``i`` takes the ``i``-th seed of every generator entry and walks the
@@ -194,17 +192,13 @@ def _pass_order(graphs_config: dict) -> list:
     """
     keyed = []
     position = 0
-    swaps = graphs_config["twin_swaps_per_edge"]
+    swaps = graphs.twin_swaps_per_edge
     groups = [
-        (
-            entry["seeds"],
-            expand_grid({"generators": [entry], "twins": False, "twin_swaps_per_edge": swaps}),
-        )
-        for entry in graphs_config["generators"]
+        (entry.seeds, expand_grid(replace(graphs, generators=(entry,), strata=None, twins=False)))
+        for entry in graphs.generators
     ]
-    strata = graphs_config.get("strata")
-    if strata is not None:
-        groups.append((strata["seeds"], strata_specs(strata, swaps)))
+    if graphs.strata is not None:
+        groups.append((graphs.strata.seeds, strata_specs(graphs.strata, swaps)))
     for seeds, specs in groups:
         seed_rank = {int(s): r for r, s in enumerate(seeds)}
         for spec in specs:
@@ -213,7 +207,7 @@ def _pass_order(graphs_config: dict) -> list:
     return [spec for _, _, spec in sorted(keyed, key=lambda t: (t[0], t[1]))]
 
 
-def select_graphs(config: dict) -> dict:
+def select_graphs(study: StudyConfig) -> dict:
     """Apply the parameter filter and the ``max_graphs`` cap; say what happened to each graph.
 
     Rules (``graphs.filter``):
@@ -249,22 +243,22 @@ def select_graphs(config: dict) -> dict:
         ``not_evaluated`` (originals the ``passes`` rule never reached, and
         their twins), ``params`` (graph id → count, for every evaluated spec).
     """
-    graphs = config["graphs"]
-    filt = graphs["filter"]
-    cap = filt["max_graphs"]
-    rule = filt["selection"]
+    graphs = study.graphs
+    filt = graphs.filter
+    cap = filt.max_graphs
+    rule = filt.selection
     if rule not in SELECTIONS:
         raise ConfigError(f"config key graphs.filter.selection: {rule!r} not in {SELECTIONS}")
-    has_range = filt["min_params"] is not None or filt["max_params"] is not None
+    has_range = filt.min_params is not None or filt.max_params is not None
     specs = expand_grid(graphs)
     originals = [s for s in specs if s.variant == "original"]
     twins = [s for s in specs if s.variant == "twin"]
     params: dict[str, int] = {}
 
     def passes(spec) -> bool:
-        ok = _in_param_range(config, spec)
+        ok = _in_param_range(study, spec)
         if has_range:
-            params[spec.graph_id] = param_count(config, spec)
+            params[spec.graph_id] = param_count(study, spec)
         return ok
 
     over_cap: list = []
@@ -279,7 +273,7 @@ def select_graphs(config: dict) -> dict:
             (in_range if passes(spec) else dropped_params).append(spec)
         chosen = {s.graph_id for s in in_range}
         if cap is not None and len(in_range) > cap:
-            chosen = _random_sample(graphs, filt, cap, in_range)
+            chosen = _random_sample(graphs, cap, in_range)
             over_cap = [s for s in in_range if s.graph_id not in chosen]
     kept_twins = _place_twins(twins, chosen, cap, passes, unseen, over_cap, dropped_params)
     order = {s.graph_id: i for i, s in enumerate(specs)}
@@ -294,7 +288,7 @@ def select_graphs(config: dict) -> dict:
     }
 
 
-def _take_passes(graphs: dict, cap: int, passes) -> tuple[list, list, list]:
+def _take_passes(graphs: GraphsConfig, cap: int, passes) -> tuple[list, list, list]:
     """The ``passes`` rule: graphs in pass order until ``cap`` pass the filter.
 
     Returns ``(in_range, dropped_params, unseen)``; graphs after the last one
@@ -313,16 +307,17 @@ def _take_passes(graphs: dict, cap: int, passes) -> tuple[list, list, list]:
     return in_range, dropped_params, unseen
 
 
-def _random_sample(graphs: dict, filt: dict, cap: int, in_range: list) -> set[str]:
+def _random_sample(graphs: GraphsConfig, cap: int, in_range: list) -> set[str]:
     """The ``random`` rule: ids of a seeded uniform sample of ``cap`` graphs in range."""
+    filt = graphs.filter
     key = {
-        "generators": graphs["generators"],
-        "bounds": [filt["min_params"], filt["max_params"]],
-        "param_count": filt["param_count"],
+        "generators": graphs.generators,
+        "bounds": [filt.min_params, filt.max_params],
+        "param_count": filt.param_count,
         "max_graphs": cap,
     }
-    if graphs.get("strata") is not None:  # classic studies keep their sample
-        key["strata"] = graphs["strata"]
+    if graphs.strata is not None:  # classic studies keep their sample
+        key["strata"] = graphs.strata
     rng = np.random.default_rng(derive_seed("max_graphs", config_hash(key)))
     pick = sorted(rng.choice(len(in_range), size=cap, replace=False).tolist())
     return {in_range[i].graph_id for i in pick}
@@ -350,7 +345,7 @@ def _place_twins(twins, chosen, cap, passes, unseen, over_cap, dropped_params) -
     return kept_twins
 
 
-def filter_report(config: dict) -> dict:
+def filter_report(study: StudyConfig) -> dict:
     """Counts of the graph selection, for the report (see :func:`select_graphs`).
 
     Keys: ``param_count``, ``min_params``, ``max_params``, ``max_graphs``,
@@ -362,9 +357,9 @@ def filter_report(config: dict) -> dict:
     the kept graphs' counts; None without a parameter range) and
     ``kept_ids``.
     """
-    filt = config["graphs"]["filter"]
-    sel = select_graphs(config)
-    lo, hi = filt["min_params"], filt["max_params"]
+    filt = study.graphs.filter
+    sel = select_graphs(study)
+    lo, hi = filt.min_params, filt.max_params
     counts = sel["params"]
     dropped = [counts[s.graph_id] for s in sel["dropped_params"] if s.graph_id in counts]
     kept_counts = [counts[s.graph_id] for s in sel["kept"] if s.graph_id in counts]
@@ -372,11 +367,11 @@ def filter_report(config: dict) -> dict:
         len(sel[key]) for key in ("kept", "dropped_params", "dropped_max_graphs", "not_evaluated")
     )
     return {
-        "param_count": filt["param_count"],
+        "param_count": filt.param_count,
         "min_params": lo,
         "max_params": hi,
-        "max_graphs": filt["max_graphs"],
-        "selection": filt["selection"],
+        "max_graphs": filt.max_graphs,
+        "selection": filt.selection,
         "n_candidates": n_candidates,
         "n_kept": len(sel["kept"]),
         "n_dropped_params": len(sel["dropped_params"]),
@@ -398,31 +393,26 @@ class ArmMapping(NamedTuple):
     options: MappingOptions
 
 
-def _mapping_section(config: dict) -> dict:
-    """``config["mapping"]`` with the schema defaults of missing keys (for config slices)."""
-    return {**_MAPPING_DEFAULTS, **config["mapping"]}
-
-
 def orientation_rng_seed(graph_id: str, orientation_seed: int) -> int:
     """The seed of a graph's random orientation: ``derive_seed("orientation", graph_id, o)``."""
     return derive_seed("orientation", graph_id, int(orientation_seed))
 
 
-def orientation_seeds(config: dict) -> list[int]:
+def orientation_seeds(study: StudyConfig) -> list[int]:
     """``mapping.orientation_seeds``; ``[0]`` for an index orientation, which has only one."""
-    m = _mapping_section(config)
-    if m["orientation"] != "random":
+    m = study.mapping
+    if m.orientation != "random":
         return [0]
-    return [int(o) for o in m["orientation_seeds"]]
+    return [int(o) for o in m.orientation_seeds]
 
 
-def arm_inits(config: dict, arm: str) -> list[str]:
+def arm_inits(study: StudyConfig, arm: str) -> list[str]:
     """The initialisations an arm trains: ``training.inits``, or an extra arm's own subset."""
-    inits = list(config["training"]["inits"])
-    m = _mapping_section(config)
-    for extra in [*m["extra_arms"], *([m["relational"]] if m["relational"] else [])]:
-        if extra["name"] == arm and extra.get("inits") is not None:
-            return [i for i in inits if i in set(extra["inits"])]
+    inits = list(study.training.inits)
+    m = study.mapping
+    for extra in [*m.extra_arms, *([m.relational] if m.relational else [])]:
+        if extra.name == arm and extra.inits is not None:
+            return [i for i in inits if i in set(extra.inits)]
     return inits
 
 
@@ -431,7 +421,9 @@ def graph_variant(graph_id: str) -> str:
     return "twin" if graph_id.endswith("-twin") else "original"
 
 
-def graph_mappings(config: dict, graph_id: str, variant: str | None = None) -> list[ArmMapping]:
+def graph_mappings(
+    study: StudyConfig, graph_id: str, variant: str | None = None
+) -> list[ArmMapping]:
     """Every network one graph becomes: each arm × each orientation seed.
 
     The main arm (``mapping.arm``, the section's own wiring keys) comes
@@ -444,40 +436,48 @@ def graph_mappings(config: dict, graph_id: str, variant: str | None = None) -> l
     ``sinks_to_last_layer`` (or null) takes the main arm's; one with
     ``orientation_seeds`` trains on those of the main arm's seeds only.
     """
-    m = _mapping_section(config)
+    m = study.mapping
     variant = variant or graph_variant(graph_id)
-    arms = [(m["arm"], m)]
-    arms += [(a["name"], a) for a in m["extra_arms"] if variant in a.get("variants", VARIANTS)]
+    main = ExtraArmConfig(m.arm, m.input_wiring, m.readout, hold_params_at=m.hold_params_at)
+    arms = [main, *(a for a in m.extra_arms if variant in a.variants)]
     out = []
-    for name, arm in arms:
-        sinks = arm.get("sinks_to_last_layer")
-        own = arm.get("orientation_seeds") if arm is not m else None
-        for o in orientation_seeds(config):
+    for arm in arms:
+        sinks = arm.sinks_to_last_layer
+        own = arm.orientation_seeds
+        for o in orientation_seeds(study):
             if own is not None and o not in own:
                 continue
             opts = MappingOptions(
-                orientation=m["orientation"],
-                sinks_to_last_layer=bool(m["sinks_to_last_layer"] if sinks is None else sinks),
-                input_wiring=arm["input_wiring"],
-                readout=arm["readout"],
+                orientation=m.orientation,
+                sinks_to_last_layer=bool(m.sinks_to_last_layer if sinks is None else sinks),
+                input_wiring=arm.input_wiring,
+                readout=arm.readout,
                 seed=orientation_rng_seed(graph_id, o),
-                **held_inputs(graph_id, arm.get("hold_params_at")),
+                **held_inputs(graph_id, arm.hold_params_at),
             )
-            out.append(ArmMapping(name, int(o), opts))
+            out.append(ArmMapping(arm.name, int(o), opts))
     return out
 
 
-def mapping_options(config: dict, graph_id: str, orientation_seed: int | None = None):
+def mapping_options(study: StudyConfig, graph_id: str, orientation_seed: int | None = None):
     """The main arm's mapping options of one graph, at one orientation seed.
 
     ``orientation_seed`` defaults to the first of ``mapping.orientation_seeds``:
     the one mapping that the parameter filter, the graph-properties stage and
     the report describe (the DAG of the main arm's first orientation).
     """
-    m = _mapping_section(config)
-    o = orientation_seeds(config)[0] if orientation_seed is None else orientation_seed
-    held = held_inputs(graph_id, m["hold_params_at"])
-    return MappingOptions.from_dict({**m, "seed": orientation_rng_seed(graph_id, o), **held})
+    m = study.mapping
+    o = orientation_seeds(study)[0] if orientation_seed is None else orientation_seed
+    return MappingOptions.from_dict(
+        {
+            "orientation": m.orientation,
+            "sinks_to_last_layer": m.sinks_to_last_layer,
+            "input_wiring": m.input_wiring,
+            "readout": m.readout,
+            "seed": orientation_rng_seed(graph_id, o),
+            **held_inputs(graph_id, m.hold_params_at),
+        }
+    )
 
 
 def held_inputs(graph_id: str, hold_at: int | None) -> dict[str, int]:

@@ -31,6 +31,8 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import nchypergeom_fisher
 
+from graphprior.config.choices import STRATA_FAMILIES
+
 __all__ = [
     "FAMILIES",
     "stratum_name",
@@ -44,15 +46,7 @@ __all__ = [
 ]
 
 #: The families of ``graphs.strata.families``, in documentation order.
-FAMILIES = (
-    "gnm",
-    "random_regular",
-    "watts_strogatz",
-    "barabasi_albert",
-    "holme_kim",
-    "sbm",
-    "random_geometric",
-)
+FAMILIES = STRATA_FAMILIES
 
 
 def stratum_name(n: int, m: int) -> str:

@@ -40,6 +40,8 @@ import pandas as pd
 import torch
 
 from graphprior.config import (
+    BaselineConfig,
+    StudyConfig,
     dataset_shape,
     derive_seed,
     iterative_steps,
@@ -115,7 +117,7 @@ class _Run:
 
     group: str
     spec: NetSpec
-    baseline: dict  # the validated ``baseline`` section
+    baseline: BaselineConfig
     cfg: TrainConfig
     device: torch.device
     data: dict[str, tuple[torch.Tensor, torch.Tensor]]
@@ -131,36 +133,36 @@ class _Run:
 
 def train_baseline_group(
     group: str,
-    config: dict,
+    study: StudyConfig,
     graph_models: list[pd.DataFrame],
     properties: list[pd.DataFrame],
     out_dir: str | Path,
 ) -> pd.DataFrame:
     """Train one baseline family × shape; save checkpoints; return its `models` rows.
 
-    ``config`` is validated (defaults filled); ``graph_models`` are the graph
+    ``graph_models`` are the graph
     nets' `models` tables, which fix the matched shape and the densities.
     """
     t0 = time.perf_counter()
     family, shape_name = parse_baseline_group(group)
-    b = config["baseline"]
-    tcfg = config["training"]
+    b = study.baseline
+    tcfg = study.training
     gm = pd.concat(graph_models, ignore_index=True)
     gm = gm[gm["status"] == Status.OK] if (gm["status"] == Status.OK).any() else gm
-    input_shape, n_classes = dataset_shape(config["dataset"])
-    shape = b["shapes"][shape_name]
+    input_shape, n_classes = dataset_shape(study.dataset)
+    shape = b.shapes[shape_name]
     widths = matched_shape(gm) if shape == "auto" else [int(w) for w in shape]
     densities = _densities(b, gm)
-    inits = list(b.get("inits") or tcfg["inits"])
-    seeds = [int(s) for s in (b.get("seeds") or tcfg["seeds"])]
-    device = resolve_device(config["device"])
-    data = load_splits(config["dataset"], device)
+    inits = list(b.inits or tcfg.inits)
+    seeds = [int(s) for s in (b.seeds or tcfg.seeds)]
+    device = resolve_device(study.device)
+    data = load_splits(study.dataset, device)
     log.info("%s: widths %s, densities %s, inits %s", group, widths, densities, inits)
     common = {
         "model_family": family,
         "group": group,
         "graph_id": None,
-        **training_fields(config, device),
+        **training_fields(study, device),
         "arm": None,
         "orientation_seed": None,
         "orientation": None,
@@ -170,7 +172,7 @@ def train_baseline_group(
         "shape": "-".join(str(w) for w in widths),
     }
     gen = torch.Generator(device="cpu").manual_seed(derive_seed(group, "masks"))
-    cfg = TrainConfig.from_dict(tcfg, str(device))
+    cfg = TrainConfig.from_training(tcfg, str(device))
     spec = dense_spec(input_shape, widths, n_classes)
     run = _Run(group, spec, b, cfg, device, data, gen, common, Path(out_dir), t0)
     if family == "fc_random_oneshot":
@@ -184,16 +186,16 @@ def train_baseline_group(
     return pd.DataFrame(_magnitude(run, net, pairs, densities))
 
 
-def _densities(b: dict, gm: pd.DataFrame) -> list[float]:
+def _densities(b: BaselineConfig, gm: pd.DataFrame) -> list[float]:
     """Target densities: ``auto`` spans the graph nets' ``matched_density``, else the listed ones."""
-    if b["densities"] == "auto":
+    if b.auto_densities:
         if "matched_density" not in gm.columns:
             raise ValueError(
                 "baseline.densities is auto but the graph nets' models tables have no "
                 "matched_density column (written by an older version): retrain the graph nets"
             )
-        return target_densities(gm["matched_density"].to_numpy(), int(b["n_densities"]))
-    return sorted(float(d) for d in b["densities"])
+        return target_densities(gm["matched_density"].to_numpy(), b.n_densities)
+    return sorted(float(d) for d in b.densities)
 
 
 def _fresh(run: _Run, triples: list[tuple], densities: list[float] | None = None) -> StackedNet:
@@ -227,11 +229,10 @@ def _iterative(
     densities: list[float],
 ) -> list[dict]:
     """Prune ``prune_fraction`` at random and retrain, step by step; a row per model and step."""
-    it = run.baseline["iterative"]
-    frac = float(it["prune_fraction"])
-    max_steps = int(it["max_steps"])
-    steps = iterative_steps(min(densities), frac, max_steps)
-    cfg = dataclasses.replace(run.cfg, epochs=int(it["retrain_epochs"]))
+    it = run.baseline.iterative
+    frac = it.prune_fraction
+    steps = iterative_steps(min(densities), frac, it.max_steps)
+    cfg = dataclasses.replace(run.cfg, epochs=it.retrain_epochs)
     rows = []
     results = dense_results
     for step in range(steps + 1):
@@ -264,7 +265,7 @@ def _magnitude(
         copies.append(c)
     pruned = stack_nets(copies).to(run.device)
     triples = [(i, s, d) for d in densities for i, s, _ in pairs]
-    cfg = dataclasses.replace(run.cfg, epochs=int(run.baseline["finetune_epochs"]))
+    cfg = dataclasses.replace(run.cfg, epochs=run.baseline.finetune_epochs)
     results = train_stack(pruned, run.data, run.seeds(triples, "ft"), cfg)
     pruned.cpu()
     return _density_records(run, pruned, results, triples)

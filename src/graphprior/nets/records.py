@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from graphprior.config import StudyConfig
 from graphprior.nets.stacked import StackedNet
 from graphprior.nets.train import ModelResult
 
@@ -100,15 +101,15 @@ def model_records(
     return rows
 
 
-def training_fields(config: dict, device: torch.device) -> dict:
+def training_fields(study: StudyConfig, device: torch.device) -> dict:
     """The `models` columns every model of a run shares: dataset and training settings."""
-    tcfg = config["training"]
+    t = study.training
     return {
-        "dataset": config["dataset"],
-        "epochs": int(tcfg["epochs"]),
-        "batch_size": int(tcfg["batch_size"]),
-        "optimizer": tcfg["optimizer"],
-        "lr": float(tcfg["lr"]),
-        "select": tcfg["select"],
+        "dataset": study.dataset,
+        "epochs": t.epochs,
+        "batch_size": t.batch_size,
+        "optimizer": t.optimizer,
+        "lr": t.lr,
+        "select": t.select,
         "device": str(device),
     }

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from graphprior.config import TrainingConfig
 from graphprior.config.choices import Status
 from graphprior.data import load_dataset
 from graphprior.nets.packed import PackedStack, PackedSteps
@@ -49,33 +50,27 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     """Optimiser, schedule and checkpoint selection of one training run.
 
-    The fields are the ``training`` keys of the config; their defaults live in
-    the schema only, so build it with :meth:`from_dict` from a config that
-    :func:`graphprior.config.validate_config` has filled.
+    The fields are the ``training`` keys of the config, with the schema's
+    defaults (:class:`graphprior.config.TrainingConfig`); :meth:`from_training`
+    builds it from a study's section.
     """
 
-    optimizer: str
-    lr: float
-    momentum: float
-    weight_decay: float
-    batch_size: int
-    epochs: int
-    select: str
-    device: str
+    optimizer: str = TrainingConfig.optimizer
+    lr: float = TrainingConfig.lr
+    momentum: float = TrainingConfig.momentum
+    weight_decay: float = TrainingConfig.weight_decay
+    batch_size: int = TrainingConfig.batch_size
+    epochs: int = TrainingConfig.epochs
+    select: str = TrainingConfig.select
+    device: str = "cpu"
     #: Test accuracy within this margin of chance marks a model ``untrainable`` (not a config key).
     untrainable_margin: float = 0.05
 
     @classmethod
-    def from_dict(cls, training: dict, device: str) -> TrainConfig:
-        """From the validated ``training`` section (other keys, e.g. ``inits``, are ignored)."""
+    def from_training(cls, training: TrainingConfig, device: str) -> TrainConfig:
+        """From a study's ``training`` section (``inits`` and ``seeds`` are not its business)."""
         keys = [f.name for f in fields(cls) if f.name not in ("device", "untrainable_margin")]
-        missing = [k for k in keys if k not in training]
-        if missing:
-            raise KeyError(
-                f"training.{missing[0]}: missing; fill the defaults with "
-                "graphprior.config.validate_config"
-            )
-        return cls(**{k: training[k] for k in keys}, device=device)
+        return cls(**{k: getattr(training, k) for k in keys}, device=device)
 
 
 @dataclass

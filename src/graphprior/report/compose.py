@@ -37,7 +37,7 @@ from graphprior.analysis.study.arms import arm_names
 from graphprior.analysis.study.table import UNSTRATIFIED
 from graphprior.analysis.study_context import StudyContext, arm_context, build_context, section_rng
 from graphprior.analysis.summaries import init_statistics
-from graphprior.config import config_hash, results_dir
+from graphprior.config import StudyConfig, config_hash, results_dir
 from graphprior.config.sections import ReportConfig
 from graphprior.io import tables as T
 from graphprior.report.document import Report, Section
@@ -194,7 +194,7 @@ def _unreliable(measurement, report: ReportConfig, arm: str | None) -> dict[str,
 
 def compose_report(
     tables: dict[str, pd.DataFrame],
-    config: dict,
+    config: StudyConfig,
     sections: Sequence[str] = SECTIONS,
     excluded: Mapping[str, str] | None = None,
 ) -> tuple[Report, pd.DataFrame]:
@@ -205,8 +205,8 @@ def compose_report(
     tables : dict
         ``graphs``, ``graph_properties``, ``models``, ``robustness`` and
         ``study`` as read from ``results/{study}/tables`` (``failures`` optional).
-    config : dict
-        The validated (defaults-filled) study configuration; ``report.aggregate``,
+    config : StudyConfig
+        The study's configuration; ``report.aggregate``,
         ``report.bootstrap``, ``report.seed``, ``report.outlier_rule`` and
         ``report.permutations`` steer the report.
     sections : sequence of str
@@ -240,7 +240,7 @@ def compose_report(
             timings[name] = time.perf_counter() - t
             built.append(section)
     report = Report(
-        title=f"graphprior report: study '{config['study']}'",
+        title=f"graphprior report: study '{config.study}'",
         sections=built,
         data={
             "claims": stats["all_claims"],
@@ -248,7 +248,7 @@ def compose_report(
             "reliability": stats["measurement"].reliability,
         },
     )
-    report.intro = _intro(tables, ctx, results_dir(config))
+    report.intro = _intro(tables, ctx, results_dir(config.study))
     log.info(
         "report composed in %.1f s (%s)",
         time.perf_counter() - start,
@@ -275,7 +275,7 @@ def _intro(tables: dict[str, pd.DataFrame], ctx: StudyContext, folder: str) -> l
     ]
 
 
-def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) -> None:
+def build_report(inputs: dict[str, str], outputs: dict[str, str], config: StudyConfig) -> None:
     """Read the tables, compute the statistics, write HTML, Markdown, correlations and figures.
 
     Parameters
@@ -288,8 +288,8 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
         the correlations table), ``claims``, ``variance`` and ``reliability``
         (those tables) and ``figures`` (a folder; every figure is written
         there as ``{name}.png``).
-    config : dict
-        The validated study configuration (section ``report`` in particular).
+    config : StudyConfig
+        The study's configuration (section ``report`` in particular).
     """
     start = time.perf_counter()
     tables = {
@@ -306,7 +306,7 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: dict) 
         if name in inputs
     }
     report, correlations = compose_report(tables, config)
-    meta = T.file_metadata(config_hash(config), str(config["study"]))
+    meta = T.file_metadata(config_hash(config), config.study)
     for key in ("correlations", "table"):
         if outputs.get(key):
             T.write_table(correlations, outputs[key], T.CORRELATIONS_SCHEMA, "correlations", meta)

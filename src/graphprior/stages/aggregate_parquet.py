@@ -13,8 +13,7 @@ from graphprior.analysis.stats import wilson_interval
 from graphprior.analysis.study.gates import study_flags
 from graphprior.analysis.study.summary import graphs_summary
 from graphprior.analysis.study.table import build_study, study_schema
-from graphprior.config import config_hash
-from graphprior.config.sections import AutoAttackConfig
+from graphprior.config import StudyConfig, config_hash
 from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T
 from graphprior.io.failures import read_failures
@@ -151,9 +150,11 @@ def aggregate_tables(
     return tables
 
 
-def write_tables(tables: dict[str, pd.DataFrame], outputs: dict[str, str], config: dict) -> None:
+def write_tables(
+    tables: dict[str, pd.DataFrame], outputs: dict[str, str], config: StudyConfig
+) -> None:
     """Write each table with its schema and the run's metadata."""
-    meta = T.file_metadata(config_hash(config), config["study"])
+    meta = T.file_metadata(config_hash(config), config.study)
     schemas = {
         "graphs": graphs_table_schema(tables["graphs"]),
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
@@ -193,9 +194,9 @@ def run(smk: Any) -> None:
             *chunk_files(smk.input.checks, chunks, "checks"),
             *smk.input.baseline_checks,
         ],
-        autoattack_budget=AutoAttackConfig.from_dict(config["attack"]["autoattack"]).budget_label(),
+        autoattack_budget=config.attack.autoattack.budget_label(),
     )
     tables["graphs_summary"] = graphs_summary(
-        tables["study"], tables["robustness"], config["attack"]["paper_eps"]
+        tables["study"], tables["robustness"], config.attack.paper_eps
     )
     write_tables(tables, dict(smk.output.items()), config)

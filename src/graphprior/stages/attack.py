@@ -12,8 +12,8 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from graphprior.config import derive_seed
-from graphprior.config.sections import AttackConfig, MeasuresConfig
+from graphprior.config import StudyConfig, derive_seed
+from graphprior.config.sections import AttackConfig
 from graphprior.data import load_dataset
 from graphprior.io.tables import (
     ATTACK_CHECKS_SCHEMA,
@@ -94,7 +94,7 @@ def pgd_perturbation(acfg: AttackConfig, seed: int):
 
 
 def attack_group(
-    models: pd.DataFrame, config: dict, checks: list | None = None, suite: str = "full"
+    models: pd.DataFrame, config: StudyConfig, checks: list | None = None, suite: str = "full"
 ) -> pd.DataFrame:
     """All input-space and beyond-input measures of one group's models (long rows).
 
@@ -106,10 +106,9 @@ def attack_group(
     columns = ROBUSTNESS_SCHEMA.names
     if models.empty:  # the group's training failed and was recorded
         return pd.DataFrame(columns=columns)
-    device = resolve_device(config["device"])
-    dataset = config["dataset"]
-    acfg = AttackConfig.from_dict(config["attack"])
-    mcfg = MeasuresConfig.from_dict(config["measures"])
+    device = resolve_device(config.device)
+    dataset = config.dataset
+    acfg, mcfg = config.attack, config.measures
     x_te, y_te = (t.to(device) for t in load_dataset(dataset, "test"))
     x_tr, y_tr = (t.to(device) for t in load_dataset(dataset, "train"))
     n_m = mcfg.n_samples

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+from graphprior.config import StudyConfig
 from graphprior.data import use_files
 from graphprior.io.failures import run_guarded, write_failures
 from graphprior.io.logs import setup_job_logging
@@ -124,8 +125,9 @@ def use_declared_data(smk: Any) -> None:
         use_files(config["dataset"], files)
 
 
-def start_job(smk: Any) -> dict:
-    """Send the job's logging to its log file; return the config slice the rule received.
+def start_job(smk: Any) -> StudyConfig:
+    """Send the job's logging to its log file; return the study of the config slice the rule
+    received (keys outside the slice, which the rule does not read, keep their defaults).
 
     The log's first line names the rule and the graph or group, so no log of a
     chunk is empty: Snakemake's ``--show-failed-logs`` stops at the first empty
@@ -138,7 +140,7 @@ def start_job(smk: Any) -> dict:
         wildcards.items() if hasattr(wildcards, "items") else vars(wildcards or object()).items()
     )
     _log.info("%s %s", smk.rule, " ".join(f"{k}={v}" for k, v in pairs))
-    return smk.params.config
+    return StudyConfig.from_dict(smk.params.config)
 
 
 def guarded(smk: Any, group: str, compute: Callable[[], T], empty: Callable[[], T]) -> T:

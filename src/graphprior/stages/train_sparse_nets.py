@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from graphprior.config import GRAPH_FAMILY, dataset_shape, derive_seed, model_id
+from graphprior.config import GRAPH_FAMILY, StudyConfig, dataset_shape, derive_seed, model_id
 from graphprior.graphs.dag import build_layered_dag
 from graphprior.graphs.graphml import read_graph
 from graphprior.graphs.netspec import NetSpec, spec_from_dag
@@ -93,14 +93,14 @@ class StackJob:
     metadata: dict
 
 
-def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
+def graph_stacks(graph, graph_id: str, config: StudyConfig) -> list[StackJob]:
     """The networks of one graph: every arm × orientation seed, each with its inits × every seed.
 
     Model ids are ``{graph_id}--{init}--s{seed}--{arm}--o{orientation_seed}``.
     The init and data-order seeds depend on the graph, init and seed only, so
     every arm and orientation of a graph sees the same draws (a paired design).
     """
-    input_shape, n_classes = dataset_shape(config["dataset"])
+    input_shape, n_classes = dataset_shape(config.dataset)
     jobs = []
     for arm, o, opts in graph_mappings(config, graph_id):
         spec = spec_from_dag(build_layered_dag(graph, opts), input_shape, n_classes)
@@ -118,7 +118,7 @@ def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
     if rel is not None:  # one net: the relational arm has no orientation
         net = config_relational_net(graph, rel, input_shape, n_classes)
         common = {
-            "arm": rel["name"],
+            "arm": rel.name,
             "orientation_seed": 0,
             "orientation": "none",
             "sinks_to_last_layer": None,
@@ -133,10 +133,10 @@ def graph_stacks(graph, graph_id: str, config: dict) -> list[StackJob]:
     return jobs
 
 
-def _stack_job(graph_id: str, config: dict, spec: NetSpec, common: dict) -> StackJob:
+def _stack_job(graph_id: str, config: StudyConfig, spec: NetSpec, common: dict) -> StackJob:
     """One architecture's models: the arm's inits × every training seed."""
     arm, o = common["arm"], common["orientation_seed"]
-    pairs = [(i, int(s)) for i in arm_inits(config, arm) for s in config["training"]["seeds"]]
+    pairs = [(i, int(s)) for i in arm_inits(config, arm) for s in config.training.seeds]
     return StackJob(
         spec=spec,
         ids=[model_id(graph_id, i, s, f"--{arm}--o{o}") for i, s in pairs],
@@ -150,7 +150,7 @@ def _stack_job(graph_id: str, config: dict, spec: NetSpec, common: dict) -> Stac
 
 
 def train_stacks(
-    jobs: list[StackJob], config: dict, model_dir: str | Path, shared: dict
+    jobs: list[StackJob], config: StudyConfig, model_dir: str | Path, shared: dict
 ) -> list[dict]:
     """Train every job's models as one padded stack; save the checkpoints; return the `models` rows.
 
@@ -158,10 +158,9 @@ def train_stacks(
     graph id, ...). ``train_seconds`` is the call's wall time per model.
     """
     t0 = time.perf_counter()
-    device = resolve_device(config["device"])
-    tcfg = config["training"]
-    data = load_splits(config["dataset"], device)
-    train_cfg = TrainConfig.from_dict(tcfg, str(device))
+    device = resolve_device(config.device)
+    data = load_splits(config.dataset, device)
+    train_cfg = TrainConfig.from_training(config.training, str(device))
     fields = training_fields(config, device)
     nets = []
     for job in jobs:
@@ -185,7 +184,9 @@ def train_stacks(
     return rows
 
 
-def train_graph_models(graph, graph_id: str, config: dict, model_dir: str | Path) -> pd.DataFrame:
+def train_graph_models(
+    graph, graph_id: str, config: StudyConfig, model_dir: str | Path
+) -> pd.DataFrame:
     """Train every network of one graph (arms × orientations × inits × seeds); its `models` rows."""
     shared = {
         "model_family": GRAPH_FAMILY,

@@ -188,7 +188,7 @@ def claim_data(ctx: StudyContext, excluded: Mapping[str, str] | None = None) -> 
     primary = primary_measure(measures, ctx.report)
     if primary is None or ctx.ok.empty:
         return ClaimData(measures, primary, None, [])
-    controls = claim_controls(ctx.ok, ctx.config["mapping"])
+    controls = claim_controls(ctx.ok, ctx.config.mapping)
     props = [p for p in (study_name(v, ctx.study) for v in CLAIM_PROPERTIES.values()) if p]
     frame, used = claim_frame(
         ctx.ok, ctx.study, [*props, *ctx.xs], [m.column for m in measures], controls, ctx.mean_key

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from graphprior.analysis.audit import coupling
+from graphprior.config import MappingConfig
 from graphprior.config.choices import POOLED
 
 __all__ = ["DEFAULT_ARM", "arm_names", "main_arm", "main_arm_rows", "arm_correlations"]
@@ -33,7 +34,7 @@ def arm_names(study: pd.DataFrame) -> list[str]:
     return sorted(str(a) for a in study["arm"].dropna().unique())
 
 
-def main_arm(study: pd.DataFrame, mapping: dict) -> str | None:
+def main_arm(study: pd.DataFrame, mapping: MappingConfig) -> str | None:
     """The arm the claims use: ``mapping.arm`` (default :data:`DEFAULT_ARM`), or the only one.
 
     None when the study has no arms (an old study: every graph net is one arm).
@@ -43,7 +44,7 @@ def main_arm(study: pd.DataFrame, mapping: dict) -> str | None:
     arms = arm_names(study)
     if not arms:
         return None
-    wanted = str(mapping.get("arm") or DEFAULT_ARM)
+    wanted = str(mapping.arm or DEFAULT_ARM)
     if wanted in arms:
         return wanted
     if len(arms) == 1:

@@ -19,6 +19,7 @@ from graphprior.analysis.primitives import is_constant, unique
 from graphprior.analysis.stats.inference import cluster_ids
 from graphprior.analysis.study.aggregate import aggregate_per_graph
 from graphprior.analysis.study.columns import CONTROLS, bare
+from graphprior.config import MappingConfig
 
 __all__ = [
     "SIZE_COLUMNS",
@@ -54,7 +55,7 @@ def is_size_column(column: str) -> bool:
     return bare(column) in SIZE_COLUMNS + INTERFACE_COLUMNS
 
 
-def interface_columns(study: pd.DataFrame, mapping: dict) -> dict[str, str]:
+def interface_columns(study: pd.DataFrame, mapping: MappingConfig) -> dict[str, str]:
     """The study columns that hold the input width and the readout width, where known.
 
     ``input_width`` / ``readout_width`` when the study has them (the
@@ -64,8 +65,8 @@ def interface_columns(study: pd.DataFrame, mapping: dict) -> dict[str, str]:
     ``readout: sinks``. A role without a column is left out.
     """
     found: dict[str, str] = {}
-    fallback_input = {"sources": "dag_sources", "all": "dag_n_nodes"}[mapping["input_wiring"]]
-    fallback_readout = {"sinks": "dag_sinks"}.get(mapping["readout"])
+    fallback_input = {"sources": "dag_sources", "all": "dag_n_nodes"}[mapping.input_wiring]
+    fallback_readout = {"sinks": "dag_sinks"}.get(mapping.readout)
     for role, fallback in (("input_width", fallback_input), ("readout_width", fallback_readout)):
         for col in (role, fallback):
             if col is not None and col in study.columns:
@@ -74,7 +75,7 @@ def interface_columns(study: pd.DataFrame, mapping: dict) -> dict[str, str]:
     return found
 
 
-def claim_controls(study: pd.DataFrame, mapping: dict) -> list[str]:
+def claim_controls(study: pd.DataFrame, mapping: MappingConfig) -> list[str]:
     """Controls of the controlled claims: clean accuracy, parameter count, input and readout width."""
     cols = [c for c in CONTROLS if c in study.columns]
     return unique([*cols, *interface_columns(study, mapping).values()])

@@ -53,7 +53,7 @@ def arm_frames(
 def _variables(ctx: StudyContext) -> list[str]:
     """Size/interface variables of the audit: every control but clean accuracy, in any arm."""
     rows = _arms_rows(ctx)
-    return [c for c in claim_controls(rows, ctx.config["mapping"]) if c != "test_accuracy"]
+    return [c for c in claim_controls(rows, ctx.config.mapping) if c != "test_accuracy"]
 
 
 def audit_tables(ctx: StudyContext, data: ClaimData) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -121,7 +121,7 @@ def _arm_lines(couples: pd.DataFrame) -> list[str]:
 def section_audit(ctx: StudyContext, data: ClaimData) -> Section:
     """Spearman of structure with size/interface; R² of size alone and with structure added."""
     sec = Section(TITLES["audit"])
-    width = interface_columns(_arms_rows(ctx), ctx.config["mapping"])
+    width = interface_columns(_arms_rows(ctx), ctx.config.mapping)
     variables = _variables(ctx)
     sec.text(
         "Before reading any correlation: which structural properties move with size and "
@@ -129,7 +129,7 @@ def section_audit(ctx: StudyContext, data: ClaimData) -> Section:
         + (", ".join(f"`{c}`" for c in variables) or "none found")
         + (
             f" (input width = `{width['input_width']}` under `input_wiring: "
-            f"{ctx.config['mapping']['input_wiring']}`)"
+            f"{ctx.config.mapping.input_wiring}`)"
             if "input_width" in width
             else ""
         )

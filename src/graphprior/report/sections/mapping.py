@@ -52,7 +52,7 @@ def section_mapping(ctx: StudyContext) -> Section:
             json.loads(row["params_json"]),
             int(row["seed"]),
             variant=str(row["variant"]),
-            twin_swaps_per_edge=int(ctx.config["graphs"]["twin_swaps_per_edge"]),
+            twin_swaps_per_edge=ctx.config.graphs.twin_swaps_per_edge,
         )
         graph = make_graph(spec)
         opts = mapping_options(ctx.config, str(row["graph_id"]), 0)

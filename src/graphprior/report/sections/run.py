@@ -10,7 +10,7 @@ import pandas as pd
 
 from graphprior.analysis.study.columns import MIN_GRAPHS, bare
 from graphprior.analysis.study_context import StudyContext
-from graphprior.config import PAPER_INITS
+from graphprior.config import PAPER_INITS, GraphsConfig, StudyConfig
 from graphprior.config.choices import Status
 from graphprior.config.sections import AutoAttackConfig
 from graphprior.graphs.selection import filter_report
@@ -76,7 +76,7 @@ def _summary(ctx: StudyContext) -> str:
     n_graphs_ok = ok["graph_id"].nunique() if len(ok) else 0
     per_gen = graphs["generator"].value_counts().sort_index() if len(graphs) else pd.Series()
     return (
-        f"Study `{ctx.config['study']}` on `{ctx.config['dataset']}`: "
+        f"Study `{ctx.config.study}` on `{ctx.config.dataset}`: "
         f"{fmt(len(graphs))} graphs ("
         + ", ".join(f"{g}: {fmt(int(n))}" for g, n in per_gen.items())
         + f"), {fmt(len(gn))} graph-net models and {fmt(len(ctx.baselines))} baseline models. "
@@ -100,35 +100,32 @@ def _config_table(ctx: StudyContext) -> pd.DataFrame:
     """The settings of this run that shape the report."""
     config = ctx.config
     config_rows = [
-        ("study", config["study"]),
-        ("dataset", config["dataset"]),
+        ("study", config.study),
+        ("dataset", config.dataset),
         ("generators", _config_value(config, "graphs.generators")),
-        ("degree-preserving twins", config["graphs"]["twins"]),
-        ("orientation", config["mapping"]["orientation"]),
-        ("sinks to last layer", config["mapping"]["sinks_to_last_layer"]),
-        ("input wiring", config["mapping"]["input_wiring"]),
-        ("readout", config["mapping"]["readout"]),
+        ("degree-preserving twins", config.graphs.twins),
+        ("orientation", config.mapping.orientation),
+        ("sinks to last layer", config.mapping.sinks_to_last_layer),
+        ("input wiring", config.mapping.input_wiring),
+        ("readout", config.mapping.readout),
         ("initialisations", _config_value(config, "training.inits")),
         ("seeds", _config_value(config, "training.seeds")),
-        ("epochs", config["training"]["epochs"]),
+        ("epochs", config.training.epochs),
         ("FGSM ε grid", _config_value(config, "attack.fgsm.eps")),
-        ("paper's ε", config["attack"]["paper_eps"]),
-        (
-            "AutoAttack budget",
-            _autoattack_budget(AutoAttackConfig.from_dict(config["attack"]["autoattack"])),
-        ),
+        ("paper's ε", config.attack.paper_eps),
+        ("AutoAttack budget", _autoattack_budget(config.attack.autoattack)),
         ("per-graph aggregates", ", ".join(ctx.aggregates)),
         ("bootstrap resamples", ctx.n_boot),
-        ("bootstrap seed", config["report"]["seed"]),
+        ("bootstrap seed", config.report.seed),
         ("1.5×IQR outlier rule", ctx.outlier_rule),
-        ("claim permutations", config["report"]["permutations"]),
+        ("claim permutations", config.report.permutations),
     ]
     return pd.DataFrame(
         [(k, "" if v is None else str(v)) for k, v in config_rows], columns=["setting", "value"]
     )
 
 
-def _paper_table(config: dict) -> pd.DataFrame:
+def _paper_table(config: StudyConfig) -> pd.DataFrame:
     """This run's value of each setting of the paper, and whether it is the same."""
     paper_rows = []
     for label, key, paper_value in _PAPER_SETTINGS:
@@ -258,7 +255,7 @@ def _columns(sec: Section, ctx: StudyContext) -> None:
     return sec
 
 
-def _graph_selection_table(config: dict) -> pd.DataFrame:
+def _graph_selection_table(config: StudyConfig) -> pd.DataFrame:
     """Counts of the parameter filter and the graph cap (graphprior.graphs.selection.filter_report)."""
     try:
         rep = filter_report(config)
@@ -280,33 +277,32 @@ def _graph_selection_table(config: dict) -> pd.DataFrame:
     return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["setting", "value"])
 
 
-def _generators(graphs: dict) -> str:
+def _generators(graphs: GraphsConfig) -> str:
     """The study's generators: the grid's and the size strata's families, with the strata.
 
-    >>> _generators({"generators": [{"generator": "ws_flex"}],
-    ...              "strata": {"families": ["gnm", "sbm"], "sizes": [{"n": 32, "m": 64}]}})
+    >>> _generators(GraphsConfig.from_dict({
+    ...     "generators": [{"generator": "ws_flex", "params": {}, "seeds": [1]}],
+    ...     "strata": {"families": ["gnm", "sbm"], "sizes": [{"n": 32, "m": 64}]}}))
     'gnm, sbm, ws_flex; size strata n=32 m=64'
     """
-    names = {str(e["generator"]) for e in graphs.get("generators") or []}
-    strata = graphs.get("strata") or {}
-    names |= {str(f) for f in strata.get("families") or []}
+    names = {e.generator for e in graphs.generators}
+    strata = graphs.strata
+    names |= set(strata.families if strata is not None else ())
     text = ", ".join(sorted(names))
-    if strata.get("sizes"):
-        sizes = ", ".join(f"n={s['n']} m={s['m']}" for s in strata["sizes"])
+    if strata is not None and strata.sizes:
+        sizes = ", ".join(f"n={s.n} m={s.m}" for s in strata.sizes)
         text += f"; size strata {sizes}"
     return text
 
 
-def _config_value(config: dict, dotted: str) -> Any:
-    """A value of the (defaults-filled) config by dotted key; lists joined by commas."""
+def _config_value(config: StudyConfig, dotted: str) -> Any:
+    """A setting of the study by dotted key; lists joined by commas."""
     if dotted == "graphs.generators":
-        return _generators(config["graphs"])
-    *parents, last = dotted.split(".")
-    node = config
-    for key in parents:
-        node = node[key]
-    value = node[last]
-    if isinstance(value, list):
+        return _generators(config.graphs)
+    value: Any = config
+    for key in dotted.split("."):
+        value = getattr(value, key)
+    if isinstance(value, tuple | list):
         return ", ".join(str(v) for v in value)
     return value
 
