@@ -12,7 +12,9 @@ from graphprior.io.failures import (
     failure_summary,
     finish_run,
     read_failures,
+    recorded_failures,
     retry_command,
+    retry_token,
     run_guarded,
     write_failures,
 )
@@ -75,36 +77,52 @@ def _record(tmp_path, rule, group, message):
     return path
 
 
-def test_end_of_run_names_each_failure_and_marks_it_for_a_rerun(tmp_path):
-    """The console summary has rule, group, a one-line reason and the log; the failed
-    job's record becomes older than any input (Snakemake's mtime trigger reruns it),
-    a succeeded job's record is left alone."""
+def test_end_of_run_names_each_failure_and_changes_nothing_on_disk(tmp_path):
+    """The console summary has rule, group, a one-line reason and the log; the records
+    stay as they are (the retry goes through the jobs' params, see below)."""
     failed = _record(
         tmp_path, "attack", "g1", "corrupt or truncated checkpoint m.safetensors\n  at x"
     )
     ok = _record(tmp_path, "attack", "g2", None)
-    ok_mtime = ok.stat().st_mtime_ns
+    absent = tmp_path / "results" / "failures" / "attack" / "g3.json"  # a job not run yet
+    before = {p: p.stat().st_mtime_ns for p in (failed, ok)}
     lines = []
-    found = end_of_run(tmp_path / "results", echo=lines.append)
-    assert list(found) == [failed]
+    found = end_of_run([failed, ok, absent], echo=lines.append)
+    assert list(found) == [str(failed)]
     text = "\n".join(lines)
     assert "attack g1: ValueError: corrupt or truncated checkpoint m.safetensors" in text
     assert "  at x" not in text  # one line per reason
     assert "log: results/logs/attack/g1.log" in text
-    assert "g2" not in text
-    assert failed.stat().st_mtime == 0
-    assert ok.stat().st_mtime_ns == ok_mtime
-    assert json.loads(failed.read_text())[0]["group"] == "g1"  # the record itself stays
+    assert "g2" not in text and "g3" not in text
+    assert {p: p.stat().st_mtime_ns for p in (failed, ok)} == before
+    assert json.loads(failed.read_text())["failures"][0]["group"] == "g1"  # the record itself stays
+
+
+def test_an_unreadable_record_is_a_failure_of_its_job(tmp_path):
+    bad = tmp_path / "failures" / "train_sparse_nets" / "c3.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("[{not json")
+    found = recorded_failures([bad])
+    assert found[str(bad)][0]["group"] == "c3" and found[str(bad)][0]["error"] == "unreadable"
+    assert retry_token(bad.read_text()) is not None  # and its job is retried
+
+
+def test_records_are_read_through_the_reader_given():
+    """A run whose files are in a storage provider passes a reader that fetches them."""
+    stored = {"store/failures/attack/c0.json": json.dumps({"failures": [{"group": "g"}]})}
+    found = recorded_failures(["store/failures/attack/c0.json", "store/x.json"], stored.get)
+    assert list(found) == ["store/failures/attack/c0.json"]
 
 
 def test_end_of_run_without_failures_says_so(tmp_path):
-    _record(tmp_path, "train_sparse_nets", "g", None)
+    record = _record(tmp_path, "train_sparse_nets", "g", None)
+    root = tmp_path / "results"
     lines = []
-    assert end_of_run(tmp_path / "results", echo=lines.append) == {}
-    assert lines == [failure_summary({}, root=tmp_path / "results")]
+    assert end_of_run([record], echo=lines.append, root=root) == {}
+    assert lines == [failure_summary({}, root=root)]
     # a run that stopped with an error does not claim that nothing failed
     stopped: list[str] = []
-    end_of_run(tmp_path / "results", echo=stopped.append, stopped=True)
+    end_of_run([record], echo=stopped.append, stopped=True, root=root)
     assert "stopped before it finished" in stopped[0] and "no failed jobs" not in stopped[0]
     assert "no failed jobs recorded" in lines[0]
 
@@ -112,31 +130,42 @@ def test_end_of_run_without_failures_says_so(tmp_path):
 def test_a_finished_run_with_recorded_failures_fails_and_names_the_retry(tmp_path):
     """finish_run (Snakemake's onsuccess) raises after the summary, so the run exits
     non-zero; the summary ends with the command that retries the failed jobs."""
-    _record(tmp_path, "attack", "g1", "boom")
+    record = _record(tmp_path, "attack", "g1", "boom")
     lines: list[str] = []
     with pytest.raises(RecordedFailures, match="1 job\\(s\\) failed"):
-        finish_run(tmp_path / "results", echo=lines.append)
+        finish_run([record], echo=lines.append)
     assert lines[0].splitlines()[-1] == f"  {retry_command()}"
     _record(tmp_path, "attack", "g1", None)
-    finish_run(tmp_path / "results", echo=lines.append)  # nothing recorded: no error
+    finish_run([record], echo=lines.append)  # nothing recorded: no error
     assert retry_command(["/x/.venv/bin/snakemake", "-n", "--config", "a=b c"]) == (
         "snakemake -n --config 'a=b c'"
     )
 
 
-def test_a_run_through_a_storage_provider_says_where_its_failure_records_are():
-    from types import SimpleNamespace
+def _ran(token, records):
+    """The record a guarded job writes when it ran with params.retry ``token``."""
+    return json.dumps({"failures": records, "retry": token})
 
-    from graphprior.io.failures import in_storage_note
 
-    storage = SimpleNamespace(default_storage_provider="fs", default_storage_prefix="/mnt/store")
-    text = in_storage_note("results/smoke", storage)
-    assert "/mnt/store/results/smoke/tables/failures.parquet" in text
-    assert "--forcerun results/smoke/robustness/c0" in text
-    printed: list[str] = []
-    assert end_of_run("results/smoke", printed.append, storage=storage) == {}
-    assert printed == [text]  # the note only: there are no local records to list or mark
-    s3 = SimpleNamespace(default_storage_provider="s3", default_storage_prefix="s3://bucket/")
-    assert "s3://bucket/results/smoke/tables/failures.parquet" in in_storage_note(
-        "results/smoke", s3
-    )
+def test_the_retry_token_reruns_a_failed_job_until_it_succeeds_and_then_never():
+    """Snakemake reruns a job whose params differ from those it ran with: the token
+    follows a job through fail, retry, fail again, succeed, and stays put after."""
+    failure = [{"rule": "attack", "group": "g", "error": "ValueError"}]
+    first = retry_token(None)  # not run yet: the params the first run stores
+    assert first is None
+    after_failure = retry_token(_ran(first, failure))
+    assert after_failure is not None and after_failure != first  # retried
+    again = retry_token(_ran(after_failure, failure))
+    assert again not in (after_failure, first)  # failed once more: retried once more
+    assert retry_token(_ran(again, [])) == again  # succeeded: the params it ran with
+    assert retry_token(_ran(None, [])) is None  # never failed: never retried
+    # a record written before the token (a plain list) still reads
+    assert retry_token(json.dumps(failure)) is not None and retry_token("[]") is None
+
+
+def test_records_keep_their_token_and_read_back_as_a_table(tmp_path):
+    path = tmp_path / "failures" / "attack" / "c0.json"
+    write_failures(path, [{"rule": "attack", "group": "g", "error": "E", "message": "m",
+                           "log": "l"}], retry="ab12")  # fmt: skip
+    assert json.loads(path.read_text())["retry"] == "ab12"
+    assert list(read_failures([path])["group"]) == ["g"]

@@ -349,7 +349,9 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
         log
     )
     assert f"log: {SMOKE_RESULTS}/logs/attack/{chunk}.log" in summary, tail(log)
-    record = json.loads((run / SMOKE_RESULTS / "failures" / "attack" / f"{chunk}.json").read_text())
+    record = json.loads(
+        (run / SMOKE_RESULTS / "failures" / "attack" / f"{chunk}.json").read_text()
+    )["failures"]
     assert len(record) == 1 and record[0]["rule"] == "attack"
     assert "corrupt or truncated checkpoint" in record[0]["message"]
     failures = pd.read_parquet(run / SMOKE_RESULTS / "tables" / "failures.parquet")
@@ -381,10 +383,10 @@ def test_recorded_failure_is_named_on_the_console_and_retried(tmp_path, smoke_ru
     assert set(in_chunk) <= set(ids) and graph_id in in_chunk
     assert redone == sorted(f"{SMOKE_RESULTS}/robustness/{chunk}/{g}.parquet" for g in in_chunk)
     assert "no failed jobs recorded" in text, tail(log)
-    assert (
-        json.loads((run / SMOKE_RESULTS / "failures" / "attack" / f"{chunk}.json").read_text())
-        == []
-    )
+    record_path = run / SMOKE_RESULTS / "failures" / "attack" / f"{chunk}.json"
+    assert json.loads(record_path.read_text())["failures"] == []
+    # and the retried job stays done: the same command plans nothing more
+    assert planned_jobs(run, SMOKE_CONFIG) == {}
     assert pd.read_parquet(run / SMOKE_RESULTS / "tables" / "failures.parquet").empty
     assert_same_tables(smoke_run, run)
 

@@ -7,7 +7,7 @@ rule attack:
     output:
         robustness=directory(f"{RESULTS}/robustness/c{{chunk}}"),
         checks=directory(f"{RESULTS}/attack_checks/c{{chunk}}"),
-        failures=f"{RESULTS}/failures/attack/c{{chunk}}.json",
+        failures=failure_record("attack", "c{chunk}"),
     log:
         f"{RESULTS}/logs/attack/c{{chunk}}.log",
     benchmark:
@@ -23,6 +23,7 @@ rule attack:
         ids=chunk_ids,
         config=config_for("attack"),
         span=chunk_span,
+        retry=retry("attack", "c{chunk}"),
     message:
         job_message("attack c{wildcards.chunk}: {params.span}")
     script:
@@ -40,7 +41,7 @@ rule attack_baseline:
     output:
         robustness=f"{RESULTS}/robustness/{{baseline}}--{{part}}.parquet",
         checks=f"{RESULTS}/attack_checks/{{baseline}}--{{part}}.parquet",
-        failures=f"{RESULTS}/failures/attack/{{baseline}}--{{part}}.json",
+        failures=failure_record("attack", "{baseline}--{part}"),
     log:
         f"{RESULTS}/logs/attack/{{baseline}}--{{part}}.log",
     benchmark:
@@ -58,6 +59,7 @@ rule attack_baseline:
     params:
         config=config_for("attack_baseline"),
         chunks=GRAPH_CHUNKS,
+        retry=retry("attack", "{baseline}--{part}"),
     message:
         job_message("attack_baseline {wildcards.baseline}, {wildcards.part}")
     script:

@@ -7,7 +7,7 @@ rule prune_baseline:
     output:
         training=f"{RESULTS}/training/{{baseline}}.parquet",
         models=directory(f"{RESULTS}/models/{{baseline}}"),
-        failures=f"{RESULTS}/failures/prune_baseline/{{baseline}}.json",
+        failures=failure_record("prune_baseline", "{baseline}"),
     log:
         f"{RESULTS}/logs/prune_baseline/{{baseline}}.log",
     benchmark:
@@ -25,6 +25,7 @@ rule prune_baseline:
     params:
         config=config_for("prune_baseline"),
         chunks=GRAPH_CHUNKS,
+        retry=retry("prune_baseline", "{baseline}"),
     message:
         job_message("prune_baseline {wildcards.baseline}")
     script:

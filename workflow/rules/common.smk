@@ -1,11 +1,21 @@
 # Config validation, id lists and input functions: everything the rules share.
 import copy
-import sys
+import os
+import tempfile
+from importlib.util import find_spec
 from pathlib import Path
 
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir).parent / "src"))
+# graphprior is a package installed where Snakemake runs and where its jobs run (make run
+# installs it into .venv; --sdm conda: workflow/envs/graphprior.post-deploy.sh; a container:
+# the Dockerfile), never imported from a checkout's folder.
+if find_spec("graphprior") is None:
+    raise WorkflowError(
+        "graphprior is not installed in the Python that runs Snakemake: run `make run` "
+        "(it installs the package into .venv), or `pip install .` in a checkout of "
+        "graphprior (docs/cluster.md, 'Software in the jobs')"
+    )
 
 from graphprior import config as gpconfig  # noqa: E402
 from graphprior.config import cost as gpcost  # noqa: E402
@@ -109,12 +119,44 @@ def chunk_span(wildcards):
     return gpstages.chunk_span(chunk_ids(wildcards))
 
 
+def failure_record(rule, job):
+    """The failure record of one guarded job: ``job`` is ``c{chunk}``, a baseline group or
+    part (wildcards in braces). It lists no failure when nothing failed."""
+    return f"{RESULTS}/failures/{rule}/{job}.json"
+
+
 def failure_records():
-    """The failure record of every guarded job (``[]`` when none of its graphs failed)."""
+    """The failure record of every guarded job."""
     per_chunk = ["compute_graph_properties", "train_sparse_nets", "attack"]
-    records = [
-        f"{RESULTS}/failures/{rule}/c{k}.json" for rule in per_chunk for k in CHUNKS
-    ]
-    records += [f"{RESULTS}/failures/prune_baseline/{b}.json" for b in BASELINE_GROUPS]
-    records += [f"{RESULTS}/failures/attack/{unit}.json" for unit in BASELINE_PARTS]
+    records = [failure_record(rule, f"c{k}") for rule in per_chunk for k in CHUNKS]
+    records += [failure_record("prune_baseline", b) for b in BASELINE_GROUPS]
+    records += [failure_record("attack", unit) for unit in BASELINE_PARTS]
     return records
+
+
+def read_record(path):
+    """A failure record's text, or None where its job has not run: a local file, or with
+    a default storage provider the object in the storage (read into a temporary copy).
+    """
+    provider = workflow.storage_registry.default_storage_provider
+    if provider is None:
+        return gpfailures.read_local(path)
+    prefix = workflow.storage_settings.default_storage_prefix.rstrip("/")
+    stored = provider.object(f"{prefix}/{os.path.normpath(path)}")
+    if not stored.exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:  # Snakemake's own copies are left alone
+        stored.set_local_path(Path(tmp) / "record.json")
+        stored.retrieve_object()
+        return (Path(tmp) / "record.json").read_text()
+
+
+def retry(rule, job):
+    """A guarded rule's ``retry`` param, from its job's failure record (:func:`failure_record`)
+    read where the files are. A record that lists failures changes it, so Snakemake's
+    params trigger reruns the failed job and what depends on it
+    (graphprior.io.failures.retry_token); nothing is touched on disk."""
+    record = failure_record(rule, job)
+    return lambda wildcards: gpfailures.retry_token(
+        read_record(record.format(**wildcards))
+    )

@@ -31,7 +31,7 @@ rule compute_graph_properties:
         graph=f"{RESULTS}/graphs/c{{chunk}}",
     output:
         properties=directory(f"{RESULTS}/properties/c{{chunk}}"),
-        failures=f"{RESULTS}/failures/compute_graph_properties/c{{chunk}}.json",
+        failures=failure_record("compute_graph_properties", "c{chunk}"),
     log:
         f"{RESULTS}/logs/compute_graph_properties/c{{chunk}}.log",
     benchmark:
@@ -46,6 +46,7 @@ rule compute_graph_properties:
         ids=chunk_ids,
         config=config_for("compute_graph_properties"),
         span=chunk_span,
+        retry=retry("compute_graph_properties", "c{chunk}"),
     message:
         job_message("compute_graph_properties c{wildcards.chunk}: {params.span}")
     script:

@@ -7,7 +7,7 @@ rule train_sparse_nets:
     output:
         training=directory(f"{RESULTS}/training/c{{chunk}}"),
         models=directory(f"{RESULTS}/models/c{{chunk}}"),
-        failures=f"{RESULTS}/failures/train_sparse_nets/c{{chunk}}.json",
+        failures=failure_record("train_sparse_nets", "c{chunk}"),
     log:
         f"{RESULTS}/logs/train_sparse_nets/c{{chunk}}.log",
     benchmark:
@@ -23,6 +23,7 @@ rule train_sparse_nets:
         ids=chunk_ids,
         config=config_for("train_sparse_nets"),
         span=chunk_span,
+        retry=retry("train_sparse_nets", "c{chunk}"),
     message:
         job_message("train_sparse_nets c{wildcards.chunk}: {params.span}")
     script:

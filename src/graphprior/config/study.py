@@ -236,6 +236,7 @@ class StudyConfig(Section):
     device: str = "auto"
     on_error: str = "record"
     graphs_per_job: int = 8
+    container: str | None = None
     graphs: GraphsConfig = GraphsConfig()
     mapping: MappingConfig = MappingConfig()
     training: TrainingConfig = TrainingConfig()

@@ -3,27 +3,30 @@
 A graph or group whose job raises gets empty outputs and a failure record (rule,
 group, error type, message, log path) in its job's
 ``results/{study}/failures/{rule}/{job}.json`` (``{job}`` is a chunk, ``c0``, ``c1``,
-..., or a baseline's group or part); a job with no failure writes ``[]`` there. ``aggregate_parquet`` gathers them
-into ``tables/failures.parquet`` and the report lists them. With
+..., or a baseline's group or part): ``{"failures": [...], "retry": token}``, the
+list empty when nothing failed (the token: :func:`retry_token`). ``aggregate_parquet``
+gathers them into ``tables/failures.parquet`` and the report lists them. With
 ``on_error: raise`` the job fails as usual and Snakemake stops (or, with
 ``--keep-going``, runs what does not depend on it).
 
 At the end of every run the workflow's ``onsuccess``/``onerror`` handlers call
 :func:`end_of_run`: it prints one line per recorded failure (rule, group, reason,
-log) and marks each failed job's record as out of date (its modification time
-set to the epoch, older than any input), so that the next run of the same
-command reruns exactly the failed jobs and what depends on them.
+log). Every guarded job has a ``retry`` param computed from its own record when
+Snakemake plans a run (read through the storage provider where the files live
+there; :func:`retry_token`): a record that lists failures changes it, so the next
+run of the same command reruns exactly the failed jobs and what depends on them
+(Snakemake's params trigger); nothing is touched on disk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import os
 import shlex
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,13 +37,13 @@ __all__ = [
     "run_guarded",
     "write_failures",
     "read_failures",
+    "read_local",
     "recorded_failures",
     "failure_summary",
-    "mark_for_rerun",
     "end_of_run",
+    "retry_token",
     "finish_run",
     "retry_command",
-    "in_storage_note",
     "RecordedFailures",
 ]
 
@@ -51,13 +54,27 @@ FAILURE_COLUMNS = ["rule", "group", "error", "message", "log"]
 T = TypeVar("T")
 
 
-def write_failures(path: str | Path, records: list[dict]) -> None:
-    """Write the failure records of one job (``[]`` for none) atomically."""
+def write_failures(path: str | Path, records: list[dict], retry: str | None = None) -> None:
+    """Write the failure records of one job (an empty list for none) atomically.
+
+    ``retry`` is the retry token the job ran with (its ``params.retry``, see
+    :func:`retry_token`), kept beside the records so the next run can tell a job that
+    succeeded after a retry from one that failed again.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(records, indent=1))
+    tmp.write_text(json.dumps({"failures": records, "retry": retry}, indent=1))
     tmp.replace(path)
+
+
+def _failures_in(data: object) -> list[dict]:
+    """The records of a parsed failure record (a list in records written before the token)."""
+    if isinstance(data, dict) and isinstance(data.get("failures"), list):
+        return data["failures"]
+    if isinstance(data, list):
+        return data
+    raise ValueError(f"not a failure record: {str(data)[:80]}")
 
 
 def read_failures(paths: list[str | Path]) -> pd.DataFrame:
@@ -65,10 +82,40 @@ def read_failures(paths: list[str | Path]) -> pd.DataFrame:
     rows: list[dict] = []
     for p in paths:
         try:
-            rows += json.loads(Path(p).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+            rows += _failures_in(json.loads(Path(p).read_text()))
+        except (OSError, ValueError) as exc:
             raise ValueError(f"cannot read failure record {p}: {exc}") from exc
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
+
+
+def retry_token(text: str | None) -> str | None:
+    """A guarded job's ``params.retry``, from the text of its failure record (None: not run).
+
+    Snakemake reruns a job whose params differ from those it ran with, and then
+    everything downstream. A record that lists failures gives a new token (a hash of
+    the failures and of the token the job ran with), so the next run of the same
+    command retries the job; a record without failures gives back the token the job
+    ran with, so a job that succeeded stays done. An unreadable record is retried.
+
+    >>> retry_token(None) is None, retry_token('{"failures": [], "retry": "ab12"}')
+    (True, 'ab12')
+    >>> failed = '{"failures": [{"group": "g"}], "retry": null}'
+    >>> token = retry_token(failed)
+    >>> len(token), retry_token('{"failures": [{"group": "g"}], "retry": "%s"}' % token) != token
+    (16, True)
+    """
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+        failures = _failures_in(data)
+    except ValueError:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+    ran_with = data.get("retry") if isinstance(data, dict) else None
+    if not failures:
+        return ran_with
+    key = json.dumps([failures, ran_with], sort_keys=True, default=str)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def run_guarded(
@@ -103,17 +150,34 @@ def run_guarded(
         return empty()
 
 
-def recorded_failures(root: str | Path = "results") -> dict[Path, list[dict]]:
-    """Every non-empty failure record below ``root/failures``, by record file."""
-    found = {}
-    for path in sorted(Path(root, "failures").glob("*/*.json")):
+def read_local(path: str | Path) -> str | None:
+    """The text of a local file, None when it does not exist (a :func:`recorded_failures` reader)."""
+    try:
+        return Path(path).read_text()
+    except FileNotFoundError:
+        return None
+
+
+def recorded_failures(
+    paths: Iterable[str | Path], read: Callable[[str], str | None] = read_local
+) -> dict[str, list[dict]]:
+    """Every non-empty failure record among ``paths``, by path.
+
+    ``read`` gives a record's text, or None where the job has not run; the workflow
+    passes one that reads through its storage provider when the files live there.
+    A record that cannot be read or parsed counts as a failure of its job.
+    """
+    found: dict[str, list[dict]] = {}
+    for path in map(str, paths):
+        rule, group = Path(path).parent.name, Path(path).stem
         try:
-            records = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+            text = read(path)
+            records = None if text is None else _failures_in(json.loads(text))
+        except (OSError, ValueError) as exc:
             records = [
                 {
-                    "rule": path.parent.name,
-                    "group": path.stem,
+                    "rule": rule,
+                    "group": group,
                     "error": "unreadable",
                     "message": f"cannot read failure record {path}: {exc}",
                     "log": "",
@@ -164,36 +228,23 @@ def failure_summary(
     return "\n".join(lines)
 
 
-def mark_for_rerun(paths) -> None:
-    """Make the failed jobs out of date: their record older than any of their inputs.
-
-    Snakemake reruns a job whose output is older than an input (its ``mtime``
-    trigger), and then every job downstream of it. The record's content stays.
-    """
-    for path in paths:
-        os.utime(path, (0, 0))
-
-
 def end_of_run(
-    root: str | Path = "results",
+    paths: Iterable[str | Path],
+    read: Callable[[str], str | None] = read_local,
     echo: Callable[[str], None] = print,
     stopped: bool = False,
     command: str | None = None,
-    storage=None,
-) -> dict:
-    """Print the failure summary and mark the failed jobs for a rerun; return the records.
+    root: str | Path = "results",
+) -> dict[str, list[dict]]:
+    """Print the failure summary of the records at ``paths``; return the failed ones.
 
-    ``stopped``: called when the run ended with an error (see :func:`failure_summary`).
-    ``command``: the run's command line (default: this process's, ``sys.argv``).
-    ``storage``: Snakemake's storage settings; with a default storage provider the
-    records are not local files, so only :func:`in_storage_note` is printed.
+    ``read`` reads a record (see :func:`recorded_failures`); ``stopped``: called when
+    the run ended with an error (see :func:`failure_summary`); ``command``: the run's
+    command line (default: this process's, ``sys.argv``). Nothing is changed on disk:
+    the next run retries the failed jobs through their params (:func:`retry_token`).
     """
-    if storage is not None and storage.default_storage_provider:
-        echo(in_storage_note(root, storage))
-        return {}
-    failures = recorded_failures(root)
+    failures = recorded_failures(paths, read)
     echo(failure_summary(failures, stopped, command or retry_command(), root))
-    mark_for_rerun(failures)
     return failures
 
 
@@ -210,31 +261,18 @@ def retry_command(argv: list[str] | None = None) -> str:
     return shlex.join([program, *args[1:]])
 
 
-def in_storage_note(root: str | Path, storage) -> str:
-    """The end-of-run line of a run whose files live in a storage provider.
-
-    The failure records are outputs in the storage (``storage.default_storage_prefix``),
-    not local files, so the run cannot list or mark them; the `failures` table and the
-    report there list every recorded failure.
-    """
-    where = f"{str(storage.default_storage_prefix).rstrip('/')}/{root}"
-    return (
-        f"graphprior: files are in the storage ({storage.default_storage_provider}: {where}); "
-        f"recorded failures, if any, are in {where}/tables/failures.parquet and the report. "
-        "Retry a failed chunk with --forcerun and its output, e.g. "
-        f"--forcerun {root}/robustness/c0."
-    )
-
-
 class RecordedFailures(Exception):
     """Raised at the end of a finished run that recorded failures, so that it exits non-zero."""
 
 
 def finish_run(
-    root: str | Path = "results", echo: Callable[[str], None] = print, storage=None
+    paths: Iterable[str | Path],
+    read: Callable[[str], str | None] = read_local,
+    echo: Callable[[str], None] = print,
+    root: str | Path = "results",
 ) -> None:
     """:func:`end_of_run` after a run that finished; recorded failures make it fail."""
-    failures = end_of_run(root, echo, storage=storage)
+    failures = end_of_run(paths, read, echo, root=root)
     if failures:
         n = sum(len(r) for r in failures.values())
         raise RecordedFailures(

@@ -105,12 +105,12 @@ def graph_jobs(
 def run_chunk(smk: Any, jobs: list[SimpleNamespace], run_one: Callable[[Any], None]) -> None:
     """Run ``run_one`` on each one-graph job of a chunk; write the chunk's failure record.
 
-    ``output.failures`` gets every graph's failure (``[]`` when all succeeded), so that
+    ``output.failures`` gets every graph's failure (none when all succeeded), so that
     a rerun of the same command retries the chunk (:mod:`graphprior.io.failures`).
     """
     for job in jobs:
         run_one(job)
-    write_failures(smk.output.failures, jobs[0].failure_records if jobs else [])
+    write_failures(smk.output.failures, jobs[0].failure_records if jobs else [], _retry(smk))
 
 
 def use_declared_data(smk: Any) -> None:
@@ -157,7 +157,7 @@ def guarded(smk: Any, group: str, compute: Callable[[], T], empty: Callable[[], 
     )
     sink = getattr(smk, "failure_records", None)
     if sink is None:
-        write_failures(smk.output.failures, records)
+        write_failures(smk.output.failures, records, _retry(smk))
     else:
         sink.extend(records)
     return result
@@ -193,3 +193,9 @@ def checkpoints_resolved(rows: Any, models_dir: str | Path, folder: str) -> Any:
         str(Path(models_dir) / Path(p).relative_to(folder)) for p in rows["checkpoint"]
     ]
     return rows
+
+
+def _retry(smk: Any) -> str | None:
+    """The retry token the job runs with (its rule's ``params.retry``; see
+    :func:`graphprior.io.failures.retry_token`), written into its failure record."""
+    return getattr(getattr(smk, "params", None), "retry", None)
