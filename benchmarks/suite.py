@@ -88,7 +88,10 @@ def test_benchmark(name: str, benchmark, bench_args: str) -> None:
         # (pytest-benchmark's summary cannot hold a benchmark without one)
         try:
             run(argv)
-        except (Exception, SystemExit) as exc:
+        except SystemExit as exc:  # a script's own exit: only a failing status is an error
+            if exc.code not in (0, None):
+                errors.append(exc)
+        except Exception as exc:
             errors.append(exc)
 
     benchmark.extra_info["args"] = argv
