@@ -5,7 +5,7 @@
 # runs Snakemake inside the image), then graphprior itself. docs/cluster.md, "Software in
 # the jobs", shows how to build, push and use it.
 #
-#   docker build -t REGISTRY/graphprior:0.1.0 .
+#   docker build -t REGISTRY/graphprior:0.1.0 --build-arg CLOUD_PLUGINS=snakemake-storage-plugin-s3 .
 #
 # The lock holds PyTorch's CPU build; a GPU image starts from a CUDA base image and
 # installs the CUDA build of the same torch version instead.
@@ -21,6 +21,13 @@ WORKDIR /opt/graphprior
 COPY requirements.lock ./
 RUN python -m pip install --no-cache-dir --require-hashes --no-deps \
         --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.lock
+
+# The lock's only storage plugin is the fs one; a cloud run needs its provider's plugin in
+# the image, e.g. --build-arg CLOUD_PLUGINS="snakemake-storage-plugin-s3" (Kubernetes with
+# S3) or "snakemake-storage-plugin-gcs" (Google Batch): installed as they resolve today,
+# outside the lock.
+ARG CLOUD_PLUGINS=""
+RUN if [ -n "$CLOUD_PLUGINS" ]; then python -m pip install --no-cache-dir $CLOUD_PLUGINS; fi
 
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src

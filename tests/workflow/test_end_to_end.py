@@ -11,13 +11,16 @@ import pytest
 import torch
 from statsmodels.stats.multitest import multipletests
 
+from graphprior.config import config_hash, config_slice
 from graphprior.data import load_dataset
+from graphprior.graphs.selection import load_study
 from graphprior.io.columns import UNDOCUMENTED
 from graphprior.nets.checkpoints import load_model
 from graphprior.report import TITLES
+from graphprior.stages import CONFIG_KEYS
 from graphprior.stages.attack import FAMILIES
 
-from .conftest import SMOKE_RESULTS
+from .conftest import SMOKE_CONFIG, SMOKE_RESULTS
 
 TABLES = (
     "graphs",
@@ -35,6 +38,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_every_table_exists_and_reads_in_pandas_polars_duckdb(smoke_run):
+    # the tables carry the hash of the config their rule received (the report's adds its keys)
+    study = load_study(SMOKE_CONFIG)
+    rule = {"correlations": "correlation_report", "claims": "correlation_report",
+            "variance": "correlation_report", "reliability": "correlation_report"}  # fmt: skip
     for name in TABLES:
         path = smoke_run / SMOKE_RESULTS / "tables" / f"{name}.parquet"
         assert path.is_file(), f"missing {path}"
@@ -43,7 +50,10 @@ def test_every_table_exists_and_reads_in_pandas_polars_duckdb(smoke_run):
         assert duckdb.sql(f"SELECT count(*) FROM '{path}'").fetchall()[0][0] == n
         meta = pq.read_schema(path).metadata
         assert meta[b"graphprior.study"] == b"smoke"
-        assert len(meta[b"graphprior.config_hash"]) == 16
+        expected = config_hash(
+            config_slice(study, CONFIG_KEYS[rule.get(name, "aggregate_parquet")])
+        )
+        assert meta[b"graphprior.config_hash"] == expected.encode(), name
 
 
 def test_every_column_says_what_it_means_and_counts_are_integers(smoke_run):

@@ -38,14 +38,24 @@ def _fresh_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
-    env.pop("GRAPHPRIOR_SOURCE", None)
+    env = {k: v for k, v in env.items() if not k.startswith("GRAPHPRIOR_")}
     return venv, env
+
+
+def _copy_of_the_script(tmp_path: Path) -> Path:
+    """Where Snakemake runs the script: a copy in its conda folder, far from the checkout."""
+    copy = tmp_path / ".snakemake" / "conda" / "0a1b2c.post-deploy.sh"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(POST_DEPLOY, copy)
+    return copy
 
 
 @pytest.mark.slow
 def test_the_conda_post_deploy_script_installs_graphprior_from_the_checkout(tmp_path):
     venv, env = _fresh_env(tmp_path)
-    res = subprocess.run(["bash", str(POST_DEPLOY)], env=env, capture_output=True, text=True)
+    env["GRAPHPRIOR_CHECKOUT"] = str(REPO)  # what the workflow sets when it is parsed
+    script = _copy_of_the_script(tmp_path)
+    res = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import graphprior; print(graphprior.__file__)"],
@@ -56,14 +66,31 @@ def test_the_conda_post_deploy_script_installs_graphprior_from_the_checkout(tmp_
     assert Path(where.stdout.strip()).resolve() == (REPO / "src/graphprior/__init__.py").resolve()
 
 
-def test_the_post_deploy_script_outside_a_checkout_names_graphprior_source(tmp_path):
-    copy = tmp_path / "deployed" / "envs" / POST_DEPLOY.name
-    copy.parent.mkdir(parents=True)
-    shutil.copy(POST_DEPLOY, copy)
-    env = {k: v for k, v in os.environ.items() if k != "GRAPHPRIOR_SOURCE"}
-    res = subprocess.run(["bash", str(copy)], env=env, capture_output=True, text=True)
-    assert res.returncode == 1
-    assert "not a graphprior checkout" in res.stderr and "GRAPHPRIOR_SOURCE" in res.stderr
+def test_the_post_deploy_script_without_a_checkout_names_graphprior_source(tmp_path):
+    """A workflow read from a remote module has no checkout: the script says what to set."""
+    script = _copy_of_the_script(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHPRIOR_")}
+    for extra in ({}, {"GRAPHPRIOR_CHECKOUT": str(tmp_path)}):  # none, or not a checkout
+        res = subprocess.run(
+            ["bash", str(script)], env={**env, **extra}, capture_output=True, text=True
+        )
+        assert res.returncode == 1
+        assert "no graphprior checkout" in res.stderr and "GRAPHPRIOR_SOURCE" in res.stderr
+
+
+def test_the_workflow_tells_the_post_deploy_script_where_its_checkout_is(tmp_path):
+    """Parsing the workflow from a checkout sets GRAPHPRIOR_CHECKOUT in Snakemake's process,
+    whose environment the conda post-deploy script (run by Snakemake) inherits."""
+    args = snakemake_args(tmp_path, "-n", "--until", "generate_graphs", cores=1)[3:]
+    code = (
+        "import os\nfrom snakemake.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print('CHECKOUT=' + os.environ.get('GRAPHPRIOR_CHECKOUT', ''))"
+    )
+    env = {k: v for k, v in workflow_env().items() if not k.startswith("GRAPHPRIOR_")}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    assert f"CHECKOUT={REPO}" in res.stdout.splitlines(), res.stdout[-2000:] + res.stderr[-2000:]
 
 
 def _dry_run(tmp_path: Path, image: str | None) -> str:

@@ -4,18 +4,20 @@
 # package and the environment file can only name its dependencies.
 #
 # GRAPHPRIOR_SOURCE, when set, is what pip installs (a checkout, a wheel, a git URL);
-# otherwise the checkout this workflow was read from (two folders above this script),
-# installed editable, so that jobs run the checkout's code as it is now (Snakemake rebuilds
-# the environment only when this file or graphprior.yaml changes, not when the code does).
+# otherwise GRAPHPRIOR_CHECKOUT, the checkout the workflow was read from, which the
+# workflow sets when it finds one (Snakemake runs a copy of this script from its conda
+# folder, so the script cannot find the checkout itself), installed editable, so that
+# jobs run the checkout's code as it is now (Snakemake rebuilds the environment only when
+# this file or graphprior.yaml changes, not when the code does).
 set -euo pipefail
 
 source="${GRAPHPRIOR_SOURCE:-}"
 if [ -z "$source" ]; then
-    source="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-    if [ ! -f "$source/pyproject.toml" ] || [ ! -d "$source/src/graphprior" ]; then
-        echo "graphprior.post-deploy.sh: $source is not a graphprior checkout (a workflow" \
-            "read from a remote module is not on disk); set GRAPHPRIOR_SOURCE to a checkout," \
-            "a wheel or a git URL of graphprior" >&2
+    source="${GRAPHPRIOR_CHECKOUT:-}"
+    if [ -z "$source" ] || [ ! -f "$source/pyproject.toml" ] || [ ! -d "$source/src/graphprior" ]; then
+        echo "graphprior.post-deploy.sh: no graphprior checkout to install (GRAPHPRIOR_CHECKOUT:" \
+            "'${GRAPHPRIOR_CHECKOUT:-}'; a workflow read from a remote module is not on disk);" \
+            "set GRAPHPRIOR_SOURCE to a checkout, a wheel or a git URL of graphprior" >&2
         exit 1
     fi
 fi

@@ -16,6 +16,13 @@ if find_spec("graphprior") is None:
         "(it installs the package into .venv), or `pip install .` in a checkout of "
         "graphprior (docs/cluster.md, 'Software in the jobs')"
     )
+# The checkout this workflow was read from, for the conda environment's post-deploy script
+# (Snakemake runs a copy of it elsewhere); a remote module has none: GRAPHPRIOR_SOURCE.
+CHECKOUT = Path(workflow.basedir).parent
+if (CHECKOUT / "pyproject.toml").is_file() and (
+    CHECKOUT / "src" / "graphprior"
+).is_dir():
+    os.environ.setdefault("GRAPHPRIOR_CHECKOUT", str(CHECKOUT))
 
 from graphprior import config as gpconfig  # noqa: E402
 from graphprior.config import cost as gpcost  # noqa: E402
@@ -151,12 +158,17 @@ def read_record(path):
         return (Path(tmp) / "record.json").read_text()
 
 
+# Every guarded job's retry token, read once when the workflow is parsed: before any job
+# runs, so a job that is about to run (its outputs removed) still gets the token it was
+# planned with, and a cluster job that parses the workflow again reads the same records.
+RETRY = {
+    record: gpfailures.retry_token(read_record(record)) for record in failure_records()
+}
+
+
 def retry(rule, job):
-    """A guarded rule's ``retry`` param, from its job's failure record (:func:`failure_record`)
-    read where the files are. A record that lists failures changes it, so Snakemake's
-    params trigger reruns the failed job and what depends on it
-    (graphprior.io.failures.retry_token); nothing is touched on disk."""
+    """A guarded rule's ``retry`` param: its job's token in ``RETRY``. A record that lists
+    failures changes it, so Snakemake's params trigger reruns the failed job and what
+    depends on it (graphprior.io.failures.retry_token); nothing is touched on disk."""
     record = failure_record(rule, job)
-    return lambda wildcards: gpfailures.retry_token(
-        read_record(record.format(**wildcards))
-    )
+    return lambda wildcards: RETRY.get(record.format(**wildcards))

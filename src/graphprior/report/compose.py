@@ -275,7 +275,12 @@ def _intro(tables: dict[str, pd.DataFrame], ctx: StudyContext, folder: str) -> l
     ]
 
 
-def build_report(inputs: dict[str, str], outputs: dict[str, str], config: StudyConfig) -> None:
+def build_report(
+    inputs: dict[str, str],
+    outputs: dict[str, str],
+    config: StudyConfig,
+    digest: str | None = None,
+) -> None:
     """Read the tables, compute the statistics, write HTML, Markdown, correlations and figures.
 
     Parameters
@@ -290,6 +295,9 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: StudyC
         there as ``{name}.png``).
     config : StudyConfig
         The study's configuration (section ``report`` in particular).
+    digest : str, optional
+        The config hash the tables' metadata carries (the workflow passes the hash of
+        the config its rule received); default: the hash of ``config``.
     """
     start = time.perf_counter()
     tables = {
@@ -306,7 +314,7 @@ def build_report(inputs: dict[str, str], outputs: dict[str, str], config: StudyC
         if name in inputs
     }
     report, correlations = compose_report(tables, config)
-    meta = T.file_metadata(config_hash(config), config.study)
+    meta = T.file_metadata(digest or config_hash(config), config.study)
     for key in ("correlations", "table"):
         if outputs.get(key):
             T.write_table(correlations, outputs[key], T.CORRELATIONS_SCHEMA, "correlations", meta)

@@ -13,7 +13,7 @@ from graphprior.analysis.stats import wilson_interval
 from graphprior.analysis.study.gates import study_flags
 from graphprior.analysis.study.summary import graphs_summary
 from graphprior.analysis.study.table import build_study, study_schema
-from graphprior.config import StudyConfig, config_hash
+from graphprior.config import config_hash
 from graphprior.graphs.graphml import graph_record
 from graphprior.io import tables as T
 from graphprior.io.failures import read_failures
@@ -151,10 +151,10 @@ def aggregate_tables(
 
 
 def write_tables(
-    tables: dict[str, pd.DataFrame], outputs: dict[str, str], config: StudyConfig
+    tables: dict[str, pd.DataFrame], outputs: dict[str, str], meta: dict[str, str]
 ) -> None:
-    """Write each table with its schema and the run's metadata."""
-    meta = T.file_metadata(config_hash(config), config.study)
+    """Write each table with its schema and the run's metadata (``meta``:
+    :func:`graphprior.io.tables.file_metadata`)."""
     schemas = {
         "graphs": graphs_table_schema(tables["graphs"]),
         "graph_properties": T.properties_schema(tables["graph_properties"].columns),
@@ -199,4 +199,6 @@ def run(smk: Any) -> None:
     tables["graphs_summary"] = graphs_summary(
         tables["study"], tables["robustness"], config.attack.paper_eps
     )
-    write_tables(tables, dict(smk.output.items()), config)
+    # the hash of the config slice the rule received: the study without the report's keys
+    meta = T.file_metadata(config_hash(smk.params.config), config.study)
+    write_tables(tables, dict(smk.output.items()), meta)
