@@ -8,12 +8,8 @@ rule aggregate_parquet:
         baseline_training=expand(
             f"{RESULTS}/training/{{baseline}}.parquet", baseline=BASELINE_GROUPS
         ),
-        baseline_robustness=expand(
-            f"{RESULTS}/robustness/{{part}}.parquet", part=BASELINE_PARTS
-        ),
-        baseline_checks=expand(
-            f"{RESULTS}/attack_checks/{{part}}.parquet", part=BASELINE_PARTS
-        ),
+        baseline_robustness=expand(f"{RESULTS}/robustness/{{part}}.parquet", part=BASELINE_PARTS),
+        baseline_checks=expand(f"{RESULTS}/attack_checks/{{part}}.parquet", part=BASELINE_PARTS),
         failures=failure_records(),
     output:
         graphs=f"{RESULTS}/tables/graphs.parquet",

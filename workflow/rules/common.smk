@@ -19,9 +19,7 @@ if find_spec("graphprior") is None:
 # The checkout this workflow was read from, for the conda environment's post-deploy script
 # (Snakemake runs a copy of it elsewhere); a remote module has none: GRAPHPRIOR_SOURCE.
 CHECKOUT = Path(workflow.basedir).parent
-if (CHECKOUT / "pyproject.toml").is_file() and (
-    CHECKOUT / "src" / "graphprior"
-).is_dir():
+if (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / "src" / "graphprior").is_dir():
     os.environ.setdefault("GRAPHPRIOR_CHECKOUT", str(CHECKOUT))
 
 from graphprior import config as gpconfig  # noqa: E402
@@ -68,20 +66,14 @@ BASELINE_PARTS = [
 ]
 # Each heavy job declares the runtime and memory the cost model plans for its work
 # (graphprior.config.cost; docs/cluster.md, "Job sizes").
-SIZES = {
-    graph_id: gpselection.net_size(STUDY, spec) for graph_id, spec in SPECS.items()
-}
+SIZES = {graph_id: gpselection.net_size(STUDY, spec) for graph_id, spec in SPECS.items()}
 TRAIN_COST = [gpcost.train_job(STUDY, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS]
-ATTACK_COST = [
-    gpcost.attack_job(STUDY, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS
-]
+ATTACK_COST = [gpcost.attack_job(STUDY, [SIZES[i] for i in ids]) for ids in GRAPH_CHUNKS]
 PRUNE_COST = {
-    group: gpcost.prune_job(STUDY, group, list(SIZES.values()))
-    for group in BASELINE_GROUPS
+    group: gpcost.prune_job(STUDY, group, list(SIZES.values())) for group in BASELINE_GROUPS
 }
 PART_COST = {
-    group: gpcost.baseline_part_job(STUDY, group, list(SIZES.values()))
-    for group in BASELINE_GROUPS
+    group: gpcost.baseline_part_job(STUDY, group, list(SIZES.values())) for group in BASELINE_GROUPS
 }
 
 
@@ -161,9 +153,7 @@ def read_record(path):
 # Every guarded job's retry token, read once when the workflow is parsed: before any job
 # runs, so a job that is about to run (its outputs removed) still gets the token it was
 # planned with, and a cluster job that parses the workflow again reads the same records.
-RETRY = {
-    record: gpfailures.retry_token(read_record(record)) for record in failure_records()
-}
+RETRY = {record: gpfailures.retry_token(read_record(record)) for record in failure_records()}
 
 
 def retry(rule, job):
