@@ -81,16 +81,6 @@ class StratumSize(Section):
     m: int
 
 
-@dataclass(frozen=True)
-class StrataConfig(Section):
-    """``graphs.strata``: size-matched families, every family at every size."""
-
-    sizes: tuple[StratumSize, ...] = (StratumSize(50, 100), StratumSize(50, 200))
-    families: tuple[str, ...] = STRATA_FAMILIES
-    seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
-    params: dict[str, Any] = field(default_factory=lambda: _default_knobs())
-
-
 def _default_knobs() -> dict[str, Any]:
     """The families' knobs the schema fills in: ``graphs.strata.params``."""
     return {
@@ -98,6 +88,16 @@ def _default_knobs() -> dict[str, Any]:
         "holme_kim": {"p": 0.5},
         "sbm": {"blocks": 2, "ratio": 10},
     }
+
+
+@dataclass(frozen=True)
+class StrataConfig(Section):
+    """``graphs.strata``: size-matched families, every family at every size."""
+
+    sizes: tuple[StratumSize, ...] = (StratumSize(50, 100), StratumSize(50, 200))
+    families: tuple[str, ...] = STRATA_FAMILIES
+    seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
+    params: dict[str, Any] = field(default_factory=_default_knobs)
 
 
 @dataclass(frozen=True)

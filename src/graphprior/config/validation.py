@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphprior.config.errors import ConfigError
-from graphprior.config.schema import _errors, _schema, with_defaults
+from graphprior.config.schema import _errors, with_defaults
 from graphprior.config.study import MappingConfig, RelationalConfig, StudyConfig
 
-__all__ = ["validate_config"]
+__all__ = ["validate_config", "validated_study"]
 
 
 def validate_config(raw: Mapping[str, Any]) -> dict:
@@ -31,6 +31,11 @@ def validate_config(raw: Mapping[str, Any]) -> dict:
     (impossible parameters) live with them:
     :func:`graphprior.graphs.selection.validate_study`.
     """
+    return validated_study(raw)[0]
+
+
+def validated_study(raw: Mapping[str, Any]) -> tuple[dict, StudyConfig]:
+    """:func:`validate_config`'s dict and the typed study it checked, built once."""
     lines = _errors(raw)
     if lines:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
@@ -48,7 +53,7 @@ def validate_config(raw: Mapping[str, Any]) -> dict:
     _check_mapping(study.mapping)
     _check_hold_params(study)
     _check_arm_inits(study)
-    return config
+    return config, study
 
 
 def _check_hold_params(study: StudyConfig) -> None:
@@ -91,10 +96,10 @@ def _check_orientation_seeds(m: Mapping[str, Any]) -> None:
     error. Checked on the document, where a key left out can be told from one
     written.
     """
-    props = _schema()["properties"]["mapping"]["properties"]
-    orientation = m.get("orientation", props["orientation"]["default"])
+    defaults = MappingConfig()
+    orientation = m.get("orientation", defaults.orientation)
     seeds = list(m.get("orientation_seeds", [0]))
-    if orientation != "random" and seeds not in ([0], props["orientation_seeds"]["default"]):
+    if orientation != "random" and seeds not in ([0], list(defaults.orientation_seeds)):
         raise ConfigError(
             f"config key mapping.orientation_seeds: orientation {orientation!r} gives one "
             f"orientation per graph, so the list must be [0] (or left out), got {seeds}"

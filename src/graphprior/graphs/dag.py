@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from graphprior.config import schema
+from graphprior.config import MappingConfig
 
 __all__ = [
     "Orientation",
@@ -31,10 +31,8 @@ __all__ = [
     "build_layered_dag",
 ]
 
-# The defaults of MappingOptions are the schema's ``mapping`` defaults (their one source).
-_MAPPING_DEFAULTS = {
-    key: sub["default"] for key, sub in schema()["properties"]["mapping"]["properties"].items()
-}
+# The defaults of MappingOptions are the ``mapping`` section's (MappingConfig: the schema's).
+_MAPPING = MappingConfig()
 
 
 class Orientation(enum.StrEnum):
@@ -64,10 +62,10 @@ class Readout(enum.StrEnum):
 class MappingOptions:
     """Every choice in the graph → network mapping; defaults from the config schema."""
 
-    orientation: Orientation = Orientation(_MAPPING_DEFAULTS["orientation"])
-    sinks_to_last_layer: bool = _MAPPING_DEFAULTS["sinks_to_last_layer"]
-    input_wiring: InputWiring = InputWiring(_MAPPING_DEFAULTS["input_wiring"])
-    readout: Readout = Readout(_MAPPING_DEFAULTS["readout"])
+    orientation: Orientation = Orientation(_MAPPING.orientation)
+    sinks_to_last_layer: bool = _MAPPING.sinks_to_last_layer
+    input_wiring: InputWiring = InputWiring(_MAPPING.input_wiring)
+    readout: Readout = Readout(_MAPPING.readout)
     seed: int = 0  # seeds the random orientation; derived from the graph id, not a config key
     # the density design (mapping.hold_params_at): input weights the net loses, and the seed of
     # which ones; derived from the graph's stratum and id, not config keys

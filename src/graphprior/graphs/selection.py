@@ -19,10 +19,10 @@ from graphprior.config import (
     dataset_shape,
     derive_seed,
     read_config,
-    validate_config,
 )
 from graphprior.config.cost import NetSize
 from graphprior.config.study import ExtraArmConfig, GraphsConfig, StudyConfig
+from graphprior.config.validation import validated_study
 from graphprior.graphs.dag import MappingOptions, build_layered_dag
 from graphprior.graphs.generators import sized_size
 from graphprior.graphs.grid import expand_grid, make_graph, strata_specs
@@ -59,7 +59,7 @@ def validate_study(raw: Mapping[str, Any]) -> StudyConfig:
     (``config key graphs.strata.sizes[1] (n=50, m=125): watts_strogatz needs
     2m/n to be an even integer, got 2*125/50 = 5``).
     """
-    study = StudyConfig.from_dict(validate_config(raw))
+    study = validated_study(raw)[1]
     graphs = study.graphs
     try:
         strata_specs(graphs.strata, graphs.twin_swaps_per_edge)
